@@ -1,0 +1,9 @@
+DROP TABLE audit_events;
+DROP TABLE user_licenses;
+DROP TABLE license_assignments;
+DROP TABLE principal_terms;
+DROP TABLE group_members;
+DROP TABLE groups;
+DROP TABLE users;
+DROP TABLE apps;
+DROP TABLE tenants;

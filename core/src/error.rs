@@ -1,0 +1,99 @@
+//! The one error type of the core. The API maps each variant to a GraphQL
+//! error code once, at its edge.
+
+/// Everything a core operation can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// The id does not exist in this tenant. Another tenant's id gives the
+    /// same answer, so ids never leak across tenants.
+    #[error("{entity} {id} was not found")]
+    NotFound {
+        /// What kind of thing was looked up ("app", "user", "group", …).
+        entity: &'static str,
+        /// The id as given.
+        id: String,
+    },
+    /// Assigning would use more seats than are free; nothing was changed.
+    #[error(
+        "not enough seats: this change needs {needed} more seat(s) but only {available} are available; nothing was changed"
+    )]
+    NotEnoughSeats {
+        /// Users who would newly take a seat.
+        needed: i64,
+        /// Seats free before the change.
+        available: i64,
+    },
+    /// A seat decrease below the number of seats in use.
+    #[error("cannot reduce seats to {requested}: {in_use} seat(s) are in use")]
+    SeatsInUse {
+        /// The requested purchased quantity.
+        requested: i64,
+        /// Seats currently assigned.
+        in_use: i64,
+    },
+    /// A field of the input is invalid; nothing was changed.
+    #[error("{field}: {message}")]
+    InvalidInput {
+        /// The input field at fault.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A unique value (e.g. an email) is already taken; nothing was changed.
+    #[error("{field}: {message}")]
+    AlreadyExists {
+        /// The input field at fault.
+        field: String,
+        /// What clashes.
+        message: String,
+    },
+    /// The database cannot be reached or the pool is exhausted.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A database error that is not the caller's fault.
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    /// A bug or broken invariant.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Result alias for core operations.
+pub type CoreResult<T> = Result<T, CoreError>;
+
+impl CoreError {
+    pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        CoreError::InvalidInput {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn not_found(entity: &'static str, id: impl ToString) -> Self {
+        CoreError::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+
+    /// True for errors caused by the caller's input (as opposed to the
+    /// database or a bug).
+    pub fn is_user_error(&self) -> bool {
+        matches!(
+            self,
+            CoreError::NotFound { .. }
+                | CoreError::NotEnoughSeats { .. }
+                | CoreError::SeatsInUse { .. }
+                | CoreError::InvalidInput { .. }
+                | CoreError::AlreadyExists { .. }
+        )
+    }
+}
+
+impl From<CoreError> for diesel::result::Error {
+    // Never called: diesel-async only needs the bound to exist for closures
+    // that return our error type.
+    fn from(e: CoreError) -> Self {
+        diesel::result::Error::QueryBuilderError(e.to_string().into())
+    }
+}

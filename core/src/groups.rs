@@ -1,0 +1,365 @@
+//! Groups and their members. Changing members changes who holds the apps
+//! assigned to the group, so membership changes run through the seat engine.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::audit::{self, Target};
+use crate::db::{Conn, Store, insert_rows, on_conn, read_conn, write_txn};
+use crate::error::{CoreError, CoreResult};
+use crate::ids::*;
+use crate::licensing::engine::{self, Overflow};
+use crate::locks::{self, Mode};
+use crate::model::{Actor, Group, NewGroup, User, now, utc};
+use crate::paging::{Cursor, Page, PageRequest};
+use crate::schema::{group_members, groups, license_assignments, users};
+use crate::users::UserRow;
+use crate::{search, validate};
+
+const MEMBER_CHUNK: usize = 2_000;
+
+#[derive(Insertable, Queryable)]
+#[diesel(table_name = groups)]
+struct GroupRow {
+    tenant_id: TenantId,
+    id: GroupId,
+    display_name: String,
+    name_key: String,
+    description: String,
+    created_at: chrono::NaiveDateTime,
+}
+
+impl From<GroupRow> for Group {
+    fn from(r: GroupRow) -> Self {
+        Group {
+            id: r.id,
+            display_name: r.display_name,
+            description: r.description,
+            created_at: utc(r.created_at),
+        }
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = group_members)]
+struct MemberRow {
+    tenant_id: TenantId,
+    group_id: GroupId,
+    user_id: UserId,
+    added_at: chrono::NaiveDateTime,
+}
+
+/// What a membership change did to licenses, per app assigned to the group.
+#[derive(Debug, Clone, Default)]
+pub struct MembershipChange {
+    /// The group.
+    pub group: Option<Group>,
+    /// Users whose membership changed (already-members and non-members are
+    /// left out).
+    pub changed: Vec<UserId>,
+    /// Per app: users who took a seat.
+    pub gained: BTreeMap<AppId, Vec<UserId>>,
+    /// Per app: users left waiting for a seat (`COUNT_VIOLATION`).
+    pub waiting: BTreeMap<AppId, Vec<UserId>>,
+    /// Per app: users who no longer hold the license.
+    pub lost: BTreeMap<AppId, Vec<UserId>>,
+}
+
+async fn load(conn: &mut Conn<'_>, tenant: TenantId, group: GroupId) -> CoreResult<Group> {
+    let query = groups::table
+        .filter(groups::tenant_id.eq(tenant))
+        .filter(groups::id.eq(group))
+        .select(groups::all_columns);
+    let row: Option<GroupRow> = on_conn!(conn, c => query.first(c).await.optional())?;
+    row.map(Group::from).ok_or_else(|| CoreError::not_found("group", group))
+}
+
+async fn apps_of_group(conn: &mut Conn<'_>, tenant: TenantId, group: GroupId) -> CoreResult<Vec<AppId>> {
+    let query = license_assignments::table
+        .filter(license_assignments::tenant_id.eq(tenant))
+        .filter(license_assignments::principal_id.eq(group))
+        .select(license_assignments::app_id);
+    Ok(on_conn!(conn, c => query.load(c).await)?)
+}
+
+/// Add members inside the caller's transaction. Locks in the global order
+/// (users, group, apps); new members get the group's apps where seats are
+/// free and wait in `COUNT_VIOLATION` where not.
+async fn add_members(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    group: GroupId,
+    users: &[UserId],
+) -> CoreResult<MembershipChange> {
+    let users: Vec<UserId> = users.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+    locks::users(conn, tenant, &users, Mode::Share).await?;
+    locks::groups(conn, tenant, &[group], Mode::Update).await?;
+    let apps = apps_of_group(conn, tenant, group).await?;
+    locks::apps(conn, tenant, &apps).await?;
+
+    let existing = group_members::table
+        .filter(group_members::tenant_id.eq(tenant))
+        .filter(group_members::group_id.eq(group))
+        .filter(group_members::user_id.eq_any(&users))
+        .select(group_members::user_id);
+    let existing: BTreeSet<UserId> = on_conn!(conn, c => existing.load::<UserId>(c).await)?.into_iter().collect();
+    let added: Vec<UserId> = users.into_iter().filter(|u| !existing.contains(u)).collect();
+    let at = now();
+    for chunk in added.chunks(MEMBER_CHUNK) {
+        let rows: Vec<MemberRow> = chunk
+            .iter()
+            .map(|u| MemberRow { tenant_id: tenant, group_id: group, user_id: *u, added_at: at })
+            .collect();
+        insert_rows!(conn, group_members::table, rows)?;
+    }
+    let mut change = MembershipChange { changed: added, ..Default::default() };
+    for app in apps {
+        let candidates = engine::users_without_seat(conn, tenant, app, &change.changed, &[]).await?;
+        let granted = engine::grant(conn, tenant, app, &candidates, Overflow::RecordError).await?;
+        change.gained.insert(app, granted.activated);
+        change.waiting.insert(app, granted.errored);
+    }
+    Ok(change)
+}
+
+impl Store {
+    /// Create a group, optionally with members.
+    pub async fn create_group(&self, tenant: TenantId, actor: &Actor, new: NewGroup) -> CoreResult<Group> {
+        let display_name = validate::required("displayName", &new.display_name, validate::MAX_NAME_LEN)?;
+        let row = GroupRow {
+            tenant_id: tenant,
+            id: GroupId::new(),
+            name_key: validate::sort_key(&display_name),
+            display_name,
+            description: validate::optional("description", &new.description, validate::MAX_DESCRIPTION_LEN)?,
+            created_at: now(),
+        };
+        write_txn!(self, conn => {
+            self.require_tenant(conn, tenant).await?;
+            on_conn!(conn, c => diesel::insert_into(groups::table).values(&row).execute(c).await)?;
+            search::index(conn, tenant, PrincipalId::Group(row.id), &row.display_name, None).await?;
+            let change = add_members(conn, tenant, row.id, &new.member_ids).await?;
+            audit::record(conn, tenant, actor, "group.created", Target::group(row.id), serde_json::json!({
+                "displayName": row.display_name, "members": change.changed.len(),
+            })).await?;
+            Ok(())
+        })?;
+        Ok(row.into())
+    }
+
+    /// Add users to a group. Users already in it are left as they are.
+    pub async fn add_group_members(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        group: GroupId,
+        users: &[UserId],
+    ) -> CoreResult<MembershipChange> {
+        if users.is_empty() {
+            return Err(CoreError::invalid("userIds", "name at least one user"));
+        }
+        write_txn!(self, conn => {
+            let mut change = add_members(conn, tenant, group, users).await?;
+            audit::record(conn, tenant, actor, "group.members_added", Target::group(group), serde_json::json!({
+                "users": change.changed,
+                "waitingForSeat": change.waiting.values().map(Vec::len).sum::<usize>(),
+            })).await?;
+            change.group = Some(load(conn, tenant, group).await?);
+            Ok(change)
+        })
+    }
+
+    /// Remove users from a group. Those who hold the group's apps by no
+    /// other path lose them, and the freed seats go to users waiting.
+    pub async fn remove_group_members(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        group: GroupId,
+        users: &[UserId],
+    ) -> CoreResult<MembershipChange> {
+        if users.is_empty() {
+            return Err(CoreError::invalid("userIds", "name at least one user"));
+        }
+        let users: Vec<UserId> = users.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+        write_txn!(self, conn => {
+            locks::users(conn, tenant, &users, Mode::Share).await?;
+            locks::groups(conn, tenant, &[group], Mode::Update).await?;
+            let apps = apps_of_group(conn, tenant, group).await?;
+            locks::apps(conn, tenant, &apps).await?;
+            let delete = diesel::delete(
+                group_members::table
+                    .filter(group_members::tenant_id.eq(tenant))
+                    .filter(group_members::group_id.eq(group))
+                    .filter(group_members::user_id.eq_any(&users)),
+            )
+            .returning(group_members::user_id);
+            let removed: Vec<UserId> = on_conn!(conn, c => delete.load(c).await)?;
+            let mut change = MembershipChange { changed: removed, ..Default::default() };
+            if !change.changed.is_empty() {
+                for app in apps {
+                    let (lost, _) = engine::revoke_unheld(conn, tenant, app, &change.changed, &[]).await?;
+                    change.lost.insert(app, lost);
+                    change.gained.insert(app, engine::resolve_waiting(conn, tenant, app).await?);
+                }
+            }
+            audit::record(conn, tenant, actor, "group.members_removed", Target::group(group), serde_json::json!({
+                "users": change.changed,
+            })).await?;
+            change.group = Some(load(conn, tenant, group).await?);
+            Ok(change)
+        })
+    }
+
+    /// One group.
+    pub async fn group(&self, tenant: TenantId, group: GroupId) -> CoreResult<Group> {
+        read_conn!(self, conn => load(conn, tenant, group).await)
+    }
+
+    /// Groups by id, in no particular order; unknown ids are left out.
+    pub async fn groups_by_ids(&self, tenant: TenantId, ids: &[GroupId]) -> CoreResult<Vec<Group>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        read_conn!(self, conn => {
+            let query = groups::table
+                .filter(groups::tenant_id.eq(tenant))
+                .filter(groups::id.eq_any(ids))
+                .select(groups::all_columns);
+            let rows: Vec<GroupRow> = on_conn!(conn, c => query.load(c).await)?;
+            Ok(rows.into_iter().map(Group::from).collect())
+        })
+    }
+
+    /// The tenant's groups by name; `search` matches any part of the name.
+    pub async fn list_groups(
+        &self,
+        tenant: TenantId,
+        search: Option<&str>,
+        page: &PageRequest,
+    ) -> CoreResult<Page<Group>> {
+        let pattern = search.filter(|s| !s.trim().is_empty()).map(validate::contains_pattern);
+        read_conn!(self, conn => {
+            let rows: Vec<GroupRow> = on_conn!(conn, c => {
+                let mut q = groups::table.filter(groups::tenant_id.eq(tenant)).into_boxed();
+                if let Some(p) = &pattern {
+                    q = q.filter(groups::name_key.like(p.clone()).escape('\\'));
+                }
+                if let Some(after) = &page.after {
+                    q = q.filter(
+                        groups::name_key
+                            .gt(after.key.clone())
+                            .or(groups::name_key.eq(after.key.clone()).and(groups::id.gt(GroupId(after.id)))),
+                    );
+                }
+                q.order((groups::name_key, groups::id))
+                    .limit(page.fetch_limit())
+                    .select(groups::all_columns)
+                    .load(c)
+                    .await
+            })?;
+            let total: i64 = on_conn!(conn, c => {
+                let mut q = groups::table.filter(groups::tenant_id.eq(tenant)).into_boxed();
+                if let Some(p) = &pattern {
+                    q = q.filter(groups::name_key.like(p.clone()).escape('\\'));
+                }
+                q.count().get_result(c).await
+            })?;
+            Ok(Page::from_rows(page, rows, total, |r| Cursor::new(r.name_key.clone(), r.id.0)).map(Group::from))
+        })
+    }
+
+    /// Members of a group by name.
+    pub async fn group_members(
+        &self,
+        tenant: TenantId,
+        group: GroupId,
+        page: &PageRequest,
+    ) -> CoreResult<Page<User>> {
+        read_conn!(self, conn => {
+            load(conn, tenant, group).await?;
+            let rows: Vec<UserRow> = on_conn!(conn, c => {
+                let mut q = users::table
+                    .inner_join(group_members::table.on(
+                        group_members::tenant_id.eq(users::tenant_id).and(group_members::user_id.eq(users::id)),
+                    ))
+                    .filter(users::tenant_id.eq(tenant))
+                    .filter(group_members::group_id.eq(group))
+                    .into_boxed();
+                if let Some(after) = &page.after {
+                    q = q.filter(
+                        users::name_key
+                            .gt(after.key.clone())
+                            .or(users::name_key.eq(after.key.clone()).and(users::id.gt(UserId(after.id)))),
+                    );
+                }
+                q.order((users::name_key, users::id))
+                    .limit(page.fetch_limit())
+                    .select(users::all_columns)
+                    .load(c)
+                    .await
+            })?;
+            let total = self.member_counts_in(conn, tenant, &[group]).await?.remove(&group).unwrap_or(0);
+            Ok(Page::from_rows(page, rows, total, |r| Cursor::new(r.name_key.clone(), r.id.0)).map(User::from))
+        })
+    }
+
+    /// Groups a user belongs to, by name.
+    pub async fn groups_of_user(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        page: &PageRequest,
+    ) -> CoreResult<Page<Group>> {
+        read_conn!(self, conn => {
+            let rows: Vec<GroupRow> = on_conn!(conn, c => {
+                let mut q = groups::table
+                    .inner_join(group_members::table.on(
+                        group_members::tenant_id.eq(groups::tenant_id).and(group_members::group_id.eq(groups::id)),
+                    ))
+                    .filter(groups::tenant_id.eq(tenant))
+                    .filter(group_members::user_id.eq(user))
+                    .into_boxed();
+                if let Some(after) = &page.after {
+                    q = q.filter(
+                        groups::name_key
+                            .gt(after.key.clone())
+                            .or(groups::name_key.eq(after.key.clone()).and(groups::id.gt(GroupId(after.id)))),
+                    );
+                }
+                q.order((groups::name_key, groups::id))
+                    .limit(page.fetch_limit())
+                    .select(groups::all_columns)
+                    .load(c)
+                    .await
+            })?;
+            let count = group_members::table
+                .filter(group_members::tenant_id.eq(tenant))
+                .filter(group_members::user_id.eq(user))
+                .count();
+            let total: i64 = on_conn!(conn, c => count.get_result(c).await)?;
+            Ok(Page::from_rows(page, rows, total, |r| Cursor::new(r.name_key.clone(), r.id.0)).map(Group::from))
+        })
+    }
+
+    /// Number of members of each group.
+    pub async fn member_counts(&self, tenant: TenantId, groups: &[GroupId]) -> CoreResult<HashMap<GroupId, i64>> {
+        read_conn!(self, conn => self.member_counts_in(conn, tenant, groups).await)
+    }
+
+    async fn member_counts_in(
+        &self,
+        conn: &mut Conn<'_>,
+        tenant: TenantId,
+        groups: &[GroupId],
+    ) -> CoreResult<HashMap<GroupId, i64>> {
+        let query = group_members::table
+            .filter(group_members::tenant_id.eq(tenant))
+            .filter(group_members::group_id.eq_any(groups))
+            .group_by(group_members::group_id)
+            .select((group_members::group_id, diesel::dsl::count_star()));
+        let rows: Vec<(GroupId, i64)> = on_conn!(conn, c => query.load(c).await)?;
+        Ok(rows.into_iter().collect())
+    }
+}

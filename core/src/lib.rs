@@ -1,0 +1,32 @@
+//! Seatwise core: the licensing domain and its storage.
+//!
+//! Start at [`Store`]: it opens the database ([`Store::connect`],
+//! [`Store::migrate`]) and carries every domain operation as a method. The
+//! seat rules live in `licensing::engine`; the lock order that keeps them
+//! true under concurrency is described in `locks`.
+//!
+//! This crate knows nothing of GraphQL or HTTP.
+
+mod apps;
+mod audit;
+pub mod db;
+mod error;
+mod groups;
+pub mod ids;
+mod licensing;
+mod locks;
+pub mod model;
+pub mod paging;
+mod schema;
+mod search;
+mod tenants;
+mod users;
+pub mod validate;
+
+pub use apps::MAX_SEATS;
+pub use db::{Backend, DatabaseUrl, Store, StoreOptions};
+pub use error::{CoreError, CoreResult};
+pub use groups::MembershipChange;
+pub use licensing::{LicenseChange, LicenseFilter};
+pub use search::MAX_SEARCH_RESULTS;
+pub use users::UserDeleted;

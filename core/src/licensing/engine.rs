@@ -1,0 +1,314 @@
+//! The seat engine: keeps `user_licenses` (one row per user holding an app by
+//! any path) and `apps.assigned_seats` (its count of ACTIVE rows) true after
+//! every change. Runs only inside a write transaction that holds the app's
+//! lock (see `crate::locks`), so the read-check-write of seats is atomic.
+//!
+//! All work is set-based: a group of 10,000 members costs a few statements,
+//! with inserts chunked to stay under both backends' bind-parameter limits.
+
+use diesel::dsl::{exists, not};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use std::collections::BTreeMap;
+
+use crate::db::{Conn, insert_rows, on_conn};
+use crate::error::{CoreError, CoreResult};
+use crate::ids::*;
+use crate::model::{LicenseErrorCode, Seats, now};
+use crate::schema::{apps, group_members, license_assignments, user_licenses};
+
+pub(crate) const ACTIVE: &str = "active";
+pub(crate) const ERROR: &str = "error";
+
+/// Rows per INSERT: 6 binds each keeps well under SQLite's 32,766 limit.
+const INSERT_CHUNK: usize = 2_000;
+/// Ids per `IN (…)` list on SQLite (PostgreSQL binds one array).
+const ID_CHUNK: usize = 10_000;
+
+/// Whether a grant may leave users waiting for a seat.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Overflow {
+    /// All or nothing: fail with `NOT_ENOUGH_SEATS` if any user lacks a seat.
+    Refuse,
+    /// Users without a free seat get a `COUNT_VIOLATION` error row.
+    RecordError,
+}
+
+/// Outcome of a grant.
+#[derive(Default, Debug)]
+pub(crate) struct Granted {
+    /// Users who took a seat.
+    pub activated: Vec<UserId>,
+    /// Users left waiting (only with [`Overflow::RecordError`]).
+    pub errored: Vec<UserId>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = user_licenses, treat_none_as_default_value = false)]
+struct NewLicense {
+    tenant_id: TenantId,
+    app_id: AppId,
+    user_id: UserId,
+    state: &'static str,
+    error_code: Option<&'static str>,
+    since: chrono::NaiveDateTime,
+}
+
+/// Seats of a (locked) app.
+pub(crate) async fn seats(conn: &mut Conn<'_>, tenant: TenantId, app: AppId) -> CoreResult<Seats> {
+    let query = apps::table
+        .filter(apps::tenant_id.eq(tenant))
+        .filter(apps::id.eq(app))
+        .select((apps::purchased_seats, apps::assigned_seats));
+    let found: Option<(i64, i64)> = on_conn!(conn, c => query.first(c).await.optional())?;
+    let (purchased, assigned) = found.ok_or_else(|| CoreError::not_found("app", app))?;
+    Ok(Seats {
+        purchased,
+        assigned,
+    })
+}
+
+/// Of the given users and the members of the given groups, those who hold
+/// no ACTIVE license for `app`; the value says whether they already have an
+/// ERROR row (so they are updated, not inserted).
+pub(crate) async fn users_without_seat(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+    users: &[UserId],
+    groups: &[GroupId],
+) -> CoreResult<BTreeMap<UserId, bool>> {
+    let mut out = BTreeMap::new();
+    for chunk in users.chunks(ID_CHUNK) {
+        let held = user_licenses::table
+            .filter(user_licenses::tenant_id.eq(tenant))
+            .filter(user_licenses::app_id.eq(app))
+            .filter(user_licenses::user_id.eq_any(chunk))
+            .select((user_licenses::user_id, user_licenses::state));
+        let held: Vec<(UserId, String)> = on_conn!(conn, c => held.load(c).await)?;
+        let held: BTreeMap<UserId, String> = held.into_iter().collect();
+        for user in chunk {
+            match held.get(user).map(String::as_str) {
+                Some(ACTIVE) => {}
+                Some(_) => {
+                    out.insert(*user, true);
+                }
+                None => {
+                    out.insert(*user, false);
+                }
+            }
+        }
+    }
+    if !groups.is_empty() {
+        let members = group_members::table
+            .left_join(
+                user_licenses::table.on(user_licenses::tenant_id
+                    .eq(group_members::tenant_id)
+                    .and(user_licenses::app_id.eq(app))
+                    .and(user_licenses::user_id.eq(group_members::user_id))),
+            )
+            .filter(group_members::tenant_id.eq(tenant))
+            .filter(group_members::group_id.eq_any(groups))
+            .filter(
+                user_licenses::state
+                    .is_null()
+                    .or(user_licenses::state.eq(ERROR)),
+            )
+            .select((group_members::user_id, user_licenses::state.nullable()))
+            .distinct();
+        let rows: Vec<(UserId, Option<String>)> = on_conn!(conn, c => members.load(c).await)?;
+        for (user, state) in rows {
+            out.insert(user, state.is_some());
+        }
+    }
+    Ok(out)
+}
+
+/// Give `app` to `candidates` (from [`users_without_seat`]). With
+/// [`Overflow::Refuse`] it is all or nothing; otherwise users beyond the free
+/// seats wait in `COUNT_VIOLATION`, those already waiting first in line.
+pub(crate) async fn grant(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+    candidates: &BTreeMap<UserId, bool>,
+    overflow: Overflow,
+) -> CoreResult<Granted> {
+    if candidates.is_empty() {
+        return Ok(Granted::default());
+    }
+    let available = seats(conn, tenant, app).await?.available();
+    let needed = candidates.len() as i64;
+    if overflow == Overflow::Refuse && needed > available {
+        return Err(CoreError::NotEnoughSeats { needed, available });
+    }
+    // Those already waiting keep their place ahead of newcomers.
+    let (waiting, newcomers): (Vec<UserId>, Vec<UserId>) = {
+        let (w, n): (Vec<_>, Vec<_>) = candidates.iter().partition(|(_, has_row)| **has_row);
+        (
+            w.into_iter().map(|(u, _)| *u).collect(),
+            n.into_iter().map(|(u, _)| *u).collect(),
+        )
+    };
+    let mut free = available.max(0) as usize;
+    let promote: Vec<UserId> = waiting.iter().take(free).copied().collect();
+    free -= promote.len();
+    let (insert_active, insert_error) = newcomers.split_at(free.min(newcomers.len()));
+
+    activate_waiting(conn, tenant, app, &promote).await?;
+    insert_rows(conn, tenant, app, insert_active, ACTIVE).await?;
+    insert_rows(conn, tenant, app, insert_error, ERROR).await?;
+
+    let mut errored: Vec<UserId> = waiting[promote.len()..].to_vec();
+    errored.extend_from_slice(insert_error);
+    let mut activated = promote;
+    activated.extend_from_slice(insert_active);
+    add_assigned(conn, tenant, app, activated.len() as i64).await?;
+    Ok(Granted { activated, errored })
+}
+
+/// Remove the licenses of `users` (and of members of `groups`) for `app`
+/// where no path remains: no direct assignment and no assigned group they
+/// belong to. Frees their seats and returns who lost the license and how
+/// many seats were freed.
+pub(crate) async fn revoke_unheld(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+    users: &[UserId],
+    groups: &[GroupId],
+) -> CoreResult<(Vec<UserId>, i64)> {
+    // "Still held": a direct assignment, or membership of an assigned group.
+    macro_rules! unheld_delete {
+        ($candidates:expr) => {
+            diesel::delete(
+                user_licenses::table
+                    .filter(user_licenses::tenant_id.eq(tenant))
+                    .filter(user_licenses::app_id.eq(app))
+                    .filter($candidates)
+                    .filter(not(exists(
+                        license_assignments::table
+                            .filter(license_assignments::tenant_id.eq(tenant))
+                            .filter(license_assignments::app_id.eq(app))
+                            .filter(license_assignments::principal_id.eq(user_licenses::user_id)),
+                    )))
+                    .filter(not(exists(
+                        group_members::table
+                            .inner_join(
+                                license_assignments::table.on(license_assignments::tenant_id
+                                    .eq(group_members::tenant_id)
+                                    .and(license_assignments::principal_id.eq(group_members::group_id))),
+                            )
+                            .filter(group_members::tenant_id.eq(tenant))
+                            .filter(group_members::user_id.eq(user_licenses::user_id))
+                            .filter(license_assignments::app_id.eq(app)),
+                    ))),
+            )
+            .returning((user_licenses::user_id, user_licenses::state))
+        };
+    }
+    let mut removed: Vec<(UserId, String)> = Vec::new();
+    for chunk in users.chunks(ID_CHUNK) {
+        let query = unheld_delete!(user_licenses::user_id.eq_any(chunk));
+        removed.extend(on_conn!(conn, c => query.load::<(UserId, String)>(c).await)?);
+    }
+    if !groups.is_empty() {
+        let members = group_members::table
+            .filter(group_members::tenant_id.eq(tenant))
+            .filter(group_members::group_id.eq_any(groups))
+            .select(group_members::user_id);
+        let query = unheld_delete!(user_licenses::user_id.eq_any(members));
+        removed.extend(on_conn!(conn, c => query.load::<(UserId, String)>(c).await)?);
+    }
+    let freed = removed.iter().filter(|(_, s)| s == ACTIVE).count() as i64;
+    add_assigned(conn, tenant, app, -freed).await?;
+    Ok((removed.into_iter().map(|(u, _)| u).collect(), freed))
+}
+
+/// Give free seats to users waiting in `COUNT_VIOLATION`, oldest first.
+/// Returns who got a seat.
+pub(crate) async fn resolve_waiting(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+) -> CoreResult<Vec<UserId>> {
+    let available = seats(conn, tenant, app).await?.available();
+    if available <= 0 {
+        return Ok(Vec::new());
+    }
+    let oldest = user_licenses::table
+        .filter(user_licenses::tenant_id.eq(tenant))
+        .filter(user_licenses::app_id.eq(app))
+        .filter(user_licenses::state.eq(ERROR))
+        .order((user_licenses::since, user_licenses::user_id))
+        .limit(available)
+        .select(user_licenses::user_id);
+    let promoted: Vec<UserId> = on_conn!(conn, c => oldest.load(c).await)?;
+    activate_waiting(conn, tenant, app, &promoted).await?;
+    add_assigned(conn, tenant, app, promoted.len() as i64).await?;
+    Ok(promoted)
+}
+
+async fn activate_waiting(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+    users: &[UserId],
+) -> CoreResult<()> {
+    let at = now();
+    for chunk in users.chunks(ID_CHUNK) {
+        let query = diesel::update(
+            user_licenses::table
+                .filter(user_licenses::tenant_id.eq(tenant))
+                .filter(user_licenses::app_id.eq(app))
+                .filter(user_licenses::user_id.eq_any(chunk)),
+        )
+        .set((
+            user_licenses::state.eq(ACTIVE),
+            user_licenses::error_code.eq(None::<String>),
+            user_licenses::since.eq(at),
+        ));
+        on_conn!(conn, c => query.execute(c).await)?;
+    }
+    Ok(())
+}
+
+async fn insert_rows(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+    users: &[UserId],
+    state: &'static str,
+) -> CoreResult<()> {
+    let at = now();
+    let error_code = (state == ERROR).then_some(LicenseErrorCode::COUNT_VIOLATION);
+    for chunk in users.chunks(INSERT_CHUNK) {
+        let rows: Vec<NewLicense> = chunk
+            .iter()
+            .map(|user| NewLicense {
+                tenant_id: tenant,
+                app_id: app,
+                user_id: *user,
+                state,
+                error_code,
+                since: at,
+            })
+            .collect();
+        insert_rows!(conn, user_licenses::table, rows)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn add_assigned(conn: &mut Conn<'_>, tenant: TenantId, app: AppId, delta: i64) -> CoreResult<()> {
+    if delta == 0 {
+        return Ok(());
+    }
+    let query = diesel::update(
+        apps::table
+            .filter(apps::tenant_id.eq(tenant))
+            .filter(apps::id.eq(app)),
+    )
+    .set(apps::assigned_seats.eq(apps::assigned_seats + delta));
+    on_conn!(conn, c => query.execute(c).await)?;
+    Ok(())
+}

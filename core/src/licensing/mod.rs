@@ -1,0 +1,225 @@
+//! Assigning and unassigning app licenses, and reading who holds them.
+
+pub(crate) mod engine;
+mod reads;
+
+pub use reads::LicenseFilter;
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use std::collections::BTreeSet;
+
+use crate::audit::{self, Target};
+use crate::db::{Store, insert_rows, on_conn, write_txn};
+use crate::error::{CoreError, CoreResult};
+use crate::ids::*;
+use crate::locks::{self, Mode};
+use crate::model::{Actor, App, Assignment, now, utc};
+use crate::schema::license_assignments;
+use engine::Overflow;
+
+/// What an assign or unassign changed.
+#[derive(Debug, Clone)]
+pub struct LicenseChange {
+    /// The app after the change (seats included).
+    pub app: App,
+    /// Assignments created (assign) or removed (unassign). Principals that
+    /// were already in the requested state are not listed.
+    pub assignments: Vec<Assignment>,
+    /// Users who took a seat.
+    pub gained: Vec<UserId>,
+    /// Users who no longer hold the license at all.
+    pub lost: Vec<UserId>,
+}
+
+#[derive(Insertable, Queryable, Clone)]
+#[diesel(table_name = license_assignments)]
+pub(crate) struct AssignmentRow {
+    pub tenant_id: TenantId,
+    pub id: AssignmentId,
+    pub app_id: AppId,
+    pub principal_kind: String,
+    pub principal_id: AnyId,
+    pub assigned_by: String,
+    pub assigned_at: chrono::NaiveDateTime,
+}
+
+impl AssignmentRow {
+    pub(crate) fn into_assignment(self) -> CoreResult<Assignment> {
+        let principal = PrincipalId::from_stored(&self.principal_kind, self.principal_id)
+            .ok_or_else(|| CoreError::Internal(format!("unknown principal kind {}", self.principal_kind)))?;
+        Ok(Assignment {
+            id: self.id,
+            app_id: self.app_id,
+            principal,
+            assigned_by: self.assigned_by,
+            assigned_at: utc(self.assigned_at),
+        })
+    }
+}
+
+fn split(principals: &[PrincipalId]) -> CoreResult<(Vec<UserId>, Vec<GroupId>)> {
+    if principals.is_empty() {
+        return Err(CoreError::invalid("principalIds", "name at least one user or group"));
+    }
+    let unique: BTreeSet<PrincipalId> = principals.iter().copied().collect();
+    let mut users = Vec::new();
+    let mut groups = Vec::new();
+    for p in unique {
+        match p {
+            PrincipalId::User(u) => users.push(u),
+            PrincipalId::Group(g) => groups.push(g),
+        }
+    }
+    Ok((users, groups))
+}
+
+impl Store {
+    /// Assign `app` to users and groups, all or nothing.
+    ///
+    /// Principals that already hold an assignment are left as they are. If
+    /// the users who would newly take a seat outnumber the free seats, fails
+    /// with [`CoreError::NotEnoughSeats`] and changes nothing.
+    pub async fn assign_licenses(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        app: AppId,
+        principals: &[PrincipalId],
+    ) -> CoreResult<LicenseChange> {
+        let (users, groups) = split(principals)?;
+        write_txn!(self, conn => {
+            locks::users(conn, tenant, &users, Mode::Share).await?;
+            locks::groups(conn, tenant, &groups, Mode::Share).await?;
+            locks::apps(conn, tenant, &[app]).await?;
+
+            let wanted: Vec<AnyId> = principals.iter().map(PrincipalId::any).collect();
+            let existing = license_assignments::table
+                .filter(license_assignments::tenant_id.eq(tenant))
+                .filter(license_assignments::app_id.eq(app))
+                .filter(license_assignments::principal_id.eq_any(&wanted))
+                .select(license_assignments::principal_id);
+            let existing: BTreeSet<AnyId> = on_conn!(conn, c => existing.load::<AnyId>(c).await)?
+                .into_iter()
+                .collect();
+            let new_users: Vec<UserId> =
+                users.iter().filter(|u| !existing.contains(&AnyId(u.0))).copied().collect();
+            let new_groups: Vec<GroupId> =
+                groups.iter().filter(|g| !existing.contains(&AnyId(g.0))).copied().collect();
+
+            let candidates =
+                engine::users_without_seat(conn, tenant, app, &new_users, &new_groups).await?;
+            let granted = engine::grant(conn, tenant, app, &candidates, Overflow::Refuse).await?;
+
+            let at = now();
+            let rows: Vec<AssignmentRow> = new_users
+                .iter()
+                .map(|u| PrincipalId::User(*u))
+                .chain(new_groups.iter().map(|g| PrincipalId::Group(*g)))
+                .map(|p| AssignmentRow {
+                    tenant_id: tenant,
+                    id: AssignmentId::new(),
+                    app_id: app,
+                    principal_kind: p.kind().to_owned(),
+                    principal_id: p.any(),
+                    assigned_by: actor.subject.clone(),
+                    assigned_at: at,
+                })
+                .collect();
+            if !rows.is_empty() {
+                insert_rows!(conn, license_assignments::table, rows.clone())?;
+                audit::record(
+                    conn,
+                    tenant,
+                    actor,
+                    "license.assigned",
+                    Target::app(app),
+                    serde_json::json!({
+                        "principals": rows.iter().map(|r| serde_json::json!({
+                            "kind": r.principal_kind, "id": r.principal_id
+                        })).collect::<Vec<_>>(),
+                        "seatsTaken": granted.activated.len(),
+                    }),
+                )
+                .await?;
+            }
+            let assignments = rows
+                .into_iter()
+                .map(AssignmentRow::into_assignment)
+                .collect::<CoreResult<Vec<_>>>()?;
+            let app = crate::apps::load(conn, tenant, app).await?;
+            Ok(LicenseChange {
+                app,
+                assignments,
+                gained: granted.activated,
+                lost: Vec::new(),
+            })
+        })
+    }
+
+    /// Remove the named assignments of `app`. Users who still hold the
+    /// license through another path keep it (and their seat); freed seats go
+    /// to users waiting in `COUNT_VIOLATION`, oldest first.
+    pub async fn unassign_licenses(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        app: AppId,
+        principals: &[PrincipalId],
+    ) -> CoreResult<LicenseChange> {
+        let (users, groups) = split(principals)?;
+        write_txn!(self, conn => {
+            locks::users(conn, tenant, &users, Mode::Share).await?;
+            locks::groups(conn, tenant, &groups, Mode::Share).await?;
+            locks::apps(conn, tenant, &[app]).await?;
+
+            let wanted: Vec<AnyId> = principals.iter().map(PrincipalId::any).collect();
+            let delete = diesel::delete(
+                license_assignments::table
+                    .filter(license_assignments::tenant_id.eq(tenant))
+                    .filter(license_assignments::app_id.eq(app))
+                    .filter(license_assignments::principal_id.eq_any(&wanted)),
+            )
+            .returning(license_assignments::all_columns);
+            let removed: Vec<AssignmentRow> = on_conn!(conn, c => delete.load(c).await)?;
+            if removed.is_empty() {
+                let app = crate::apps::load(conn, tenant, app).await?;
+                return Ok(LicenseChange { app, assignments: Vec::new(), gained: Vec::new(), lost: Vec::new() });
+            }
+            let removed_users: Vec<UserId> = removed
+                .iter()
+                .filter(|r| r.principal_kind == "user")
+                .map(|r| UserId(r.principal_id.0))
+                .collect();
+            let removed_groups: Vec<GroupId> = removed
+                .iter()
+                .filter(|r| r.principal_kind == "group")
+                .map(|r| GroupId(r.principal_id.0))
+                .collect();
+            let (lost, freed) =
+                engine::revoke_unheld(conn, tenant, app, &removed_users, &removed_groups).await?;
+            let gained = engine::resolve_waiting(conn, tenant, app).await?;
+            audit::record(
+                conn,
+                tenant,
+                actor,
+                "license.unassigned",
+                Target::app(app),
+                serde_json::json!({
+                    "principals": removed.iter().map(|r| serde_json::json!({
+                        "kind": r.principal_kind, "id": r.principal_id
+                    })).collect::<Vec<_>>(),
+                    "seatsFreed": freed,
+                    "waitingResolved": gained.len(),
+                }),
+            )
+            .await?;
+            let assignments = removed
+                .into_iter()
+                .map(AssignmentRow::into_assignment)
+                .collect::<CoreResult<Vec<_>>>()?;
+            let app = crate::apps::load(conn, tenant, app).await?;
+            Ok(LicenseChange { app, assignments, gained, lost })
+        })
+    }
+}

@@ -1,0 +1,112 @@
+//! Row locks that serialise concurrent writers on PostgreSQL.
+//!
+//! Every write transaction locks in one global order: users, then groups,
+//! then apps (each sorted by id), so two transactions can never wait on each
+//! other in a cycle. On SQLite the `BEGIN IMMEDIATE` of `write_txn!` already
+//! holds the whole database, so these functions only check existence there.
+//!
+//! Why each lock exists:
+//! - an app row is locked `FOR UPDATE` by everything that changes its seats,
+//!   so the read-check-write of `assigned_seats` is atomic across replicas;
+//! - a group is locked `FOR UPDATE` while its members change and `FOR SHARE`
+//!   while it is assigned, so an assignment never misses a member being added;
+//! - a user is locked `FOR UPDATE` while it is deleted and `FOR SHARE` while
+//!   it is assigned or added to a group.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use std::collections::BTreeSet;
+
+use crate::db::Conn;
+use crate::error::{CoreError, CoreResult};
+use crate::ids::*;
+use crate::schema::{apps, groups, users};
+
+/// Lock strength.
+#[derive(Clone, Copy)]
+pub(crate) enum Mode {
+    Share,
+    Update,
+}
+
+/// Lock the given users; fails with `NOT_FOUND` naming the first missing id.
+pub(crate) async fn users(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    ids: &[UserId],
+    mode: Mode,
+) -> CoreResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let wanted: BTreeSet<UserId> = ids.iter().copied().collect();
+    let ids: Vec<UserId> = wanted.iter().copied().collect();
+    let query = users::table
+        .filter(users::tenant_id.eq(tenant))
+        .filter(users::id.eq_any(&ids))
+        .order(users::id)
+        .select(users::id);
+    let found: Vec<UserId> = match (conn, mode) {
+        (Conn::Pg(c), Mode::Share) => query.for_share().load(*c).await?,
+        (Conn::Pg(c), Mode::Update) => query.for_update().load(*c).await?,
+        (Conn::Sqlite(c), _) => query.load(*c).await?,
+    };
+    first_missing(&wanted, &found, "user")
+}
+
+/// Lock the given groups; fails with `NOT_FOUND` naming the first missing id.
+pub(crate) async fn groups(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    ids: &[GroupId],
+    mode: Mode,
+) -> CoreResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let wanted: BTreeSet<GroupId> = ids.iter().copied().collect();
+    let ids: Vec<GroupId> = wanted.iter().copied().collect();
+    let query = groups::table
+        .filter(groups::tenant_id.eq(tenant))
+        .filter(groups::id.eq_any(&ids))
+        .order(groups::id)
+        .select(groups::id);
+    let found: Vec<GroupId> = match (conn, mode) {
+        (Conn::Pg(c), Mode::Share) => query.for_share().load(*c).await?,
+        (Conn::Pg(c), Mode::Update) => query.for_update().load(*c).await?,
+        (Conn::Sqlite(c), _) => query.load(*c).await?,
+    };
+    first_missing(&wanted, &found, "group")
+}
+
+/// Lock the given apps for a seat change; fails with `NOT_FOUND` naming the
+/// first missing id.
+pub(crate) async fn apps(conn: &mut Conn<'_>, tenant: TenantId, ids: &[AppId]) -> CoreResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let wanted: BTreeSet<AppId> = ids.iter().copied().collect();
+    let ids: Vec<AppId> = wanted.iter().copied().collect();
+    let query = apps::table
+        .filter(apps::tenant_id.eq(tenant))
+        .filter(apps::id.eq_any(&ids))
+        .order(apps::id)
+        .select(apps::id);
+    let found: Vec<AppId> = match conn {
+        Conn::Pg(c) => query.for_update().load(*c).await?,
+        Conn::Sqlite(c) => query.load(*c).await?,
+    };
+    first_missing(&wanted, &found, "app")
+}
+
+fn first_missing<T: Ord + Copy + std::fmt::Display>(
+    wanted: &BTreeSet<T>,
+    found: &[T],
+    entity: &'static str,
+) -> CoreResult<()> {
+    let found: BTreeSet<T> = found.iter().copied().collect();
+    match wanted.difference(&found).next() {
+        Some(missing) => Err(CoreError::not_found(entity, missing)),
+        None => Ok(()),
+    }
+}

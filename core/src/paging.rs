@@ -1,0 +1,122 @@
+//! Keyset paging, the storage side of Relay connections.
+//!
+//! A cursor names the last row seen by its sort key and id; the next page
+//! starts strictly after it, so pages stay stable while rows are inserted and
+//! no query ever skips over `OFFSET` rows.
+
+use crate::error::{CoreError, CoreResult};
+
+/// The largest page a caller may ask for.
+pub const MAX_PAGE_SIZE: usize = 100;
+/// The page size when the caller names none.
+pub const DEFAULT_PAGE_SIZE: usize = 20;
+
+/// Where a page ends: the sort key and id of its last row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    /// The row's sort key (e.g. a lower-cased name); empty for id order.
+    pub key: String,
+    /// The row's id, which breaks ties between equal keys.
+    pub id: uuid::Uuid,
+}
+
+impl Cursor {
+    /// A cursor after a row.
+    pub fn new(key: impl Into<String>, id: uuid::Uuid) -> Self {
+        Self {
+            key: key.into(),
+            id,
+        }
+    }
+
+    /// The cursor as text (the API wraps it to make it opaque).
+    pub fn encode(&self) -> String {
+        format!("{}|{}", self.key, self.id)
+    }
+
+    /// Parse [`Cursor::encode`]'s output.
+    pub fn decode(text: &str) -> CoreResult<Self> {
+        let bad = || CoreError::invalid("after", "malformed cursor");
+        let (key, id) = text.rsplit_once('|').ok_or_else(bad)?;
+        let id = uuid::Uuid::parse_str(id).map_err(|_| bad())?;
+        Ok(Self::new(key, id))
+    }
+}
+
+/// What page to read.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    /// How many rows (1 to [`MAX_PAGE_SIZE`]).
+    pub first: usize,
+    /// Start after this row.
+    pub after: Option<Cursor>,
+}
+
+impl PageRequest {
+    /// Validate a page request; `first` defaults to [`DEFAULT_PAGE_SIZE`].
+    pub fn new(first: Option<i64>, after: Option<Cursor>) -> CoreResult<Self> {
+        let first = match first {
+            None => DEFAULT_PAGE_SIZE,
+            Some(n) if n < 0 => return Err(CoreError::invalid("first", "must not be negative")),
+            Some(n) if n > MAX_PAGE_SIZE as i64 => {
+                return Err(CoreError::invalid(
+                    "first",
+                    format!("at most {MAX_PAGE_SIZE} items per page"),
+                ));
+            }
+            Some(n) => n as usize,
+        };
+        Ok(Self { first, after })
+    }
+
+    /// The first page of `first` rows.
+    pub fn first(first: usize) -> Self {
+        Self {
+            first: first.min(MAX_PAGE_SIZE),
+            after: None,
+        }
+    }
+
+    /// Rows to fetch: one more than asked, to learn whether a next page exists.
+    pub(crate) fn fetch_limit(&self) -> i64 {
+        self.first as i64 + 1
+    }
+}
+
+/// One page of rows, each with the cursor that points after it.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The rows with their cursors.
+    pub items: Vec<(Cursor, T)>,
+    /// True when rows follow the last one.
+    pub has_next_page: bool,
+    /// Rows in the whole list.
+    pub total_count: i64,
+}
+
+impl<T> Page<T> {
+    /// Build a page from up to `request.first + 1` fetched rows.
+    pub(crate) fn from_rows(
+        request: &PageRequest,
+        mut rows: Vec<T>,
+        total_count: i64,
+        cursor: impl Fn(&T) -> Cursor,
+    ) -> Self {
+        let has_next_page = rows.len() > request.first;
+        rows.truncate(request.first);
+        Self {
+            items: rows.into_iter().map(|row| (cursor(&row), row)).collect(),
+            has_next_page,
+            total_count,
+        }
+    }
+
+    /// Transform the rows, keeping cursors.
+    pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(|(c, t)| (c, f(t))).collect(),
+            has_next_page: self.has_next_page,
+            total_count: self.total_count,
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Diesel table declarations, shared by both backends.
+//!
+//! Identifiers use [`Uuid`](crate::db::sql_types::Uuid), a SQL type that is
+//! PostgreSQL's native `uuid` and SQLite's `TEXT`; timestamps are UTC
+//! `timestamp` (PostgreSQL) or ISO-8601 `TEXT` (SQLite). The migrations under
+//! `core/migrations/{postgres,sqlite}` must match these declarations.
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    tenants (tenant_id) {
+        tenant_id -> Uuid,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    apps (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        name_key -> Text,
+        description -> Text,
+        vendor_name -> Text,
+        vendor_website -> Text,
+        vendor_support_email -> Text,
+        purchased_seats -> BigInt,
+        assigned_seats -> BigInt,
+        adapter_key -> Nullable<Text>,
+        adapter_settings -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    users (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        display_name -> Text,
+        name_key -> Text,
+        email -> Text,
+        email_key -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    groups (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        display_name -> Text,
+        name_key -> Text,
+        description -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    group_members (tenant_id, group_id, user_id) {
+        tenant_id -> Uuid,
+        group_id -> Uuid,
+        user_id -> Uuid,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    principal_terms (tenant_id, term, principal_id) {
+        tenant_id -> Uuid,
+        term -> Text,
+        principal_kind -> Text,
+        principal_id -> Uuid,
+        rank -> SmallInt,
+        name_key -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    license_assignments (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        app_id -> Uuid,
+        principal_kind -> Text,
+        principal_id -> Uuid,
+        assigned_by -> Text,
+        assigned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    user_licenses (tenant_id, app_id, user_id) {
+        tenant_id -> Uuid,
+        app_id -> Uuid,
+        user_id -> Uuid,
+        state -> Text,
+        error_code -> Nullable<Text>,
+        since -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    audit_events (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        occurred_at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        target_kind -> Text,
+        target_id -> Uuid,
+        app_id -> Nullable<Uuid>,
+        details -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    apps,
+    users,
+    groups,
+    group_members,
+    principal_terms,
+    license_assignments,
+    user_licenses,
+    audit_events,
+);

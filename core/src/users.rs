@@ -1,0 +1,214 @@
+//! Users of a tenant.
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use std::collections::BTreeMap;
+
+use crate::audit::{self, Target};
+use crate::db::{Conn, Store, on_conn, read_conn, write_txn};
+use crate::error::{CoreError, CoreResult};
+use crate::ids::*;
+use crate::licensing::engine::{self, ACTIVE};
+use crate::locks::{self, Mode};
+use crate::model::{Actor, NewUser, User, now, utc};
+use crate::paging::{Cursor, Page, PageRequest};
+use crate::schema::{group_members, license_assignments, user_licenses, users};
+use crate::{search, validate};
+
+#[derive(Insertable, Queryable)]
+#[diesel(table_name = users)]
+pub(crate) struct UserRow {
+    pub tenant_id: TenantId,
+    pub id: UserId,
+    pub display_name: String,
+    pub name_key: String,
+    pub email: String,
+    pub email_key: String,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User {
+            id: r.id,
+            display_name: r.display_name,
+            email: r.email,
+            created_at: utc(r.created_at),
+        }
+    }
+}
+
+/// What deleting a user released.
+#[derive(Debug, Clone, Default)]
+pub struct UserDeleted {
+    /// Apps whose license the user held, with whether it used a seat.
+    pub released: Vec<(AppId, bool)>,
+    /// Per app, users who took a freed seat (they were waiting).
+    pub resolved: BTreeMap<AppId, Vec<UserId>>,
+}
+
+async fn email_taken(conn: &mut Conn<'_>, tenant: TenantId, email_key: &str) -> CoreResult<bool> {
+    let query = users::table
+        .filter(users::tenant_id.eq(tenant))
+        .filter(users::email_key.eq(email_key))
+        .count();
+    let n: i64 = on_conn!(conn, c => query.get_result(c).await)?;
+    Ok(n > 0)
+}
+
+impl Store {
+    /// Create a user; the email must be unused in the tenant.
+    pub async fn create_user(&self, tenant: TenantId, actor: &Actor, new: NewUser) -> CoreResult<User> {
+        let display_name = validate::required("displayName", &new.display_name, validate::MAX_NAME_LEN)?;
+        let email = validate::email("email", &new.email)?;
+        let row = UserRow {
+            tenant_id: tenant,
+            id: UserId::new(),
+            name_key: validate::sort_key(&display_name),
+            display_name,
+            email_key: validate::sort_key(&email),
+            email,
+            created_at: now(),
+        };
+        write_txn!(self, conn => {
+            self.require_tenant(conn, tenant).await?;
+            if email_taken(conn, tenant, &row.email_key).await? {
+                return Err(CoreError::AlreadyExists {
+                    field: "email".into(),
+                    message: format!("a user with email {} already exists", row.email),
+                });
+            }
+            on_conn!(conn, c => diesel::insert_into(users::table).values(&row).execute(c).await)?;
+            search::index(conn, tenant, PrincipalId::User(row.id), &row.display_name, Some(&row.email)).await?;
+            audit::record(conn, tenant, actor, "user.created", Target::user(row.id),
+                serde_json::json!({ "displayName": row.display_name, "email": row.email })).await?;
+            Ok(())
+        })?;
+        Ok(row.into())
+    }
+
+    /// Delete a user: their direct assignments, memberships and licenses go
+    /// with them, and the seats they used go to users waiting for one.
+    pub async fn delete_user(&self, tenant: TenantId, actor: &Actor, user: UserId) -> CoreResult<UserDeleted> {
+        write_txn!(self, conn => {
+            locks::users(conn, tenant, &[user], Mode::Update).await?;
+            let groups_query = group_members::table
+                .filter(group_members::tenant_id.eq(tenant))
+                .filter(group_members::user_id.eq(user))
+                .select(group_members::group_id);
+            let groups: Vec<GroupId> = on_conn!(conn, c => groups_query.load(c).await)?;
+            locks::groups(conn, tenant, &groups, Mode::Update).await?;
+            let apps_query = user_licenses::table
+                .filter(user_licenses::tenant_id.eq(tenant))
+                .filter(user_licenses::user_id.eq(user))
+                .select(user_licenses::app_id);
+            let apps: Vec<AppId> = on_conn!(conn, c => apps_query.load(c).await)?;
+            locks::apps(conn, tenant, &apps).await?;
+
+            let delete_direct = diesel::delete(
+                license_assignments::table
+                    .filter(license_assignments::tenant_id.eq(tenant))
+                    .filter(license_assignments::principal_id.eq(user)),
+            );
+            on_conn!(conn, c => delete_direct.execute(c).await)?;
+            let delete_licenses = diesel::delete(
+                user_licenses::table
+                    .filter(user_licenses::tenant_id.eq(tenant))
+                    .filter(user_licenses::user_id.eq(user)),
+            )
+            .returning((user_licenses::app_id, user_licenses::state));
+            let released: Vec<(AppId, String)> = on_conn!(conn, c => delete_licenses.load(c).await)?;
+            let delete_memberships = diesel::delete(
+                group_members::table
+                    .filter(group_members::tenant_id.eq(tenant))
+                    .filter(group_members::user_id.eq(user)),
+            );
+            on_conn!(conn, c => delete_memberships.execute(c).await)?;
+            search::unindex(conn, tenant, AnyId(user.0)).await?;
+            let delete_user = diesel::delete(users::table.filter(users::tenant_id.eq(tenant)).filter(users::id.eq(user)));
+            on_conn!(conn, c => delete_user.execute(c).await)?;
+
+            let mut outcome = UserDeleted::default();
+            for (app, state) in released {
+                let used_seat = state == ACTIVE;
+                if used_seat {
+                    engine::add_assigned(conn, tenant, app, -1).await?;
+                    outcome.resolved.insert(app, engine::resolve_waiting(conn, tenant, app).await?);
+                }
+                outcome.released.push((app, used_seat));
+            }
+            audit::record(conn, tenant, actor, "user.deleted", Target::user(user), serde_json::json!({
+                "licensesReleased": outcome.released.len(),
+            })).await?;
+            Ok(outcome)
+        })
+    }
+
+    /// One user.
+    pub async fn user(&self, tenant: TenantId, user: UserId) -> CoreResult<User> {
+        self.users_by_ids(tenant, &[user])
+            .await?
+            .pop()
+            .ok_or_else(|| CoreError::not_found("user", user))
+    }
+
+    /// Users by id, in no particular order; unknown ids are left out.
+    pub async fn users_by_ids(&self, tenant: TenantId, ids: &[UserId]) -> CoreResult<Vec<User>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        read_conn!(self, conn => {
+            let query = users::table
+                .filter(users::tenant_id.eq(tenant))
+                .filter(users::id.eq_any(ids))
+                .select(users::all_columns);
+            let rows: Vec<UserRow> = on_conn!(conn, c => query.load(c).await)?;
+            Ok(rows.into_iter().map(User::from).collect())
+        })
+    }
+
+    /// The tenant's users by name; `search` matches any part of the name or
+    /// email.
+    pub async fn list_users(
+        &self,
+        tenant: TenantId,
+        search: Option<&str>,
+        page: &PageRequest,
+    ) -> CoreResult<Page<User>> {
+        let pattern = search.filter(|s| !s.trim().is_empty()).map(validate::contains_pattern);
+        read_conn!(self, conn => {
+            let rows: Vec<UserRow> = on_conn!(conn, c => {
+                let mut q = users::table.filter(users::tenant_id.eq(tenant)).into_boxed();
+                if let Some(p) = &pattern {
+                    q = q.filter(
+                        users::name_key.like(p.clone()).escape('\\')
+                            .or(users::email_key.like(p.clone()).escape('\\')),
+                    );
+                }
+                if let Some(after) = &page.after {
+                    q = q.filter(
+                        users::name_key
+                            .gt(after.key.clone())
+                            .or(users::name_key.eq(after.key.clone()).and(users::id.gt(UserId(after.id)))),
+                    );
+                }
+                q.order((users::name_key, users::id))
+                    .limit(page.fetch_limit())
+                    .select(users::all_columns)
+                    .load(c)
+                    .await
+            })?;
+            let total: i64 = on_conn!(conn, c => {
+                let mut q = users::table.filter(users::tenant_id.eq(tenant)).into_boxed();
+                if let Some(p) = &pattern {
+                    q = q.filter(
+                        users::name_key.like(p.clone()).escape('\\')
+                            .or(users::email_key.like(p.clone()).escape('\\')),
+                    );
+                }
+                q.count().get_result(c).await
+            })?;
+            Ok(Page::from_rows(page, rows, total, |r| Cursor::new(r.name_key.clone(), r.id.0)).map(User::from))
+        })
+    }
+}
