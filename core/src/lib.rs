@@ -21,6 +21,7 @@ mod schema;
 mod search;
 mod tenants;
 mod users;
+pub mod testing;
 pub mod validate;
 
 pub use apps::MAX_SEATS;
