@@ -1,0 +1,242 @@
+//! A loaded adapter and its async call API.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use seatwise_adapter::abi::Method;
+use seatwise_adapter::wire::{CallInput, PollRequest};
+use seatwise_adapter::{
+    AdapterInfo, AssignmentNotice, CallContext, InstallRedirect, InstallRequest, SeatChangeMode,
+    SeatChangeOutcome, SeatChangeRequest,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::CallError;
+use crate::ffi_call::decode_response;
+use crate::worker::PluginWorker;
+
+/// A loaded adapter plugin. Cheap to clone; clones share health tracking.
+#[derive(Clone, Debug)]
+pub struct AdapterHandle {
+    inner: Arc<LoadedAdapter>,
+}
+
+#[derive(Debug)]
+struct LoadedAdapter {
+    info: AdapterInfo,
+    path: PathBuf,
+    worker: PluginWorker,
+    call_timeout: Duration,
+}
+
+/// How an adapter's calls are faring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AdapterHealth {
+    /// Calls that timed out and are still running inside the plugin.
+    pub abandoned_calls: usize,
+    /// Whether new calls are refused until some abandoned calls return.
+    pub quarantined: bool,
+}
+
+impl AdapterHandle {
+    pub(crate) fn new(
+        info: AdapterInfo,
+        path: PathBuf,
+        worker: PluginWorker,
+        call_timeout: Duration,
+    ) -> Self {
+        Self {
+            inner: Arc::new(LoadedAdapter {
+                info,
+                path,
+                worker,
+                call_timeout,
+            }),
+        }
+    }
+
+    /// The adapter key apps use to name this adapter.
+    pub fn key(&self) -> &str {
+        &self.inner.info.key
+    }
+
+    /// What the plugin said about itself at load.
+    pub fn info(&self) -> &AdapterInfo {
+        &self.inner.info
+    }
+
+    /// The file the plugin was loaded from.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Current health; see [`HostConfig::max_abandoned_calls`](crate::HostConfig::max_abandoned_calls).
+    pub fn health(&self) -> AdapterHealth {
+        AdapterHealth {
+            abandoned_calls: self.inner.worker.abandoned_calls(),
+            quarantined: self.inner.worker.is_quarantined(),
+        }
+    }
+
+    /// Asks the vendor to set the app's seats to `req.requested_quantity`.
+    pub async fn change_seats(
+        &self,
+        ctx: &CallContext,
+        req: &SeatChangeRequest,
+    ) -> Result<SeatChangeOutcome, CallError> {
+        let method = Method::ChangeSeats;
+        let result = match self.require_seat_changes() {
+            Ok(()) => self
+                .invoke(method, ctx, req)
+                .await
+                .and_then(checked_outcome),
+            Err(error) => Err(error),
+        };
+        self.logged(method, result)
+    }
+
+    /// Asks about a change that was answered with
+    /// [`SeatChangeOutcome::Pending`]; `vendor_ref` is the one it carried.
+    pub async fn poll_seat_change(
+        &self,
+        ctx: &CallContext,
+        vendor_ref: &str,
+    ) -> Result<SeatChangeOutcome, CallError> {
+        let method = Method::PollSeatChange;
+        let request = PollRequest {
+            vendor_ref: vendor_ref.to_owned(),
+        };
+        let result = match self.require_seat_changes() {
+            Ok(()) => self
+                .invoke(method, ctx, &request)
+                .await
+                .and_then(checked_outcome),
+            Err(error) => Err(error),
+        };
+        self.logged(method, result)
+    }
+
+    /// Asks the vendor for the "Install this product" URL. The answer is
+    /// checked: the URL must be `https://` and not expired yet.
+    pub async fn install_redirect(
+        &self,
+        ctx: &CallContext,
+        req: &InstallRequest,
+    ) -> Result<InstallRedirect, CallError> {
+        let method = Method::InstallRedirect;
+        let result = if self.inner.info.capabilities.install_redirect {
+            self.invoke(method, ctx, req)
+                .await
+                .and_then(checked_redirect)
+        } else {
+            Err(self.unsupported("install redirects"))
+        };
+        self.logged(method, result)
+    }
+
+    /// Tells the vendor which users gained or lost a seat.
+    pub async fn assignments_changed(
+        &self,
+        ctx: &CallContext,
+        notice: &AssignmentNotice,
+    ) -> Result<(), CallError> {
+        let method = Method::AssignmentsChanged;
+        let result = if self.inner.info.capabilities.assignment_notices {
+            self.invoke(method, ctx, notice).await
+        } else {
+            Err(self.unsupported("assignment notices"))
+        };
+        self.logged(method, result)
+    }
+
+    /// Encodes the input, runs the call on a worker thread, decodes the answer.
+    async fn invoke<R: Serialize + Clone, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        ctx: &CallContext,
+        request: &R,
+    ) -> Result<T, CallError> {
+        let input = CallInput {
+            context: ctx.clone(),
+            request: request.clone(),
+        };
+        // Our own types always serialise; a failure here is a host bug, and
+        // reported like a protocol problem rather than with a panic.
+        let input = serde_json::to_vec(&input)
+            .map_err(|error| CallError::BadCall(format!("cannot encode the input: {error}")))?;
+        let output = self
+            .inner
+            .worker
+            .call(method, input, self.inner.call_timeout)
+            .await?;
+        decode_response(&output)
+    }
+
+    fn require_seat_changes(&self) -> Result<(), CallError> {
+        match self.inner.info.capabilities.seat_changes {
+            SeatChangeMode::None => Err(self.unsupported("seat changes")),
+            SeatChangeMode::Immediate | SeatChangeMode::Asynchronous => Ok(()),
+        }
+    }
+
+    fn unsupported(&self, capability: &'static str) -> CallError {
+        CallError::Unsupported {
+            key: self.key().to_owned(),
+            capability,
+        }
+    }
+
+    /// Logs a failed call with the adapter key and method, then passes the
+    /// result through. Settings are never logged: they may hold secrets.
+    fn logged<T>(&self, method: Method, result: Result<T, CallError>) -> Result<T, CallError> {
+        if let Err(error) = &result {
+            let health = self.health();
+            tracing::warn!(
+                adapter = self.key(),
+                call = method.name(),
+                retryable = error.is_retryable(),
+                abandoned_calls = health.abandoned_calls,
+                quarantined = health.quarantined,
+                "adapter call failed: {error}"
+            );
+        }
+        result
+    }
+}
+
+/// A pending outcome without a reference could never be polled.
+fn checked_outcome(outcome: SeatChangeOutcome) -> Result<SeatChangeOutcome, CallError> {
+    match &outcome {
+        SeatChangeOutcome::Pending { vendor_ref, .. } if vendor_ref.trim().is_empty() => Err(
+            CallError::MalformedOutput("a pending outcome has an empty vendor_ref".into()),
+        ),
+        _ => Ok(outcome),
+    }
+}
+
+/// Administrators' browsers must only ever be sent to a live https URL.
+fn checked_redirect(redirect: InstallRedirect) -> Result<InstallRedirect, CallError> {
+    let scheme_end = "https://".len();
+    let is_https = redirect
+        .url
+        .get(..scheme_end)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+    if !is_https || redirect.url.len() == scheme_end {
+        return Err(CallError::MalformedOutput(format!(
+            "the install URL must be an absolute https URL, got {:?}",
+            redirect.url
+        )));
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    if redirect.expires_at <= now {
+        return Err(CallError::MalformedOutput(format!(
+            "the install URL already expired (expires_at {} is not after now, {now})",
+            redirect.expires_at
+        )));
+    }
+    Ok(redirect)
+}

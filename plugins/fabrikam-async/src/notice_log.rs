@@ -1,0 +1,47 @@
+//! Appends assignment notices to a file, one JSON object per line.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::sync::Mutex;
+
+use seatwise_adapter::{AdapterError, AssignmentNotice, CallContext};
+
+/// Serialises appends: calls arrive from several host threads at once and
+/// each line must land whole.
+#[derive(Default)]
+pub struct NoticeLog {
+    lock: Mutex<()>,
+}
+
+impl NoticeLog {
+    /// Appends `{"tenant_id", "app_id", "gained", "lost"}` as one line to `path`.
+    pub fn append(
+        &self,
+        path: &str,
+        ctx: &CallContext,
+        notice: &AssignmentNotice,
+    ) -> Result<(), AdapterError> {
+        let mut line = serde_json::to_vec(&serde_json::json!({
+            "tenant_id": ctx.tenant_id,
+            "app_id": ctx.app_id,
+            "gained": notice.gained,
+            "lost": notice.lost,
+        }))
+        .map_err(|error| AdapterError::permanent(format!("cannot encode notice: {error}")))?;
+        line.push(b'\n');
+        // A poisoned lock only means another append panicked; the file is
+        // still usable, so carry on with the guard.
+        let _guard = self
+            .lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut file| file.write_all(&line))
+            .map_err(|error| {
+                AdapterError::transient(format!("cannot append to notice log: {error}"))
+            })
+    }
+}
