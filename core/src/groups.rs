@@ -17,7 +17,10 @@ use crate::schema::{group_members, groups, license_assignments, users};
 use crate::users::UserRow;
 use crate::{search, validate};
 
+/// Rows per INSERT of memberships (4 binds each).
 const MEMBER_CHUNK: usize = 2_000;
+/// Ids per `IN (…)` list (SQLite allows 32,766 binds).
+const ID_CHUNK: usize = 10_000;
 
 #[derive(Insertable, Queryable)]
 #[diesel(table_name = groups)]
@@ -98,12 +101,15 @@ async fn add_members(
     let apps = apps_of_group(conn, tenant, group).await?;
     locks::apps(conn, tenant, &apps).await?;
 
-    let existing = group_members::table
-        .filter(group_members::tenant_id.eq(tenant))
-        .filter(group_members::group_id.eq(group))
-        .filter(group_members::user_id.eq_any(&users))
-        .select(group_members::user_id);
-    let existing: BTreeSet<UserId> = on_conn!(conn, c => existing.load::<UserId>(c).await)?.into_iter().collect();
+    let mut existing = BTreeSet::new();
+    for chunk in users.chunks(ID_CHUNK) {
+        let query = group_members::table
+            .filter(group_members::tenant_id.eq(tenant))
+            .filter(group_members::group_id.eq(group))
+            .filter(group_members::user_id.eq_any(chunk))
+            .select(group_members::user_id);
+        existing.extend(on_conn!(conn, c => query.load::<UserId>(c).await)?);
+    }
     let added: Vec<UserId> = users.into_iter().filter(|u| !existing.contains(u)).collect();
     let at = now();
     for chunk in added.chunks(MEMBER_CHUNK) {
@@ -188,14 +194,17 @@ impl Store {
             locks::groups(conn, tenant, &[group], Mode::Update).await?;
             let apps = apps_of_group(conn, tenant, group).await?;
             locks::apps(conn, tenant, &apps).await?;
-            let delete = diesel::delete(
-                group_members::table
-                    .filter(group_members::tenant_id.eq(tenant))
-                    .filter(group_members::group_id.eq(group))
-                    .filter(group_members::user_id.eq_any(&users)),
-            )
-            .returning(group_members::user_id);
-            let removed: Vec<UserId> = on_conn!(conn, c => delete.load(c).await)?;
+            let mut removed: Vec<UserId> = Vec::new();
+            for chunk in users.chunks(ID_CHUNK) {
+                let delete = diesel::delete(
+                    group_members::table
+                        .filter(group_members::tenant_id.eq(tenant))
+                        .filter(group_members::group_id.eq(group))
+                        .filter(group_members::user_id.eq_any(chunk)),
+                )
+                .returning(group_members::user_id);
+                removed.extend(on_conn!(conn, c => delete.load::<UserId>(c).await)?);
+            }
             let mut change = MembershipChange { changed: removed, ..Default::default() };
             if !change.changed.is_empty() {
                 for app in apps {

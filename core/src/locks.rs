@@ -22,6 +22,9 @@ use crate::error::{CoreError, CoreResult};
 use crate::ids::*;
 use crate::schema::{apps, groups, users};
 
+/// Ids per statement: SQLite binds each id separately and allows 32,766.
+const ID_CHUNK: usize = 10_000;
+
 /// Lock strength.
 #[derive(Clone, Copy)]
 pub(crate) enum Mode {
@@ -41,16 +44,19 @@ pub(crate) async fn users(
     }
     let wanted: BTreeSet<UserId> = ids.iter().copied().collect();
     let ids: Vec<UserId> = wanted.iter().copied().collect();
-    let query = users::table
-        .filter(users::tenant_id.eq(tenant))
-        .filter(users::id.eq_any(&ids))
-        .order(users::id)
-        .select(users::id);
-    let found: Vec<UserId> = match (conn, mode) {
-        (Conn::Pg(c), Mode::Share) => query.for_share().load(*c).await?,
-        (Conn::Pg(c), Mode::Update) => query.for_update().load(*c).await?,
-        (Conn::Sqlite(c), _) => query.load(*c).await?,
-    };
+    let mut found: Vec<UserId> = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ID_CHUNK) {
+        let query = users::table
+            .filter(users::tenant_id.eq(tenant))
+            .filter(users::id.eq_any(chunk))
+            .order(users::id)
+            .select(users::id);
+        found.extend(match (&mut *conn, mode) {
+            (Conn::Pg(c), Mode::Share) => query.for_share().load::<UserId>(*c).await?,
+            (Conn::Pg(c), Mode::Update) => query.for_update().load::<UserId>(*c).await?,
+            (Conn::Sqlite(c), _) => query.load::<UserId>(*c).await?,
+        });
+    }
     first_missing(&wanted, &found, "user")
 }
 
@@ -66,16 +72,19 @@ pub(crate) async fn groups(
     }
     let wanted: BTreeSet<GroupId> = ids.iter().copied().collect();
     let ids: Vec<GroupId> = wanted.iter().copied().collect();
-    let query = groups::table
-        .filter(groups::tenant_id.eq(tenant))
-        .filter(groups::id.eq_any(&ids))
-        .order(groups::id)
-        .select(groups::id);
-    let found: Vec<GroupId> = match (conn, mode) {
-        (Conn::Pg(c), Mode::Share) => query.for_share().load(*c).await?,
-        (Conn::Pg(c), Mode::Update) => query.for_update().load(*c).await?,
-        (Conn::Sqlite(c), _) => query.load(*c).await?,
-    };
+    let mut found: Vec<GroupId> = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ID_CHUNK) {
+        let query = groups::table
+            .filter(groups::tenant_id.eq(tenant))
+            .filter(groups::id.eq_any(chunk))
+            .order(groups::id)
+            .select(groups::id);
+        found.extend(match (&mut *conn, mode) {
+            (Conn::Pg(c), Mode::Share) => query.for_share().load::<GroupId>(*c).await?,
+            (Conn::Pg(c), Mode::Update) => query.for_update().load::<GroupId>(*c).await?,
+            (Conn::Sqlite(c), _) => query.load::<GroupId>(*c).await?,
+        });
+    }
     first_missing(&wanted, &found, "group")
 }
 

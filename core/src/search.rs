@@ -56,6 +56,12 @@ fn terms(display_name: &str, email: Option<&str>) -> Vec<(String, i16)> {
     out
 }
 
+/// Rows per INSERT of terms (6 binds each).
+const TERM_CHUNK: usize = 2_000;
+
+/// A principal to index: its id, display name and (for users) email.
+pub(crate) type Indexed<'a> = (PrincipalId, &'a str, Option<&'a str>);
+
 /// Store the terms of a new principal.
 pub(crate) async fn index(
     conn: &mut Conn<'_>,
@@ -64,19 +70,34 @@ pub(crate) async fn index(
     display_name: &str,
     email: Option<&str>,
 ) -> CoreResult<()> {
-    let name_key = sort_key(display_name);
-    let rows: Vec<TermRow> = terms(display_name, email)
-        .into_iter()
-        .map(|(term, rank)| TermRow {
-            tenant_id: tenant,
-            term,
-            principal_kind: principal.kind(),
-            principal_id: principal.any(),
-            rank,
-            name_key: name_key.clone(),
+    index_many(conn, tenant, &[(principal, display_name, email)]).await
+}
+
+/// Store the terms of many new principals, a few statements in all.
+pub(crate) async fn index_many(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    principals: &[Indexed<'_>],
+) -> CoreResult<()> {
+    let rows: Vec<TermRow> = principals
+        .iter()
+        .flat_map(|(principal, display_name, email)| {
+            let name_key = sort_key(display_name);
+            terms(display_name, *email).into_iter().map(move |(term, rank)| TermRow {
+                tenant_id: tenant,
+                term,
+                principal_kind: principal.kind(),
+                principal_id: principal.any(),
+                rank,
+                name_key: name_key.clone(),
+            })
         })
         .collect();
-    insert_rows!(conn, principal_terms::table, rows)?;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<TermRow> = rows.by_ref().take(TERM_CHUNK).collect();
+        insert_rows!(conn, principal_terms::table, chunk)?;
+    }
     Ok(())
 }
 
