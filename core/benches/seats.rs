@@ -43,28 +43,48 @@ async fn run(db: &TestDatabase, licensed: usize) {
     let store = db.store().await;
     let backend = store.backend();
     let actor = Actor::system();
-    let tenant = store.create_tenant(&actor, "Bench").await.expect("tenant").id;
+    let tenant = store
+        .create_tenant(&actor, "Bench")
+        .await
+        .expect("tenant")
+        .id;
     let ping = median(time_each(SUMMARY_READS, || store.ping()).await);
 
     // 1. One group of 10,000 members.
     let members = import(&store, tenant, GROUP_MEMBERS, "g").await;
-    let group = group(&store, tenant, &members).await;
-    let app = app(&store, tenant, GROUP_MEMBERS as i64).await;
+    let group = new_group(&store, tenant, &members).await;
+    let app = new_app(&store, tenant, GROUP_MEMBERS as i64).await;
     let started = Instant::now();
-    store.assign_licenses(tenant, &actor, app, &[PrincipalId::Group(group)]).await.expect("assign group");
+    store
+        .assign_licenses(tenant, &actor, app, &[PrincipalId::Group(group)])
+        .await
+        .expect("assign group");
     let assign_group = started.elapsed();
-    row(backend, "assign a group of 10,000 members", assign_group, ping);
+    row(
+        backend,
+        "assign a group of 10,000 members",
+        assign_group,
+        ping,
+    );
 
     // 2. Seat summary of an app with `licensed` users.
     let everyone = import(&store, tenant, licensed, "l").await;
-    let big_group = group(&store, tenant, &everyone).await;
-    let big_app = app(&store, tenant, licensed as i64).await;
-    store.assign_licenses(tenant, &actor, big_app, &[PrincipalId::Group(big_group)]).await.expect("assign big group");
+    let big_group = new_group(&store, tenant, &everyone).await;
+    let big_app = new_app(&store, tenant, licensed as i64).await;
+    store
+        .assign_licenses(tenant, &actor, big_app, &[PrincipalId::Group(big_group)])
+        .await
+        .expect("assign big group");
     let read = median(time_each(SUMMARY_READS, || store.app(tenant, big_app)).await);
-    row(backend, &format!("seat summary, {licensed} licensed users (median)"), read, ping);
+    row(
+        backend,
+        &format!("seat summary, {licensed} licensed users (median)"),
+        read,
+        ping,
+    );
 
     // 3. 1,000 single-user assignments from 16 tasks.
-    let single_app = app(&store, tenant, SINGLE_ASSIGNMENTS as i64).await;
+    let single_app = new_app(&store, tenant, SINGLE_ASSIGNMENTS as i64).await;
     let users: Vec<UserId> = everyone.into_iter().take(SINGLE_ASSIGNMENTS).collect();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -72,7 +92,10 @@ async fn run(db: &TestDatabase, licensed: usize) {
         let (store, actor, chunk) = (store.clone(), actor.clone(), chunk.to_vec());
         tasks.spawn(async move {
             for user in chunk {
-                store.assign_licenses(tenant, &actor, single_app, &[PrincipalId::User(user)]).await.expect("assign");
+                store
+                    .assign_licenses(tenant, &actor, single_app, &[PrincipalId::User(user)])
+                    .await
+                    .expect("assign");
             }
         });
     }
@@ -91,7 +114,8 @@ async fn run(db: &TestDatabase, licensed: usize) {
     tasks.join_all().await;
     let pings_elapsed = pings_started.elapsed();
     let per_sec = SINGLE_ASSIGNMENTS as f64 / elapsed.as_secs_f64();
-    let pings_per_sec = (SINGLE_ASSIGNMENTS / CONCURRENT_TASKS * CONCURRENT_TASKS) as f64 / pings_elapsed.as_secs_f64();
+    let pings_per_sec = (SINGLE_ASSIGNMENTS / CONCURRENT_TASKS * CONCURRENT_TASKS) as f64
+        / pings_elapsed.as_secs_f64();
     println!(
         "| {backend} | 1,000 single-user assignments, 16 tasks | {per_sec:.0}/s | {pings_per_sec:.0}/s | {:.3} |",
         per_sec / pings_per_sec
@@ -132,26 +156,52 @@ async fn import(store: &Store, tenant: TenantId, n: usize, tag: &str) -> Vec<Use
     let batch: usize = 10_000;
     for start in (0..n).step_by(batch) {
         let users = (start..(start + batch).min(n))
-            .map(|i| NewUser { display_name: format!("User {tag}{i}"), email: format!("u{tag}{i}@bench.example") })
+            .map(|i| NewUser {
+                display_name: format!("User {tag}{i}"),
+                email: format!("u{tag}{i}@bench.example"),
+            })
             .collect();
-        ids.extend(store.import_users(tenant, &Actor::system(), users).await.expect("import").into_iter().map(|u| u.id));
+        ids.extend(
+            store
+                .import_users(tenant, &Actor::system(), users)
+                .await
+                .expect("import")
+                .into_iter()
+                .map(|u| u.id),
+        );
     }
     ids
 }
 
-async fn group(store: &Store, tenant: TenantId, members: &[UserId]) -> GroupId {
-    let new = NewGroup { display_name: "Everyone".into(), description: String::new(), member_ids: members.to_vec() };
-    store.create_group(tenant, &Actor::system(), new).await.expect("group").id
+async fn new_group(store: &Store, tenant: TenantId, members: &[UserId]) -> GroupId {
+    let new = NewGroup {
+        display_name: "Everyone".into(),
+        description: String::new(),
+        member_ids: members.to_vec(),
+    };
+    store
+        .create_group(tenant, &Actor::system(), new)
+        .await
+        .expect("group")
+        .id
 }
 
-async fn app(store: &Store, tenant: TenantId, seats: i64) -> AppId {
+async fn new_app(store: &Store, tenant: TenantId, seats: i64) -> AppId {
     let new = NewApp {
         name: "Bench App".into(),
         description: String::new(),
-        vendor: Vendor { name: "V".into(), website: "https://v.example".into(), support_email: "s@v.example".into() },
+        vendor: Vendor {
+            name: "V".into(),
+            website: "https://v.example".into(),
+            support_email: "s@v.example".into(),
+        },
         seats,
         adapter_key: None,
         adapter_settings: serde_json::json!({}),
     };
-    store.register_app(tenant, &Actor::system(), new).await.expect("app").id
+    store
+        .register_app(tenant, &Actor::system(), new)
+        .await
+        .expect("app")
+        .id
 }

@@ -67,26 +67,90 @@ pub(crate) async fn load(conn: &mut Conn<'_>, tenant: TenantId, app: AppId) -> C
         .filter(apps::id.eq(app))
         .select(apps::all_columns);
     let row: Option<AppRow> = on_conn!(conn, c => query.first(c).await.optional())?;
-    row.map(App::from).ok_or_else(|| CoreError::not_found("app", app))
+    row.map(App::from)
+        .ok_or_else(|| CoreError::not_found("app", app))
 }
 
-fn check_seats(field: &str, seats: i64) -> CoreResult<i64> {
+/// Set an app's purchased seats inside the caller's write transaction:
+/// [`Store::set_purchased_seats`] and a completed seat-change operation
+/// share it, so the seat rule has one implementation.
+///
+/// Fails with [`CoreError::SeatsInUse`] (or `INVALID_INPUT` for a quantity
+/// out of range) before writing anything, so a caller may turn that error
+/// into another outcome and still commit.
+pub(crate) async fn apply_purchased_seats(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    actor: &Actor,
+    app: AppId,
+    quantity: i64,
+) -> CoreResult<(App, Vec<UserId>)> {
+    let quantity = check_seats("quantity", quantity)?;
+    locks::apps(conn, tenant, &[app]).await?;
+    let seats = engine::seats(conn, tenant, app).await?;
+    if quantity < seats.assigned {
+        return Err(CoreError::SeatsInUse {
+            requested: quantity,
+            in_use: seats.assigned,
+        });
+    }
+    let update = diesel::update(
+        apps::table
+            .filter(apps::tenant_id.eq(tenant))
+            .filter(apps::id.eq(app)),
+    )
+    .set((
+        apps::purchased_seats.eq(quantity),
+        apps::updated_at.eq(now()),
+    ));
+    on_conn!(conn, c => update.execute(c).await)?;
+    let resolved = engine::resolve_waiting(conn, tenant, app).await?;
+    audit::record(
+        conn,
+        tenant,
+        actor,
+        "app.seats_changed",
+        Target::app(app),
+        serde_json::json!({
+            "previous": seats.purchased, "quantity": quantity, "waitingResolved": resolved.len(),
+        }),
+    )
+    .await?;
+    Ok((load(conn, tenant, app).await?, resolved))
+}
+
+pub(crate) fn check_seats(field: &str, seats: i64) -> CoreResult<i64> {
     if !(0..=MAX_SEATS).contains(&seats) {
-        return Err(CoreError::invalid(field, format!("must be between 0 and {MAX_SEATS}")));
+        return Err(CoreError::invalid(
+            field,
+            format!("must be between 0 and {MAX_SEATS}"),
+        ));
     }
     Ok(seats)
 }
 
 impl Store {
     /// Register an app the tenant bought.
-    pub async fn register_app(&self, tenant: TenantId, actor: &Actor, new: NewApp) -> CoreResult<App> {
+    pub async fn register_app(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        new: NewApp,
+    ) -> CoreResult<App> {
         let name = validate::required("name", &new.name, validate::MAX_NAME_LEN)?;
         if !new.adapter_settings.is_object() && !new.adapter_settings.is_null() {
-            return Err(CoreError::invalid("adapterSettings", "must be a JSON object"));
+            return Err(CoreError::invalid(
+                "adapterSettings",
+                "must be a JSON object",
+            ));
         }
         let adapter_key = match new.adapter_key.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(key) => Some(validate::required("adapterKey", key, validate::MAX_NAME_LEN)?),
+            Some(key) => Some(validate::required(
+                "adapterKey",
+                key,
+                validate::MAX_NAME_LEN,
+            )?),
         };
         let at = now();
         let row = AppRow {
@@ -94,10 +158,21 @@ impl Store {
             id: AppId::new(),
             name_key: validate::sort_key(&name),
             name,
-            description: validate::optional("description", &new.description, validate::MAX_DESCRIPTION_LEN)?,
-            vendor_name: validate::required("vendor.name", &new.vendor.name, validate::MAX_NAME_LEN)?,
+            description: validate::optional(
+                "description",
+                &new.description,
+                validate::MAX_DESCRIPTION_LEN,
+            )?,
+            vendor_name: validate::required(
+                "vendor.name",
+                &new.vendor.name,
+                validate::MAX_NAME_LEN,
+            )?,
             vendor_website: validate::http_url("vendor.website", &new.vendor.website)?,
-            vendor_support_email: validate::email("vendor.supportEmail", &new.vendor.support_email)?,
+            vendor_support_email: validate::email(
+                "vendor.supportEmail",
+                &new.vendor.support_email,
+            )?,
             purchased_seats: check_seats("seats", new.seats)?,
             assigned_seats: 0,
             adapter_key,
@@ -144,7 +219,9 @@ impl Store {
         search: Option<&str>,
         page: &PageRequest,
     ) -> CoreResult<Page<App>> {
-        let pattern = search.filter(|s| !s.trim().is_empty()).map(validate::contains_pattern);
+        let pattern = search
+            .filter(|s| !s.trim().is_empty())
+            .map(validate::contains_pattern);
         read_conn!(self, conn => {
             let rows: Vec<AppRow> = on_conn!(conn, c => {
                 let mut q = apps::table.filter(apps::tenant_id.eq(tenant)).into_boxed();
@@ -185,25 +262,14 @@ impl Store {
         app: AppId,
         quantity: i64,
     ) -> CoreResult<(App, Vec<UserId>)> {
-        let quantity = check_seats("quantity", quantity)?;
-        write_txn!(self, conn => {
-            locks::apps(conn, tenant, &[app]).await?;
-            let seats = engine::seats(conn, tenant, app).await?;
-            if quantity < seats.assigned {
-                return Err(CoreError::SeatsInUse { requested: quantity, in_use: seats.assigned });
-            }
-            let update = diesel::update(apps::table.filter(apps::tenant_id.eq(tenant)).filter(apps::id.eq(app)))
-                .set((apps::purchased_seats.eq(quantity), apps::updated_at.eq(now())));
-            on_conn!(conn, c => update.execute(c).await)?;
-            let resolved = engine::resolve_waiting(conn, tenant, app).await?;
-            audit::record(conn, tenant, actor, "app.seats_changed", Target::app(app), serde_json::json!({
-                "previous": seats.purchased, "quantity": quantity, "waitingResolved": resolved.len(),
-            })).await?;
-            Ok((load(conn, tenant, app).await?, resolved))
-        })
+        write_txn!(self, conn => apply_purchased_seats(conn, tenant, actor, app, quantity).await)
     }
 
-    pub(crate) async fn require_tenant(&self, conn: &mut Conn<'_>, tenant: TenantId) -> CoreResult<()> {
+    pub(crate) async fn require_tenant(
+        &self,
+        conn: &mut Conn<'_>,
+        tenant: TenantId,
+    ) -> CoreResult<()> {
         use crate::schema::tenants;
         let query = tenants::table.filter(tenants::tenant_id.eq(tenant)).count();
         let n: i64 = on_conn!(conn, c => query.get_result(c).await)?;

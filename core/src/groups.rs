@@ -75,10 +75,15 @@ async fn load(conn: &mut Conn<'_>, tenant: TenantId, group: GroupId) -> CoreResu
         .filter(groups::id.eq(group))
         .select(groups::all_columns);
     let row: Option<GroupRow> = on_conn!(conn, c => query.first(c).await.optional())?;
-    row.map(Group::from).ok_or_else(|| CoreError::not_found("group", group))
+    row.map(Group::from)
+        .ok_or_else(|| CoreError::not_found("group", group))
 }
 
-async fn apps_of_group(conn: &mut Conn<'_>, tenant: TenantId, group: GroupId) -> CoreResult<Vec<AppId>> {
+async fn apps_of_group(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    group: GroupId,
+) -> CoreResult<Vec<AppId>> {
     let query = license_assignments::table
         .filter(license_assignments::tenant_id.eq(tenant))
         .filter(license_assignments::principal_id.eq(group))
@@ -95,7 +100,12 @@ async fn add_members(
     group: GroupId,
     users: &[UserId],
 ) -> CoreResult<MembershipChange> {
-    let users: Vec<UserId> = users.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+    let users: Vec<UserId> = users
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     locks::users(conn, tenant, &users, Mode::Share).await?;
     locks::groups(conn, tenant, &[group], Mode::Update).await?;
     let apps = apps_of_group(conn, tenant, group).await?;
@@ -110,18 +120,30 @@ async fn add_members(
             .select(group_members::user_id);
         existing.extend(on_conn!(conn, c => query.load::<UserId>(c).await)?);
     }
-    let added: Vec<UserId> = users.into_iter().filter(|u| !existing.contains(u)).collect();
+    let added: Vec<UserId> = users
+        .into_iter()
+        .filter(|u| !existing.contains(u))
+        .collect();
     let at = now();
     for chunk in added.chunks(MEMBER_CHUNK) {
         let rows: Vec<MemberRow> = chunk
             .iter()
-            .map(|u| MemberRow { tenant_id: tenant, group_id: group, user_id: *u, added_at: at })
+            .map(|u| MemberRow {
+                tenant_id: tenant,
+                group_id: group,
+                user_id: *u,
+                added_at: at,
+            })
             .collect();
         insert_rows!(conn, group_members::table, rows)?;
     }
-    let mut change = MembershipChange { changed: added, ..Default::default() };
+    let mut change = MembershipChange {
+        changed: added,
+        ..Default::default()
+    };
     for app in apps {
-        let candidates = engine::users_without_seat(conn, tenant, app, &change.changed, &[]).await?;
+        let candidates =
+            engine::users_without_seat(conn, tenant, app, &change.changed, &[]).await?;
         let granted = engine::grant(conn, tenant, app, &candidates, Overflow::RecordError).await?;
         change.gained.insert(app, granted.activated);
         change.waiting.insert(app, granted.errored);
@@ -131,14 +153,24 @@ async fn add_members(
 
 impl Store {
     /// Create a group, optionally with members.
-    pub async fn create_group(&self, tenant: TenantId, actor: &Actor, new: NewGroup) -> CoreResult<Group> {
-        let display_name = validate::required("displayName", &new.display_name, validate::MAX_NAME_LEN)?;
+    pub async fn create_group(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        new: NewGroup,
+    ) -> CoreResult<Group> {
+        let display_name =
+            validate::required("displayName", &new.display_name, validate::MAX_NAME_LEN)?;
         let row = GroupRow {
             tenant_id: tenant,
             id: GroupId::new(),
             name_key: validate::sort_key(&display_name),
             display_name,
-            description: validate::optional("description", &new.description, validate::MAX_DESCRIPTION_LEN)?,
+            description: validate::optional(
+                "description",
+                &new.description,
+                validate::MAX_DESCRIPTION_LEN,
+            )?,
             created_at: now(),
         };
         write_txn!(self, conn => {
@@ -188,7 +220,12 @@ impl Store {
         if users.is_empty() {
             return Err(CoreError::invalid("userIds", "name at least one user"));
         }
-        let users: Vec<UserId> = users.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+        let users: Vec<UserId> = users
+            .iter()
+            .copied()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         write_txn!(self, conn => {
             locks::users(conn, tenant, &users, Mode::Share).await?;
             locks::groups(conn, tenant, &[group], Mode::Update).await?;
@@ -248,7 +285,9 @@ impl Store {
         search: Option<&str>,
         page: &PageRequest,
     ) -> CoreResult<Page<Group>> {
-        let pattern = search.filter(|s| !s.trim().is_empty()).map(validate::contains_pattern);
+        let pattern = search
+            .filter(|s| !s.trim().is_empty())
+            .map(validate::contains_pattern);
         read_conn!(self, conn => {
             let rows: Vec<GroupRow> = on_conn!(conn, c => {
                 let mut q = groups::table.filter(groups::tenant_id.eq(tenant)).into_boxed();
@@ -353,7 +392,11 @@ impl Store {
     }
 
     /// Number of members of each group.
-    pub async fn member_counts(&self, tenant: TenantId, groups: &[GroupId]) -> CoreResult<HashMap<GroupId, i64>> {
+    pub async fn member_counts(
+        &self,
+        tenant: TenantId,
+        groups: &[GroupId],
+    ) -> CoreResult<HashMap<GroupId, i64>> {
         read_conn!(self, conn => self.member_counts_in(conn, tenant, groups).await)
     }
 

@@ -19,9 +19,10 @@ pub mod model;
 pub mod paging;
 mod schema;
 mod search;
+pub mod seat_changes;
 mod tenants;
-mod users;
 pub mod testing;
+mod users;
 pub mod validate;
 
 pub use apps::MAX_SEATS;

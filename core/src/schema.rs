@@ -150,3 +150,27 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_licenses,
     audit_events,
 );
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    seat_change_operations (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        app_id -> Uuid,
+        idempotency_key -> Text,
+        status -> Text,
+        previous_quantity -> BigInt,
+        requested_quantity -> BigInt,
+        vendor_ref -> Nullable<Text>,
+        message -> Nullable<Text>,
+        contact -> Nullable<Text>,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        requested_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}

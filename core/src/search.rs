@@ -83,14 +83,16 @@ pub(crate) async fn index_many(
         .iter()
         .flat_map(|(principal, display_name, email)| {
             let name_key = sort_key(display_name);
-            terms(display_name, *email).into_iter().map(move |(term, rank)| TermRow {
-                tenant_id: tenant,
-                term,
-                principal_kind: principal.kind(),
-                principal_id: principal.any(),
-                rank,
-                name_key: name_key.clone(),
-            })
+            terms(display_name, *email)
+                .into_iter()
+                .map(move |(term, rank)| TermRow {
+                    tenant_id: tenant,
+                    term,
+                    principal_kind: principal.kind(),
+                    principal_id: principal.any(),
+                    rank,
+                    name_key: name_key.clone(),
+                })
         })
         .collect();
     let mut rows = rows.into_iter().peekable();
@@ -102,7 +104,11 @@ pub(crate) async fn index_many(
 }
 
 /// Forget the terms of a deleted principal.
-pub(crate) async fn unindex(conn: &mut Conn<'_>, tenant: TenantId, principal: AnyId) -> CoreResult<()> {
+pub(crate) async fn unindex(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    principal: AnyId,
+) -> CoreResult<()> {
     let delete = diesel::delete(
         principal_terms::table
             .filter(principal_terms::tenant_id.eq(tenant))
@@ -150,12 +156,28 @@ impl Store {
                 .limit(limit as i64);
             Ok(on_conn!(conn, c => q.load(c).await)?)
         })?;
-        let users: Vec<UserId> = hits.iter().filter(|h| h.0 == "user").map(|h| UserId(h.1.0)).collect();
-        let groups: Vec<GroupId> = hits.iter().filter(|h| h.0 == "group").map(|h| GroupId(h.1.0)).collect();
-        let mut users: HashMap<UserId, _> =
-            self.users_by_ids(tenant, &users).await?.into_iter().map(|u| (u.id, u)).collect();
-        let mut groups: HashMap<GroupId, _> =
-            self.groups_by_ids(tenant, &groups).await?.into_iter().map(|g| (g.id, g)).collect();
+        let users: Vec<UserId> = hits
+            .iter()
+            .filter(|h| h.0 == "user")
+            .map(|h| UserId(h.1.0))
+            .collect();
+        let groups: Vec<GroupId> = hits
+            .iter()
+            .filter(|h| h.0 == "group")
+            .map(|h| GroupId(h.1.0))
+            .collect();
+        let mut users: HashMap<UserId, _> = self
+            .users_by_ids(tenant, &users)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        let mut groups: HashMap<GroupId, _> = self
+            .groups_by_ids(tenant, &groups)
+            .await?
+            .into_iter()
+            .map(|g| (g.id, g))
+            .collect();
         Ok(hits
             .into_iter()
             .filter_map(|(kind, id, _, _)| match kind.as_str() {

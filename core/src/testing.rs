@@ -33,7 +33,8 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// A new, migrated SQLite database in its own temporary folder.
     pub async fn sqlite() -> Self {
-        let dir = std::env::temp_dir().join(format!("seatwise-test-{}", uuid::Uuid::new_v4().simple()));
+        let dir =
+            std::env::temp_dir().join(format!("seatwise-test-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("create a temporary folder for the test database");
         let url: DatabaseUrl = format!("sqlite://{}", dir.join("seatwise.db").display())
             .parse()
@@ -42,14 +43,17 @@ impl TestDatabase {
             url,
             cleanup: Cleanup::Sqlite(dir),
         };
-        Store::migrate(&db.url).await.expect("migrate the test database");
+        Store::migrate(&db.url)
+            .await
+            .expect("migrate the test database");
         db
     }
 
     /// A new, migrated PostgreSQL database, or `None` (with a message) when
     /// PostgreSQL is not reachable and `SEATWISE_REQUIRE_POSTGRES` is not 1.
     pub async fn postgres() -> Option<Self> {
-        let admin_url = std::env::var("SEATWISE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        let admin_url = std::env::var("SEATWISE_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
         let required = std::env::var("SEATWISE_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
         let mut admin = match AsyncPgConnection::establish(&admin_url).await {
             Ok(conn) => conn,
@@ -60,19 +64,25 @@ impl TestDatabase {
                 );
                 return None;
             }
-            Err(e) => panic!("SEATWISE_REQUIRE_POSTGRES=1 but PostgreSQL at {admin_url} is unreachable: {e}"),
+            Err(e) => panic!(
+                "SEATWISE_REQUIRE_POSTGRES=1 but PostgreSQL at {admin_url} is unreachable: {e}"
+            ),
         };
         let name = format!("seatwise_test_{}", uuid::Uuid::new_v4().simple());
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .await
             .expect("create the test database");
-        let url = replace_database(&admin_url, &name).parse().expect("valid PostgreSQL URL");
+        let url = replace_database(&admin_url, &name)
+            .parse()
+            .expect("valid PostgreSQL URL");
         let db = Self {
             url,
             cleanup: Cleanup::Postgres { admin_url, name },
         };
-        Store::migrate(&db.url).await.expect("migrate the test database");
+        Store::migrate(&db.url)
+            .await
+            .expect("migrate the test database");
         Some(db)
     }
 
@@ -118,13 +128,18 @@ impl Drop for TestDatabase {
                 // down; a separate thread with its own runtime always works.
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 let _ = std::thread::spawn(move || {
-                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    else {
                         return;
                     };
                     rt.block_on(async {
                         if let Ok(mut admin) = AsyncPgConnection::establish(&admin_url).await {
                             let _ = admin
-                                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .batch_execute(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
                                 .await;
                         }
                     });
@@ -170,6 +185,9 @@ mod tests {
             super::replace_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
             "postgres://postgres@127.0.0.1:5432/t1"
         );
-        assert_eq!(super::replace_database("postgres://h?sslmode=disable", "t1"), "postgres://h/t1?sslmode=disable");
+        assert_eq!(
+            super::replace_database("postgres://h?sslmode=disable", "t1"),
+            "postgres://h/t1?sslmode=disable"
+        );
     }
 }

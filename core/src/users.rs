@@ -61,8 +61,14 @@ async fn email_taken(conn: &mut Conn<'_>, tenant: TenantId, email_key: &str) -> 
 
 impl Store {
     /// Create a user; the email must be unused in the tenant.
-    pub async fn create_user(&self, tenant: TenantId, actor: &Actor, new: NewUser) -> CoreResult<User> {
-        let display_name = validate::required("displayName", &new.display_name, validate::MAX_NAME_LEN)?;
+    pub async fn create_user(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        new: NewUser,
+    ) -> CoreResult<User> {
+        let display_name =
+            validate::required("displayName", &new.display_name, validate::MAX_NAME_LEN)?;
         let email = validate::email("email", &new.email)?;
         let row = UserRow {
             tenant_id: tenant,
@@ -92,13 +98,21 @@ impl Store {
 
     /// Create many users at once, as a directory import does: validated as a
     /// whole and all or nothing, a few statements per thousand users.
-    pub async fn import_users(&self, tenant: TenantId, actor: &Actor, new: Vec<NewUser>) -> CoreResult<Vec<User>> {
+    pub async fn import_users(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        new: Vec<NewUser>,
+    ) -> CoreResult<Vec<User>> {
         let at = now();
         let mut seen = std::collections::HashSet::with_capacity(new.len());
         let mut rows = Vec::with_capacity(new.len());
         for (i, user) in new.into_iter().enumerate() {
-            let display_name =
-                validate::required(&format!("users[{i}].displayName"), &user.display_name, validate::MAX_NAME_LEN)?;
+            let display_name = validate::required(
+                &format!("users[{i}].displayName"),
+                &user.display_name,
+                validate::MAX_NAME_LEN,
+            )?;
             let email = validate::email(&format!("users[{i}].email"), &user.email)?;
             let email_key = validate::sort_key(&email);
             if !seen.insert(email_key.clone()) {
@@ -151,7 +165,12 @@ impl Store {
 
     /// Delete a user: their direct assignments, memberships and licenses go
     /// with them, and the seats they used go to users waiting for one.
-    pub async fn delete_user(&self, tenant: TenantId, actor: &Actor, user: UserId) -> CoreResult<UserDeleted> {
+    pub async fn delete_user(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        user: UserId,
+    ) -> CoreResult<UserDeleted> {
         write_txn!(self, conn => {
             locks::users(conn, tenant, &[user], Mode::Update).await?;
             let groups_query = group_members::table
@@ -237,7 +256,9 @@ impl Store {
         search: Option<&str>,
         page: &PageRequest,
     ) -> CoreResult<Page<User>> {
-        let pattern = search.filter(|s| !s.trim().is_empty()).map(validate::contains_pattern);
+        let pattern = search
+            .filter(|s| !s.trim().is_empty())
+            .map(validate::contains_pattern);
         read_conn!(self, conn => {
             let rows: Vec<UserRow> = on_conn!(conn, c => {
                 let mut q = users::table.filter(users::tenant_id.eq(tenant)).into_boxed();

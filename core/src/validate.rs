@@ -21,7 +21,10 @@ pub fn required(field: &str, value: &str, max: usize) -> CoreResult<String> {
 pub fn optional(field: &str, value: &str, max: usize) -> CoreResult<String> {
     let value = value.trim();
     if value.chars().count() > max {
-        return Err(CoreError::invalid(field, format!("must be at most {max} characters")));
+        return Err(CoreError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     Ok(value.to_owned())
 }
@@ -57,7 +60,10 @@ pub fn http_url(field: &str, value: &str) -> CoreResult<String> {
         .ok_or_else(|| CoreError::invalid(field, "must be an http:// or https:// URL"))?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if host.is_empty() || value.contains(char::is_whitespace) {
-        return Err(CoreError::invalid(field, "must be an http:// or https:// URL with a host"));
+        return Err(CoreError::invalid(
+            field,
+            "must be an http:// or https:// URL with a host",
+        ));
     }
     Ok(value)
 }

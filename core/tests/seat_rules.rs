@@ -31,7 +31,10 @@ async fn one_seat_per_user_however_many_paths(db: &TestDatabase) {
 
     let change = f.assign(app, &[u(ada), g(design), g(eng)]).await.unwrap();
     assert_eq!(change.assignments.len(), 3);
-    assert_eq!(change.app.seats.assigned, 2, "Ada holds three paths but one seat");
+    assert_eq!(
+        change.app.seats.assigned, 2,
+        "Ada holds three paths but one seat"
+    );
     assert_eq!(change.app.seats.available(), 8);
     f.assert_seats_consistent(app).await;
 }
@@ -50,16 +53,27 @@ async fn assigning_is_all_or_nothing(db: &TestDatabase) {
         CoreError::NotEnoughSeats { needed, available } => assert_eq!((needed, available), (4, 2)),
         other => panic!("expected NotEnoughSeats, got {other:?}"),
     }
-    assert!(err_message_says_nothing_changed(&f.assign(app, &[g(group)]).await.unwrap_err()));
+    assert!(err_message_says_nothing_changed(
+        &f.assign(app, &[g(group)]).await.unwrap_err()
+    ));
     assert_eq!(f.seats(app).await.assigned, 1, "nothing changed");
     assert!(f.license(extra, app).await.is_none());
-    let assignments = f.store.assignments(f.tenant, app, &seatwise_core::paging::PageRequest::first(10)).await.unwrap();
+    let assignments = f
+        .store
+        .assignments(
+            f.tenant,
+            app,
+            &seatwise_core::paging::PageRequest::first(10),
+        )
+        .await
+        .unwrap();
     assert_eq!(assignments.total_count, 1, "no assignment row was written");
     f.assert_seats_consistent(app).await;
 }
 
 fn err_message_says_nothing_changed(err: &CoreError) -> bool {
-    matches!(err, CoreError::NotEnoughSeats { .. }) && err.to_string().contains("nothing was changed")
+    matches!(err, CoreError::NotEnoughSeats { .. })
+        && err.to_string().contains("nothing was changed")
 }
 
 async fn assigning_twice_is_a_no_op(db: &TestDatabase) {
@@ -90,7 +104,10 @@ async fn unassigning_keeps_other_paths(db: &TestDatabase) {
     assert!(f.license(bob, app).await.is_none());
 
     let none = f.unassign(app, &[g(design)]).await.unwrap();
-    assert!(none.assignments.is_empty(), "unassigning what is not assigned changes nothing");
+    assert!(
+        none.assignments.is_empty(),
+        "unassigning what is not assigned changes nothing"
+    );
     f.assert_seats_consistent(app).await;
 }
 
@@ -102,14 +119,22 @@ async fn group_member_beyond_seats_waits_in_count_violation(db: &TestDatabase) {
     f.assign(app, &[g(group)]).await.unwrap();
     let late = f.user("Late Joiner").await;
 
-    let change = f.store.add_group_members(f.tenant, &f.actor, group, &[late]).await.unwrap();
+    let change = f
+        .store
+        .add_group_members(f.tenant, &f.actor, group, &[late])
+        .await
+        .unwrap();
     assert_eq!(change.changed, vec![late], "the membership is added anyway");
     assert_eq!(change.waiting.get(&app), Some(&vec![late]));
     let license = f.license(late, app).await.expect("license row exists");
     assert_eq!(license.state, LicenseState::Error);
     assert_eq!(license.error_code, Some(LicenseErrorCode::CountViolation));
     let errors = f.licensed(app, LicenseFilter::Errors).await;
-    assert_eq!(errors.iter().map(|l| l.user_id).collect::<Vec<_>>(), vec![late], "visible per app");
+    assert_eq!(
+        errors.iter().map(|l| l.user_id).collect::<Vec<_>>(),
+        vec![late],
+        "visible per app"
+    );
     assert_eq!(f.seats(app).await.assigned, 2, "never over-assigned");
     f.assert_seats_consistent(app).await;
 }
@@ -122,12 +147,28 @@ async fn waiting_users_get_freed_seats_oldest_first(db: &TestDatabase) {
     f.assign(app, &[g(group)]).await.unwrap();
     let older = f.user("Older").await;
     let newer = f.user("Newer").await;
-    f.store.add_group_members(f.tenant, &f.actor, group, &[older]).await.unwrap();
-    f.store.add_group_members(f.tenant, &f.actor, group, &[newer]).await.unwrap();
+    f.store
+        .add_group_members(f.tenant, &f.actor, group, &[older])
+        .await
+        .unwrap();
+    f.store
+        .add_group_members(f.tenant, &f.actor, group, &[newer])
+        .await
+        .unwrap();
 
-    f.store.remove_group_members(f.tenant, &f.actor, group, &[holder]).await.unwrap();
-    assert_eq!(f.license(older, app).await.unwrap().state, LicenseState::Active, "oldest waiter first");
-    assert_eq!(f.license(newer, app).await.unwrap().state, LicenseState::Error);
+    f.store
+        .remove_group_members(f.tenant, &f.actor, group, &[holder])
+        .await
+        .unwrap();
+    assert_eq!(
+        f.license(older, app).await.unwrap().state,
+        LicenseState::Active,
+        "oldest waiter first"
+    );
+    assert_eq!(
+        f.license(newer, app).await.unwrap().state,
+        LicenseState::Error
+    );
     f.assert_seats_consistent(app).await;
 
     // An unassign frees seats too.
@@ -137,11 +178,20 @@ async fn waiting_users_get_freed_seats_oldest_first(db: &TestDatabase) {
     let waiting_group = f.group("Waiting", &[]).await;
     f.assign(direct, &[g(waiting_group)]).await.unwrap();
     let waiter = f.user("Waiter").await;
-    f.store.add_group_members(f.tenant, &f.actor, waiting_group, &[waiter]).await.unwrap();
-    assert_eq!(f.license(waiter, direct).await.unwrap().state, LicenseState::Error);
+    f.store
+        .add_group_members(f.tenant, &f.actor, waiting_group, &[waiter])
+        .await
+        .unwrap();
+    assert_eq!(
+        f.license(waiter, direct).await.unwrap().state,
+        LicenseState::Error
+    );
     let change = f.unassign(direct, &[u(solo)]).await.unwrap();
     assert_eq!(change.gained, vec![waiter]);
-    assert_eq!(f.license(waiter, direct).await.unwrap().state, LicenseState::Active);
+    assert_eq!(
+        f.license(waiter, direct).await.unwrap().state,
+        LicenseState::Active
+    );
     f.assert_seats_consistent(direct).await;
 }
 
@@ -152,10 +202,17 @@ async fn more_purchased_seats_resolve_waiting_users(db: &TestDatabase) {
     let group = f.group("Ops", &members).await;
     f.assign(app, &[g(group)]).await.unwrap();
     let waiting = f.users(3).await;
-    f.store.add_group_members(f.tenant, &f.actor, group, &waiting).await.unwrap();
+    f.store
+        .add_group_members(f.tenant, &f.actor, group, &waiting)
+        .await
+        .unwrap();
     assert_eq!(f.licensed(app, LicenseFilter::Errors).await.len(), 3);
 
-    let (app_after, resolved) = f.store.set_purchased_seats(f.tenant, &f.actor, app, 3).await.unwrap();
+    let (app_after, resolved) = f
+        .store
+        .set_purchased_seats(f.tenant, &f.actor, app, 3)
+        .await
+        .unwrap();
     assert_eq!(resolved.len(), 2);
     assert_eq!(app_after.seats.assigned, 3);
     assert_eq!(f.licensed(app, LicenseFilter::Errors).await.len(), 1);
@@ -168,7 +225,11 @@ async fn removing_a_member_frees_their_seat(db: &TestDatabase) {
     let members = f.users(3).await;
     let group = f.group("Support", &members).await;
     f.assign(app, &[g(group)]).await.unwrap();
-    let change = f.store.remove_group_members(f.tenant, &f.actor, group, &[members[0]]).await.unwrap();
+    let change = f
+        .store
+        .remove_group_members(f.tenant, &f.actor, group, &[members[0]])
+        .await
+        .unwrap();
     assert_eq!(change.lost.get(&app), Some(&vec![members[0]]));
     assert_eq!(f.seats(app).await.assigned, 2);
     f.assert_seats_consistent(app).await;
@@ -186,8 +247,18 @@ async fn deleting_a_user_frees_their_seats(db: &TestDatabase) {
     assert_eq!(deleted.released.len(), 2);
     assert_eq!(f.seats(a).await.assigned, 0);
     assert_eq!(f.seats(b).await.assigned, 0);
-    assert!(matches!(f.store.user(f.tenant, ada).await, Err(CoreError::NotFound { .. })));
-    assert_eq!(f.store.member_counts(f.tenant, &[group]).await.unwrap().get(&group), None);
+    assert!(matches!(
+        f.store.user(f.tenant, ada).await,
+        Err(CoreError::NotFound { .. })
+    ));
+    assert_eq!(
+        f.store
+            .member_counts(f.tenant, &[group])
+            .await
+            .unwrap()
+            .get(&group),
+        None
+    );
     f.assert_seats_consistent(a).await;
     f.assert_seats_consistent(b).await;
 }
@@ -197,10 +268,26 @@ async fn seats_cannot_drop_below_seats_in_use(db: &TestDatabase) {
     let app = f.app(3).await;
     let users = f.users(2).await;
     f.assign(app, &[u(users[0]), u(users[1])]).await.unwrap();
-    let err = f.store.set_purchased_seats(f.tenant, &f.actor, app, 1).await.unwrap_err();
-    assert!(matches!(err, CoreError::SeatsInUse { requested: 1, in_use: 2 }), "{err:?}");
+    let err = f
+        .store
+        .set_purchased_seats(f.tenant, &f.actor, app, 1)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CoreError::SeatsInUse {
+                requested: 1,
+                in_use: 2
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(f.seats(app).await.purchased, 3);
-    f.store.set_purchased_seats(f.tenant, &f.actor, app, 2).await.unwrap();
+    f.store
+        .set_purchased_seats(f.tenant, &f.actor, app, 2)
+        .await
+        .unwrap();
     assert_eq!(f.seats(app).await.available(), 0);
 }
 

@@ -23,7 +23,9 @@ impl Store {
         tokio::task::spawn_blocking(move || match url.backend() {
             Backend::Postgres => {
                 let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(url.as_str())
-                    .map_err(|e| CoreError::Unavailable(format!("connecting to PostgreSQL: {e}")))?;
+                    .map_err(|e| {
+                        CoreError::Unavailable(format!("connecting to PostgreSQL: {e}"))
+                    })?;
                 conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
                 let applied = run(&mut conn, POSTGRES);
                 conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;

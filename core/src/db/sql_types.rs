@@ -30,7 +30,8 @@ pub(crate) mod codec {
     }
 
     pub fn read_sqlite(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<uuid::Uuid> {
-        let text = <String as deserialize::FromSql<diesel::sql_types::Text, Sqlite>>::from_sql(value)?;
+        let text =
+            <String as deserialize::FromSql<diesel::sql_types::Text, Sqlite>>::from_sql(value)?;
         Ok(uuid::Uuid::parse_str(&text)?)
     }
 }

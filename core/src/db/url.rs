@@ -76,7 +76,10 @@ impl FromStr for DatabaseUrl {
             backend,
         };
         if backend == Backend::Sqlite && url.sqlite_path()?.is_empty() {
-            return Err(CoreError::invalid("database", "the SQLite URL names no file"));
+            return Err(CoreError::invalid(
+                "database",
+                "the SQLite URL names no file",
+            ));
         }
         Ok(url)
     }

@@ -197,7 +197,10 @@ pub(crate) async fn revoke_unheld(
                             .inner_join(
                                 license_assignments::table.on(license_assignments::tenant_id
                                     .eq(group_members::tenant_id)
-                                    .and(license_assignments::principal_id.eq(group_members::group_id))),
+                                    .and(
+                                        license_assignments::principal_id
+                                            .eq(group_members::group_id),
+                                    )),
                             )
                             .filter(group_members::tenant_id.eq(tenant))
                             .filter(group_members::user_id.eq(user_licenses::user_id))
@@ -299,7 +302,12 @@ async fn insert_rows(
     Ok(())
 }
 
-pub(crate) async fn add_assigned(conn: &mut Conn<'_>, tenant: TenantId, app: AppId, delta: i64) -> CoreResult<()> {
+pub(crate) async fn add_assigned(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+    delta: i64,
+) -> CoreResult<()> {
     if delta == 0 {
         return Ok(());
     }

@@ -47,7 +47,9 @@ pub(crate) struct AssignmentRow {
 impl AssignmentRow {
     pub(crate) fn into_assignment(self) -> CoreResult<Assignment> {
         let principal = PrincipalId::from_stored(&self.principal_kind, self.principal_id)
-            .ok_or_else(|| CoreError::Internal(format!("unknown principal kind {}", self.principal_kind)))?;
+            .ok_or_else(|| {
+                CoreError::Internal(format!("unknown principal kind {}", self.principal_kind))
+            })?;
         Ok(Assignment {
             id: self.id,
             app_id: self.app_id,
@@ -60,7 +62,10 @@ impl AssignmentRow {
 
 fn split(principals: &[PrincipalId]) -> CoreResult<(Vec<UserId>, Vec<GroupId>)> {
     if principals.is_empty() {
-        return Err(CoreError::invalid("principalIds", "name at least one user or group"));
+        return Err(CoreError::invalid(
+            "principalIds",
+            "name at least one user or group",
+        ));
     }
     let unique: BTreeSet<PrincipalId> = principals.iter().copied().collect();
     let mut users = Vec::new();

@@ -210,15 +210,30 @@ async fn with_paths(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let users: Vec<UserId> = rows.iter().map(|r| r.user_id).collect::<BTreeSet<_>>().into_iter().collect();
-    let apps: Vec<AppId> = rows.iter().map(|r| r.app_id).collect::<BTreeSet<_>>().into_iter().collect();
+    let users: Vec<UserId> = rows
+        .iter()
+        .map(|r| r.user_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let apps: Vec<AppId> = rows
+        .iter()
+        .map(|r| r.app_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let direct = license_assignments::table
         .filter(license_assignments::tenant_id.eq(tenant))
         .filter(license_assignments::app_id.eq_any(&apps))
         .filter(license_assignments::principal_id.eq_any(&users))
-        .select((license_assignments::app_id, license_assignments::principal_id));
+        .select((
+            license_assignments::app_id,
+            license_assignments::principal_id,
+        ));
     let direct: BTreeSet<(AppId, AnyId)> =
-        on_conn!(conn, c => direct.load::<(AppId, AnyId)>(c).await)?.into_iter().collect();
+        on_conn!(conn, c => direct.load::<(AppId, AnyId)>(c).await)?
+            .into_iter()
+            .collect();
     let via = group_members::table
         .inner_join(
             license_assignments::table.on(license_assignments::tenant_id
@@ -229,7 +244,11 @@ async fn with_paths(
         .filter(group_members::user_id.eq_any(&users))
         .filter(license_assignments::app_id.eq_any(&apps))
         .order(group_members::group_id)
-        .select((license_assignments::app_id, group_members::user_id, group_members::group_id));
+        .select((
+            license_assignments::app_id,
+            group_members::user_id,
+            group_members::group_id,
+        ));
     let mut groups: BTreeMap<(AppId, UserId), Vec<GroupId>> = BTreeMap::new();
     for (app, user, group) in on_conn!(conn, c => via.load::<(AppId, UserId, GroupId)>(c).await)? {
         groups.entry((app, user)).or_default().push(group);

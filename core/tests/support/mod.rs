@@ -19,13 +19,25 @@ impl Fixture {
     pub async fn new(db: &TestDatabase) -> Self {
         let store = db.store().await;
         let actor = Actor::named("admin@test");
-        let tenant = store.create_tenant(&actor, "Contoso Ltd").await.expect("tenant").id;
-        Self { store, tenant, actor }
+        let tenant = store
+            .create_tenant(&actor, "Contoso Ltd")
+            .await
+            .expect("tenant")
+            .id;
+        Self {
+            store,
+            tenant,
+            actor,
+        }
     }
 
     /// Another fixture on the same tenant but its own pool (a second replica).
     pub async fn replica(&self, db: &TestDatabase) -> Self {
-        Self { store: db.store().await, tenant: self.tenant, actor: self.actor.clone() }
+        Self {
+            store: db.store().await,
+            tenant: self.tenant,
+            actor: self.actor.clone(),
+        }
     }
 
     pub fn new_app(name: &str, seats: i64) -> NewApp {
@@ -45,16 +57,31 @@ impl Fixture {
 
     pub async fn app(&self, seats: i64) -> AppId {
         self.store
-            .register_app(self.tenant, &self.actor, Self::new_app("Fabrikam Whiteboard", seats))
+            .register_app(
+                self.tenant,
+                &self.actor,
+                Self::new_app("Fabrikam Whiteboard", seats),
+            )
             .await
             .expect("register app")
             .id
     }
 
     pub async fn user(&self, name: &str) -> UserId {
-        let email = format!("{}.{}@contoso.example", name.to_lowercase().replace(' ', "."), uuid::Uuid::new_v4().simple());
+        let email = format!(
+            "{}.{}@contoso.example",
+            name.to_lowercase().replace(' ', "."),
+            uuid::Uuid::new_v4().simple()
+        );
         self.store
-            .create_user(self.tenant, &self.actor, NewUser { display_name: name.into(), email })
+            .create_user(
+                self.tenant,
+                &self.actor,
+                NewUser {
+                    display_name: name.into(),
+                    email,
+                },
+            )
             .await
             .expect("create user")
             .id
@@ -73,7 +100,11 @@ impl Fixture {
             .create_group(
                 self.tenant,
                 &self.actor,
-                NewGroup { display_name: name.into(), description: String::new(), member_ids: members.to_vec() },
+                NewGroup {
+                    display_name: name.into(),
+                    description: String::new(),
+                    member_ids: members.to_vec(),
+                },
             )
             .await
             .expect("create group")
@@ -84,12 +115,24 @@ impl Fixture {
         self.store.app(self.tenant, app).await.expect("app").seats
     }
 
-    pub async fn assign(&self, app: AppId, principals: &[PrincipalId]) -> CoreResult<LicenseChange> {
-        self.store.assign_licenses(self.tenant, &self.actor, app, principals).await
+    pub async fn assign(
+        &self,
+        app: AppId,
+        principals: &[PrincipalId],
+    ) -> CoreResult<LicenseChange> {
+        self.store
+            .assign_licenses(self.tenant, &self.actor, app, principals)
+            .await
     }
 
-    pub async fn unassign(&self, app: AppId, principals: &[PrincipalId]) -> CoreResult<LicenseChange> {
-        self.store.unassign_licenses(self.tenant, &self.actor, app, principals).await
+    pub async fn unassign(
+        &self,
+        app: AppId,
+        principals: &[PrincipalId],
+    ) -> CoreResult<LicenseChange> {
+        self.store
+            .unassign_licenses(self.tenant, &self.actor, app, principals)
+            .await
     }
 
     /// The user's license for `app`, if they hold it by any path.
@@ -109,13 +152,20 @@ impl Fixture {
         let mut out = Vec::new();
         let mut page = PageRequest::first(100);
         loop {
-            let result = self.store.licensed_users(self.tenant, app, filter, &page).await.expect("licensed users");
+            let result = self
+                .store
+                .licensed_users(self.tenant, app, filter, &page)
+                .await
+                .expect("licensed users");
             let last = result.items.last().map(|(c, _)| c.clone());
             out.extend(result.items.into_iter().map(|(_, l)| l));
             if !result.has_next_page {
                 return out;
             }
-            page = PageRequest { first: 100, after: last };
+            page = PageRequest {
+                first: 100,
+                after: last,
+            };
         }
     }
 
@@ -128,8 +178,14 @@ impl Fixture {
             .iter()
             .filter(|l| l.state == LicenseState::Active)
             .count() as i64;
-        assert_eq!(seats.assigned, active, "stored assigned seats differ from active licenses");
-        assert!(seats.assigned <= seats.purchased, "over-assigned: {seats:?}");
+        assert_eq!(
+            seats.assigned, active,
+            "stored assigned seats differ from active licenses"
+        );
+        assert!(
+            seats.assigned <= seats.purchased,
+            "over-assigned: {seats:?}"
+        );
     }
 }
 

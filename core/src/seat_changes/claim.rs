@@ -1,0 +1,102 @@
+//! Claiming due operations for a worker, across tenants.
+
+use diesel::dsl::{exists, not};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::row::{OPEN, OperationRow};
+use super::{SeatChangeOperation, SeatChangeOperationId};
+use crate::db::{Conn, Store, on_conn, write_txn};
+use crate::error::{CoreError, CoreResult};
+use crate::ids::TenantId;
+use crate::model::now;
+use crate::schema::seat_change_operations as ops;
+
+/// Most operations one claim may take, so one replica cannot hoard the
+/// queue while others idle.
+pub const MAX_CLAIM: usize = 100;
+
+impl Store {
+    /// Lease up to `limit` due operations to the worker `owner` for `lease`,
+    /// oldest due first, across all tenants.
+    ///
+    /// Due means: open (`PENDING` or `IN_PROGRESS`), `next_attempt_at` has
+    /// passed, no live lease, and no older open operation for the same app
+    /// (changes of one app run one at a time, in request order).
+    ///
+    /// Two workers never receive the same operation while its lease runs:
+    /// on PostgreSQL the candidates are locked `FOR UPDATE SKIP LOCKED`, so
+    /// concurrent claims take disjoint rows without waiting; on SQLite the
+    /// `BEGIN IMMEDIATE` transaction serialises claims. `lease` must exceed
+    /// the longest vendor call, or another worker may call the vendor again
+    /// (vendors deduplicate by operation id, and only the lease holder can
+    /// record an outcome). `owner` must be unique per worker.
+    pub async fn claim_due_seat_changes(
+        &self,
+        owner: &str,
+        lease: Duration,
+        limit: usize,
+    ) -> CoreResult<Vec<SeatChangeOperation>> {
+        if owner.trim().is_empty() {
+            return Err(CoreError::invalid("owner", "must not be empty"));
+        }
+        let lease = chrono::Duration::from_std(lease)
+            .map_err(|_| CoreError::invalid("lease", "is too long"))?;
+        let limit = limit.min(MAX_CLAIM) as i64;
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        write_txn!(self, conn => {
+            let at = now();
+            let due = due(conn, at, limit).await?;
+            // Every statement names its tenant, even in this global scan.
+            let mut by_tenant: BTreeMap<TenantId, Vec<SeatChangeOperationId>> = BTreeMap::new();
+            for (tenant, id) in due {
+                by_tenant.entry(tenant).or_default().push(id);
+            }
+            let mut claimed = Vec::new();
+            for (tenant, ids) in by_tenant {
+                let update = diesel::update(ops::table.filter(ops::tenant_id.eq(tenant)).filter(ops::id.eq_any(ids)))
+                    .set((ops::lease_owner.eq(owner), ops::next_attempt_at.eq(at + lease)))
+                    .returning(ops::all_columns);
+                let rows: Vec<OperationRow> = on_conn!(conn, c => update.load(c).await)?;
+                for row in rows {
+                    claimed.push(row.into_operation()?);
+                }
+            }
+            claimed.sort_by_key(|op| (op.next_attempt_at, op.id));
+            Ok(claimed)
+        })
+    }
+}
+
+/// Tenant and id of up to `limit` due operations, locked on PostgreSQL
+/// (skipping rows another claim holds).
+async fn due(
+    conn: &mut Conn<'_>,
+    at: chrono::NaiveDateTime,
+    limit: i64,
+) -> CoreResult<Vec<(TenantId, SeatChangeOperationId)>> {
+    let earlier = diesel::alias!(crate::schema::seat_change_operations as earlier);
+    let older_open = earlier
+        .filter(earlier.field(ops::tenant_id).eq(ops::tenant_id))
+        .filter(earlier.field(ops::app_id).eq(ops::app_id))
+        .filter(earlier.field(ops::status).eq_any(OPEN))
+        .filter(earlier.field(ops::id).lt(ops::id));
+    let query = ops::table
+        .filter(ops::status.eq_any(OPEN))
+        // A held operation's `next_attempt_at` is its lease's end, so this
+        // also takes over operations of workers that died mid-call.
+        .filter(ops::next_attempt_at.le(at))
+        .filter(not(exists(older_open)))
+        .order((ops::next_attempt_at, ops::id))
+        .limit(limit)
+        .select((ops::tenant_id, ops::id));
+    let rows = match conn {
+        Conn::Pg(c) => query.for_update().skip_locked().load(*c).await?,
+        Conn::Sqlite(c) => query.load(*c).await?,
+    };
+    Ok(rows)
+}
