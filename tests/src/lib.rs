@@ -1,1 +1,436 @@
+//! The end-to-end harness: start the real `seatwise` binary on a free port
+//! against a throw-away database, and speak HTTP to it.
+//!
+//! - [`TestApp::start`] builds the binary once per test process (with
+//!   `cargo build -p seatwise-api --bin seatwise`; set `SEATWISE_BIN` to use
+//!   a prebuilt one), creates a tenant with `seatwise tenant create`,
+//!   starts `seatwise serve --listen 127.0.0.1:0`, reads the address it
+//!   printed and waits for `/readyz`. Dropping it stops the server.
+//! - [`TestApp::token`] mints tokens with `seatwise token`.
+//! - [`TestApp::gql`] starts a GraphQL call ([`GraphqlCall`]) whose
+//!   [`GraphqlResponse`] has helpers for data and error codes.
+//! - [`e2e_on_both_backends!`] runs each test on SQLite and PostgreSQL.
 
+mod fixtures;
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use seatwise_core::testing::TestDatabase;
+use serde_json::{Value, json};
+
+pub use fixtures::*;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file.
+    Sqlite,
+    /// A PostgreSQL database.
+    Postgres,
+}
+
+/// The `seatwise` binary, built once per test process.
+pub fn seatwise_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Ok(bin) = std::env::var("SEATWISE_BIN") {
+            return PathBuf::from(bin);
+        }
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("workspace root");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "seatwise-api",
+                "--bin",
+                "seatwise",
+            ])
+            .current_dir(workspace)
+            .status()
+            .expect("run cargo build for the seatwise binary");
+        assert!(status.success(), "building the seatwise binary failed");
+        // This test runs from <target>/debug/deps/; the binary is in <target>/debug/.
+        let exe = std::env::current_exe().expect("test executable path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("target profile directory");
+        profile_dir.join(format!("seatwise{}", std::env::consts::EXE_SUFFIX))
+    })
+}
+
+/// How to run `seatwise` for one test: its database, secret and folder.
+struct Runner {
+    database_url: String,
+    secret: String,
+    work_dir: PathBuf,
+}
+
+impl Runner {
+    fn configure(&self, command: &mut Command, env: &[(String, String)]) {
+        command
+            .current_dir(&self.work_dir)
+            .env("SEATWISE_DATABASE_URL", &self.database_url)
+            .env("SEATWISE_LOG", "info")
+            .env_remove("SEATWISE_CORS_ORIGINS")
+            .env_remove("SEATWISE_LISTEN");
+        if self.secret.is_empty() {
+            command.env_remove("SEATWISE_JWT_SECRET");
+        } else {
+            command.env("SEATWISE_JWT_SECRET", &self.secret);
+        }
+        for (key, value) in env {
+            command.env(key, value);
+        }
+    }
+
+    fn cli(&self, args: &[&str], env: &[(String, String)]) -> String {
+        let mut command = Command::new(seatwise_bin());
+        command.args(args);
+        self.configure(&mut command, env);
+        let output = command.output().expect("run seatwise");
+        assert!(
+            output.status.success(),
+            "seatwise {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout)
+            .expect("UTF-8 output")
+            .trim()
+            .to_owned()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.work_dir.join("server.log")).unwrap_or_default()
+    }
+}
+
+/// A running `seatwise serve` with its own database and tenant.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+    /// The tenant created for the test.
+    pub tenant: String,
+    runner: Runner,
+    client: reqwest::Client,
+    server: Child,
+    // Dropped after the server is stopped (fields drop after `Drop::drop`).
+    _database: TestDatabase,
+}
+
+/// Options for starting a server.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// Environment variables for the server (and CLI) beyond the defaults.
+    pub env: Vec<(String, String)>,
+    /// Do not set `SEATWISE_JWT_SECRET` (the server then generates one).
+    pub no_secret_env: bool,
+}
+
+impl TestApp {
+    /// Start a server on `backend`; `None` when PostgreSQL is unavailable
+    /// (the skip message is printed by `TestDatabase`).
+    pub async fn start(backend: Backend) -> Option<Self> {
+        Self::start_with(backend, StartOptions::default()).await
+    }
+
+    /// Start a server with options.
+    pub async fn start_with(backend: Backend, options: StartOptions) -> Option<Self> {
+        let database = match backend {
+            Backend::Sqlite => TestDatabase::sqlite().await,
+            Backend::Postgres => TestDatabase::postgres().await?,
+        };
+        let work_dir =
+            std::env::temp_dir().join(format!("seatwise-e2e-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&work_dir).expect("create a work folder");
+        let runner = Runner {
+            database_url: database.url().as_str().to_owned(),
+            secret: if options.no_secret_env {
+                String::new()
+            } else {
+                format!("e2e-secret-{}", uuid::Uuid::new_v4().simple())
+            },
+            work_dir,
+        };
+        let tenant = runner.cli(&["tenant", "create", "Test Organisation"], &options.env);
+
+        let stderr =
+            std::fs::File::create(runner.work_dir.join("server.log")).expect("server log file");
+        let mut command = Command::new(seatwise_bin());
+        command
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .stdin(Stdio::null());
+        runner.configure(&mut command, &options.env);
+        let mut server = command.spawn().expect("start seatwise serve");
+        let base_url = read_address(&mut server, &runner);
+        let app = Self {
+            base_url,
+            tenant,
+            runner,
+            client: reqwest::Client::new(),
+            server,
+            _database: database,
+        };
+        app.wait_until_ready().await;
+        Some(app)
+    }
+
+    /// Run a `seatwise` subcommand against this app's database; its stdout.
+    pub fn cli(&self, args: &[&str], env: &[(String, String)]) -> String {
+        self.runner.cli(args, env)
+    }
+
+    async fn wait_until_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(response) = self.client.get(self.url("/readyz")).send().await
+                && response.status().is_success()
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server never became ready; log:\n{}",
+                self.server_log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Send SIGTERM and wait for the server to exit; its exit status.
+    #[cfg(unix)]
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.server.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.server.try_wait().expect("wait for the server") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server ignored SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// What the server wrote to stderr so far.
+    pub fn server_log(&self) -> String {
+        self.runner.log()
+    }
+
+    /// The folder the server and CLI run in (where a PostgreSQL secret file
+    /// would go).
+    pub fn work_dir(&self) -> &Path {
+        &self.runner.work_dir
+    }
+
+    /// The database URL the server uses.
+    pub fn database_url(&self) -> &str {
+        &self.runner.database_url
+    }
+
+    /// The signing secret given to the server (empty when it generated one).
+    pub fn secret(&self) -> &str {
+        &self.runner.secret
+    }
+
+    /// An absolute URL for `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// The HTTP client.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// A token for this app's tenant with `roles` (e.g. `["GLOBAL_ADMIN"]`).
+    pub fn token(&self, roles: &[&str]) -> String {
+        self.token_for(&self.tenant, roles, None)
+    }
+
+    /// A token for any tenant, roles and optional user (a GraphQL user id).
+    pub fn token_for(&self, tenant: &str, roles: &[&str], user: Option<&str>) -> String {
+        let roles = roles.join(",");
+        let mut args = vec!["token", "--tenant", tenant];
+        if !roles.is_empty() {
+            args.extend(["--roles", roles.as_str()]);
+        }
+        if let Some(user) = user {
+            args.extend(["--user", user]);
+        }
+        self.cli(&args, &[])
+    }
+
+    /// A token for the global admin of this app's tenant.
+    pub fn admin_token(&self) -> String {
+        self.token(&["GLOBAL_ADMIN"])
+    }
+
+    /// Create another tenant (through the CLI); its id.
+    pub fn create_tenant(&self, name: &str) -> String {
+        self.cli(&["tenant", "create", name], &[])
+    }
+
+    /// Start a GraphQL call.
+    pub fn gql(&self, query: &str) -> GraphqlCall<'_> {
+        GraphqlCall {
+            app: self,
+            query: query.to_owned(),
+            variables: serde_json::Map::new(),
+            token: None,
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+        let _ = std::fs::remove_dir_all(&self.runner.work_dir);
+    }
+}
+
+/// Read the address `seatwise serve` prints once it listens.
+fn read_address(server: &mut Child, runner: &Runner) -> String {
+    let stdout = server.stdout.take().expect("server stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // Keep reading to the end so the server never blocks on a full pipe.
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("seatwise listening on ") {
+                let _ = tx.send(url.trim().to_owned());
+            }
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(url) => url,
+        Err(_) => {
+            let _ = server.kill();
+            panic!("the server did not start; log:\n{}", runner.log());
+        }
+    }
+}
+
+/// A GraphQL request being built.
+pub struct GraphqlCall<'a> {
+    app: &'a TestApp,
+    query: String,
+    variables: serde_json::Map<String, Value>,
+    token: Option<String>,
+}
+
+impl GraphqlCall<'_> {
+    /// Set a variable.
+    pub fn var(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.variables.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// Send `Authorization: Bearer <token>`.
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_owned());
+        self
+    }
+
+    /// POST it.
+    pub async fn send(self) -> GraphqlResponse {
+        let body = json!({ "query": self.query, "variables": Value::Object(self.variables) });
+        let mut request = self.app.client.post(self.app.url("/graphql")).json(&body);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        GraphqlResponse::from_http(request.send().await.expect("POST /graphql")).await
+    }
+}
+
+/// A GraphQL response.
+#[derive(Debug, Clone)]
+pub struct GraphqlResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// The JSON body.
+    pub body: Value,
+}
+
+impl GraphqlResponse {
+    /// Read an HTTP response as GraphQL.
+    pub async fn from_http(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("response body");
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("not JSON (status {status}): {text}"));
+        Self { status, body }
+    }
+
+    /// `data`, asserting there were no errors.
+    pub fn data(&self) -> &Value {
+        assert!(
+            self.body.get("errors").is_none(),
+            "unexpected errors: {:#}",
+            self.body
+        );
+        assert_eq!(self.status, 200, "{:#}", self.body);
+        &self.body["data"]
+    }
+
+    /// The `extensions.code` of every top-level error.
+    pub fn error_codes(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                e["extensions"]["code"]
+                    .as_str()
+                    .unwrap_or("<none>")
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    /// The code of the only top-level error.
+    pub fn error_code(&self) -> String {
+        let codes = self.error_codes();
+        assert_eq!(codes.len(), 1, "expected one error: {:#}", self.body);
+        codes[0].clone()
+    }
+}
+
+/// Declare end-to-end tests that run once on SQLite and once on PostgreSQL.
+/// Each name is an `async fn name(app: TestApp)` in scope.
+#[macro_export]
+macro_rules! e2e_on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let app = $crate::TestApp::start($crate::Backend::Sqlite).await.expect("SQLite always starts");
+                    super::$name(app).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let Some(app) = $crate::TestApp::start($crate::Backend::Postgres).await else {
+                        return;
+                    };
+                    super::$name(app).await;
+                }
+            }
+        )*
+    };
+}

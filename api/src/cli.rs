@@ -1,0 +1,242 @@
+//! The `seatwise` command.
+//!
+//! ```text
+//! seatwise migrate
+//! seatwise tenant create NAME            # prints the tenant id
+//! seatwise serve [--listen ADDR] [--demo]
+//! seatwise token --tenant ID [--roles A,B] [--user USER_ID] [--ttl 1h]
+//! seatwise schema                        # prints the GraphQL SDL
+//! ```
+//!
+//! `--database` (or `SEATWISE_DATABASE_URL`) applies to every subcommand.
+//! Logs go to stderr (filter with `SEATWISE_LOG` or `RUST_LOG`); stdout
+//! carries only what the command prints for scripts.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use seatwise_core::ids::{TenantId, UserId};
+use seatwise_core::model::Actor;
+use seatwise_core::{DatabaseUrl, Store, StoreOptions};
+use tracing_subscriber::EnvFilter;
+
+use crate::auth::secret::{self, SecretSource};
+use crate::auth::token::parse_ttl;
+use crate::auth::{Role, TokenKeys, TokenRequest};
+use crate::graphql::ids::{self, Kind};
+use crate::server::{self, AppState, HttpConfig};
+
+type CliResult<T> = Result<T, String>;
+
+/// Manage licenses of third-party apps: the Seatwise server and its tools.
+#[derive(Debug, Parser)]
+#[command(name = "seatwise", version, about)]
+pub struct Cli {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "SEATWISE_DATABASE_URL", default_value = DatabaseUrl::DEFAULT)]
+    database: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create or update the database schema.
+    Migrate,
+    /// Manage tenants (organisations).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Serve the GraphQL API (migrates the database first).
+    Serve(ServeArgs),
+    /// Print a signed access token.
+    Token(TokenArgs),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Debug, Subcommand)]
+enum TenantCommand {
+    /// Create a tenant and print its id.
+    Create {
+        /// The organisation's name.
+        name: String,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "SEATWISE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Create a demo organisation (once) and print an admin token for it.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct TokenArgs {
+    /// The tenant id, as printed by `seatwise tenant create`.
+    #[arg(long)]
+    tenant: uuid::Uuid,
+    /// Comma-separated roles: GLOBAL_ADMIN, LICENSE_ADMIN, USER_ADMIN,
+    /// BILLING_ADMIN, GLOBAL_READER.
+    #[arg(long, value_delimiter = ',')]
+    roles: Vec<Role>,
+    /// The caller's user: its GraphQL `id` (a raw UUID works too).
+    #[arg(long)]
+    user: Option<String>,
+    /// Lifetime, e.g. 90s, 15m, 1h, 7d.
+    #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+    ttl: std::time::Duration,
+    /// The subject (`sub`), recorded as the author of changes.
+    #[arg(long)]
+    subject: Option<String>,
+}
+
+/// Parse the command line and run it.
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run_command(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = std::env::var("SEATWISE_LOG")
+        .ok()
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .or_else(|| EnvFilter::try_from_default_env().ok())
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+async fn run_command(cli: Cli) -> CliResult<()> {
+    if let Command::Schema = cli.command {
+        print!("{}", crate::graphql::sdl());
+        return Ok(());
+    }
+    let database: DatabaseUrl = cli
+        .database
+        .parse()
+        .map_err(|e| format!("--database: {e}"))?;
+    match cli.command {
+        Command::Migrate => {
+            let applied = Store::migrate(&database).await.map_err(|e| e.to_string())?;
+            tracing::info!(count = applied.len(), "migrations applied");
+            Ok(())
+        }
+        Command::Tenant {
+            command: TenantCommand::Create { name },
+        } => {
+            Store::migrate(&database).await.map_err(|e| e.to_string())?;
+            let store = connect(&database).await?;
+            let tenant = store
+                .create_tenant(&Actor::named("seatwise-cli"), &name)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}", tenant.id);
+            Ok(())
+        }
+        Command::Token(args) => {
+            let keys = token_keys(&database)?;
+            println!("{}", mint(&keys, args)?);
+            Ok(())
+        }
+        Command::Serve(args) => serve(&database, args).await,
+        Command::Schema => Ok(()),
+    }
+}
+
+async fn connect(database: &DatabaseUrl) -> CliResult<Store> {
+    Store::connect(database, StoreOptions::default())
+        .await
+        .map_err(|e| format!("cannot open {database}: {e}"))
+}
+
+fn token_keys(database: &DatabaseUrl) -> CliResult<TokenKeys> {
+    let (secret, source) = secret::load_or_create(database)
+        .map_err(|e| format!("cannot read or create the JWT secret: {e}"))?;
+    match source {
+        SecretSource::Environment => tracing::debug!("JWT secret from {}", secret::SECRET_ENV),
+        SecretSource::File(path) => tracing::debug!(path = %path.display(), "JWT secret from file"),
+    }
+    Ok(TokenKeys::from_secret(&secret))
+}
+
+fn mint(keys: &TokenKeys, args: TokenArgs) -> CliResult<String> {
+    let user = args.user.as_deref().map(parse_user).transpose()?;
+    let subject = args.subject.unwrap_or_else(|| match user {
+        Some(user) => format!("user:{user}"),
+        None => "seatwise-cli".to_owned(),
+    });
+    let request = TokenRequest {
+        subject,
+        tenant: TenantId(args.tenant),
+        roles: args.roles,
+        user,
+        ttl: args.ttl,
+    };
+    keys.mint(&request)
+        .map_err(|e| format!("cannot sign the token: {e}"))
+}
+
+/// A user's GraphQL id, or a raw UUID.
+fn parse_user(text: &str) -> CliResult<UserId> {
+    match ids::decode(text) {
+        Some((Kind::User, uuid)) => Ok(UserId(uuid)),
+        Some(_) => Err(format!("--user {text}: not a user id")),
+        None => uuid::Uuid::parse_str(text)
+            .map(UserId)
+            .map_err(|_| format!("--user {text}: expected a user's GraphQL id or UUID")),
+    }
+}
+
+async fn serve(database: &DatabaseUrl, args: ServeArgs) -> CliResult<()> {
+    let applied = Store::migrate(database)
+        .await
+        .map_err(|e| format!("migrating {database}: {e}"))?;
+    tracing::info!(database = %database, migrations = applied.len(), "database ready");
+    let store = connect(database).await?;
+    let keys = token_keys(database)?;
+    let state = AppState::new(store.clone(), keys.clone(), HttpConfig::from_env())
+        .map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%address, "listening");
+    println!("seatwise listening on http://{address}");
+    if args.demo {
+        let tenant = crate::demo::ensure_demo_tenant(&store)
+            .await
+            .map_err(|e| format!("demo: {e}"))?;
+        let token = keys
+            .mint(&TokenRequest {
+                subject: "demo-admin".into(),
+                tenant: tenant.id,
+                roles: vec![Role::GlobalAdmin],
+                user: None,
+                ttl: std::time::Duration::from_secs(12 * 3_600),
+            })
+            .map_err(|e| e.to_string())?;
+        println!("Demo organisation: {} (tenant {})", tenant.name, tenant.id);
+        println!("GraphiQL: http://{address}/graphiql");
+        println!("Admin token (GLOBAL_ADMIN, 12h); in GraphiQL's Headers tab use:");
+        println!("{{\"Authorization\": \"Bearer {token}\"}}");
+    }
+    server::serve(listener, state)
+        .await
+        .map_err(|e| e.to_string())
+}

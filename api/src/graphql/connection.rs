@@ -1,0 +1,141 @@
+//! Relay connections: `edges { cursor node }`, `nodes`, `pageInfo`,
+//! `totalCount`, read with `(first, after)`.
+//!
+//! Cursors are the core's keyset cursors wrapped in base64url so clients
+//! treat them as opaque. Each connection type is declared with
+//! [`connection!`] so it gets its own name and description in the schema.
+
+use async_graphql::SimpleObject;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use seatwise_core::CoreError;
+use seatwise_core::paging::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest};
+
+/// Where a page ends and whether more follow.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct PageInfo {
+    /// True when items follow this page: ask again with `after: endCursor`.
+    pub has_next_page: bool,
+    /// The cursor of the last item of this page (null for an empty page).
+    pub end_cursor: Option<String>,
+}
+
+const CURSOR_PREFIX: &str = "cursor:";
+
+/// A core cursor as an opaque string.
+pub fn encode_cursor(cursor: &Cursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{}", cursor.encode()))
+}
+
+fn decode_cursor(text: &str) -> Result<Cursor, CoreError> {
+    let malformed = || CoreError::InvalidInput {
+        field: "after".into(),
+        message: "malformed cursor: pass an endCursor or edge cursor unchanged".into(),
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(text.trim())
+        .map_err(|_| malformed())?;
+    let text = String::from_utf8(bytes).map_err(|_| malformed())?;
+    let inner = text.strip_prefix(CURSOR_PREFIX).ok_or_else(malformed)?;
+    Cursor::decode(inner).map_err(|_| malformed())
+}
+
+/// A validated page request from connection arguments. `first` over
+/// [`MAX_PAGE_SIZE`] or negative is `INVALID_INPUT`.
+pub fn page_request(first: Option<i32>, after: Option<&str>) -> Result<PageRequest, CoreError> {
+    let after = after.map(decode_cursor).transpose()?;
+    PageRequest::new(first.map(i64::from), after)
+}
+
+/// The complexity of a connection field: its items times what each costs,
+/// so `apps(first: 100) { nodes { assignments(first: 100) … } }` is priced
+/// at what it would really load.
+pub fn page_cost(first: Option<i32>, per_item: usize) -> usize {
+    let items = first.map_or(DEFAULT_PAGE_SIZE, |n| {
+        usize::try_from(n).unwrap_or(0).min(MAX_PAGE_SIZE)
+    });
+    items
+        .max(1)
+        .saturating_mul(per_item.max(1))
+        .saturating_add(2)
+}
+
+/// Declare a connection type and its edge type for a node type.
+macro_rules! connection {
+    ($connection:ident, $edge:ident, $node:ty, $connection_doc:tt, $edge_doc:tt) => {
+        #[doc = $connection_doc]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $connection {
+            /// The items of this page, each with its cursor.
+            pub edges: Vec<$edge>,
+            /// The items of this page, without cursors.
+            pub nodes: Vec<$node>,
+            /// Where this page ends and whether more follow.
+            pub page_info: $crate::graphql::connection::PageInfo,
+            /// How many items the whole list holds, over all pages.
+            pub total_count: i64,
+        }
+
+        #[doc = $edge_doc]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $edge {
+            /// Pass as `after` to read the items that follow this one.
+            pub cursor: String,
+            /// The item.
+            pub node: $node,
+        }
+
+        impl $connection {
+            /// Build from a core page, converting each row.
+            pub fn from_page<T>(
+                page: seatwise_core::paging::Page<T>,
+                mut convert: impl FnMut(T) -> $node,
+            ) -> Self {
+                let end_cursor = page
+                    .items
+                    .last()
+                    .map(|(cursor, _)| $crate::graphql::connection::encode_cursor(cursor));
+                let edges: Vec<$edge> = page
+                    .items
+                    .into_iter()
+                    .map(|(cursor, row)| $edge {
+                        cursor: $crate::graphql::connection::encode_cursor(&cursor),
+                        node: convert(row),
+                    })
+                    .collect();
+                Self {
+                    nodes: edges.iter().map(|e| e.node.clone()).collect(),
+                    edges,
+                    page_info: $crate::graphql::connection::PageInfo {
+                        has_next_page: page.has_next_page,
+                        end_cursor,
+                    },
+                    total_count: page.total_count,
+                }
+            }
+        }
+    };
+}
+pub(crate) use connection;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_opaque_and_round_trip() {
+        let cursor = Cursor::new("ada lovelace", uuid::Uuid::now_v7());
+        let text = encode_cursor(&cursor);
+        assert!(!text.contains("ada"));
+        let page = page_request(Some(5), Some(&text)).unwrap();
+        assert_eq!(page.after, Some(cursor));
+        assert!(matches!(
+            page_request(None, Some("nope")),
+            Err(CoreError::InvalidInput { .. })
+        ));
+        assert!(matches!(
+            page_request(Some(101), None),
+            Err(CoreError::InvalidInput { .. })
+        ));
+    }
+}

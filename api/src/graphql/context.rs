@@ -1,0 +1,93 @@
+//! What a resolver knows about its request: the caller (or why there is
+//! none), the store, and the request's loaders.
+
+use async_graphql::Context;
+use seatwise_core::Store;
+use seatwise_core::ids::UserId;
+
+use super::errors::{ApiError, ApiResult};
+use super::loaders::Loaders;
+use crate::auth::{AuthError, Caller, Permission};
+
+/// Per-request data, attached by the HTTP handler (or a test).
+pub struct Session {
+    auth: Result<Caller, AuthError>,
+    loaders: Option<Loaders>,
+}
+
+impl Session {
+    /// A session for an authenticated caller.
+    pub fn authenticated(store: Store, caller: Caller) -> Self {
+        let loaders = Loaders::new(store, caller.tenant);
+        Self {
+            auth: Ok(caller),
+            loaders: Some(loaders),
+        }
+    }
+
+    /// A session for a request that failed authentication. Only fields
+    /// that need no caller (introspection) work.
+    pub fn unauthenticated(why: AuthError) -> Self {
+        Self {
+            auth: Err(why),
+            loaders: None,
+        }
+    }
+
+    /// From the outcome of authentication.
+    pub fn from_auth(store: &Store, auth: Result<Caller, AuthError>) -> Self {
+        match auth {
+            Ok(caller) => Self::authenticated(store.clone(), caller),
+            Err(why) => Self::unauthenticated(why),
+        }
+    }
+}
+
+fn session<'a>(ctx: &Context<'a>) -> ApiResult<&'a Session> {
+    ctx.data_opt::<Session>()
+        .ok_or(ApiError::Unauthenticated(AuthError::MissingToken))
+}
+
+/// The caller, whatever their roles.
+pub fn caller<'a>(ctx: &Context<'a>) -> ApiResult<&'a Caller> {
+    match &session(ctx)?.auth {
+        Ok(caller) => Ok(caller),
+        Err(why) => Err(ApiError::Unauthenticated(why.clone())),
+    }
+}
+
+/// The caller, if their roles grant `permission`.
+pub fn authorize<'a>(ctx: &Context<'a>, permission: Permission) -> ApiResult<&'a Caller> {
+    let caller = caller(ctx)?;
+    if caller.may(permission) {
+        Ok(caller)
+    } else {
+        Err(ApiError::Forbidden(permission))
+    }
+}
+
+/// The caller, if they may read the tenant or `user` is the caller.
+pub fn authorize_self_or_reader<'a>(ctx: &Context<'a>, user: UserId) -> ApiResult<&'a Caller> {
+    let caller = caller(ctx)?;
+    if caller.user == Some(user) || caller.may(Permission::ReadTenant) {
+        Ok(caller)
+    } else {
+        Err(ApiError::Forbidden(Permission::ReadTenant))
+    }
+}
+
+/// The request's loaders (present whenever [`caller`] succeeds).
+pub fn loaders<'a>(ctx: &Context<'a>) -> ApiResult<&'a Loaders> {
+    caller(ctx)?;
+    session(ctx)?
+        .loaders
+        .as_ref()
+        .ok_or(ApiError::Unauthenticated(AuthError::MissingToken))
+}
+
+/// The store.
+pub fn store<'a>(ctx: &Context<'a>) -> ApiResult<&'a Store> {
+    ctx.data_opt::<Store>().ok_or_else(|| {
+        seatwise_core::CoreError::Internal("the schema was built without a store".into()).into()
+    })
+}

@@ -1,0 +1,227 @@
+//! The one place where failures become GraphQL errors.
+//!
+//! Resolvers return [`ApiResult`]. [`ApiError`] deliberately does not
+//! implement `Display`, so it cannot slip into `async_graphql::Error`
+//! through that crate's blanket conversion (which would drop the code):
+//! every error reaches the client through [`From<ApiError>`] below, with
+//! `extensions.code` set.
+//!
+//! Two channels:
+//! - top-level `errors` for failures of the request itself: authentication
+//!   (`UNAUTHENTICATED`), permission (`FORBIDDEN`), bad arguments to queries
+//!   (`INVALID_INPUT`, …) and server faults (`INTERNAL`);
+//! - `userErrors` in mutation payloads for expected business outcomes
+//!   ([`UserError::from_core`]).
+
+use std::sync::Arc;
+
+use async_graphql::{Enum, ErrorExtensions as _, SimpleObject};
+use seatwise_core::CoreError;
+
+use crate::auth::{AuthError, Permission};
+
+/// Result of a resolver.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Why a resolver failed. Not `Display` on purpose (see the module docs).
+#[derive(Debug, Clone)]
+pub enum ApiError {
+    /// The request carries no valid token.
+    Unauthenticated(AuthError),
+    /// The caller's roles do not allow this.
+    Forbidden(Permission),
+    /// The core refused or failed (shared: DataLoaders hand one error to
+    /// every waiter, and async-graphql needs errors to be `Clone`).
+    Core(Arc<CoreError>),
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        ApiError::Core(Arc::new(e))
+    }
+}
+
+impl From<Arc<CoreError>> for ApiError {
+    fn from(e: Arc<CoreError>) -> Self {
+        ApiError::Core(e)
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        ApiError::Unauthenticated(e)
+    }
+}
+
+/// The codes clients see in `extensions.code` and `UserError.code`.
+pub mod code {
+    /// No valid token.
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    /// A role that may not.
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    /// Unknown id (or another tenant's).
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    /// Not enough free seats.
+    pub const NOT_ENOUGH_SEATS: &str = "NOT_ENOUGH_SEATS";
+    /// Seats cannot drop below those in use.
+    pub const SEATS_IN_USE: &str = "SEATS_IN_USE";
+    /// Bad input.
+    pub const INVALID_INPUT: &str = "INVALID_INPUT";
+    /// A unique value is taken.
+    pub const ALREADY_EXISTS: &str = "ALREADY_EXISTS";
+    /// A fault on our side.
+    pub const INTERNAL: &str = "INTERNAL";
+    /// The document does not parse or validate, or exceeds the depth or
+    /// complexity limits.
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// The request itself is not GraphQL (bad JSON, body too large, …).
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+}
+
+/// What a client is told about a core error: code, message, and for seat
+/// errors the numbers.
+struct Described {
+    code: &'static str,
+    message: String,
+    field: Option<String>,
+    needed: Option<i64>,
+    available: Option<i64>,
+}
+
+fn describe(e: &CoreError) -> Described {
+    let plain = |code, field: Option<&String>| Described {
+        code,
+        message: e.to_string(),
+        field: field.cloned(),
+        needed: None,
+        available: None,
+    };
+    match e {
+        CoreError::NotFound { .. } => plain(code::NOT_FOUND, None),
+        CoreError::NotEnoughSeats { needed, available } => Described {
+            needed: Some(*needed),
+            available: Some(*available),
+            ..plain(code::NOT_ENOUGH_SEATS, None)
+        },
+        CoreError::SeatsInUse { .. } => plain(code::SEATS_IN_USE, None),
+        CoreError::InvalidInput { field, .. } => plain(code::INVALID_INPUT, Some(field)),
+        CoreError::AlreadyExists { field, .. } => plain(code::ALREADY_EXISTS, Some(field)),
+        CoreError::Unavailable(_) | CoreError::Database(_) | CoreError::Internal(_) => {
+            // The detail may name tables or hosts: log it, tell the client
+            // only that it is our fault.
+            tracing::error!(error = %e, "request failed");
+            Described {
+                code: code::INTERNAL,
+                message: "internal error; the server log has the details".to_owned(),
+                field: None,
+                needed: None,
+                available: None,
+            }
+        }
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(e: ApiError) -> Self {
+        let core = match e {
+            ApiError::Unauthenticated(auth) => {
+                return async_graphql::Error::new(auth.to_string())
+                    .extend_with(|_, ext| ext.set("code", code::UNAUTHENTICATED));
+            }
+            ApiError::Forbidden(permission) => {
+                return async_graphql::Error::new(format!(
+                    "forbidden: your roles do not allow you to {}",
+                    permission.describe()
+                ))
+                .extend_with(|_, ext| ext.set("code", code::FORBIDDEN));
+            }
+            ApiError::Core(e) => describe(&e),
+        };
+        async_graphql::Error::new(core.message).extend_with(|_, ext| {
+            ext.set("code", core.code);
+            if let Some(field) = &core.field {
+                ext.set("field", field.as_str());
+            }
+            if let (Some(needed), Some(available)) = (core.needed, core.available) {
+                ext.set("needed", needed);
+                ext.set("available", available);
+            }
+        })
+    }
+}
+
+/// Why a mutation did not do what was asked.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserErrorCode {
+    /// An id names nothing in this tenant.
+    NotFound,
+    /// More users would take a seat than are free; nothing was changed.
+    NotEnoughSeats,
+    /// Seats cannot be reduced below those in use.
+    SeatsInUse,
+    /// An input field is invalid; nothing was changed.
+    InvalidInput,
+    /// A unique value (such as an email) is already taken.
+    AlreadyExists,
+}
+
+/// An expected failure of a mutation, caused by its input.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct UserError {
+    /// The input field at fault (e.g. `email`, `principalIds`), when known.
+    pub field: Option<String>,
+    /// What went wrong, for people.
+    pub message: String,
+    /// What went wrong, for programs.
+    pub code: UserErrorCode,
+    /// For `NOT_ENOUGH_SEATS`: users who would newly take a seat.
+    pub needed: Option<i64>,
+    /// For `NOT_ENOUGH_SEATS`: seats free before the change.
+    pub available: Option<i64>,
+}
+
+impl UserError {
+    /// A business failure as a `UserError`; anything else (database faults)
+    /// stays a top-level error. `field_for` names the input field that held
+    /// the id of a missing entity ("app" → "appId").
+    pub fn from_core(
+        e: CoreError,
+        field_for: impl Fn(&str) -> Option<&'static str>,
+    ) -> ApiResult<UserError> {
+        let code = match &e {
+            CoreError::NotFound { .. } => UserErrorCode::NotFound,
+            CoreError::NotEnoughSeats { .. } => UserErrorCode::NotEnoughSeats,
+            CoreError::SeatsInUse { .. } => UserErrorCode::SeatsInUse,
+            CoreError::InvalidInput { .. } => UserErrorCode::InvalidInput,
+            CoreError::AlreadyExists { .. } => UserErrorCode::AlreadyExists,
+            CoreError::Unavailable(_) | CoreError::Database(_) | CoreError::Internal(_) => {
+                return Err(e.into());
+            }
+        };
+        let described = describe(&e);
+        let field = match &e {
+            CoreError::NotFound { entity, .. } => field_for(entity).map(str::to_owned),
+            _ => described.field,
+        };
+        Ok(UserError {
+            field,
+            message: described.message,
+            code,
+            needed: described.needed,
+            available: described.available,
+        })
+    }
+}
+
+/// Run a mutation's core call: success gives `Some(value)` and no user
+/// errors; a business failure gives `None` and one user error; a server
+/// fault stays a top-level error.
+pub fn outcome<T>(
+    result: Result<T, CoreError>,
+    field_for: impl Fn(&str) -> Option<&'static str>,
+) -> ApiResult<(Option<T>, Vec<UserError>)> {
+    match result {
+        Ok(value) => Ok((Some(value), Vec::new())),
+        Err(e) => Ok((None, vec![UserError::from_core(e, field_for)?])),
+    }
+}

@@ -1,0 +1,142 @@
+//! Opaque global ids (Relay): base64url of `Kind:uuid`, e.g. `App:0190…`.
+//!
+//! Clients must not parse them; the kind inside lets `node(id)` find the
+//! object and lets an input reject an id of the wrong kind. Decoding errors
+//! are [`CoreError`]s so they map to codes like every other error: a
+//! malformed id is `INVALID_INPUT`, an id of the wrong kind is `NOT_FOUND`
+//! (as an unknown or another tenant's id would be).
+
+use async_graphql::ID;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use seatwise_core::CoreError;
+use seatwise_core::ids::{AppId, GroupId, PrincipalId, UserId};
+
+/// The kinds of object that have a global id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An app.
+    App,
+    /// A user.
+    User,
+    /// A group.
+    Group,
+    /// A license assignment.
+    LicenseAssignment,
+    /// An audit event.
+    AuditEvent,
+}
+
+impl Kind {
+    const ALL: [Kind; 5] = [
+        Kind::App,
+        Kind::User,
+        Kind::Group,
+        Kind::LicenseAssignment,
+        Kind::AuditEvent,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::App => "App",
+            Kind::User => "User",
+            Kind::Group => "Group",
+            Kind::LicenseAssignment => "LicenseAssignment",
+            Kind::AuditEvent => "AuditEvent",
+        }
+    }
+}
+
+/// The global id of an object.
+pub fn encode(kind: Kind, id: uuid::Uuid) -> ID {
+    ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", kind.name())))
+}
+
+/// The kind and uuid inside a global id, or `None` when it is not one.
+pub fn decode(id: &str) -> Option<(Kind, uuid::Uuid)> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(id.trim().trim_end_matches('='))
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (kind, uuid) = text.split_once(':')?;
+    let kind = Kind::ALL.into_iter().find(|k| k.name() == kind)?;
+    Some((kind, uuid::Uuid::parse_str(uuid).ok()?))
+}
+
+fn decode_input(field: &str, id: &str) -> Result<(Kind, uuid::Uuid), CoreError> {
+    decode(id).ok_or_else(|| CoreError::InvalidInput {
+        field: field.to_owned(),
+        message: format!("{id:?} is not a valid id"),
+    })
+}
+
+fn not_found(entity: &'static str, id: &str) -> CoreError {
+    CoreError::NotFound {
+        entity,
+        id: id.to_owned(),
+    }
+}
+
+/// An app id from input field `field`.
+pub fn app_id(field: &str, id: &ID) -> Result<AppId, CoreError> {
+    match decode_input(field, id)? {
+        (Kind::App, uuid) => Ok(AppId(uuid)),
+        _ => Err(not_found("app", id)),
+    }
+}
+
+/// A user id from input field `field`.
+pub fn user_id(field: &str, id: &ID) -> Result<UserId, CoreError> {
+    match decode_input(field, id)? {
+        (Kind::User, uuid) => Ok(UserId(uuid)),
+        _ => Err(not_found("user", id)),
+    }
+}
+
+/// A group id from input field `field`.
+pub fn group_id(field: &str, id: &ID) -> Result<GroupId, CoreError> {
+    match decode_input(field, id)? {
+        (Kind::Group, uuid) => Ok(GroupId(uuid)),
+        _ => Err(not_found("group", id)),
+    }
+}
+
+/// A user or group id from input field `field`.
+pub fn principal_id(field: &str, id: &ID) -> Result<PrincipalId, CoreError> {
+    match decode_input(field, id)? {
+        (Kind::User, uuid) => Ok(PrincipalId::User(UserId(uuid))),
+        (Kind::Group, uuid) => Ok(PrincipalId::Group(GroupId(uuid))),
+        _ => Err(not_found("principal", id)),
+    }
+}
+
+/// Many ids of one kind; the first bad one fails the lot.
+pub fn many<T>(
+    field: &str,
+    ids: &[ID],
+    one: impl Fn(&str, &ID) -> Result<T, CoreError>,
+) -> Result<Vec<T>, CoreError> {
+    ids.iter().map(|id| one(field, id)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_keep_their_kind() {
+        let uuid = uuid::Uuid::now_v7();
+        let id = encode(Kind::App, uuid);
+        assert_eq!(decode(&id), Some((Kind::App, uuid)));
+        assert_eq!(app_id("appId", &id).unwrap(), AppId(uuid));
+        assert!(matches!(
+            user_id("userId", &id),
+            Err(CoreError::NotFound { .. })
+        ));
+        assert!(matches!(
+            app_id("appId", &ID::from("garbage!")),
+            Err(CoreError::InvalidInput { .. })
+        ));
+        assert_eq!(decode(&ID::from(uuid.to_string())), None);
+    }
+}

@@ -1,0 +1,116 @@
+//! DataLoaders: every relation between objects is loaded in batches, so a
+//! page of N items costs a fixed number of SQL statements, not N.
+//!
+//! Loaders live for one request and one tenant ([`Loaders::new`]); they
+//! cache what they loaded for the rest of that request.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use seatwise_core::ids::{AppId, GroupId, TenantId, UserId};
+use seatwise_core::model::{App, EffectiveLicense, Group, User};
+use seatwise_core::{CoreError, Store};
+
+/// A loader's error: shared, because one failed batch fails every waiter.
+pub type LoadError = Arc<CoreError>;
+
+/// The store scoped to the request's tenant.
+#[derive(Clone)]
+pub struct TenantStore {
+    store: Store,
+    tenant: TenantId,
+}
+
+macro_rules! batch_loader {
+    ($(#[$doc:meta])* $name:ident: $key:ty => $value:ty, |$this:ident, $keys:ident| $load:expr) => {
+        $(#[$doc])*
+        pub struct $name(TenantStore);
+
+        impl Loader<$key> for $name {
+            type Value = $value;
+            type Error = LoadError;
+
+            async fn load(&self, $keys: &[$key]) -> Result<HashMap<$key, $value>, LoadError> {
+                let $this = &self.0;
+                Ok($load)
+            }
+        }
+    };
+}
+
+batch_loader!(
+    /// Apps by id.
+    AppsById: AppId => App,
+    |s, keys| s.store.apps_by_ids(s.tenant, keys).await?.into_iter().map(|a| (a.id, a)).collect()
+);
+batch_loader!(
+    /// Users by id.
+    UsersById: UserId => User,
+    |s, keys| s.store.users_by_ids(s.tenant, keys).await?.into_iter().map(|u| (u.id, u)).collect()
+);
+batch_loader!(
+    /// Groups by id.
+    GroupsById: GroupId => Group,
+    |s, keys| s.store.groups_by_ids(s.tenant, keys).await?.into_iter().map(|g| (g.id, g)).collect()
+);
+batch_loader!(
+    /// Number of members per group (groups without members are absent: 0).
+    MemberCounts: GroupId => i64,
+    |s, keys| s.store.member_counts(s.tenant, keys).await?
+);
+batch_loader!(
+    /// Every effective license of each user (absent: none).
+    LicensesOfUsers: UserId => Vec<EffectiveLicense>,
+    |s, keys| s.store.licenses_of_users(s.tenant, keys).await?
+);
+batch_loader!(
+    /// Apps assigned to each group (absent: none).
+    AppsOfGroups: GroupId => Vec<AppId>,
+    |s, keys| s.store.apps_assigned_to_groups(s.tenant, keys).await?
+);
+batch_loader!(
+    /// Users waiting for a seat, per app (absent: 0).
+    LicenseErrorCounts: AppId => i64,
+    |s, keys| s.store.license_error_counts(s.tenant, keys).await?
+);
+
+/// The request's loaders.
+pub struct Loaders {
+    /// Apps by id.
+    pub apps: DataLoader<AppsById, HashMapCache>,
+    /// Users by id.
+    pub users: DataLoader<UsersById, HashMapCache>,
+    /// Groups by id.
+    pub groups: DataLoader<GroupsById, HashMapCache>,
+    /// Member counts of groups.
+    pub member_counts: DataLoader<MemberCounts, HashMapCache>,
+    /// Licenses of users.
+    pub user_licenses: DataLoader<LicensesOfUsers, HashMapCache>,
+    /// Apps assigned to groups.
+    pub group_apps: DataLoader<AppsOfGroups, HashMapCache>,
+    /// License error counts of apps.
+    pub license_error_counts: DataLoader<LicenseErrorCounts, HashMapCache>,
+}
+
+impl Loaders {
+    /// Fresh loaders for one request of `tenant`.
+    pub fn new(store: Store, tenant: TenantId) -> Self {
+        let scoped = TenantStore { store, tenant };
+        fn make<L>(loader: L) -> DataLoader<L, HashMapCache>
+        where
+            L: Send + Sync + 'static,
+        {
+            DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+        }
+        Self {
+            apps: make(AppsById(scoped.clone())),
+            users: make(UsersById(scoped.clone())),
+            groups: make(GroupsById(scoped.clone())),
+            member_counts: make(MemberCounts(scoped.clone())),
+            user_licenses: make(LicensesOfUsers(scoped.clone())),
+            group_apps: make(AppsOfGroups(scoped.clone())),
+            license_error_counts: make(LicenseErrorCounts(scoped)),
+        }
+    }
+}

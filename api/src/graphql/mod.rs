@@ -1,0 +1,50 @@
+//! The GraphQL schema.
+//!
+//! [`build_schema`] gives the executable schema (with the store attached);
+//! every request also needs a [`Session`] in its data (the HTTP handler adds
+//! it after checking the token). [`sdl`] prints the schema for
+//! `schema.graphql`.
+
+pub mod connection;
+pub mod context;
+pub mod errors;
+pub mod ids;
+pub mod loaders;
+pub mod mutation;
+pub mod query;
+pub mod types;
+
+use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use seatwise_core::Store;
+
+pub use context::Session;
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
+
+/// The executable schema.
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Deepest selection nesting accepted. The standard introspection query
+/// (GraphiQL's) needs about 13.
+pub const MAX_DEPTH: usize = 16;
+
+/// Largest query cost accepted. Connection fields cost their page size
+/// times their selection ([`connection::page_cost`]), so an app's details
+/// with 100 assignments fit and 100 apps × 100 assignments do not.
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+}
+
+/// The schema, serving from `store`.
+pub fn build_schema(store: Store) -> AppSchema {
+    builder().data(store).finish()
+}
+
+/// The schema in SDL, as checked in at the repository root.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}

@@ -1,0 +1,295 @@
+//! The root `Mutation` type.
+//!
+//! Each mutation checks the caller's permission first (`FORBIDDEN` as a
+//! top-level error, nothing changed), then runs one core operation. Input
+//! the core refuses (unknown ids, empty names, no free seats, …) comes back
+//! in the payload's `userErrors`, with nothing changed.
+
+mod inputs;
+mod payloads;
+
+use async_graphql::{Context, Object};
+use seatwise_core::CoreError;
+use seatwise_core::ids::UserId;
+use seatwise_core::model::{NewApp, NewGroup, NewUser, Vendor};
+
+pub use inputs::*;
+pub use payloads::*;
+
+use super::context::{authorize, loaders, store};
+use super::errors::{ApiResult, outcome};
+use super::ids;
+use super::types::{App, Group, LicenseAssignment, User};
+use crate::auth::Permission;
+
+/// Everything a client can change.
+pub struct MutationRoot;
+
+/// Input fields that carry the ids of each kind of entity, for
+/// `UserError.field`.
+fn licensing_fields(entity: &str) -> Option<&'static str> {
+    match entity {
+        "app" => Some("appId"),
+        "user" | "group" | "principal" => Some("principalIds"),
+        _ => None,
+    }
+}
+
+fn membership_fields(entity: &str) -> Option<&'static str> {
+    match entity {
+        "group" => Some("groupId"),
+        "user" => Some("userIds"),
+        _ => None,
+    }
+}
+
+async fn users_in_order(ctx: &Context<'_>, ids: &[UserId]) -> ApiResult<Vec<User>> {
+    let mut found = loaders(ctx)?.users.load_many(ids.iter().copied()).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.remove(id))
+        .map(User)
+        .collect())
+}
+
+/// Everything a client can change.
+#[Object(name = "Mutation")]
+impl MutationRoot {
+    /// Register an app the organisation bought. Needs `GLOBAL_ADMIN` or
+    /// `BILLING_ADMIN`.
+    async fn register_app(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The app to register.")] input: RegisterAppInput,
+    ) -> ApiResult<RegisterAppPayload> {
+        let caller = authorize(ctx, Permission::ManageApps)?;
+        let new = NewApp {
+            name: input.name,
+            description: input.description,
+            vendor: Vendor {
+                name: input.vendor.name,
+                website: input.vendor.website,
+                support_email: input.vendor.support_email,
+            },
+            seats: i64::from(input.seats),
+            adapter_key: input.adapter_key,
+            adapter_settings: input
+                .adapter_settings
+                .map_or(serde_json::Value::Null, |json| json.0),
+        };
+        let result = store(ctx)?
+            .register_app(caller.tenant, &caller.actor(), new)
+            .await;
+        let (app, user_errors) = outcome(result, |_| None)?;
+        Ok(RegisterAppPayload {
+            app: app.map(App),
+            user_errors,
+        })
+    }
+
+    /// Create a user. Needs `GLOBAL_ADMIN` or `USER_ADMIN`.
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user to create.")] input: CreateUserInput,
+    ) -> ApiResult<CreateUserPayload> {
+        let caller = authorize(ctx, Permission::ManageUsersAndGroups)?;
+        let new = NewUser {
+            display_name: input.display_name,
+            email: input.email,
+        };
+        let result = store(ctx)?
+            .create_user(caller.tenant, &caller.actor(), new)
+            .await;
+        let (user, user_errors) = outcome(result, |_| None)?;
+        Ok(CreateUserPayload {
+            user: user.map(User),
+            user_errors,
+        })
+    }
+
+    /// Delete a user. Their licenses are released and the freed seats go to
+    /// users waiting for one. Needs `GLOBAL_ADMIN` or `USER_ADMIN`.
+    async fn delete_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user to delete.")] input: DeleteUserInput,
+    ) -> ApiResult<DeleteUserPayload> {
+        let caller = authorize(ctx, Permission::ManageUsersAndGroups)?;
+        let store = store(ctx)?;
+        let result = async {
+            let user = ids::user_id("userId", &input.user_id)?;
+            // The core deletes idempotently; say NOT_FOUND for an unknown id
+            // like every other mutation does.
+            store.user(caller.tenant, user).await?;
+            store
+                .delete_user(caller.tenant, &caller.actor(), user)
+                .await
+        }
+        .await;
+        let (deleted, user_errors) =
+            outcome(result, |entity| (entity == "user").then_some("userId"))?;
+        let released: Vec<_> = deleted
+            .map(|d| d.released.into_iter().map(|(app, _)| app).collect())
+            .unwrap_or_default();
+        let mut apps = loaders(ctx)?
+            .apps
+            .load_many(released.iter().copied())
+            .await?;
+        Ok(DeleteUserPayload {
+            deleted_user_id: user_errors.is_empty().then(|| input.user_id.clone()),
+            released_apps: released
+                .iter()
+                .filter_map(|id| apps.remove(id))
+                .map(App)
+                .collect(),
+            user_errors,
+        })
+    }
+
+    /// Create a group, optionally with members. Needs `GLOBAL_ADMIN` or
+    /// `USER_ADMIN`.
+    async fn create_group(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group to create.")] input: CreateGroupInput,
+    ) -> ApiResult<CreateGroupPayload> {
+        let caller = authorize(ctx, Permission::ManageUsersAndGroups)?;
+        let store = store(ctx)?;
+        let result = async {
+            let member_ids = ids::many("memberIds", &input.member_ids, ids::user_id)?;
+            let new = NewGroup {
+                display_name: input.display_name,
+                description: input.description,
+                member_ids: member_ids.clone(),
+            };
+            Ok::<_, CoreError>((
+                store
+                    .create_group(caller.tenant, &caller.actor(), new)
+                    .await?,
+                member_ids,
+            ))
+        }
+        .await;
+        let (created, user_errors) =
+            outcome(result, |entity| (entity == "user").then_some("memberIds"))?;
+        let (group, members) = created.map_or((None, Vec::new()), |(g, m)| (Some(Group(g)), m));
+        Ok(CreateGroupPayload {
+            group,
+            changed_users: users_in_order(ctx, &members).await?,
+            user_errors,
+        })
+    }
+
+    /// Add users to a group; they gain the group's apps (or wait for a seat
+    /// in `COUNT_VIOLATION` when none is free). Needs `GLOBAL_ADMIN` or
+    /// `USER_ADMIN`.
+    async fn add_group_members(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group and the users to add.")] input: AddGroupMembersInput,
+    ) -> ApiResult<AddGroupMembersPayload> {
+        let caller = authorize(ctx, Permission::ManageUsersAndGroups)?;
+        let store = store(ctx)?;
+        let result = async {
+            let group = ids::group_id("groupId", &input.group_id)?;
+            let users = ids::many("userIds", &input.user_ids, ids::user_id)?;
+            store
+                .add_group_members(caller.tenant, &caller.actor(), group, &users)
+                .await
+        }
+        .await;
+        let (change, user_errors) = outcome(result, membership_fields)?;
+        let (group, changed) =
+            change.map_or((None, Vec::new()), |c| (c.group.map(Group), c.changed));
+        Ok(AddGroupMembersPayload {
+            group,
+            changed_users: users_in_order(ctx, &changed).await?,
+            user_errors,
+        })
+    }
+
+    /// Remove users from a group; they lose the group's apps unless they
+    /// hold them another way. Needs `GLOBAL_ADMIN` or `USER_ADMIN`.
+    async fn remove_group_members(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group and the users to remove.")] input: RemoveGroupMembersInput,
+    ) -> ApiResult<RemoveGroupMembersPayload> {
+        let caller = authorize(ctx, Permission::ManageUsersAndGroups)?;
+        let store = store(ctx)?;
+        let result = async {
+            let group = ids::group_id("groupId", &input.group_id)?;
+            let users = ids::many("userIds", &input.user_ids, ids::user_id)?;
+            store
+                .remove_group_members(caller.tenant, &caller.actor(), group, &users)
+                .await
+        }
+        .await;
+        let (change, user_errors) = outcome(result, membership_fields)?;
+        let (group, changed) =
+            change.map_or((None, Vec::new()), |c| (c.group.map(Group), c.changed));
+        Ok(RemoveGroupMembersPayload {
+            group,
+            changed_users: users_in_order(ctx, &changed).await?,
+            user_errors,
+        })
+    }
+
+    /// Give an app's license to users and groups, all or nothing: when the
+    /// users who would newly take a seat outnumber the free seats, nothing
+    /// changes and `userErrors` says `NOT_ENOUGH_SEATS`. Needs
+    /// `GLOBAL_ADMIN`, `LICENSE_ADMIN` or `USER_ADMIN`.
+    async fn assign_licenses(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The app and who gets its license.")] input: AssignLicensesInput,
+    ) -> ApiResult<AssignLicensesPayload> {
+        let caller = authorize(ctx, Permission::AssignLicenses)?;
+        let store = store(ctx)?;
+        let result = async {
+            let app = ids::app_id("appId", &input.app_id)?;
+            let principals = ids::many("principalIds", &input.principal_ids, ids::principal_id)?;
+            store
+                .assign_licenses(caller.tenant, &caller.actor(), app, &principals)
+                .await
+        }
+        .await;
+        let (change, user_errors) = outcome(result, licensing_fields)?;
+        let (app, assignments) =
+            change.map_or((None, Vec::new()), |c| (Some(App(c.app)), c.assignments));
+        Ok(AssignLicensesPayload {
+            app,
+            assignments: assignments.into_iter().map(LicenseAssignment).collect(),
+            user_errors,
+        })
+    }
+
+    /// Take an app's license from users and groups. Users who still hold it
+    /// another way keep it; freed seats go to users waiting for one. Needs
+    /// `GLOBAL_ADMIN`, `LICENSE_ADMIN` or `USER_ADMIN`.
+    async fn unassign_licenses(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The app and whose assignment to remove.")] input: UnassignLicensesInput,
+    ) -> ApiResult<UnassignLicensesPayload> {
+        let caller = authorize(ctx, Permission::AssignLicenses)?;
+        let store = store(ctx)?;
+        let result = async {
+            let app = ids::app_id("appId", &input.app_id)?;
+            let principals = ids::many("principalIds", &input.principal_ids, ids::principal_id)?;
+            store
+                .unassign_licenses(caller.tenant, &caller.actor(), app, &principals)
+                .await
+        }
+        .await;
+        let (change, user_errors) = outcome(result, licensing_fields)?;
+        let (app, assignments) =
+            change.map_or((None, Vec::new()), |c| (Some(App(c.app)), c.assignments));
+        Ok(UnassignLicensesPayload {
+            app,
+            assignments: assignments.into_iter().map(LicenseAssignment).collect(),
+            user_errors,
+        })
+    }
+}

@@ -1,0 +1,77 @@
+//! Mutation payloads: the changed objects plus `userErrors`, which is empty
+//! when the mutation did what was asked.
+
+use async_graphql::{ID, SimpleObject};
+
+use crate::graphql::errors::UserError;
+use crate::graphql::types::{App, Group, LicenseAssignment, User};
+
+/// Result of `registerApp`.
+#[derive(SimpleObject)]
+pub struct RegisterAppPayload {
+    /// The new app (null when `userErrors` is not empty).
+    pub app: Option<App>,
+    /// Why the app was not registered.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of `createUser`.
+#[derive(SimpleObject)]
+pub struct CreateUserPayload {
+    /// The new user (null when `userErrors` is not empty).
+    pub user: Option<User>,
+    /// Why the user was not created.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of `deleteUser`.
+#[derive(SimpleObject)]
+pub struct DeleteUserPayload {
+    /// The global id of the deleted user (null when `userErrors` is not
+    /// empty).
+    pub deleted_user_id: Option<ID>,
+    /// Apps whose license the user held and released.
+    pub released_apps: Vec<App>,
+    /// Why the user was not deleted.
+    pub user_errors: Vec<UserError>,
+}
+
+macro_rules! group_payload {
+    ($name:ident, $doc:tt) => {
+        #[doc = $doc]
+        #[derive(SimpleObject)]
+        pub struct $name {
+            /// The group after the change (null when `userErrors` is not empty).
+            pub group: Option<Group>,
+            /// Users whose membership changed (users already in the asked
+            /// state are not listed).
+            pub changed_users: Vec<User>,
+            /// Why nothing was changed.
+            pub user_errors: Vec<UserError>,
+        }
+    };
+}
+
+group_payload!(CreateGroupPayload, "Result of `createGroup`.");
+group_payload!(AddGroupMembersPayload, "Result of `addGroupMembers`.");
+group_payload!(RemoveGroupMembersPayload, "Result of `removeGroupMembers`.");
+
+macro_rules! licenses_payload {
+    ($name:ident, $doc:tt) => {
+        #[doc = $doc]
+        #[derive(SimpleObject)]
+        pub struct $name {
+            /// The app after the change, with its new seat counts (null when
+            /// `userErrors` is not empty).
+            pub app: Option<App>,
+            /// Assignments created (assign) or removed (unassign);
+            /// principals already in the asked state are not listed.
+            pub assignments: Vec<LicenseAssignment>,
+            /// Why nothing was changed.
+            pub user_errors: Vec<UserError>,
+        }
+    };
+}
+
+licenses_payload!(AssignLicensesPayload, "Result of `assignLicenses`.");
+licenses_payload!(UnassignLicensesPayload, "Result of `unassignLicenses`.");

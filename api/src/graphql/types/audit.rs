@@ -1,0 +1,77 @@
+//! `AuditEvent`: the trail of every change.
+
+use async_graphql::{Context, ID, Json, Object};
+use chrono::{DateTime, Utc};
+use seatwise_core::model;
+
+use super::app::App;
+use crate::graphql::connection::connection;
+use crate::graphql::context::loaders;
+use crate::graphql::errors::ApiResult;
+use crate::graphql::ids::{Kind, encode};
+
+/// One change in the organisation: who did what to which object, and when.
+#[derive(Clone)]
+pub struct AuditEvent(pub model::AuditEvent);
+
+connection!(
+    AuditEventConnection,
+    AuditEventEdge,
+    AuditEvent,
+    "A page of audit events, newest first.",
+    "An audit event in a page, with its cursor."
+);
+
+/// One change in the organisation: who did what to which object, and when.
+#[Object]
+impl AuditEvent {
+    /// Opaque global id.
+    async fn id(&self) -> ID {
+        encode(Kind::AuditEvent, self.0.id.0)
+    }
+
+    /// When it happened.
+    async fn occurred_at(&self) -> DateTime<Utc> {
+        self.0.occurred_at
+    }
+
+    /// Who did it (a token subject, or `system`).
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+
+    /// What was done, e.g. `license.assigned`.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+
+    /// The kind of the changed object: `app`, `user`, `group` or `tenant`.
+    async fn target_kind(&self) -> &str {
+        &self.0.target_kind
+    }
+
+    /// The changed object's id: a global id for apps, users and groups (usable
+    /// with `node`), the tenant id for tenants.
+    async fn target_id(&self) -> ID {
+        let uuid = self.0.target_id.0;
+        match self.0.target_kind.as_str() {
+            "app" => encode(Kind::App, uuid),
+            "user" => encode(Kind::User, uuid),
+            "group" => encode(Kind::Group, uuid),
+            _ => ID(uuid.to_string()),
+        }
+    }
+
+    /// The app concerned, if any and if it still exists.
+    async fn app(&self, ctx: &Context<'_>) -> ApiResult<Option<App>> {
+        let Some(app) = self.0.app_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.apps.load_one(app).await?.map(App))
+    }
+
+    /// Details of the change, as a JSON object.
+    async fn details(&self) -> Json<serde_json::Value> {
+        Json(self.0.details.clone())
+    }
+}

@@ -1,0 +1,304 @@
+//! Licenses: assignments (what admins did) and effective licenses (what
+//! users hold as a result).
+
+use async_graphql::{Context, Enum, ID, Object, Union};
+use chrono::{DateTime, Utc};
+use seatwise_core::ids::PrincipalId;
+use seatwise_core::model;
+use seatwise_core::{CoreError, ids::GroupId};
+
+use super::app::App;
+use super::group::Group;
+use super::user::User;
+use crate::graphql::connection::connection;
+use crate::graphql::context::loaders;
+use crate::graphql::errors::ApiResult;
+use crate::graphql::ids::{Kind, encode};
+
+/// A user or a group: who a license can be assigned to.
+#[derive(Union, Clone)]
+pub enum Principal {
+    /// A single user.
+    User(User),
+    /// A group: each member holds the license.
+    Group(Group),
+}
+
+/// Whether a user's license is in use.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LicenseState {
+    /// The user holds a seat.
+    Active,
+    /// The user should hold the license but no seat was free.
+    Error,
+}
+
+/// Why a license is in the `ERROR` state.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LicenseErrorCode {
+    /// No seat was free when the user gained the license through a group.
+    CountViolation,
+}
+
+fn state(license: &model::EffectiveLicense) -> LicenseState {
+    match license.state {
+        model::LicenseState::Active => LicenseState::Active,
+        model::LicenseState::Error => LicenseState::Error,
+    }
+}
+
+fn error_code(license: &model::EffectiveLicense) -> Option<LicenseErrorCode> {
+    license.error_code.map(|code| match code {
+        model::LicenseErrorCode::CountViolation => LicenseErrorCode::CountViolation,
+    })
+}
+
+async fn groups_in_order(ctx: &Context<'_>, ids: &[GroupId]) -> ApiResult<Vec<Group>> {
+    let mut found = loaders(ctx)?.groups.load_many(ids.iter().copied()).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.remove(id))
+        .map(Group)
+        .collect())
+}
+
+/// One assignment of an app's license to a user or a group, made by an
+/// admin.
+#[derive(Clone)]
+pub struct LicenseAssignment(pub model::Assignment);
+
+connection!(
+    LicenseAssignmentConnection,
+    LicenseAssignmentEdge,
+    LicenseAssignment,
+    "A page of license assignments, oldest first.",
+    "A license assignment in a page, with its cursor."
+);
+
+/// One assignment of an app's license to a user or a group, made by an
+/// admin.
+#[Object]
+impl LicenseAssignment {
+    /// Opaque global id.
+    async fn id(&self) -> ID {
+        encode(Kind::LicenseAssignment, self.0.id.0)
+    }
+
+    /// The user or group the license is assigned to.
+    async fn principal(&self, ctx: &Context<'_>) -> ApiResult<Principal> {
+        let loaders = loaders(ctx)?;
+        let missing = |entity| CoreError::NotFound {
+            entity,
+            id: self.0.principal.any().to_string(),
+        };
+        Ok(match self.0.principal {
+            PrincipalId::User(id) => Principal::User(User(
+                loaders
+                    .users
+                    .load_one(id)
+                    .await?
+                    .ok_or_else(|| missing("user"))?,
+            )),
+            PrincipalId::Group(id) => Principal::Group(Group(
+                loaders
+                    .groups
+                    .load_one(id)
+                    .await?
+                    .ok_or_else(|| missing("group"))?,
+            )),
+        })
+    }
+
+    /// The app.
+    async fn app(&self, ctx: &Context<'_>) -> ApiResult<Option<App>> {
+        Ok(loaders(ctx)?.apps.load_one(self.0.app_id).await?.map(App))
+    }
+
+    /// When it was assigned.
+    async fn assigned_at(&self) -> DateTime<Utc> {
+        self.0.assigned_at
+    }
+
+    /// Who assigned it (the token subject of the admin).
+    async fn assigned_by(&self) -> &str {
+        &self.0.assigned_by
+    }
+}
+
+/// A user holding an app's license, seen from the app.
+#[derive(Clone)]
+pub struct LicensedUser(pub model::EffectiveLicense);
+
+connection!(
+    LicensedUserConnection,
+    LicensedUserEdge,
+    LicensedUser,
+    "A page of users holding an app's license.",
+    "A licensed user in a page, with its cursor."
+);
+
+/// A user holding an app's license, seen from the app.
+#[Object]
+impl LicensedUser {
+    /// The user.
+    async fn user(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        Ok(loaders(ctx)?
+            .users
+            .load_one(self.0.user_id)
+            .await?
+            .map(User))
+    }
+
+    /// Whether the user has a seat.
+    async fn state(&self) -> LicenseState {
+        state(&self.0)
+    }
+
+    /// Why the license is in `ERROR`, if it is.
+    async fn error_code(&self) -> Option<LicenseErrorCode> {
+        error_code(&self.0)
+    }
+
+    /// True when the license is assigned to the user directly.
+    async fn assigned_directly(&self) -> bool {
+        self.0.assigned_directly
+    }
+
+    /// Groups through which the user holds the license.
+    async fn via_groups(&self, ctx: &Context<'_>) -> ApiResult<Vec<Group>> {
+        groups_in_order(ctx, &self.0.via_groups).await
+    }
+
+    /// Since when the license has been in its current state.
+    async fn since(&self) -> DateTime<Utc> {
+        self.0.since
+    }
+}
+
+/// One of a user's licenses, seen from the user.
+#[derive(Clone)]
+pub struct UserLicense(pub model::EffectiveLicense);
+
+/// One of a user's licenses, seen from the user.
+#[Object]
+impl UserLicense {
+    /// The app.
+    async fn app(&self, ctx: &Context<'_>) -> ApiResult<Option<App>> {
+        Ok(loaders(ctx)?.apps.load_one(self.0.app_id).await?.map(App))
+    }
+
+    /// Whether the user has a seat.
+    async fn state(&self) -> LicenseState {
+        state(&self.0)
+    }
+
+    /// Why the license is in `ERROR`, if it is.
+    async fn error_code(&self) -> Option<LicenseErrorCode> {
+        error_code(&self.0)
+    }
+
+    /// True when the license is assigned to the user directly.
+    async fn assigned_directly(&self) -> bool {
+        self.0.assigned_directly
+    }
+
+    /// Groups through which the user holds the license.
+    async fn via_groups(&self, ctx: &Context<'_>) -> ApiResult<Vec<Group>> {
+        groups_in_order(ctx, &self.0.via_groups).await
+    }
+
+    /// Since when the license has been in its current state.
+    async fn since(&self) -> DateTime<Utc> {
+        self.0.since
+    }
+}
+
+/// Does the selection under a connection field ask for `path` in its items
+/// (through `edges { node { … } }` or `nodes { … }`)?
+fn items_select(ctx: &Context<'_>, path: &[&str]) -> bool {
+    let lookahead = ctx.look_ahead();
+    [
+        lookahead.field("edges").field("node"),
+        lookahead.field("nodes"),
+    ]
+    .into_iter()
+    .any(|mut selection| {
+        for name in path {
+            selection = selection.field(name);
+        }
+        selection.exists()
+    })
+}
+
+/// Load, in one batch each, what the items of an assignments page will ask
+/// for. Without this, items resolved a little apart in time can fall into
+/// separate DataLoader batches; primed, each item finds its data cached and
+/// the page costs the same number of statements at any size.
+pub(crate) async fn prime_assignment_page(
+    ctx: &Context<'_>,
+    assignments: &[model::Assignment],
+) -> ApiResult<()> {
+    if !items_select(ctx, &["principal"]) {
+        return Ok(());
+    }
+    let loaders = loaders(ctx)?;
+    let users = assignments.iter().filter_map(|a| match a.principal {
+        PrincipalId::User(u) => Some(u),
+        PrincipalId::Group(_) => None,
+    });
+    let groups: Vec<GroupId> = assignments
+        .iter()
+        .filter_map(|a| match a.principal {
+            PrincipalId::Group(g) => Some(g),
+            PrincipalId::User(_) => None,
+        })
+        .collect();
+    let counts = items_select(ctx, &["principal", "memberCount"]).then(|| groups.clone());
+    futures::try_join!(
+        loaders.users.load_many(users),
+        loaders.groups.load_many(groups),
+        loaders
+            .member_counts
+            .load_many(counts.into_iter().flatten()),
+    )?;
+    Ok(())
+}
+
+/// Like [`prime_assignment_page`], for a page of licensed users.
+pub(crate) async fn prime_licensed_user_page(
+    ctx: &Context<'_>,
+    licenses: &[model::EffectiveLicense],
+) -> ApiResult<()> {
+    let loaders = loaders(ctx)?;
+    let users: Vec<_> = licenses.iter().map(|l| l.user_id).collect();
+    let groups: std::collections::BTreeSet<GroupId> = licenses
+        .iter()
+        .flat_map(|l| l.via_groups.iter().copied())
+        .collect();
+    fn wanted<K>(ctx: &Context<'_>, path: &[&str], keys: Vec<K>) -> Vec<K> {
+        if items_select(ctx, path) {
+            keys
+        } else {
+            Vec::new()
+        }
+    }
+    futures::try_join!(
+        loaders
+            .users
+            .load_many(wanted(ctx, &["user"], users.clone())),
+        loaders
+            .user_licenses
+            .load_many(wanted(ctx, &["user", "licenses"], users)),
+        loaders.groups.load_many(wanted(
+            ctx,
+            &["viaGroups"],
+            groups.iter().copied().collect()
+        )),
+        loaders.member_counts.load_many(wanted(
+            ctx,
+            &["viaGroups", "memberCount"],
+            groups.into_iter().collect()
+        )),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! `User`: a person in the tenant.
+
+use async_graphql::{Context, ID, Object};
+use chrono::{DateTime, Utc};
+use seatwise_core::model;
+
+use super::group::{Group, GroupConnection};
+use super::license::UserLicense;
+use crate::graphql::connection::{connection, page_cost, page_request};
+use crate::graphql::context::{authorize_self_or_reader, loaders, store};
+use crate::graphql::errors::ApiResult;
+use crate::graphql::ids::{Kind, encode};
+
+/// A person in the organisation.
+#[derive(Clone)]
+pub struct User(pub model::User);
+
+connection!(
+    UserConnection,
+    UserEdge,
+    User,
+    "A page of users, by name.",
+    "A user in a page, with its cursor."
+);
+
+/// A person in the organisation.
+#[Object]
+impl User {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        encode(Kind::User, self.0.id.0)
+    }
+
+    /// Name shown to admins.
+    async fn display_name(&self) -> &str {
+        &self.0.display_name
+    }
+
+    /// Email address, unique in the organisation.
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    /// When the user was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// Groups the user belongs to, by name.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn groups(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many groups to return (at most 100, default 20).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the groups after this cursor.")] after: Option<String>,
+    ) -> ApiResult<GroupConnection> {
+        let caller = authorize_self_or_reader(ctx, self.0.id)?;
+        let page = page_request(first, after.as_deref())?;
+        let page = store(ctx)?
+            .groups_of_user(caller.tenant, self.0.id, &page)
+            .await?;
+        Ok(GroupConnection::from_page(page, Group))
+    }
+
+    /// Every app license the user holds, with how they hold it.
+    async fn licenses(&self, ctx: &Context<'_>) -> ApiResult<Vec<UserLicense>> {
+        authorize_self_or_reader(ctx, self.0.id)?;
+        let licenses = loaders(ctx)?.user_licenses.load_one(self.0.id).await?;
+        Ok(licenses
+            .unwrap_or_default()
+            .into_iter()
+            .map(UserLicense)
+            .collect())
+    }
+}

@@ -1,0 +1,17 @@
+//! Seatwise's face: the GraphQL API, the HTTP server around it, token auth,
+//! and the `seatwise` command.
+//!
+//! - [`cli`]: the `seatwise` command and its subcommands.
+//! - [`server`]: the axum [`Router`](axum::Router) built from an
+//!   [`AppState`](server::AppState); later features add routes there.
+//! - [`auth`]: JWT tokens, roles and permissions.
+//! - [`graphql`]: the schema, its types, loaders and error mapping.
+//! - [`metrics`]: Prometheus metrics.
+//! - [`demo`]: the demo tenant of `seatwise serve --demo`.
+
+pub mod auth;
+pub mod cli;
+pub mod demo;
+pub mod graphql;
+pub mod metrics;
+pub mod server;

@@ -1,0 +1,213 @@
+//! The app-details query costs a fixed number of SQL statements, whatever
+//! its page size: every relation goes through a DataLoader.
+//!
+//! Runs the schema in-process against a real database (SQLite and
+//! PostgreSQL) and reads the store's statement counter around each query.
+
+use async_graphql::{Request, Variables};
+use seatwise_api::auth::{Caller, Role};
+use seatwise_api::graphql::{Session, build_schema, ids};
+use seatwise_core::ids::{AppId, PrincipalId, TenantId, UserId};
+use seatwise_core::model::{Actor, NewApp, NewGroup, NewUser, Vendor};
+use seatwise_core::testing::TestDatabase;
+use seatwise_core::{Store, StoreOptions, test_on_both_backends};
+
+const APP_DETAILS: &str = r#"
+query AppDetails($id: ID!, $first: Int!) {
+  app(id: $id) {
+    name
+    vendor { name website supportEmail }
+    seats { purchased assigned available }
+    licenseErrorCount
+    assignments(first: $first) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges {
+        cursor
+        node {
+          id assignedAt assignedBy
+          principal {
+            __typename
+            ... on User { id displayName email }
+            ... on Group { id displayName memberCount }
+          }
+        }
+      }
+    }
+  }
+}"#;
+
+const LICENSED_USERS: &str = r#"
+query LicensedUsers($id: ID!, $first: Int!) {
+  app(id: $id) {
+    licensedUsers(first: $first) {
+      totalCount
+      nodes {
+        state errorCode assignedDirectly
+        user { displayName email licenses { state } }
+        viaGroups { displayName memberCount }
+      }
+    }
+  }
+}"#;
+
+/// A tenant with one app assigned to 45 users directly and 5 groups of 2
+/// (other) users each: 50 assignments, groups and users interleaved so
+/// that every page holds both kinds.
+async fn seed(store: &Store) -> (TenantId, AppId) {
+    let actor = Actor::system();
+    let tenant = store
+        .create_tenant(&actor, "Budget Ltd")
+        .await
+        .expect("tenant")
+        .id;
+    let mut users = Vec::new();
+    for i in 0..55 {
+        let new = NewUser {
+            display_name: format!("User {i:02}"),
+            email: format!("user{i:02}@budget.example"),
+        };
+        users.push(
+            store
+                .create_user(tenant, &actor, new)
+                .await
+                .expect("user")
+                .id,
+        );
+    }
+    // Group members are the users at even positions up to 18, the others
+    // are assigned directly, so licensed users (listed by id) mix both.
+    let in_a_group = |i: usize| i.is_multiple_of(2) && i < 20;
+    let members: Vec<UserId> = users
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| in_a_group(*i))
+        .map(|(_, u)| *u)
+        .collect();
+    let direct: Vec<UserId> = users
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !in_a_group(*i))
+        .map(|(_, u)| *u)
+        .collect();
+    let mut groups = Vec::new();
+    for (n, members) in members.chunks(2).enumerate() {
+        let new = NewGroup {
+            display_name: format!("Team {n}"),
+            description: String::new(),
+            member_ids: members.to_vec(),
+        };
+        groups.push(PrincipalId::Group(
+            store
+                .create_group(tenant, &actor, new)
+                .await
+                .expect("group")
+                .id,
+        ));
+    }
+    let app = NewApp {
+        name: "Budget App".into(),
+        description: String::new(),
+        vendor: Vendor {
+            name: "Vendor".into(),
+            website: "https://vendor.example".into(),
+            support_email: "help@vendor.example".into(),
+        },
+        seats: 100,
+        adapter_key: None,
+        adapter_settings: serde_json::Value::Null,
+    };
+    let app = store
+        .register_app(tenant, &actor, app)
+        .await
+        .expect("app")
+        .id;
+    // Assignments list oldest first: a group, then 9 users, and again.
+    for (group, direct) in groups.iter().zip(direct.chunks(9)) {
+        store
+            .assign_licenses(tenant, &actor, app, &[*group])
+            .await
+            .expect("assign a group");
+        let direct: Vec<PrincipalId> = direct.iter().map(|u| PrincipalId::User(*u)).collect();
+        store
+            .assign_licenses(tenant, &actor, app, &direct)
+            .await
+            .expect("assign users");
+    }
+    (tenant, app)
+}
+
+/// Run `query` for `first` items; the SQL statements it took and its data.
+async fn statements_for(
+    store: &Store,
+    tenant: TenantId,
+    app: AppId,
+    query: &str,
+    first: i32,
+) -> (u64, serde_json::Value) {
+    let schema = build_schema(store.clone());
+    let caller = Caller {
+        tenant,
+        subject: "reader".into(),
+        roles: [Role::GlobalReader].into_iter().collect(),
+        user: None,
+    };
+    let variables =
+        serde_json::json!({ "id": ids::encode(ids::Kind::App, app.0).to_string(), "first": first });
+    let request = Request::new(query)
+        .variables(Variables::from_json(variables))
+        .data(Session::authenticated(store.clone(), caller));
+    let before = store.statements().get();
+    let response = schema.execute(request).await;
+    let after = store.statements().get();
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    (
+        after - before,
+        response.data.into_json().expect("JSON data"),
+    )
+}
+
+async fn app_details_cost_does_not_grow_with_the_page(db: &TestDatabase) {
+    // One connection: the pool pings a reused connection but not a new
+    // one, so with more connections the count would depend on how many
+    // the pool happened to have open.
+    let options = StoreOptions {
+        max_connections: 1,
+        ..StoreOptions::default()
+    };
+    let store = Store::connect(db.url(), options).await.expect("connect");
+    let (tenant, app) = seed(&store).await;
+
+    let (small, data) = statements_for(&store, tenant, app, APP_DETAILS, 5).await;
+    assert_eq!(
+        data["app"]["assignments"]["edges"].as_array().map(Vec::len),
+        Some(5)
+    );
+    let (large, data) = statements_for(&store, tenant, app, APP_DETAILS, 50).await;
+    let edges = data["app"]["assignments"]["edges"]
+        .as_array()
+        .expect("edges");
+    assert_eq!(edges.len(), 50);
+    assert!(
+        edges
+            .iter()
+            .all(|e| e["node"]["principal"]["displayName"].is_string())
+    );
+    assert_eq!(small, large, "statements for 5 vs 50 assignments");
+    // Each pooled read is its statements plus the pool's ping: app (2),
+    // error count (2), assignments (4), users (2), groups (2), member
+    // counts (2).
+    assert!(large <= 14, "app details took {large} statements");
+
+    let (small, _) = statements_for(&store, tenant, app, LICENSED_USERS, 5).await;
+    let (large, data) = statements_for(&store, tenant, app, LICENSED_USERS, 50).await;
+    assert_eq!(
+        data["app"]["licensedUsers"]["nodes"]
+            .as_array()
+            .map(Vec::len),
+        Some(50)
+    );
+    assert_eq!(small, large, "statements for 5 vs 50 licensed users");
+}
+
+test_on_both_backends!(app_details_cost_does_not_grow_with_the_page);

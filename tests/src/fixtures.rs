@@ -1,0 +1,150 @@
+//! Builders for the objects tests need, made through the public API
+//! (GraphQL mutations), so set-up exercises what users use.
+
+use serde_json::{Value, json};
+
+use crate::TestApp;
+
+/// What `App` fields tests read back after changes.
+pub const APP_FIELDS: &str = "id name seats { purchased assigned available } licenseErrorCount";
+
+impl TestApp {
+    /// Register an app with `seats` seats; its id.
+    pub async fn register_app(&self, token: &str, name: &str, seats: i64) -> String {
+        let response = self
+            .gql(
+                "mutation($input: RegisterAppInput!) {
+                    registerApp(input: $input) { app { id } userErrors { field message code } }
+                }",
+            )
+            .var(
+                "input",
+                json!({
+                    "name": name,
+                    "description": format!("{name} for tests"),
+                    "vendor": { "name": "Contoso Ltd", "website": "https://contoso.example", "supportEmail": "help@contoso.example" },
+                    "seats": seats,
+                }),
+            )
+            .token(token)
+            .send()
+            .await;
+        payload_id(&response.data()["registerApp"], "app")
+    }
+
+    /// Create a user; its id.
+    pub async fn create_user(&self, token: &str, name: &str, email: &str) -> String {
+        let response = self
+            .gql(
+                "mutation($input: CreateUserInput!) {
+                    createUser(input: $input) { user { id } userErrors { field message code } }
+                }",
+            )
+            .var("input", json!({ "displayName": name, "email": email }))
+            .token(token)
+            .send()
+            .await;
+        payload_id(&response.data()["createUser"], "user")
+    }
+
+    /// Create `count` users named `<prefix> N`; their ids.
+    pub async fn create_users(&self, token: &str, prefix: &str, count: usize) -> Vec<String> {
+        let mut ids = Vec::new();
+        for n in 0..count {
+            let email = format!(
+                "{}.{n}@example.com",
+                prefix.to_lowercase().replace(' ', ".")
+            );
+            ids.push(
+                self.create_user(token, &format!("{prefix} {n}"), &email)
+                    .await,
+            );
+        }
+        ids
+    }
+
+    /// Create a group with members; its id.
+    pub async fn create_group(&self, token: &str, name: &str, members: &[String]) -> String {
+        let response = self
+            .gql(
+                "mutation($input: CreateGroupInput!) {
+                    createGroup(input: $input) { group { id } userErrors { field message code } }
+                }",
+            )
+            .var(
+                "input",
+                json!({ "displayName": name, "description": "", "memberIds": members }),
+            )
+            .token(token)
+            .send()
+            .await;
+        payload_id(&response.data()["createGroup"], "group")
+    }
+
+    /// Run `assignLicenses`; the payload (`app`, `assignments`, `userErrors`).
+    pub async fn assign(&self, token: &str, app: &str, principals: &[String]) -> Value {
+        self.licenses_mutation(
+            "assignLicenses",
+            "AssignLicensesInput",
+            token,
+            app,
+            principals,
+        )
+        .await
+    }
+
+    /// Run `unassignLicenses`; the payload.
+    pub async fn unassign(&self, token: &str, app: &str, principals: &[String]) -> Value {
+        self.licenses_mutation(
+            "unassignLicenses",
+            "UnassignLicensesInput",
+            token,
+            app,
+            principals,
+        )
+        .await
+    }
+
+    async fn licenses_mutation(
+        &self,
+        name: &str,
+        input: &str,
+        token: &str,
+        app: &str,
+        principals: &[String],
+    ) -> Value {
+        let query = format!(
+            "mutation($input: {input}!) {{
+                {name}(input: $input) {{
+                    app {{ {APP_FIELDS} }}
+                    assignments {{ id }}
+                    userErrors {{ field message code needed available }}
+                }}
+            }}"
+        );
+        let response = self
+            .gql(&query)
+            .var("input", json!({ "appId": app, "principalIds": principals }))
+            .token(token)
+            .send()
+            .await;
+        response.data()[name].clone()
+    }
+
+    /// An app's seats `{ purchased assigned available }`.
+    pub async fn seats(&self, token: &str, app: &str) -> Value {
+        let response = self
+            .gql("query($id: ID!) { app(id: $id) { seats { purchased assigned available } } }")
+            .var("id", app)
+            .token(token)
+            .send()
+            .await;
+        response.data()["app"]["seats"].clone()
+    }
+}
+
+/// The id of the object in a mutation payload, asserting no user errors.
+fn payload_id(payload: &Value, object: &str) -> String {
+    assert_eq!(payload["userErrors"], json!([]), "{payload:#}");
+    payload[object]["id"].as_str().expect("an id").to_owned()
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: each starts the real `seatwise` server (on SQLite and
+//! on PostgreSQL) and speaks HTTP to it. See `seatwise_e2e` for the harness.
+
+mod bad_input;
+mod flow;
+mod isolation;
+mod ops;
+mod paging;
+mod roles;
+mod tokens;

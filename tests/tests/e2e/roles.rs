@@ -1,0 +1,178 @@
+//! The permission matrix: each role may do exactly what the model product
+//! allows, and a refused change changes nothing.
+
+use seatwise_e2e::{TestApp, e2e_on_both_backends};
+use serde_json::json;
+
+/// What each role may do: read, assign, manage users, register apps.
+const MATRIX: [(&str, [bool; 4]); 5] = [
+    ("GLOBAL_ADMIN", [true, true, true, true]),
+    ("LICENSE_ADMIN", [true, true, false, false]),
+    ("USER_ADMIN", [true, true, true, false]),
+    ("BILLING_ADMIN", [true, false, false, true]),
+    ("GLOBAL_READER", [true, false, false, false]),
+];
+
+async fn every_role_may_do_exactly_what_it_should(app: TestApp) {
+    let admin = app.admin_token();
+    let whiteboard = app.register_app(&admin, "Contoso Whiteboard", 50).await;
+    let users = app.create_users(&admin, "Person", MATRIX.len()).await;
+
+    for ((role, [read, assign, manage_users, register_apps]), user) in
+        MATRIX.into_iter().zip(&users)
+    {
+        let token = app.token(&[role]);
+        let expect = |allowed: bool| {
+            if allowed {
+                None
+            } else {
+                Some("FORBIDDEN".to_owned())
+            }
+        };
+
+        let response = app.gql("{ apps { totalCount } users { totalCount } groups { totalCount } auditLog { totalCount } }").token(&token).send().await;
+        assert_eq!(
+            response.error_codes().first().cloned(),
+            expect(read),
+            "{role} reads"
+        );
+
+        let before = app.seats(&admin, &whiteboard).await["assigned"].as_i64();
+        let response = app
+            .gql("mutation($input: AssignLicensesInput!) { assignLicenses(input: $input) { userErrors { code } } }")
+            .var("input", json!({ "appId": whiteboard, "principalIds": [user] }))
+            .token(&token)
+            .send()
+            .await;
+        assert_eq!(
+            response.error_codes().first().cloned(),
+            expect(assign),
+            "{role} assigns"
+        );
+        let after = app.seats(&admin, &whiteboard).await["assigned"].as_i64();
+        assert_eq!(
+            after.zip(before).map(|(a, b)| a - b),
+            Some(i64::from(assign)),
+            "{role}: seats after assign"
+        );
+
+        let response = app
+            .gql("mutation($input: CreateUserInput!) { createUser(input: $input) { user { id } userErrors { code } } }")
+            .var("input", json!({ "displayName": role, "email": format!("{}@example.com", role.to_lowercase()) }))
+            .token(&token)
+            .send()
+            .await;
+        assert_eq!(
+            response.error_codes().first().cloned(),
+            expect(manage_users),
+            "{role} creates users"
+        );
+
+        let response = app
+            .gql("mutation($input: CreateGroupInput!) { createGroup(input: $input) { group { id } userErrors { code } } }")
+            .var("input", json!({ "displayName": format!("{role} group") }))
+            .token(&token)
+            .send()
+            .await;
+        assert_eq!(
+            response.error_codes().first().cloned(),
+            expect(manage_users),
+            "{role} creates groups"
+        );
+
+        let response = app
+            .gql("mutation($input: RegisterAppInput!) { registerApp(input: $input) { app { id } userErrors { code } } }")
+            .var(
+                "input",
+                json!({ "name": format!("{role} app"), "seats": 1, "vendor": { "name": "V", "website": "https://v.example", "supportEmail": "s@v.example" } }),
+            )
+            .token(&token)
+            .send()
+            .await;
+        assert_eq!(
+            response.error_codes().first().cloned(),
+            expect(register_apps),
+            "{role} registers apps"
+        );
+    }
+
+    // Refused changes left nothing behind: only permitted roles created.
+    let totals = app
+        .gql("{ users { totalCount } groups { totalCount } apps { totalCount } }")
+        .token(&admin)
+        .send()
+        .await;
+    let allowed = |i: usize| MATRIX.iter().filter(|(_, can)| can[i]).count() as i64;
+    assert_eq!(
+        totals.data()["users"]["totalCount"],
+        users.len() as i64 + allowed(2)
+    );
+    assert_eq!(totals.data()["groups"]["totalCount"], allowed(2));
+    assert_eq!(totals.data()["apps"]["totalCount"], 1 + allowed(3));
+}
+
+async fn a_user_token_without_roles_sees_only_the_viewer(app: TestApp) {
+    let admin = app.admin_token();
+    let whiteboard = app.register_app(&admin, "Contoso Whiteboard", 5).await;
+    let ada = app
+        .create_user(&admin, "Ada Lovelace", "ada@example.com")
+        .await;
+    let alan = app
+        .create_user(&admin, "Alan Turing", "alan@example.com")
+        .await;
+    let team = app
+        .create_group(&admin, "Team", std::slice::from_ref(&ada))
+        .await;
+    app.assign(&admin, &whiteboard, std::slice::from_ref(&team))
+        .await;
+    let token = app.token_for(&app.tenant, &[], Some(&ada));
+
+    let me = app
+        .gql("{ viewer { roles tenant { id } user { displayName licenses { app { name seats { available } } state assignedDirectly viaGroups { displayName } } } } }")
+        .token(&token)
+        .send()
+        .await;
+    assert_eq!(
+        me.data()["viewer"],
+        json!({
+            "roles": [],
+            "tenant": { "id": app.tenant },
+            "user": { "displayName": "Ada Lovelace", "licenses": [{
+                "app": { "name": "Contoso Whiteboard", "seats": { "available": 4 } },
+                "state": "ACTIVE", "assignedDirectly": false, "viaGroups": [{ "displayName": "Team" }]
+            }] }
+        })
+    );
+
+    for query in [
+        "{ apps { totalCount } }",
+        "{ users { totalCount } }",
+        "{ groups { totalCount } }",
+        "{ auditLog { totalCount } }",
+        "{ searchPrincipals(query: \"a\") { __typename } }",
+        "{ viewer { user { licenses { app { assignments { totalCount } } } } } }",
+        "{ viewer { user { licenses { viaGroups { memberCount } } } } }",
+    ] {
+        let response = app.gql(query).token(&token).send().await;
+        assert_eq!(response.error_code(), "FORBIDDEN", "{query}");
+    }
+    let other = app
+        .gql("query($id: ID!) { node(id: $id) { id } }")
+        .var("id", alan.as_str())
+        .token(&token)
+        .send()
+        .await;
+    assert_eq!(other.error_code(), "FORBIDDEN");
+    let assign = app
+        .gql("mutation($input: AssignLicensesInput!) { assignLicenses(input: $input) { userErrors { code } } }")
+        .var("input", json!({ "appId": whiteboard, "principalIds": [ada] }))
+        .token(&token)
+        .send()
+        .await;
+    assert_eq!(assign.error_code(), "FORBIDDEN");
+}
+
+e2e_on_both_backends!(
+    every_role_may_do_exactly_what_it_should,
+    a_user_token_without_roles_sees_only_the_viewer
+);
