@@ -8,10 +8,15 @@
 //! - [`graphql`]: the schema, its types, loaders and error mapping.
 //! - [`metrics`]: Prometheus metrics.
 //! - [`demo`]: the demo tenant of `seatwise serve --demo`.
+//! - [`console`]: the admin web console, embedded and served at `/`.
+//! - [`seat_change_worker`]: carries seat-change operations forward through
+//!   the vendor adapters.
 
 pub mod auth;
 pub mod cli;
+pub mod console;
 pub mod demo;
 pub mod graphql;
 pub mod metrics;
+pub mod seat_change_worker;
 pub mod server;

@@ -105,7 +105,8 @@ pub fn build_router(state: AppState) -> Router {
         .route("/graphiql", get(graphiql))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics));
+        .route("/metrics", get(metrics))
+        .merge(crate::console::router());
     // `route_layer` runs after routing, so the metrics middleware sees the
     // matched route pattern.
     let mut router = routes

@@ -18,7 +18,9 @@ pub use url::{Backend, DatabaseUrl};
 use diesel::SqliteConnection;
 use diesel::connection::SimpleConnection as _;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{
     AnsiTransactionManager, AsyncConnection, AsyncPgConnection, SimpleAsyncConnection,
@@ -237,6 +239,10 @@ impl Store {
             Backend::Postgres => {
                 let counter = statements.clone();
                 let mut config = ManagerConfig::<AsyncPgConnection>::default();
+                // No `SELECT 1` on every checkout: a broken connection fails its
+                // first query and the pool drops it (`is_broken`), which costs
+                // less than doubling the round trips of one-statement reads.
+                config.recycling_method = RecyclingMethod::Fast;
                 config.custom_setup = Box::new(move |url| {
                     let counter = counter.clone();
                     async move {
@@ -257,6 +263,10 @@ impl Store {
             Backend::Sqlite => {
                 let counter = statements.clone();
                 let mut config = ManagerConfig::<SqliteConn>::default();
+                // No `SELECT 1` on every checkout: a broken connection fails its
+                // first query and the pool drops it (`is_broken`), which costs
+                // less than doubling the round trips of one-statement reads.
+                config.recycling_method = RecyclingMethod::Fast;
                 config.custom_setup = Box::new(move |path| {
                     let counter = counter.clone();
                     let path = path.to_owned();
