@@ -11,7 +11,7 @@ use crate::ids::*;
 use crate::licensing::engine;
 use crate::locks;
 use crate::model::{Actor, App, NewApp, Seats, Vendor, now, utc};
-use crate::paging::{Cursor, Page, PageRequest};
+use crate::paging::{Cursor, Page, PageRequest, after_name_key};
 use crate::schema::apps;
 use crate::validate;
 
@@ -228,13 +228,7 @@ impl Store {
                 if let Some(p) = &pattern {
                     q = q.filter(apps::name_key.like(p.clone()).escape('\\'));
                 }
-                if let Some(after) = &page.after {
-                    q = q.filter(
-                        apps::name_key
-                            .gt(after.key.clone())
-                            .or(apps::name_key.eq(after.key.clone()).and(apps::id.gt(AppId(after.id)))),
-                    );
-                }
+                let q = after_name_key!(q, apps, &page.after, AppId);
                 q.order((apps::name_key, apps::id))
                     .limit(page.fetch_limit())
                     .select(apps::all_columns)

@@ -12,7 +12,7 @@ use crate::ids::*;
 use crate::licensing::engine::{self, Overflow};
 use crate::locks::{self, Mode};
 use crate::model::{Actor, Group, NewGroup, User, now, utc};
-use crate::paging::{Cursor, Page, PageRequest};
+use crate::paging::{Cursor, Page, PageRequest, after_name_key};
 use crate::schema::{group_members, groups, license_assignments, users};
 use crate::users::UserRow;
 use crate::{search, validate};
@@ -294,13 +294,7 @@ impl Store {
                 if let Some(p) = &pattern {
                     q = q.filter(groups::name_key.like(p.clone()).escape('\\'));
                 }
-                if let Some(after) = &page.after {
-                    q = q.filter(
-                        groups::name_key
-                            .gt(after.key.clone())
-                            .or(groups::name_key.eq(after.key.clone()).and(groups::id.gt(GroupId(after.id)))),
-                    );
-                }
+                let q = after_name_key!(q, groups, &page.after, GroupId);
                 q.order((groups::name_key, groups::id))
                     .limit(page.fetch_limit())
                     .select(groups::all_columns)
@@ -328,20 +322,14 @@ impl Store {
         read_conn!(self, conn => {
             load(conn, tenant, group).await?;
             let rows: Vec<UserRow> = on_conn!(conn, c => {
-                let mut q = users::table
+                let q = users::table
                     .inner_join(group_members::table.on(
                         group_members::tenant_id.eq(users::tenant_id).and(group_members::user_id.eq(users::id)),
                     ))
                     .filter(users::tenant_id.eq(tenant))
                     .filter(group_members::group_id.eq(group))
                     .into_boxed();
-                if let Some(after) = &page.after {
-                    q = q.filter(
-                        users::name_key
-                            .gt(after.key.clone())
-                            .or(users::name_key.eq(after.key.clone()).and(users::id.gt(UserId(after.id)))),
-                    );
-                }
+                let q = after_name_key!(q, users, &page.after, UserId);
                 q.order((users::name_key, users::id))
                     .limit(page.fetch_limit())
                     .select(users::all_columns)
@@ -362,20 +350,14 @@ impl Store {
     ) -> CoreResult<Page<Group>> {
         read_conn!(self, conn => {
             let rows: Vec<GroupRow> = on_conn!(conn, c => {
-                let mut q = groups::table
+                let q = groups::table
                     .inner_join(group_members::table.on(
                         group_members::tenant_id.eq(groups::tenant_id).and(group_members::group_id.eq(groups::id)),
                     ))
                     .filter(groups::tenant_id.eq(tenant))
                     .filter(group_members::user_id.eq(user))
                     .into_boxed();
-                if let Some(after) = &page.after {
-                    q = q.filter(
-                        groups::name_key
-                            .gt(after.key.clone())
-                            .or(groups::name_key.eq(after.key.clone()).and(groups::id.gt(GroupId(after.id)))),
-                    );
-                }
+                let q = after_name_key!(q, groups, &page.after, GroupId);
                 q.order((groups::name_key, groups::id))
                     .limit(page.fetch_limit())
                     .select(groups::all_columns)

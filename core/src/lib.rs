@@ -12,6 +12,7 @@ mod audit;
 pub mod db;
 mod error;
 mod groups;
+mod installs;
 pub mod ids;
 mod licensing;
 mod locks;

@@ -83,6 +83,22 @@ impl PageRequest {
     }
 }
 
+/// Keep the rows of a boxed query that sort after `cursor` in
+/// `(name_key, id)` order: the keyset condition of every by-name list.
+macro_rules! after_name_key {
+    ($query:expr, $table:ident, $cursor:expr, $id:ident) => {
+        match $cursor {
+            Some(after) => $query.filter(
+                $table::name_key.gt(after.key.clone()).or($table::name_key
+                    .eq(after.key.clone())
+                    .and($table::id.gt($id(after.id)))),
+            ),
+            None => $query,
+        }
+    };
+}
+pub(crate) use after_name_key;
+
 /// One page of rows, each with the cursor that points after it.
 #[derive(Debug, Clone)]
 pub struct Page<T> {

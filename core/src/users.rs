@@ -11,7 +11,7 @@ use crate::ids::*;
 use crate::licensing::engine::{self, ACTIVE};
 use crate::locks::{self, Mode};
 use crate::model::{Actor, NewUser, User, now, utc};
-use crate::paging::{Cursor, Page, PageRequest};
+use crate::paging::{Cursor, Page, PageRequest, after_name_key};
 use crate::schema::{group_members, license_assignments, user_licenses, users};
 use crate::{search, validate};
 
@@ -268,13 +268,7 @@ impl Store {
                             .or(users::email_key.like(p.clone()).escape('\\')),
                     );
                 }
-                if let Some(after) = &page.after {
-                    q = q.filter(
-                        users::name_key
-                            .gt(after.key.clone())
-                            .or(users::name_key.eq(after.key.clone()).and(users::id.gt(UserId(after.id)))),
-                    );
-                }
+                let q = after_name_key!(q, users, &page.after, UserId);
                 q.order((users::name_key, users::id))
                     .limit(page.fetch_limit())
                     .select(users::all_columns)

@@ -23,6 +23,27 @@ impl Store {
             .ok_or_else(|| CoreError::not_found("seat change operation", id))
     }
 
+    /// Several operations of the tenant in one statement (for DataLoaders);
+    /// unknown or other tenants' ids are simply absent.
+    pub async fn seat_change_operations_by_ids(
+        &self,
+        tenant: TenantId,
+        ids: &[SeatChangeOperationId],
+    ) -> CoreResult<Vec<SeatChangeOperation>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        read_conn!(self, conn => {
+            let rows: Vec<OperationRow> = on_conn!(conn, c => ops::table
+                .filter(ops::tenant_id.eq(tenant))
+                .filter(ops::id.eq_any(ids))
+                .select(ops::all_columns)
+                .load(c)
+                .await)?;
+            rows.into_iter().map(OperationRow::into_operation).collect()
+        })
+    }
+
     /// An app's seat-change operations, newest first. An unknown app simply
     /// has none (the API resolves the app before asking).
     pub async fn seat_change_operations(
