@@ -1,0 +1,87 @@
+// How values are shown: dates, counts, seat health and operation statuses.
+
+import { h } from './dom.js';
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+export function formatDate(iso) {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : dateFormat.format(date);
+}
+
+export function plural(count, one, many = `${one}s`) {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/** At or above this share of seats in use, an app is "nearly full". */
+const NEARLY_FULL = 0.8;
+
+/**
+ * Seat health of an app: `{ level, label }` with level ok, warning or
+ * danger; several problems are joined into one label.
+ */
+export function seatHealth(app) {
+  const { purchased, available } = app.seats;
+  const problems = [];
+  let level = 'ok';
+  if (app.licenseErrorCount > 0) {
+    problems.push(plural(app.licenseErrorCount, 'license error'));
+    level = 'danger';
+  }
+  if (available <= 0) {
+    problems.push('All seats used');
+    level = 'danger';
+  } else if (purchased > 0 && (purchased - available) / purchased >= NEARLY_FULL) {
+    problems.push(available === 1 ? 'Nearly full: 1 seat left' : `Nearly full: ${available} seats left`);
+    if (level === 'ok') level = 'warning';
+  }
+  return { level, label: problems.length ? problems.join(' · ') : 'OK' };
+}
+
+// Glyphs every common system font has (DejaVu, Segoe UI, SF).
+const ICONS = { ok: '✓', warning: '⚠', danger: '✕', info: 'ℹ' };
+
+/** A badge that says its meaning in words, not by colour alone. */
+export function badge(level, label) {
+  return h('span', { class: `badge badge-${level}` }, h('span', { 'aria-hidden': 'true' }, `${ICONS[level] || ''} `), label);
+}
+
+export const FINAL_STATUSES = new Set(['SUCCEEDED', 'FAILED', 'CONTACT_VENDOR', 'REJECTED']);
+
+const STATUS_WORDS = {
+  PENDING: ['info', 'Waiting for the vendor'],
+  IN_PROGRESS: ['info', 'In progress at the vendor'],
+  SUCCEEDED: ['ok', 'Done'],
+  FAILED: ['danger', 'Failed'],
+  CONTACT_VENDOR: ['warning', 'Contact the vendor'],
+  REJECTED: ['danger', 'Rejected by the vendor'],
+};
+
+export function statusBadge(status) {
+  const [level, words] = STATUS_WORDS[status] || ['info', status];
+  return badge(level, words);
+}
+
+/** How a user holds a license: "Direct", "Inherited from Sales", or both. */
+export function howHeld(entry) {
+  const parts = [];
+  if (entry.assignedDirectly) parts.push('Direct');
+  const groups = (entry.viaGroups || []).map((g) => g.displayName);
+  if (groups.length) parts.push(`Inherited from ${groups.join(', ')}`);
+  return parts.join(' and ') || '—';
+}
+
+/** A link only for http(s) URLs, so a vendor cannot plant `javascript:`. */
+export function safeLink(url) {
+  if (!url) return '—';
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') {
+      return h('a', { href: parsed.href, target: '_blank', rel: 'noopener noreferrer' }, url, h('span', { class: 'visually-hidden' }, ' (opens in a new tab)'));
+    }
+  } catch {
+    // Not a URL: shown as text.
+  }
+  return url;
+}

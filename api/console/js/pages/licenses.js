@@ -1,0 +1,136 @@
+// Page 1, "Licenses": every app with its vendor and seats, warnings where
+// seats run out or license errors exist, a search box and cursor paging.
+
+import { gql } from '../api.js';
+import { h, replace, messageBox, debounce, announce } from '../dom.js';
+import { badge, seatHealth } from '../format.js';
+import { APPS } from '../queries.js';
+
+const PAGE_SIZE = 20;
+
+/** Survives navigation to the details and back (same tab only). */
+const state = { search: '', cursors: [null] };
+
+export async function renderLicenses({ page, isCurrent }) {
+  const results = h('div', { id: 'apps-results' });
+  const searchInput = h('input', {
+    type: 'search',
+    id: 'app-search',
+    name: 'search',
+    value: state.search,
+    autocomplete: 'off',
+    placeholder: 'Search by app name',
+  });
+
+  async function load({ announceCount = false } = {}) {
+    const after = state.cursors[state.cursors.length - 1];
+    results.setAttribute('aria-busy', 'true');
+    let data;
+    try {
+      data = await gql(APPS, { first: PAGE_SIZE, after, search: state.search || null });
+    } catch (error) {
+      if (!isCurrent()) return;
+      results.removeAttribute('aria-busy');
+      replace(results, messageBox('error', 'Could not load the apps', h('p', {}, error.message), h('button', { type: 'button', class: 'secondary', onclick: () => load() }, 'Try again')));
+      return;
+    }
+    if (!isCurrent()) return;
+    results.removeAttribute('aria-busy');
+    renderResults(data.apps);
+    if (announceCount) announce(`${data.apps.totalCount} apps found`);
+  }
+
+  function renderResults(apps) {
+    const pageIndex = state.cursors.length - 1;
+    const from = apps.nodes.length ? pageIndex * PAGE_SIZE + 1 : 0;
+    const to = pageIndex * PAGE_SIZE + apps.nodes.length;
+    if (apps.totalCount === 0) {
+      replace(results, h('p', { class: 'empty' }, state.search ? `No apps match “${state.search}”.` : 'Your organisation has no apps yet.'));
+      return;
+    }
+    const table = h(
+      'table',
+      { class: 'data', id: 'apps-table' },
+      h('caption', { class: 'visually-hidden' }, 'Apps and their seats'),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'col' }, 'App'),
+          h('th', { scope: 'col' }, 'Vendor'),
+          h('th', { scope: 'col', class: 'num' }, 'Purchased'),
+          h('th', { scope: 'col', class: 'num' }, 'Assigned'),
+          h('th', { scope: 'col', class: 'num' }, 'Available'),
+          h('th', { scope: 'col' }, 'Status'),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        apps.nodes.map((app) => {
+          const health = seatHealth(app);
+          return h(
+            'tr',
+            { dataset: { appName: app.name } },
+            h('th', { scope: 'row' }, h('a', { href: `#/apps/${encodeURIComponent(app.id)}` }, app.name)),
+            h('td', { 'data-label': 'Vendor' }, app.vendor.name),
+            h('td', { class: 'num', 'data-label': 'Purchased' }, String(app.seats.purchased)),
+            h('td', { class: 'num', 'data-label': 'Assigned' }, String(app.seats.assigned)),
+            h('td', { class: 'num seats-available', 'data-label': 'Available' }, String(app.seats.available)),
+            h('td', { 'data-label': 'Status' }, badge(health.level, health.label)),
+          );
+        }),
+      ),
+    );
+    const prev = h('button', { type: 'button', class: 'secondary', id: 'apps-prev', disabled: pageIndex === 0, onclick: () => move(-1) }, '‹ Previous');
+    const next = h('button', { type: 'button', class: 'secondary', id: 'apps-next', disabled: !apps.pageInfo.hasNextPage, onclick: () => move(1, apps.pageInfo.endCursor) }, 'Next ›');
+    replace(
+      results,
+      h('div', { class: 'table-scroll' }, table),
+      h('nav', { class: 'pager', 'aria-label': 'Pages of apps' }, prev, h('p', { id: 'apps-range' }, `${from}–${to} of ${apps.totalCount}`), next),
+    );
+  }
+
+  async function move(direction, cursor) {
+    if (direction > 0) state.cursors.push(cursor);
+    else if (state.cursors.length > 1) state.cursors.pop();
+    await load({ announceCount: false });
+    if (!isCurrent()) return;
+    const target = document.getElementById(direction > 0 ? 'apps-next' : 'apps-prev');
+    // Keep the focus on the pager; fall back to the table when at an end.
+    (target && !target.disabled ? target : document.getElementById('apps-table'))?.focus?.();
+  }
+
+  const search = debounce(() => {
+    state.search = searchInput.value.trim();
+    state.cursors = [null];
+    load({ announceCount: true });
+  }, 300);
+  searchInput.addEventListener('input', search);
+
+  replace(
+    page,
+    h('div', { class: 'page-head' }, h('h1', {}, 'Licenses'), h('p', { class: 'hint' }, 'Third-party apps your organisation bought, and how many of their seats are in use. Open an app to assign or unassign licenses.')),
+    h(
+      'form',
+      {
+        role: 'search',
+        class: 'toolbar',
+        onsubmit: (event) => {
+          event.preventDefault();
+          search.cancel();
+          state.search = searchInput.value.trim();
+          state.cursors = [null];
+          load({ announceCount: true });
+        },
+      },
+      h('label', { for: 'app-search' }, 'Search apps'),
+      searchInput,
+    ),
+    results,
+  );
+  replace(results, h('p', { class: 'loading', role: 'status' }, 'Loading apps…'));
+  await load();
+}
