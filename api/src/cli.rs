@@ -3,7 +3,9 @@
 //! ```text
 //! seatwise migrate
 //! seatwise tenant create NAME            # prints the tenant id
-//! seatwise serve [--listen ADDR] [--demo]
+//! seatwise serve [--listen ADDR] [--demo] [--plugins DIR]
+//! seatwise plugins list [--plugins DIR]  # what loads from DIR, or why not
+//! seatwise plugins inspect PATH          # one plugin file; fails if refused
 //! seatwise token --tenant ID [--roles A,B] [--user USER_ID] [--ttl 1h]
 //! seatwise schema                        # prints the GraphQL SDL
 //! ```
@@ -13,7 +15,9 @@
 //! carries only what the command prints for scripts.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use seatwise_core::ids::{TenantId, UserId};
@@ -25,6 +29,7 @@ use crate::auth::secret::{self, SecretSource};
 use crate::auth::token::parse_ttl;
 use crate::auth::{Role, TokenKeys, TokenRequest};
 use crate::graphql::ids::{self, Kind};
+use crate::seat_change_worker::SeatChangeWorker;
 use crate::server::{self, AppState, HttpConfig};
 
 type CliResult<T> = Result<T, String>;
@@ -55,6 +60,27 @@ enum Command {
     Token(TokenArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Show vendor adapter plugins and why any are refused.
+    Plugins {
+        #[command(subcommand)]
+        command: PluginsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginsCommand {
+    /// Load every plugin in the directory and print one line per file.
+    List {
+        /// Directory of adapter plugins (`*.so`, `*.dylib`, `*.dll`).
+        #[arg(long, env = "SEATWISE_PLUGIN_DIR")]
+        plugins: Option<PathBuf>,
+    },
+    /// Load one plugin file and print what it is, or why it is refused
+    /// (then exit with a failure status).
+    Inspect {
+        /// The plugin file.
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -74,6 +100,10 @@ struct ServeArgs {
     /// Create a demo organisation (once) and print an admin token for it.
     #[arg(long)]
     demo: bool,
+    /// Directory of vendor adapter plugins to load at start. A plugin that
+    /// cannot be loaded is logged and skipped.
+    #[arg(long, env = "SEATWISE_PLUGIN_DIR")]
+    plugins: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -123,9 +153,13 @@ fn init_logging() {
 }
 
 async fn run_command(cli: Cli) -> CliResult<()> {
-    if let Command::Schema = cli.command {
-        print!("{}", crate::graphql::sdl());
-        return Ok(());
+    match cli.command {
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
+            return Ok(());
+        }
+        Command::Plugins { command } => return plugins_command(command),
+        _ => {}
     }
     let database: DatabaseUrl = cli
         .database
@@ -155,7 +189,40 @@ async fn run_command(cli: Cli) -> CliResult<()> {
             Ok(())
         }
         Command::Serve(args) => serve(&database, args).await,
-        Command::Schema => Ok(()),
+        Command::Schema | Command::Plugins { .. } => Ok(()),
+    }
+}
+
+fn plugins_command(command: PluginsCommand) -> CliResult<()> {
+    let config = crate::plugins::host_config()?;
+    match command {
+        PluginsCommand::List { plugins } => {
+            let Some(dir) = plugins else {
+                return Err(
+                    "no plugin directory: pass --plugins DIR or set SEATWISE_PLUGIN_DIR".into(),
+                );
+            };
+            let registry = crate::plugins::load(Some(&dir), &config)?;
+            let lines = crate::plugins::list_lines(&registry);
+            if lines.is_empty() {
+                println!("{}: no plugin files", dir.display());
+            }
+            for line in lines {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        PluginsCommand::Inspect { path } => {
+            let report = seatwise_adapter_host::inspect(&path, &config);
+            println!("{report}");
+            match report.refusal() {
+                None => Ok(()),
+                Some(_) => Err(format!(
+                    "{} cannot be used as an adapter plugin",
+                    path.display()
+                )),
+            }
+        }
     }
 }
 
@@ -210,8 +277,13 @@ async fn serve(database: &DatabaseUrl, args: ServeArgs) -> CliResult<()> {
     tracing::info!(database = %database, migrations = applied.len(), "database ready");
     let store = connect(database).await?;
     let keys = token_keys(database)?;
+    let plugins = crate::plugins::load(args.plugins.as_deref(), &crate::plugins::host_config()?)?;
+    let worker = SeatChangeWorker::new(store.clone(), plugins.clone()).with_poll_interval(
+        crate::plugins::millis_from_env(crate::plugins::WORKER_POLL_ENV, Duration::from_secs(1))?,
+    );
     let state = AppState::new(store.clone(), keys.clone(), HttpConfig::from_env())
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_plugins(plugins);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -236,7 +308,7 @@ async fn serve(database: &DatabaseUrl, args: ServeArgs) -> CliResult<()> {
         println!("Admin token (GLOBAL_ADMIN, 12h); in GraphiQL's Headers tab use:");
         println!("{{\"Authorization\": \"Bearer {token}\"}}");
     }
-    server::serve(listener, state)
+    server::serve(listener, state, worker)
         .await
         .map_err(|e| e.to_string())
 }

@@ -1,22 +1,26 @@
 //! Seatwise's face: the GraphQL API, the HTTP server around it, token auth,
 //! and the `seatwise` command.
 //!
+//! - [`assignment_notices`]: tells adapters who gained or lost a license.
 //! - [`cli`]: the `seatwise` command and its subcommands.
 //! - [`server`]: the axum [`Router`](axum::Router) built from an
 //!   [`AppState`](server::AppState); later features add routes there.
 //! - [`auth`]: JWT tokens, roles and permissions.
 //! - [`graphql`]: the schema, its types, loaders and error mapping.
 //! - [`metrics`]: Prometheus metrics.
+//! - [`plugins`]: loading vendor adapter plugins and their settings.
 //! - [`demo`]: the demo tenant of `seatwise serve --demo`.
 //! - [`console`]: the admin web console, embedded and served at `/`.
 //! - [`seat_change_worker`]: carries seat-change operations forward through
 //!   the vendor adapters.
 
+pub mod assignment_notices;
 pub mod auth;
 pub mod cli;
 pub mod console;
 pub mod demo;
 pub mod graphql;
 pub mod metrics;
+pub mod plugins;
 pub mod seat_change_worker;
 pub mod server;

@@ -33,6 +33,8 @@ use seatwise_core::model::App;
 use seatwise_core::seat_changes::{SeatChangeOperation, VendorContactDetails};
 use seatwise_core::{CoreError, CoreResult, Store};
 
+use crate::assignment_notices::AssignmentChanges;
+
 /// Polling for pending changes starts at this interval…
 const MIN_POLL_DELAY: Duration = Duration::from_secs(1);
 /// …and never waits longer than this.
@@ -223,6 +225,10 @@ impl SeatChangeWorker {
                     .complete_seat_change(op, &self.owner, i64::from(quantity))
                     .await?;
                 if let Some(done) = done {
+                    // Users who were waiting got a seat: tell the vendor.
+                    let mut changes = AssignmentChanges::new();
+                    changes.add(op.app_id, &done.resolved, &[]);
+                    changes.send(&self.store, &self.registry, op.tenant_id);
                     tracing::info!(
                         operation = %op.id, tenant = %op.tenant_id, app = %op.app_id, quantity,
                         status = done.operation.status.as_str(), waiting_resolved = done.resolved.len(),

@@ -1,21 +1,25 @@
 //! The HTTP server: routes, middleware, start and graceful stop.
 //!
-//! [`build_router`] turns an [`AppState`] into the whole axum [`Router`].
-//! Later features extend it there: the vendor-adapter work adds its
-//! mutations to the schema, a websocket route for subscriptions and a
-//! worker that shares the state; the admin console will be served at `/`.
+//! [`build_router`] turns an [`AppState`] into the whole axum [`Router`]:
+//! GraphQL over HTTP at `/graphql`, subscriptions over websocket at
+//! `/graphql/ws`, GraphiQL, probes, metrics and the admin console at `/`.
+//! [`serve`] runs it together with the seat-change worker and stops both on
+//! SIGTERM or ctrl-c.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql::ErrorExtensions as _;
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use seatwise_adapter_host::PluginRegistry;
 use seatwise_core::Store;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -24,6 +28,7 @@ use crate::auth::TokenKeys;
 use crate::graphql::errors::code;
 use crate::graphql::{AppSchema, Session};
 use crate::metrics::{Metrics, record_request};
+use crate::seat_change_worker::SeatChangeWorker;
 
 /// Largest request body accepted, in bytes. GraphQL documents are small;
 /// this stops a client from making the server buffer megabytes.
@@ -79,22 +84,35 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// HTTP settings.
     pub http: Arc<HttpConfig>,
+    /// The vendor adapter plugins loaded at start (never unloaded).
+    pub plugins: Arc<PluginRegistry>,
 }
 
 impl AppState {
-    /// State for serving `store` with tokens signed by `tokens`.
+    /// State for serving `store` with tokens signed by `tokens`, without
+    /// adapter plugins (see [`AppState::with_plugins`]).
     pub fn new(
         store: Store,
         tokens: TokenKeys,
         http: HttpConfig,
     ) -> Result<Self, prometheus::Error> {
+        let plugins = Arc::new(PluginRegistry::empty());
         Ok(Self {
-            schema: crate::graphql::build_schema(store.clone()),
+            schema: crate::graphql::build_schema_with_plugins(store.clone(), plugins.clone()),
             store,
             tokens,
             metrics: Arc::new(Metrics::new()?),
             http: Arc::new(http),
+            plugins,
         })
+    }
+
+    /// The same state calling the adapters in `plugins`.
+    pub fn with_plugins(mut self, plugins: Arc<PluginRegistry>) -> Self {
+        self.schema =
+            crate::graphql::build_schema_with_plugins(self.store.clone(), plugins.clone());
+        self.plugins = plugins;
+        self
     }
 }
 
@@ -102,6 +120,7 @@ impl AppState {
 pub fn build_router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/graphiql", get(graphiql))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -237,6 +256,39 @@ async fn execute(
     GraphQLResponse::from(response).into_response()
 }
 
+/// `GET /graphql/ws`: subscriptions over websocket (`graphql-transport-ws`
+/// or the older `graphql-ws` protocol). Browsers cannot set headers on a
+/// websocket, so the token comes in the `connection_init` payload as
+/// `{"Authorization": "Bearer <token>"}`; a missing or invalid token closes
+/// the connection at init with the reason.
+async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let schema = state.schema.clone();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let authorization = ["Authorization", "authorization"]
+                        .iter()
+                        .find_map(|key| payload.get(*key))
+                        .and_then(serde_json::Value::as_str);
+                    let caller = state.tokens.authenticate(authorization).map_err(|why| {
+                        async_graphql::Error::new(why.to_string())
+                            .extend_with(|_, ext| ext.set("code", code::UNAUTHENTICATED))
+                    })?;
+                    let mut data = async_graphql::Data::default();
+                    data.insert(Session::for_subscription(&state.store, Ok(caller)));
+                    Ok(data)
+                })
+                .serve()
+        })
+        .into_response()
+}
+
 /// Errors raised by async-graphql itself (syntax, validation, depth and
 /// complexity limits) carry no code; give them one so every error a client
 /// sees has `extensions.code`.
@@ -291,16 +343,35 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// Serve on `listener` until SIGTERM or ctrl-c, then finish the requests in
-/// flight.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+/// Serve on `listener` and run `worker` beside it until SIGTERM or ctrl-c;
+/// then finish the requests in flight and the worker's tick in flight (so
+/// every vendor answer received is recorded).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    worker: SeatChangeWorker,
+) -> std::io::Result<()> {
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let stopped = |mut stopping: tokio::sync::watch::Receiver<bool>| async move {
+        // An error means the sender is gone, which also means stop.
+        let _ = stopping.wait_for(|stop| *stop).await;
+    };
+    let worker = tokio::spawn(worker.run(stopped(stopping.clone())));
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
     let app = build_router(state);
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+    .with_graceful_shutdown(stopped(stopping))
+    .await;
+    if let Err(error) = worker.await {
+        tracing::error!(%error, "the seat-change worker crashed");
+    }
+    served
 }
 
 async fn shutdown_signal() {

@@ -34,7 +34,7 @@ async fn schema_describes_every_type_field_argument_and_enum_value() {
     let schema = async_graphql::Schema::build(
         seatwise_api::graphql::QueryRoot,
         seatwise_api::graphql::MutationRoot,
-        async_graphql::EmptySubscription,
+        seatwise_api::graphql::SubscriptionRoot,
     )
     .finish();
     let query = r#"{ __schema { types {

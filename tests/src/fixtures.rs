@@ -5,6 +5,11 @@ use serde_json::{Value, json};
 
 use crate::TestApp;
 
+/// What `SeatChangeOperation` fields tests read back.
+pub const SEAT_CHANGE_FIELDS: &str = "id status previousQuantity requestedQuantity vendorReference message
+    contact { name email website phone message } attempts createdAt updatedAt completedAt requestedBy
+    app { id seats { purchased assigned available } licenseErrorCount }";
+
 /// What `App` fields tests read back after changes.
 pub const APP_FIELDS: &str = "id name seats { purchased assigned available } licenseErrorCount";
 
@@ -30,6 +35,94 @@ impl TestApp {
             .send()
             .await;
         payload_id(&response.data()["registerApp"], "app")
+    }
+
+    /// Register an app (vendor Contoso Ltd, support `help@contoso.example`)
+    /// managed by adapter `adapter_key` with `settings`; its id.
+    pub async fn register_app_with_adapter(
+        &self,
+        token: &str,
+        name: &str,
+        seats: i64,
+        adapter_key: Option<&str>,
+        settings: Value,
+    ) -> String {
+        let response = self
+            .gql(
+                "mutation($input: RegisterAppInput!) {
+                    registerApp(input: $input) { app { id } userErrors { field message code } }
+                }",
+            )
+            .var(
+                "input",
+                json!({
+                    "name": name,
+                    "vendor": { "name": "Contoso Ltd", "website": "https://contoso.example", "supportEmail": "help@contoso.example" },
+                    "seats": seats,
+                    "adapterKey": adapter_key,
+                    "adapterSettings": settings,
+                }),
+            )
+            .token(token)
+            .send()
+            .await;
+        payload_id(&response.data()["registerApp"], "app")
+    }
+
+    /// Run `requestSeatChange`; the payload (`operation`, `userErrors`).
+    pub async fn request_seat_change(
+        &self,
+        token: &str,
+        app: &str,
+        quantity: i64,
+        idempotency_key: &str,
+    ) -> Value {
+        let query = format!(
+            "mutation($input: RequestSeatChangeInput!) {{
+                requestSeatChange(input: $input) {{
+                    operation {{ {SEAT_CHANGE_FIELDS} }}
+                    userErrors {{ field message code }}
+                }}
+            }}"
+        );
+        let response = self
+            .gql(&query)
+            .var(
+                "input",
+                json!({ "appId": app, "quantity": quantity, "idempotencyKey": idempotency_key }),
+            )
+            .token(token)
+            .send()
+            .await;
+        response.data()["requestSeatChange"].clone()
+    }
+
+    /// A seat-change operation by id (null when unknown).
+    pub async fn seat_change(&self, token: &str, id: &str) -> Value {
+        let query = format!(
+            "query($id: ID!) {{ seatChangeOperation(id: $id) {{ {SEAT_CHANGE_FIELDS} }} }}"
+        );
+        let response = self.gql(&query).var("id", id).token(token).send().await;
+        response.data()["seatChangeOperation"].clone()
+    }
+
+    /// Poll a seat-change operation until it reaches a final status (at
+    /// most 60 s); its last state.
+    pub async fn wait_for_final_seat_change(&self, token: &str, id: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let op = self.seat_change(token, id).await;
+            let status = op["status"].as_str().unwrap_or_default();
+            if !["PENDING", "IN_PROGRESS"].contains(&status) {
+                return op;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "operation never finished: {op:#}\nlog:\n{}",
+                self.server_log()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     /// Create a user; its id.

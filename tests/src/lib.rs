@@ -10,19 +10,25 @@
 //! - [`TestApp::gql`] starts a GraphQL call ([`GraphqlCall`]) whose
 //!   [`GraphqlResponse`] has helpers for data and error codes.
 //! - [`e2e_on_both_backends!`] runs each test on SQLite and PostgreSQL.
+//! - [`StartOptions::plugins`] starts the server with `--plugins DIR`
+//!   ([`PluginDir`] lays one out from the crates in `plugins/`);
+//!   [`TestApp::restart`] restarts the server on the same database and
+//!   [`TestApp::replica`] starts a second server on it.
 
 mod fixtures;
+mod plugins;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use seatwise_core::testing::TestDatabase;
 use serde_json::{Value, json};
 
 pub use fixtures::*;
+pub use plugins::{Plugin, PluginDir, built_plugins_dir};
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +87,8 @@ impl Runner {
             .env("SEATWISE_DATABASE_URL", &self.database_url)
             .env("SEATWISE_LOG", "info")
             .env_remove("SEATWISE_CORS_ORIGINS")
-            .env_remove("SEATWISE_LISTEN");
+            .env_remove("SEATWISE_LISTEN")
+            .env_remove("SEATWISE_PLUGIN_DIR");
         if self.secret.is_empty() {
             command.env_remove("SEATWISE_JWT_SECRET");
         } else {
@@ -122,8 +129,10 @@ pub struct TestApp {
     runner: Runner,
     client: reqwest::Client,
     server: Child,
-    // Dropped after the server is stopped (fields drop after `Drop::drop`).
-    _database: TestDatabase,
+    options: StartOptions,
+    // Dropped after the server is stopped (fields drop after `Drop::drop`);
+    // shared with replicas.
+    database: Arc<TestDatabase>,
 }
 
 /// Options for starting a server.
@@ -133,6 +142,22 @@ pub struct StartOptions {
     pub env: Vec<(String, String)>,
     /// Do not set `SEATWISE_JWT_SECRET` (the server then generates one).
     pub no_secret_env: bool,
+    /// Start the server with `--plugins DIR`.
+    pub plugins: Option<PathBuf>,
+}
+
+impl StartOptions {
+    /// Options with `--plugins dir` and `env`.
+    pub fn with_plugins(dir: &Path, env: &[(&str, &str)]) -> Self {
+        Self {
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            no_secret_env: false,
+            plugins: Some(dir.to_path_buf()),
+        }
+    }
 }
 
 impl TestApp {
@@ -161,28 +186,63 @@ impl TestApp {
             work_dir,
         };
         let tenant = runner.cli(&["tenant", "create", "Test Organisation"], &options.env);
-
-        let stderr =
-            std::fs::File::create(runner.work_dir.join("server.log")).expect("server log file");
-        let mut command = Command::new(seatwise_bin());
-        command
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .stdin(Stdio::null());
-        runner.configure(&mut command, &options.env);
-        let mut server = command.spawn().expect("start seatwise serve");
-        let base_url = read_address(&mut server, &runner);
+        let (server, base_url) = spawn_server(&runner, &options);
         let app = Self {
             base_url,
             tenant,
             runner,
             client: reqwest::Client::new(),
             server,
-            _database: database,
+            options,
+            database: Arc::new(database),
         };
         app.wait_until_ready().await;
         Some(app)
+    }
+
+    /// Stop the server with SIGTERM and start it again on the same database,
+    /// with the same options (the address changes).
+    #[cfg(unix)]
+    pub async fn restart(&mut self) {
+        let status = self.terminate();
+        assert!(status.success(), "the server exited with {status}");
+        let (server, base_url) = spawn_server(&self.runner, &self.options);
+        self.server = server;
+        self.base_url = base_url;
+        self.wait_until_ready().await;
+    }
+
+    /// Start a second server on the same database and tenant, with the same
+    /// options (its own folder and log).
+    pub async fn replica(&self) -> TestApp {
+        let work_dir =
+            std::env::temp_dir().join(format!("seatwise-e2e-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&work_dir).expect("create a work folder");
+        let runner = Runner {
+            database_url: self.runner.database_url.clone(),
+            secret: self.runner.secret.clone(),
+            work_dir,
+        };
+        let (server, base_url) = spawn_server(&runner, &self.options);
+        let app = Self {
+            base_url,
+            tenant: self.tenant.clone(),
+            runner,
+            client: reqwest::Client::new(),
+            server,
+            options: self.options.clone(),
+            database: self.database.clone(),
+        };
+        app.wait_until_ready().await;
+        app
+    }
+
+    /// Run a `seatwise` subcommand that may fail; its whole output.
+    pub fn cli_output(&self, args: &[&str], env: &[(String, String)]) -> std::process::Output {
+        let mut command = Command::new(seatwise_bin());
+        command.args(args);
+        self.runner.configure(&mut command, env);
+        command.output().expect("run seatwise")
     }
 
     /// Run a `seatwise` subcommand against this app's database; its stdout.
@@ -302,6 +362,29 @@ impl Drop for TestApp {
         let _ = self.server.wait();
         let _ = std::fs::remove_dir_all(&self.runner.work_dir);
     }
+}
+
+/// Start `seatwise serve` (appending to the runner's log); the child and
+/// the address it printed.
+fn spawn_server(runner: &Runner, options: &StartOptions) -> (Child, String) {
+    let stderr = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(runner.work_dir.join("server.log"))
+        .expect("server log file");
+    let mut command = Command::new(seatwise_bin());
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .stdin(Stdio::null());
+    if let Some(dir) = &options.plugins {
+        command.arg("--plugins").arg(dir);
+    }
+    runner.configure(&mut command, &options.env);
+    let mut server = command.spawn().expect("start seatwise serve");
+    let base_url = read_address(&mut server, runner);
+    (server, base_url)
 }
 
 /// Read the address `seatwise serve` prints once it listens.
@@ -429,6 +512,28 @@ macro_rules! e2e_on_both_backends {
                         return;
                     };
                     super::$name(app).await;
+                }
+            }
+        )*
+    };
+}
+
+/// Like [`e2e_on_both_backends!`] for tests that start their own servers
+/// (with plugins, replicas, …): each name is an `async fn name(backend:
+/// Backend)` that returns early when [`TestApp::start_with`] gives `None`.
+#[macro_export]
+macro_rules! e2e_for_each_backend {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::Backend::Postgres).await;
                 }
             }
         )*

@@ -1,7 +1,10 @@
 //! What a resolver knows about its request: the caller (or why there is
-//! none), the store, and the request's loaders.
+//! none), the store, the loaded adapter plugins, and the request's loaders.
+
+use std::sync::Arc;
 
 use async_graphql::Context;
+use seatwise_adapter_host::PluginRegistry;
 use seatwise_core::Store;
 use seatwise_core::ids::UserId;
 
@@ -31,6 +34,18 @@ impl Session {
         Self {
             auth: Err(why),
             loaders: None,
+        }
+    }
+
+    /// A session for a websocket connection: it lives as long as the
+    /// connection, so its loaders do not cache.
+    pub fn for_subscription(store: &Store, auth: Result<Caller, AuthError>) -> Self {
+        match auth {
+            Ok(caller) => Self {
+                loaders: Some(Loaders::uncached(store.clone(), caller.tenant)),
+                auth: Ok(caller),
+            },
+            Err(why) => Self::unauthenticated(why),
         }
     }
 
@@ -89,5 +104,13 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> ApiResult<&'a Loaders> {
 pub fn store<'a>(ctx: &Context<'a>) -> ApiResult<&'a Store> {
     ctx.data_opt::<Store>().ok_or_else(|| {
         seatwise_core::CoreError::Internal("the schema was built without a store".into()).into()
+    })
+}
+
+/// The vendor adapter plugins loaded at start.
+pub fn plugins<'a>(ctx: &Context<'a>) -> ApiResult<&'a Arc<PluginRegistry>> {
+    ctx.data_opt::<Arc<PluginRegistry>>().ok_or_else(|| {
+        seatwise_core::CoreError::Internal("the schema was built without a plugin registry".into())
+            .into()
     })
 }

@@ -76,6 +76,11 @@ pub mod code {
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
     /// The request itself is not GraphQL (bad JSON, body too large, …).
     pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// "Install this product" cannot work for the app (no adapter, adapter
+    /// not loaded, or without install support).
+    pub const INSTALL_UNAVAILABLE: &str = "INSTALL_UNAVAILABLE";
+    /// The vendor adapter plugin failed (error, panic, timeout, bad answer).
+    pub const ADAPTER_ERROR: &str = "ADAPTER_ERROR";
 }
 
 /// What a client is told about a core error: code, message, and for seat
@@ -163,6 +168,12 @@ pub enum UserErrorCode {
     InvalidInput,
     /// A unique value (such as an email) is already taken.
     AlreadyExists,
+    /// "Install this product" is not available for the app; the message
+    /// says why.
+    InstallUnavailable,
+    /// The vendor adapter failed; the message says how. Trying again later
+    /// may work.
+    AdapterError,
 }
 
 /// An expected failure of a mutation, caused by its input.
@@ -210,6 +221,32 @@ impl UserError {
             needed: described.needed,
             available: described.available,
         })
+    }
+}
+
+impl UserError {
+    fn plain(code: UserErrorCode, field: Option<&str>, message: String) -> Self {
+        Self {
+            field: field.map(str::to_owned),
+            message,
+            code,
+            needed: None,
+            available: None,
+        }
+    }
+
+    /// `INSTALL_UNAVAILABLE`, with the reason for people.
+    pub fn install_unavailable(reason: String) -> Self {
+        Self::plain(UserErrorCode::InstallUnavailable, Some("appId"), reason)
+    }
+
+    /// `ADAPTER_ERROR`: adapter `key` failed with `error`.
+    pub fn adapter_error(key: &str, error: &seatwise_adapter_host::CallError) -> Self {
+        Self::plain(
+            UserErrorCode::AdapterError,
+            None,
+            format!("the vendor adapter `{key}` failed: {error}"),
+        )
     }
 }
 

@@ -11,6 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use seatwise_core::CoreError;
 use seatwise_core::ids::{AppId, GroupId, PrincipalId, UserId};
+use seatwise_core::seat_changes::SeatChangeOperationId;
 
 /// The kinds of object that have a global id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,15 +26,18 @@ pub enum Kind {
     LicenseAssignment,
     /// An audit event.
     AuditEvent,
+    /// A seat-change operation.
+    SeatChangeOperation,
 }
 
 impl Kind {
-    const ALL: [Kind; 5] = [
+    const ALL: [Kind; 6] = [
         Kind::App,
         Kind::User,
         Kind::Group,
         Kind::LicenseAssignment,
         Kind::AuditEvent,
+        Kind::SeatChangeOperation,
     ];
 
     fn name(self) -> &'static str {
@@ -43,6 +47,7 @@ impl Kind {
             Kind::Group => "Group",
             Kind::LicenseAssignment => "LicenseAssignment",
             Kind::AuditEvent => "AuditEvent",
+            Kind::SeatChangeOperation => "SeatChangeOperation",
         }
     }
 }
@@ -98,6 +103,14 @@ pub fn group_id(field: &str, id: &ID) -> Result<GroupId, CoreError> {
     match decode_input(field, id)? {
         (Kind::Group, uuid) => Ok(GroupId(uuid)),
         _ => Err(not_found("group", id)),
+    }
+}
+
+/// A seat-change operation id from input field `field`.
+pub fn seat_change_operation_id(field: &str, id: &ID) -> Result<SeatChangeOperationId, CoreError> {
+    match decode_input(field, id)? {
+        (Kind::SeatChangeOperation, uuid) => Ok(SeatChangeOperationId(uuid)),
+        _ => Err(not_found("seat change operation", id)),
     }
 }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use seatwise_core::ids::{AppId, GroupId, TenantId, UserId};
 use seatwise_core::model::{App, EffectiveLicense, Group, User};
+use seatwise_core::seat_changes::{SeatChangeOperation, SeatChangeOperationId};
 use seatwise_core::{CoreError, Store};
 
 /// A loader's error: shared, because one failed batch fails every waiter.
@@ -74,6 +75,11 @@ batch_loader!(
     LicenseErrorCounts: AppId => i64,
     |s, keys| s.store.license_error_counts(s.tenant, keys).await?
 );
+batch_loader!(
+    /// Seat-change operations by id.
+    SeatChangeOperationsById: SeatChangeOperationId => SeatChangeOperation,
+    |s, keys| s.store.seat_change_operations_by_ids(s.tenant, keys).await?.into_iter().map(|o| (o.id, o)).collect()
+);
 
 /// The request's loaders.
 pub struct Loaders {
@@ -91,6 +97,8 @@ pub struct Loaders {
     pub group_apps: DataLoader<AppsOfGroups, HashMapCache>,
     /// License error counts of apps.
     pub license_error_counts: DataLoader<LicenseErrorCounts, HashMapCache>,
+    /// Seat-change operations by id.
+    pub seat_change_operations: DataLoader<SeatChangeOperationsById, HashMapCache>,
 }
 
 impl Loaders {
@@ -110,7 +118,24 @@ impl Loaders {
             member_counts: make(MemberCounts(scoped.clone())),
             user_licenses: make(LicensesOfUsers(scoped.clone())),
             group_apps: make(AppsOfGroups(scoped.clone())),
-            license_error_counts: make(LicenseErrorCounts(scoped)),
+            license_error_counts: make(LicenseErrorCounts(scoped.clone())),
+            seat_change_operations: make(SeatChangeOperationsById(scoped)),
         }
+    }
+
+    /// Loaders for a long-lived subscription: batching stays, caching goes,
+    /// so each event shows current data instead of what the connection saw
+    /// first.
+    pub fn uncached(store: Store, tenant: TenantId) -> Self {
+        let loaders = Self::new(store, tenant);
+        loaders.apps.enable_all_cache(false);
+        loaders.users.enable_all_cache(false);
+        loaders.groups.enable_all_cache(false);
+        loaders.member_counts.enable_all_cache(false);
+        loaders.user_licenses.enable_all_cache(false);
+        loaders.group_apps.enable_all_cache(false);
+        loaders.license_error_counts.enable_all_cache(false);
+        loaders.seat_change_operations.enable_all_cache(false);
+        loaders
     }
 }

@@ -1,6 +1,7 @@
 //! The GraphQL schema.
 //!
-//! [`build_schema`] gives the executable schema (with the store attached);
+//! [`build_schema_with_plugins`] gives the executable schema (with the store
+//! and the loaded adapter plugins attached);
 //! every request also needs a [`Session`] in its data (the HTTP handler adds
 //! it after checking the token). [`sdl`] prints the schema for
 //! `schema.graphql`.
@@ -12,17 +13,22 @@ pub mod ids;
 pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod subscription;
 pub mod types;
 
-use async_graphql::{EmptySubscription, Schema, SchemaBuilder};
+use std::sync::Arc;
+
+use async_graphql::{Schema, SchemaBuilder};
+use seatwise_adapter_host::PluginRegistry;
 use seatwise_core::Store;
 
 pub use context::Session;
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
+pub use subscription::SubscriptionRoot;
 
 /// The executable schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Deepest selection nesting accepted. The standard introspection query
 /// (GraphiQL's) needs about 13.
@@ -33,15 +39,20 @@ pub const MAX_DEPTH: usize = 16;
 /// with 100 assignments fit and 100 apps × 100 assignments do not.
 pub const MAX_COMPLEXITY: usize = 5_000;
 
-fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
 }
 
-/// The schema, serving from `store`.
+/// The schema, serving from `store`, without vendor adapter plugins.
 pub fn build_schema(store: Store) -> AppSchema {
-    builder().data(store).finish()
+    build_schema_with_plugins(store, Arc::new(PluginRegistry::empty()))
+}
+
+/// The schema, serving from `store`, calling the adapters in `plugins`.
+pub fn build_schema_with_plugins(store: Store, plugins: Arc<PluginRegistry>) -> AppSchema {
+    builder().data(store).data(plugins).finish()
 }
 
 /// The schema in SDL, as checked in at the repository root.

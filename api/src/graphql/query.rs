@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, ID, Object};
 use seatwise_core::ids::{AppId, GroupId, UserId};
+use seatwise_core::seat_changes::SeatChangeOperationId;
 use seatwise_core::{CoreError, MAX_SEARCH_RESULTS, model};
 
 use super::connection::{page_cost, page_request};
@@ -10,7 +11,7 @@ use super::errors::ApiResult;
 use super::ids::{self, Kind};
 use super::types::{
     App, AppConnection, AuditEvent, AuditEventConnection, Group, GroupConnection, Node, Principal,
-    User, UserConnection, Viewer,
+    SeatChangeOperation, User, UserConnection, Viewer,
 };
 use crate::auth::Permission;
 
@@ -86,6 +87,24 @@ impl QueryRoot {
             return Ok(None);
         };
         Ok(loaders(ctx)?.apps.load_one(AppId(uuid)).await?.map(App))
+    }
+
+    /// One seat-change operation (as returned by `requestSeatChange`); null
+    /// when the id names no operation of this organisation.
+    async fn seat_change_operation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The operation's global id.")] id: ID,
+    ) -> ApiResult<Option<SeatChangeOperation>> {
+        authorize(ctx, Permission::ReadTenant)?;
+        let Some((Kind::SeatChangeOperation, uuid)) = decoded(&id)? else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?
+            .seat_change_operations
+            .load_one(SeatChangeOperationId(uuid))
+            .await?
+            .map(SeatChangeOperation))
     }
 
     /// The organisation's users, by name.
@@ -238,10 +257,13 @@ async fn load_nodes(ctx: &Context<'_>, ids: &[ID]) -> ApiResult<Vec<Option<Node>
             .filter(move |(k, _)| *k == kind)
             .map(|(_, u)| *u)
     };
-    let (apps, users, groups) = futures::try_join!(
+    let (apps, users, groups, operations) = futures::try_join!(
         loaders.apps.load_many(pick(Kind::App).map(AppId)),
         loaders.users.load_many(pick(Kind::User).map(UserId)),
         loaders.groups.load_many(pick(Kind::Group).map(GroupId)),
+        loaders
+            .seat_change_operations
+            .load_many(pick(Kind::SeatChangeOperation).map(SeatChangeOperationId)),
     )?;
     Ok(decoded
         .into_iter()
@@ -252,6 +274,10 @@ async fn load_nodes(ctx: &Context<'_>, ids: &[ID]) -> ApiResult<Vec<Option<Node>
                 .get(&GroupId(u))
                 .cloned()
                 .map(|g| Node::Group(Group(g))),
+            Some((Kind::SeatChangeOperation, u)) => operations
+                .get(&SeatChangeOperationId(u))
+                .cloned()
+                .map(|o| Node::SeatChangeOperation(SeatChangeOperation(o))),
             _ => None,
         })
         .collect())

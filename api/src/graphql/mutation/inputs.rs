@@ -97,3 +97,27 @@ pub struct UnassignLicensesInput {
     /// Global ids of users and groups whose assignment to remove.
     pub principal_ids: Vec<ID>,
 }
+
+/// A request to set an app's purchased seats through its vendor.
+#[derive(InputObject)]
+pub struct RequestSeatChangeInput {
+    /// The app's global id.
+    pub app_id: ID,
+    /// The total number of purchased seats wanted (not a difference); at
+    /// least the seats in use.
+    pub quantity: i32,
+    /// A key the client chooses (e.g. a UUID), unique per change: sending
+    /// the same key again returns the operation it first created instead of
+    /// asking the vendor twice. At most 200 characters.
+    pub idempotency_key: String,
+}
+
+/// An app to install from its vendor's site.
+#[derive(InputObject)]
+pub struct InstallAppInput {
+    /// The app's global id.
+    pub app_id: ID,
+    /// Where the vendor should send the admin back when done (http or
+    /// https).
+    pub return_url: String,
+}

@@ -7,6 +7,7 @@
 
 mod inputs;
 mod payloads;
+mod vendor;
 
 use async_graphql::{Context, Object};
 use seatwise_core::CoreError;
@@ -16,11 +17,12 @@ use seatwise_core::model::{NewApp, NewGroup, NewUser, Vendor};
 pub use inputs::*;
 pub use payloads::*;
 
-use super::context::{authorize, loaders, store};
+use super::context::{authorize, loaders, plugins, store};
 use super::errors::{ApiResult, outcome};
 use super::ids;
 use super::types::{App, Group, LicenseAssignment, User};
-use crate::auth::Permission;
+use crate::assignment_notices::AssignmentChanges;
+use crate::auth::{Caller, Permission};
 
 /// Everything a client can change.
 pub struct MutationRoot;
@@ -41,6 +43,13 @@ fn membership_fields(entity: &str) -> Option<&'static str> {
         "user" => Some("userIds"),
         _ => None,
     }
+}
+
+/// Tell adapters that want it who gained or lost licenses (in the
+/// background; see `assignment_notices`).
+fn notify(ctx: &Context<'_>, caller: &Caller, changes: AssignmentChanges) -> ApiResult<()> {
+    changes.send(store(ctx)?, plugins(ctx)?, caller.tenant);
+    Ok(())
 }
 
 async fn users_in_order(ctx: &Context<'_>, ids: &[UserId]) -> ApiResult<Vec<User>> {
@@ -129,6 +138,14 @@ impl MutationRoot {
         .await;
         let (deleted, user_errors) =
             outcome(result, |entity| (entity == "user").then_some("userId"))?;
+        if let (Some(deleted), Ok(user)) = (&deleted, ids::user_id("userId", &input.user_id)) {
+            let mut changes = AssignmentChanges::new();
+            for (app, _) in &deleted.released {
+                changes.add(*app, &[], &[user]);
+            }
+            changes.add_maps(&deleted.resolved, &Default::default());
+            notify(ctx, caller, changes)?;
+        }
         let released: Vec<_> = deleted
             .map(|d| d.released.into_iter().map(|(app, _)| app).collect())
             .unwrap_or_default();
@@ -200,6 +217,11 @@ impl MutationRoot {
         }
         .await;
         let (change, user_errors) = outcome(result, membership_fields)?;
+        if let Some(change) = &change {
+            let mut changes = AssignmentChanges::new();
+            changes.add_maps(&change.gained, &change.lost);
+            notify(ctx, caller, changes)?;
+        }
         let (group, changed) =
             change.map_or((None, Vec::new()), |c| (c.group.map(Group), c.changed));
         Ok(AddGroupMembersPayload {
@@ -227,6 +249,11 @@ impl MutationRoot {
         }
         .await;
         let (change, user_errors) = outcome(result, membership_fields)?;
+        if let Some(change) = &change {
+            let mut changes = AssignmentChanges::new();
+            changes.add_maps(&change.gained, &change.lost);
+            notify(ctx, caller, changes)?;
+        }
         let (group, changed) =
             change.map_or((None, Vec::new()), |c| (c.group.map(Group), c.changed));
         Ok(RemoveGroupMembersPayload {
@@ -256,6 +283,11 @@ impl MutationRoot {
         }
         .await;
         let (change, user_errors) = outcome(result, licensing_fields)?;
+        if let Some(change) = &change {
+            let mut changes = AssignmentChanges::new();
+            changes.add(change.app.id, &change.gained, &change.lost);
+            notify(ctx, caller, changes)?;
+        }
         let (app, assignments) =
             change.map_or((None, Vec::new()), |c| (Some(App(c.app)), c.assignments));
         Ok(AssignLicensesPayload {
@@ -284,6 +316,11 @@ impl MutationRoot {
         }
         .await;
         let (change, user_errors) = outcome(result, licensing_fields)?;
+        if let Some(change) = &change {
+            let mut changes = AssignmentChanges::new();
+            changes.add(change.app.id, &change.gained, &change.lost);
+            notify(ctx, caller, changes)?;
+        }
         let (app, assignments) =
             change.map_or((None, Vec::new()), |c| (Some(App(c.app)), c.assignments));
         Ok(UnassignLicensesPayload {
@@ -291,5 +328,33 @@ impl MutationRoot {
             assignments: assignments.into_iter().map(LicenseAssignment).collect(),
             user_errors,
         })
+    }
+
+    /// Ask the app's vendor to set its purchased seats to `quantity`. The
+    /// request is recorded as a `SeatChangeOperation` and returned at once;
+    /// the server then carries it out through the app's vendor adapter
+    /// (apps without one end in `CONTACT_VENDOR` with the vendor's contact
+    /// details). A decrease below the seats in use is refused with
+    /// `SEATS_IN_USE` before any vendor is asked. Sending the same
+    /// `idempotencyKey` again returns the same operation. Needs
+    /// `GLOBAL_ADMIN` or `BILLING_ADMIN`.
+    async fn request_seat_change(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The app, the seats wanted and an idempotency key.")]
+        input: RequestSeatChangeInput,
+    ) -> ApiResult<RequestSeatChangePayload> {
+        vendor::request_seat_change(ctx, input).await
+    }
+
+    /// "Install this product": get the URL of the vendor's install page for
+    /// the app, to send the admin's browser to. Needs `GLOBAL_ADMIN`.
+    async fn install_app(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The app and where the vendor should send the admin back.")]
+        input: InstallAppInput,
+    ) -> ApiResult<InstallAppPayload> {
+        vendor::install_app(ctx, input).await
     }
 }

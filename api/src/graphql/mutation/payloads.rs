@@ -2,9 +2,10 @@
 //! when the mutation did what was asked.
 
 use async_graphql::{ID, SimpleObject};
+use chrono::{DateTime, Utc};
 
 use crate::graphql::errors::UserError;
-use crate::graphql::types::{App, Group, LicenseAssignment, User};
+use crate::graphql::types::{App, Group, LicenseAssignment, SeatChangeOperation, User};
 
 /// Result of `registerApp`.
 #[derive(SimpleObject)]
@@ -75,3 +76,28 @@ macro_rules! licenses_payload {
 
 licenses_payload!(AssignLicensesPayload, "Result of `assignLicenses`.");
 licenses_payload!(UnassignLicensesPayload, "Result of `unassignLicenses`.");
+
+/// Result of `requestSeatChange`.
+#[derive(SimpleObject)]
+pub struct RequestSeatChangePayload {
+    /// The recorded operation (the existing one when the idempotency key was
+    /// used before); it is carried out in the background. Null when
+    /// `userErrors` is not empty.
+    pub operation: Option<SeatChangeOperation>,
+    /// Why the change was not recorded (e.g. `SEATS_IN_USE`).
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of `installApp`.
+#[derive(SimpleObject)]
+pub struct InstallAppPayload {
+    /// Where to send the admin's browser: the vendor's install page, usually
+    /// carrying a signed, short-lived token. Null when `userErrors` is not
+    /// empty.
+    pub redirect_url: Option<String>,
+    /// When `redirectUrl` stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Why no redirect is available (`INSTALL_UNAVAILABLE`, `ADAPTER_ERROR`,
+    /// `INVALID_INPUT`, `NOT_FOUND`).
+    pub user_errors: Vec<UserError>,
+}

@@ -5,13 +5,15 @@ use chrono::{DateTime, Utc};
 use seatwise_core::LicenseFilter;
 use seatwise_core::model;
 
+use super::adapter::{Adapter, install_adapter};
 use super::license::{
     LicenseAssignment, LicenseAssignmentConnection, LicensedUser, LicensedUserConnection,
     prime_assignment_page, prime_licensed_user_page,
 };
+use super::seat_change::{SeatChangeOperation, SeatChangeOperationConnection};
 use crate::auth::Permission;
 use crate::graphql::connection::{connection, page_cost, page_request};
-use crate::graphql::context::{authorize, loaders, store};
+use crate::graphql::context::{authorize, loaders, plugins, store};
 use crate::graphql::errors::ApiResult;
 use crate::graphql::ids::{Kind, encode};
 
@@ -92,6 +94,50 @@ impl App {
     /// The vendor adapter plugin that manages this app's seats, if any.
     async fn adapter_key(&self) -> Option<&str> {
         self.0.adapter_key.as_deref()
+    }
+
+    /// The vendor adapter plugin loaded for `adapterKey`; null when the app
+    /// has no adapter or this server did not load it.
+    async fn adapter(&self, ctx: &Context<'_>) -> ApiResult<Option<Adapter>> {
+        let registry = plugins(ctx)?;
+        Ok(self
+            .0
+            .adapter_key
+            .as_deref()
+            .and_then(|key| registry.get(key))
+            .map(|adapter| Adapter::from(adapter.info())))
+    }
+
+    /// Whether `installApp` can send an admin to the vendor's site for this
+    /// app (its adapter is loaded and offers installation).
+    async fn can_install(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        Ok(install_adapter(plugins(ctx)?, &self.0).is_ok())
+    }
+
+    /// Why `installApp` cannot work for this app; null when it can.
+    async fn install_unavailable_reason(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        Ok(install_adapter(plugins(ctx)?, &self.0).err())
+    }
+
+    /// Requests to change this app's purchased seats, newest first.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn seat_change_operations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many operations to return (at most 100, default 20).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the operations after this cursor.")] after: Option<String>,
+    ) -> ApiResult<SeatChangeOperationConnection> {
+        let caller = authorize(ctx, Permission::ReadTenant)?;
+        let page = page_request(first, after.as_deref())?;
+        let page = store(ctx)?
+            .seat_change_operations(caller.tenant, self.0.id, &page)
+            .await?;
+        Ok(SeatChangeOperationConnection::from_page(
+            page,
+            SeatChangeOperation,
+        ))
     }
 
     /// When the app was registered.

@@ -1,13 +1,16 @@
 //! The schema's object types, one module per area.
 
+mod adapter;
 mod app;
 mod audit;
 mod group;
 mod license;
 mod node;
+mod seat_change;
 mod user;
 mod viewer;
 
+pub use adapter::{Adapter, AdapterSeatChanges, install_adapter};
 pub use app::{App, AppConnection, Seats, Vendor};
 pub use audit::{AuditEvent, AuditEventConnection};
 pub use group::{Group, GroupConnection};
@@ -16,5 +19,8 @@ pub use license::{
     LicensedUserConnection, Principal, UserLicense,
 };
 pub use node::Node;
+pub use seat_change::{
+    SeatChangeOperation, SeatChangeOperationConnection, SeatChangeStatus, VendorContact,
+};
 pub use user::{User, UserConnection};
 pub use viewer::{Tenant, Viewer};

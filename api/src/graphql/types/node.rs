@@ -3,7 +3,7 @@
 
 use async_graphql::{ID, Interface};
 
-use super::{App, Group, User};
+use super::{App, Group, SeatChangeOperation, User};
 
 /// An object with an opaque global id, refetchable with `node(id)`.
 #[derive(Interface, Clone)]
@@ -15,4 +15,6 @@ pub enum Node {
     User(User),
     /// A group.
     Group(Group),
+    /// A seat-change operation.
+    SeatChangeOperation(SeatChangeOperation),
 }

@@ -1,0 +1,141 @@
+//! The mutations that involve the app's vendor: recording a seat change
+//! (carried out later by the seat-change worker) and "Install this product"
+//! (a redirect URL from the vendor adapter, asked for synchronously).
+
+use async_graphql::Context;
+use chrono::{DateTime, Utc};
+use seatwise_adapter_host::{CallContext, InstallRequest, UserRef};
+use seatwise_core::CoreError;
+
+use super::inputs::{InstallAppInput, RequestSeatChangeInput};
+use super::payloads::{InstallAppPayload, RequestSeatChangePayload};
+use crate::auth::{Caller, Permission};
+use crate::graphql::context::{authorize, loaders, plugins, store};
+use crate::graphql::errors::{ApiResult, UserError, outcome};
+use crate::graphql::ids;
+use crate::graphql::types::{SeatChangeOperation, install_adapter};
+
+fn app_field(entity: &str) -> Option<&'static str> {
+    (entity == "app").then_some("appId")
+}
+
+pub(super) async fn request_seat_change(
+    ctx: &Context<'_>,
+    input: RequestSeatChangeInput,
+) -> ApiResult<RequestSeatChangePayload> {
+    let caller = authorize(ctx, Permission::ManageApps)?;
+    let store = store(ctx)?;
+    let result = async {
+        let app = ids::app_id("appId", &input.app_id)?;
+        store
+            .request_seat_change(
+                caller.tenant,
+                &caller.actor(),
+                app,
+                i64::from(input.quantity),
+                &input.idempotency_key,
+            )
+            .await
+    }
+    .await;
+    let (recorded, user_errors) = outcome(result, app_field)?;
+    if let Some((op, true)) = &recorded {
+        tracing::info!(
+            operation = %op.id, tenant = %op.tenant_id, app = %op.app_id,
+            requested = op.requested_quantity, "seat change requested"
+        );
+    }
+    Ok(RequestSeatChangePayload {
+        operation: recorded.map(|(op, _)| SeatChangeOperation(op)),
+        user_errors,
+    })
+}
+
+pub(super) async fn install_app(
+    ctx: &Context<'_>,
+    input: InstallAppInput,
+) -> ApiResult<InstallAppPayload> {
+    let caller = authorize(ctx, Permission::InstallApps)?;
+    let failed = |error: UserError| InstallAppPayload {
+        redirect_url: None,
+        expires_at: None,
+        user_errors: vec![error],
+    };
+    let store = store(ctx)?;
+    let checked = async {
+        let return_url = seatwise_core::validate::http_url("returnUrl", &input.return_url)?;
+        let app_id = ids::app_id("appId", &input.app_id)?;
+        let app = store.app(caller.tenant, app_id).await?;
+        Ok::<_, CoreError>((return_url, app))
+    }
+    .await;
+    let (return_url, app) = match checked {
+        Ok(checked) => checked,
+        Err(e) => return Ok(failed(UserError::from_core(e, app_field)?)),
+    };
+    let adapter = match install_adapter(plugins(ctx)?, &app) {
+        Ok(adapter) => adapter,
+        Err(reason) => return Ok(failed(UserError::install_unavailable(reason))),
+    };
+    let call = CallContext {
+        tenant_id: caller.tenant.to_string(),
+        app_id: app.id.to_string(),
+        settings: app.adapter_settings.clone(),
+    };
+    let request = InstallRequest {
+        admin_user: admin_ref(ctx, caller).await?,
+        return_url,
+    };
+    let redirect = match adapter.install_redirect(&call, &request).await {
+        Ok(redirect) => redirect,
+        Err(error) => {
+            tracing::warn!(adapter = adapter.key(), tenant = %caller.tenant, app = %app.id, %error, "install redirect failed");
+            return Ok(failed(UserError::adapter_error(adapter.key(), &error)));
+        }
+    };
+    let expires_at = i64::try_from(redirect.expires_at)
+        .ok()
+        .and_then(|secs| DateTime::<Utc>::from_timestamp(secs, 0));
+    let Some(expires_at) = expires_at else {
+        let error = seatwise_adapter_host::CallError::MalformedOutput(format!(
+            "expiry {} is not a valid time",
+            redirect.expires_at
+        ));
+        return Ok(failed(UserError::adapter_error(adapter.key(), &error)));
+    };
+    store
+        .record_install_redirect(
+            caller.tenant,
+            &caller.actor(),
+            app.id,
+            adapter.key(),
+            expires_at,
+        )
+        .await?;
+    Ok(InstallAppPayload {
+        redirect_url: Some(redirect.url),
+        expires_at: Some(expires_at),
+        user_errors: Vec::new(),
+    })
+}
+
+/// Who the vendor is told is installing: the caller's user when the token
+/// names one (with name and e-mail), else the token's subject.
+async fn admin_ref(ctx: &Context<'_>, caller: &Caller) -> ApiResult<UserRef> {
+    let user = match caller.user {
+        Some(id) => loaders(ctx)?.users.load_one(id).await?,
+        None => None,
+    };
+    Ok(match user {
+        Some(user) => UserRef {
+            id: user.id.to_string(),
+            name: Some(user.display_name),
+            email: Some(user.email),
+        },
+        None => UserRef {
+            id: caller.subject.clone(),
+            name: None,
+            email: None,
+        },
+    })
+}

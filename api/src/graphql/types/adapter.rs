@@ -1,0 +1,78 @@
+//! `Adapter`: the vendor adapter plugin loaded for an app, and whether
+//! "Install this product" can work for it.
+
+use async_graphql::{Enum, SimpleObject};
+use seatwise_adapter_host::{AdapterHandle, AdapterInfo, PluginRegistry, SeatChangeMode};
+use seatwise_core::model;
+
+/// A vendor adapter plugin loaded by the server.
+#[derive(SimpleObject, Clone)]
+pub struct Adapter {
+    /// The key apps use to name it (their `adapterKey`).
+    pub key: String,
+    /// Name shown to administrators.
+    pub display_name: String,
+    /// The plugin's own version.
+    pub version: String,
+    /// Whether and how it changes seats.
+    pub seat_changes: AdapterSeatChanges,
+    /// Whether it sends admins to the vendor's site to install the product.
+    pub install_redirect: bool,
+    /// Whether it is told which users gained or lost the app's license.
+    pub assignment_notices: bool,
+}
+
+/// How an adapter carries out seat changes.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdapterSeatChanges {
+    /// Seats cannot be changed through the adapter: seat changes end in
+    /// `CONTACT_VENDOR`.
+    None,
+    /// The vendor answers at once.
+    Immediate,
+    /// The vendor accepts the change and completes it later.
+    Asynchronous,
+}
+
+impl From<&AdapterInfo> for Adapter {
+    fn from(info: &AdapterInfo) -> Self {
+        Self {
+            key: info.key.clone(),
+            display_name: info.display_name.clone(),
+            version: info.version.clone(),
+            seat_changes: match info.capabilities.seat_changes {
+                SeatChangeMode::None => AdapterSeatChanges::None,
+                SeatChangeMode::Immediate => AdapterSeatChanges::Immediate,
+                SeatChangeMode::Asynchronous => AdapterSeatChanges::Asynchronous,
+            },
+            install_redirect: info.capabilities.install_redirect,
+            assignment_notices: info.capabilities.assignment_notices,
+        }
+    }
+}
+
+/// The adapter that can send an admin to install `app`, or why none can.
+pub fn install_adapter(
+    registry: &PluginRegistry,
+    app: &model::App,
+) -> Result<AdapterHandle, String> {
+    let Some(key) = app.adapter_key.as_deref() else {
+        return Err(format!(
+            "{} has no vendor adapter, so Seatwise cannot start its installation; install it from {}",
+            app.name, app.vendor.website
+        ));
+    };
+    let Some(adapter) = registry.get(key) else {
+        return Err(format!(
+            "the vendor adapter `{key}` of {} is not loaded on this server; ask your operator to install the plugin, or install it from {}",
+            app.name, app.vendor.website
+        ));
+    };
+    if !adapter.info().capabilities.install_redirect {
+        return Err(format!(
+            "the vendor adapter `{key}` does not offer installation; install {} from {}",
+            app.name, app.vendor.website
+        ));
+    }
+    Ok(adapter.clone())
+}
