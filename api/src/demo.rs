@@ -32,6 +32,11 @@ struct DemoApp {
     vendor: &'static str,
     domain: &'static str,
     seats: i64,
+    /// Which example vendor plugin manages the app (see `plugins/`): with
+    /// `--plugins` pointing at the built plugins, seat changes and "Install
+    /// this product" work end to end; without, the app gets the built-in
+    /// "contact the vendor" answer.
+    adapter: Option<&'static str>,
 }
 
 const APPS: [DemoApp; 4] = [
@@ -41,6 +46,7 @@ const APPS: [DemoApp; 4] = [
         vendor: "Contoso Ltd",
         domain: "contoso.example",
         seats: 25,
+        adapter: Some("contoso"),
     },
     DemoApp {
         name: "Fabrikam Timesheets",
@@ -48,6 +54,7 @@ const APPS: [DemoApp; 4] = [
         vendor: "Fabrikam, Inc.",
         domain: "fabrikam.example",
         seats: 10,
+        adapter: Some("fabrikam"),
     },
     DemoApp {
         name: "Northwind Analytics",
@@ -55,6 +62,7 @@ const APPS: [DemoApp; 4] = [
         vendor: "Northwind Traders",
         domain: "northwind.example",
         seats: 5,
+        adapter: None,
     },
     DemoApp {
         name: "Tailspin Design Studio",
@@ -62,8 +70,24 @@ const APPS: [DemoApp; 4] = [
         vendor: "Tailspin Toys",
         domain: "tailspin.example",
         seats: 3,
+        adapter: None,
     },
 ];
+
+/// Settings for the example vendor plugins. The signing secret is random per
+/// demo database: it only has to be shared between Seatwise and the (fake)
+/// vendor, and both read it from here.
+fn demo_adapter_settings(adapter: Option<&str>) -> serde_json::Value {
+    match adapter {
+        Some("contoso") => serde_json::json!({
+            "signing_secret": uuid::Uuid::new_v4().simple().to_string(),
+            "install_base_url": "https://apps.contoso.example",
+            "max_seats": 500,
+        }),
+        Some("fabrikam") => serde_json::json!({ "complete_after_ms": 3000 }),
+        _ => serde_json::Value::Null,
+    }
+}
 
 /// The demo tenant, created with its data on first call.
 pub async fn ensure_demo_tenant(store: &Store) -> CoreResult<Tenant> {
@@ -97,8 +121,8 @@ async fn seed(store: &Store, tenant: TenantId, actor: &Actor) -> CoreResult<()> 
                 support_email: format!("support@{}", app.domain),
             },
             seats: app.seats,
-            adapter_key: None,
-            adapter_settings: serde_json::Value::Null,
+            adapter_key: app.adapter.map(str::to_owned),
+            adapter_settings: demo_adapter_settings(app.adapter),
         };
         apps.push(store.register_app(tenant, actor, new).await?.id);
     }
