@@ -304,8 +304,11 @@ async fn serve(database: &DatabaseUrl, args: ServeArgs) -> CliResult<()> {
             })
             .map_err(|e| e.to_string())?;
         println!("Demo organisation: {} (tenant {})", tenant.name, tenant.id);
+        println!("Console: http://{address}/");
         println!("GraphiQL: http://{address}/graphiql");
-        println!("Admin token (GLOBAL_ADMIN, 12h); in GraphiQL's Headers tab use:");
+        println!(
+            "Admin token (GLOBAL_ADMIN, 12h): paste it into the console, or in GraphiQL's Headers tab use:"
+        );
         println!("{{\"Authorization\": \"Bearer {token}\"}}");
     }
     server::serve(listener, state, worker)
