@@ -1,0 +1,301 @@
+//! The baseline: scenario 1 (an app's license details with its first
+//! assignments and their principals' names) answered by a minimal axum
+//! endpoint with two hand-written SQL statements and no GraphQL.
+//!
+//! It is what a careful engineer would write for this one screen, so the
+//! ratio to it says what the general machinery (GraphQL parsing and
+//! validation, auth, DataLoaders, the domain layer) costs. It runs as a
+//! child process (`seatwise-bench baseline-serve`) like the real server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::{QueryableByName, SqliteConnection};
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use seatwise_core::{Backend, DatabaseUrl};
+use serde::{Deserialize, Serialize};
+
+/// Same pool size as the server's default, for a like-for-like comparison.
+const POOL_SIZE: usize = 16;
+
+enum Pools {
+    Pg(Pool<AsyncPgConnection>),
+    Sqlite(Pool<SyncConnectionWrapper<SqliteConnection>>),
+}
+
+struct BaselineState {
+    pools: Pools,
+    tenant: String,
+}
+
+/// Serve the baseline on `listen` until killed.
+pub async fn serve(database: &str, tenant: uuid::Uuid, listen: SocketAddr) -> Result<(), String> {
+    let url: DatabaseUrl = database.parse().map_err(|e| format!("--database: {e}"))?;
+    let pools = match url.backend() {
+        Backend::Postgres => Pools::Pg(
+            Pool::builder(AsyncDieselConnectionManager::new(url.as_str()))
+                .max_size(POOL_SIZE)
+                .build()
+                .map_err(|e| e.to_string())?,
+        ),
+        Backend::Sqlite => {
+            let path = url.sqlite_path().map_err(|e| e.to_string())?;
+            Pools::Sqlite(
+                Pool::builder(AsyncDieselConnectionManager::new(path))
+                    .max_size(POOL_SIZE)
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            )
+        }
+    };
+    let state = Arc::new(BaselineState {
+        pools,
+        tenant: tenant.hyphenated().to_string(),
+    });
+    let router = Router::new()
+        .route("/apps/{id}/license-details", get(license_details))
+        .route("/readyz", get(|| async { "ready" }))
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("listen on {listen}: {e}"))?;
+    axum::serve(listener, router)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[derive(Deserialize)]
+struct PageParams {
+    first: Option<i64>,
+}
+
+#[derive(QueryableByName)]
+struct AppRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    description: String,
+    #[diesel(sql_type = Text)]
+    vendor_name: String,
+    #[diesel(sql_type = Text)]
+    vendor_website: String,
+    #[diesel(sql_type = Text)]
+    vendor_support_email: String,
+    #[diesel(sql_type = BigInt)]
+    purchased_seats: i64,
+    #[diesel(sql_type = BigInt)]
+    assigned_seats: i64,
+    #[diesel(sql_type = BigInt)]
+    assignment_count: i64,
+}
+
+#[derive(QueryableByName)]
+struct AssignmentRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    assigned_at: String,
+    #[diesel(sql_type = Text)]
+    assigned_by: String,
+    #[diesel(sql_type = Text)]
+    principal_kind: String,
+    #[diesel(sql_type = Text)]
+    principal_id: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    display_name: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    email: Option<String>,
+}
+
+// UUIDs are native `uuid` on PostgreSQL and hyphenated lower-case TEXT on
+// SQLite: binding text and casting on PostgreSQL serves both with one Rust
+// type. The count rides along in the app query to save a round trip.
+const APP_PG: &str = "SELECT a.id::text AS id, a.name, a.description, a.vendor_name, a.vendor_website, \
+     a.vendor_support_email, a.purchased_seats, a.assigned_seats, \
+     (SELECT count(*) FROM license_assignments l WHERE l.tenant_id = a.tenant_id AND l.app_id = a.id) AS assignment_count \
+     FROM apps a WHERE a.tenant_id = $1::uuid AND a.id = $2::uuid";
+const APP_SQLITE: &str = "SELECT a.id AS id, a.name, a.description, a.vendor_name, a.vendor_website, \
+     a.vendor_support_email, a.purchased_seats, a.assigned_seats, \
+     (SELECT count(*) FROM license_assignments l WHERE l.tenant_id = a.tenant_id AND l.app_id = a.id) AS assignment_count \
+     FROM apps a WHERE a.tenant_id = ? AND a.id = ?";
+const ASSIGNMENTS_PG: &str = "SELECT l.id::text AS id, l.assigned_at::text AS assigned_at, l.assigned_by, \
+     l.principal_kind, l.principal_id::text AS principal_id, \
+     COALESCE(u.display_name, g.display_name) AS display_name, u.email AS email \
+     FROM license_assignments l \
+     LEFT JOIN users u ON l.principal_kind = 'user' AND u.tenant_id = l.tenant_id AND u.id = l.principal_id \
+     LEFT JOIN groups g ON l.principal_kind = 'group' AND g.tenant_id = l.tenant_id AND g.id = l.principal_id \
+     WHERE l.tenant_id = $1::uuid AND l.app_id = $2::uuid ORDER BY l.id LIMIT $3";
+const ASSIGNMENTS_SQLITE: &str = "SELECT l.id AS id, CAST(l.assigned_at AS TEXT) AS assigned_at, l.assigned_by, \
+     l.principal_kind, l.principal_id AS principal_id, \
+     COALESCE(u.display_name, g.display_name) AS display_name, u.email AS email \
+     FROM license_assignments l \
+     LEFT JOIN users u ON l.principal_kind = 'user' AND u.tenant_id = l.tenant_id AND u.id = l.principal_id \
+     LEFT JOIN groups g ON l.principal_kind = 'group' AND g.tenant_id = l.tenant_id AND g.id = l.principal_id \
+     WHERE l.tenant_id = ? AND l.app_id = ? ORDER BY l.id LIMIT ?";
+
+async fn license_details(
+    State(state): State<Arc<BaselineState>>,
+    Path(app): Path<uuid::Uuid>,
+    Query(params): Query<PageParams>,
+) -> Response {
+    let first = params.first.unwrap_or(20).clamp(0, 100);
+    match load(&state, app.hyphenated().to_string(), first).await {
+        Ok(Some(details)) => Json(details).into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, "no such app").into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+/// Run both statements on whichever backend, then shape the answer.
+async fn load(
+    state: &BaselineState,
+    app: String,
+    first: i64,
+) -> Result<Option<Details>, Box<dyn std::error::Error + Send + Sync>> {
+    let tenant = state.tenant.clone();
+    // One more row than asked tells whether a next page exists.
+    let (apps, rows) = match &state.pools {
+        Pools::Pg(pool) => {
+            let mut c = pool.get().await?;
+            let apps: Vec<AppRow> = diesel::sql_query(APP_PG)
+                .bind::<Text, _>(tenant.clone())
+                .bind::<Text, _>(app.clone())
+                .load(&mut c)
+                .await?;
+            let rows: Vec<AssignmentRow> = diesel::sql_query(ASSIGNMENTS_PG)
+                .bind::<Text, _>(tenant)
+                .bind::<Text, _>(app)
+                .bind::<BigInt, _>(first + 1)
+                .load(&mut c)
+                .await?;
+            (apps, rows)
+        }
+        Pools::Sqlite(pool) => {
+            let mut c = pool.get().await?;
+            let apps: Vec<AppRow> = diesel::sql_query(APP_SQLITE)
+                .bind::<Text, _>(tenant.clone())
+                .bind::<Text, _>(app.clone())
+                .load(&mut c)
+                .await?;
+            let rows: Vec<AssignmentRow> = diesel::sql_query(ASSIGNMENTS_SQLITE)
+                .bind::<Text, _>(tenant)
+                .bind::<Text, _>(app)
+                .bind::<BigInt, _>(first + 1)
+                .load(&mut c)
+                .await?;
+            (apps, rows)
+        }
+    };
+    let Some(app) = apps.into_iter().next() else {
+        return Ok(None);
+    };
+    Ok(Some(Details::new(app, rows, first as usize)))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Details {
+    id: String,
+    name: String,
+    description: String,
+    vendor: VendorJson,
+    seats: SeatsJson,
+    assignments: AssignmentsJson,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VendorJson {
+    name: String,
+    website: String,
+    support_email: String,
+}
+
+#[derive(Serialize)]
+struct SeatsJson {
+    purchased: i64,
+    assigned: i64,
+    available: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AssignmentsJson {
+    total_count: i64,
+    has_next_page: bool,
+    end_cursor: Option<String>,
+    edges: Vec<AssignmentJson>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AssignmentJson {
+    cursor: String,
+    id: String,
+    assigned_at: String,
+    assigned_by: String,
+    principal: PrincipalJson,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PrincipalJson {
+    kind: String,
+    id: String,
+    display_name: Option<String>,
+    email: Option<String>,
+}
+
+impl Details {
+    fn new(app: AppRow, mut rows: Vec<AssignmentRow>, first: usize) -> Self {
+        let has_next_page = rows.len() > first;
+        rows.truncate(first);
+        let edges: Vec<AssignmentJson> = rows
+            .into_iter()
+            .map(|r| AssignmentJson {
+                cursor: r.id.clone(),
+                id: r.id,
+                assigned_at: r.assigned_at,
+                assigned_by: r.assigned_by,
+                principal: PrincipalJson {
+                    kind: r.principal_kind,
+                    id: r.principal_id,
+                    display_name: r.display_name,
+                    email: r.email,
+                },
+            })
+            .collect();
+        Self {
+            id: app.id,
+            name: app.name,
+            description: app.description,
+            vendor: VendorJson {
+                name: app.vendor_name,
+                website: app.vendor_website,
+                support_email: app.vendor_support_email,
+            },
+            seats: SeatsJson {
+                purchased: app.purchased_seats,
+                assigned: app.assigned_seats,
+                available: (app.purchased_seats - app.assigned_seats).max(0),
+            },
+            assignments: AssignmentsJson {
+                total_count: app.assignment_count,
+                has_next_page,
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+                edges,
+            },
+        }
+    }
+}

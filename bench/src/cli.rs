@@ -1,0 +1,106 @@
+//! Command line of `seatwise-bench`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Benchmark the real `seatwise` server on SQLite and PostgreSQL.
+#[derive(Debug, Parser)]
+#[command(name = "seatwise-bench", about)]
+pub struct Cli {
+    /// Which database backends to run on.
+    #[arg(long, value_enum, default_value = "both")]
+    pub backend: BackendChoice,
+    /// How long each load scenario is measured (after a 1 s warm-up).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Size of the seeded data set.
+    #[arg(long, value_enum, default_value = "default")]
+    pub scale: ScaleChoice,
+    /// Concurrent clients of the closed-loop load generator.
+    #[arg(long, default_value_t = 32)]
+    pub clients: usize,
+    /// The `seatwise` release binary; built with cargo when missing.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/release/seatwise"))]
+    pub server_bin: PathBuf,
+    /// Where to write the Markdown table (besides printing it).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/results/latest.md"))]
+    pub output: PathBuf,
+    /// Keep each seeded database afterwards (its URL is printed), e.g. to
+    /// EXPLAIN the server's queries on it. Drop it by hand when done.
+    #[arg(long)]
+    pub keep_database: bool,
+    /// Internal modes (the baseline server runs as a child process).
+    #[command(subcommand)]
+    pub command: Option<Internal>,
+}
+
+/// Modes the harness starts itself in; not meant to be run by hand.
+#[derive(Debug, Subcommand)]
+pub enum Internal {
+    /// Serve the hand-written scenario-1 baseline.
+    #[command(hide = true)]
+    BaselineServe {
+        /// Database URL (sqlite://PATH or postgres://…).
+        #[arg(long)]
+        database: String,
+        /// The seeded tenant's id.
+        #[arg(long)]
+        tenant: uuid::Uuid,
+        /// Address to listen on.
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+    },
+}
+
+/// `--backend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendChoice {
+    /// SQLite only.
+    Sqlite,
+    /// PostgreSQL only (from `SEATWISE_TEST_POSTGRES_URL`).
+    Postgres,
+    /// SQLite, then PostgreSQL.
+    Both,
+}
+
+/// `--scale`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScaleChoice {
+    /// 200 apps, 20,000 users, 500 groups, ~100,000 licensed users.
+    Default,
+    /// A tenth of that, for a quick look.
+    Small,
+}
+
+/// `250ms`, `10s`, `2m`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((text, "s"), |i| text.split_at(i));
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text}: expected e.g. 10s, 500ms, 2m"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        _ => Err(format!("{text}: unit must be ms, s or m")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+        assert!(parse_duration("1h").is_err());
+    }
+}

@@ -1,0 +1,92 @@
+//! `seatwise-bench`: the end-to-end benchmark of the seatwise server.
+//!
+//! For each backend: seed a fresh database through the core, start the real
+//! `seatwise serve`, drive it over HTTP with a closed-loop load generator,
+//! compare scenario 1 with a hand-written baseline, and print (and save) a
+//! Markdown report. See `bench/README.md`.
+
+mod baseline;
+mod cli;
+mod discover;
+mod load;
+mod report;
+mod scenarios;
+mod seed;
+mod server;
+mod suite;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use seatwise_core::Backend;
+
+use crate::cli::{BackendChoice, Cli, Internal, ScaleChoice};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Internal::BaselineServe {
+        database,
+        tenant,
+        listen,
+    }) = &cli.command
+    {
+        return match baseline::serve(database, *tenant, *listen).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("baseline: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if let Err(e) = server::ensure_server_binary(&cli.server_bin) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
+    let settings = suite::Settings {
+        server_bin: cli.server_bin.clone(),
+        scale: seed::Scale::of(cli.scale),
+        duration: cli.duration,
+        clients: cli.clients,
+        keep_database: cli.keep_database,
+    };
+    let backends: &[Backend] = match cli.backend {
+        BackendChoice::Sqlite => &[Backend::Sqlite],
+        BackendChoice::Postgres => &[Backend::Postgres],
+        BackendChoice::Both => &[Backend::Sqlite, Backend::Postgres],
+    };
+    let mut reports = Vec::new();
+    for &backend in backends {
+        match suite::run(backend, &settings).await {
+            Some(report) => reports.push(report),
+            None => eprintln!("== {backend}: skipped (PostgreSQL not reachable)"),
+        }
+    }
+    if reports.is_empty() {
+        eprintln!("error: no backend could be run");
+        return ExitCode::FAILURE;
+    }
+    let run = report::RunInfo {
+        scale: match cli.scale {
+            ScaleChoice::Default => "default".into(),
+            ScaleChoice::Small => "small".into(),
+        },
+        duration: cli.duration,
+        clients: cli.clients,
+    };
+    let markdown = report::render(&run, &reports);
+    println!("{markdown}");
+    if let Some(dir) = cli.output.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    match std::fs::write(&cli.output, &markdown) {
+        Ok(()) => {
+            eprintln!("written to {}", cli.output.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", cli.output.display());
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! One backend's whole run: a fresh database, seeding, the real server,
+//! the scenarios, the baseline, the seat check and the start-up timing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use seatwise_core::testing::TestDatabase;
+use seatwise_core::{Backend, LicenseFilter, Store, paging::PageRequest};
+use serde_json::json;
+use tokio::process::Command;
+
+use crate::discover::discover;
+use crate::load::Http;
+use crate::scenarios::{self, BulkResult, Fixture, ScenarioResult};
+use crate::seed::{Scale, Seeded, seed};
+use crate::server::{self, ServerProcess};
+
+/// Settings shared by every backend's run.
+pub struct Settings {
+    /// The `seatwise` binary.
+    pub server_bin: std::path::PathBuf,
+    /// Data set size.
+    pub scale: Scale,
+    /// Measured time per load scenario.
+    pub duration: Duration,
+    /// Concurrent clients.
+    pub clients: usize,
+    /// Leave the database in place when done.
+    pub keep_database: bool,
+}
+
+/// The seeded data set, in figures.
+pub struct SeedSummary {
+    pub users: usize,
+    pub apps: usize,
+    pub groups: usize,
+    pub memberships: usize,
+    pub assignments: usize,
+    pub licensed: usize,
+    pub took: Duration,
+}
+
+/// Everything measured on one backend.
+pub struct BackendReport {
+    pub backend: Backend,
+    pub seed: SeedSummary,
+    /// Scenarios 1, 2, 3 and 5, in that order.
+    pub scenarios: Vec<ScenarioResult>,
+    pub baseline: ScenarioResult,
+    /// (page size, SQL statements per scenario-1 request).
+    pub page_sizes: Vec<(i64, f64)>,
+    pub bulk: BulkResult,
+    /// Apps checked, or what was wrong.
+    pub seats_check: Result<usize, String>,
+    /// Each restart's time to ready.
+    pub startup: Vec<Duration>,
+}
+
+/// Run everything on `backend`; `None` when PostgreSQL is unreachable.
+pub async fn run(backend: Backend, settings: &Settings) -> Option<BackendReport> {
+    eprintln!("== {backend}: creating a fresh database");
+    let db = match backend {
+        Backend::Sqlite => TestDatabase::sqlite().await,
+        Backend::Postgres => TestDatabase::postgres().await?,
+    };
+    let store = db.store().await;
+    eprintln!("== {backend}: seeding");
+    let seeded = seed(&store, settings.scale).await;
+    eprintln!("== {backend}: seeded in {:.1?}", seeded.took);
+    let url = db.url().as_str().to_owned();
+    let secret = server::random_secret();
+
+    let address = server::free_address();
+    let command = server::seatwise_serve(&settings.server_bin, &url, &secret, address);
+    let log = std::env::temp_dir().join(format!("seatwise-bench-{backend}-server.log"));
+    let (server, _) = ServerProcess::start(command, address, log)
+        .await
+        .expect("start seatwise serve");
+    let token = server::mint_token(&settings.server_bin, &url, &secret, seeded.tenant.0)
+        .await
+        .expect("mint an admin token");
+    let http = Http::new(server.base_url(), Some(token));
+    let ids = discover(&http, &seeded)
+        .await
+        .expect("find the seeded objects through the API");
+    check_details_page(&http, &ids.apps[0]).await;
+    let fx = Arc::new(Fixture {
+        http,
+        ids,
+        holders: seeded.apps.iter().map(|a| a.holders.clone()).collect(),
+        names: seeded.user_names.clone(),
+    });
+    let (clients, duration) = (settings.clients, settings.duration);
+
+    eprintln!("== {backend}: scenario 1");
+    let details = scenarios::license_details(&fx, &server, clients, duration).await;
+    let page_sizes = scenarios::statements_by_page_size(&fx, &[10, 50, 100])
+        .await
+        .unwrap_or_else(|e| {
+            eprintln!("   page-size check failed: {e}");
+            Vec::new()
+        });
+
+    eprintln!("== {backend}: baseline");
+    let baseline = run_baseline(&url, &seeded, clients, duration).await;
+
+    eprintln!("== {backend}: scenario 2");
+    let typeahead = scenarios::typeahead(&fx, &server, clients, duration).await;
+    eprintln!("== {backend}: scenario 3");
+    let mutations = scenarios::assign_unassign(&fx, &server, clients, duration).await;
+    let seats_check = check_seats(&store, &seeded).await;
+    eprintln!("== {backend}: scenario 4");
+    let bulk = scenarios::bulk_assign(&fx, &server, settings.scale.bulk_group as i64, 3).await;
+    eprintln!("== {backend}: scenario 5");
+    let apps = scenarios::apps_list(&fx, &server, clients, duration).await;
+
+    eprintln!("== {backend}: start-up on the existing database");
+    server.stop().await;
+    let mut startup = Vec::new();
+    for _ in 0..3 {
+        let address = server::free_address();
+        let command = server::seatwise_serve(&settings.server_bin, &url, &secret, address);
+        let log = std::env::temp_dir().join(format!("seatwise-bench-{backend}-restart.log"));
+        let (restarted, took) = ServerProcess::start(command, address, log)
+            .await
+            .expect("restart seatwise serve");
+        startup.push(took);
+        restarted.stop().await;
+    }
+    for scenario in [&details, &baseline, &typeahead, &mutations, &apps] {
+        for e in &scenario.load.error_examples {
+            eprintln!("   error in {}: {e}", scenario.name);
+        }
+    }
+    for e in &bulk.errors {
+        eprintln!("   error in scenario 4: {e}");
+    }
+    drop(store);
+    if settings.keep_database {
+        eprintln!("== {backend}: kept the database at {url}");
+        // Skips TestDatabase's drop, which would remove it.
+        std::mem::forget(db);
+    }
+    Some(BackendReport {
+        backend,
+        seed: SeedSummary {
+            users: seeded.user_emails.len(),
+            apps: seeded.apps.len(),
+            groups: seeded.groups,
+            memberships: seeded.memberships,
+            assignments: seeded.assignments,
+            licensed: seeded.licensed,
+            took: seeded.took,
+        },
+        scenarios: vec![details, typeahead, mutations, apps],
+        baseline,
+        page_sizes,
+        bulk,
+        seats_check,
+        startup,
+    })
+}
+
+/// The baseline in its own process, on the same database.
+async fn run_baseline(
+    url: &str,
+    seeded: &Seeded,
+    clients: usize,
+    duration: Duration,
+) -> ScenarioResult {
+    let address = server::free_address();
+    let exe = std::env::current_exe().expect("find this executable");
+    let mut command = Command::new(exe);
+    command
+        .arg("baseline-serve")
+        .arg("--database")
+        .arg(url)
+        .arg("--tenant")
+        .arg(seeded.tenant.0.to_string())
+        .arg("--listen")
+        .arg(address.to_string());
+    let log = std::env::temp_dir().join("seatwise-bench-baseline.log");
+    let (process, _) = ServerProcess::start(command, address, log)
+        .await
+        .expect("start the baseline server");
+    let apps = Arc::new(seeded.apps.iter().map(|a| a.id.0).collect::<Vec<_>>());
+    let result = scenarios::baseline(&process, apps, clients, duration).await;
+    process.stop().await;
+    result
+}
+
+/// Scenario 1 must be the real thing: a full page of 50 assignments.
+async fn check_details_page(http: &Http, app: &str) {
+    let data = http
+        .graphql(
+            scenarios::LICENSE_DETAILS,
+            json!({ "id": app, "first": 50 }),
+        )
+        .await
+        .expect("scenario 1 query");
+    let edges = data["app"]["assignments"]["edges"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(
+        edges, 50,
+        "scenario 1 should return a full page of 50 assignments"
+    );
+}
+
+/// No over-assignment: on every app, assigned ≤ purchased and assigned
+/// equals the users with an ACTIVE license; and since scenario 3 undoes
+/// each assignment, every app is back to its seeded holders.
+async fn check_seats(store: &Store, seeded: &Seeded) -> Result<usize, String> {
+    let one = PageRequest::first(1);
+    for app in &seeded.apps {
+        let read = |e: seatwise_core::CoreError| format!("{}: {e}", app.name);
+        let seats = store.app(seeded.tenant, app.id).await.map_err(read)?.seats;
+        let all = store
+            .licensed_users(seeded.tenant, app.id, LicenseFilter::All, &one)
+            .await
+            .map_err(read)?
+            .total_count;
+        let waiting = store
+            .licensed_users(seeded.tenant, app.id, LicenseFilter::Errors, &one)
+            .await
+            .map_err(read)?
+            .total_count;
+        let active = all - waiting;
+        if seats.assigned > seats.purchased || seats.assigned != active {
+            return Err(format!(
+                "{}: {} assigned, {} purchased, {active} active licenses",
+                app.name, seats.assigned, seats.purchased
+            ));
+        }
+        if active != app.holders.len() as i64 {
+            return Err(format!(
+                "{}: {active} active licenses after scenario 3, {} seeded",
+                app.name,
+                app.holders.len()
+            ));
+        }
+    }
+    Ok(seeded.apps.len())
+}
