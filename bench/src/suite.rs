@@ -219,12 +219,14 @@ async fn check_seats(store: &Store, seeded: &Seeded) -> Result<usize, String> {
             .licensed_users(seeded.tenant, app.id, LicenseFilter::All, &one)
             .await
             .map_err(read)?
-            .total_count;
+            .total_count
+            .unwrap_or_default();
         let waiting = store
             .licensed_users(seeded.tenant, app.id, LicenseFilter::Errors, &one)
             .await
             .map_err(read)?
-            .total_count;
+            .total_count
+            .unwrap_or_default();
         let active = all - waiting;
         if seats.assigned > seats.purchased || seats.assigned != active {
             return Err(format!(

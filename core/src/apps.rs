@@ -235,13 +235,17 @@ impl Store {
                     .load(c)
                     .await
             })?;
-            let total: i64 = on_conn!(conn, c => {
-                let mut q = apps::table.filter(apps::tenant_id.eq(tenant)).into_boxed();
-                if let Some(p) = &pattern {
-                    q = q.filter(apps::name_key.like(p.clone()).escape('\\'));
-                }
-                q.count().get_result(c).await
-            })?;
+            let total = if page.count_total {
+                Some(on_conn!(conn, c => {
+                    let mut q = apps::table.filter(apps::tenant_id.eq(tenant)).into_boxed();
+                    if let Some(p) = &pattern {
+                        q = q.filter(apps::name_key.like(p.clone()).escape('\\'));
+                    }
+                    q.count().get_result(c).await
+                })?)
+            } else {
+                None
+            };
             Ok(Page::from_rows(page, rows, total, |r| Cursor::new(r.name_key.clone(), r.id.0)).map(App::from))
         })
     }

@@ -109,13 +109,17 @@ impl Store {
                     .load(c)
                     .await
             })?;
-            let total: i64 = on_conn!(conn, c => {
-                let mut q = audit_events::table.filter(audit_events::tenant_id.eq(tenant)).into_boxed();
-                if let Some(app) = app {
-                    q = q.filter(audit_events::app_id.eq(app));
-                }
-                q.count().get_result(c).await
-            })?;
+            let total = if page.count_total {
+                Some(on_conn!(conn, c => {
+                    let mut q = audit_events::table.filter(audit_events::tenant_id.eq(tenant)).into_boxed();
+                    if let Some(app) = app {
+                        q = q.filter(audit_events::app_id.eq(app));
+                    }
+                    q.count().get_result(c).await
+                })?)
+            } else {
+                None
+            };
             Ok(Page::from_rows(page, rows, total, |r| Cursor::new("", r.id.0)).map(|r| AuditEvent {
                 id: r.id,
                 occurred_at: utc(r.occurred_at),

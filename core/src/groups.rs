@@ -301,13 +301,17 @@ impl Store {
                     .load(c)
                     .await
             })?;
-            let total: i64 = on_conn!(conn, c => {
-                let mut q = groups::table.filter(groups::tenant_id.eq(tenant)).into_boxed();
-                if let Some(p) = &pattern {
-                    q = q.filter(groups::name_key.like(p.clone()).escape('\\'));
-                }
-                q.count().get_result(c).await
-            })?;
+            let total = if page.count_total {
+                Some(on_conn!(conn, c => {
+                    let mut q = groups::table.filter(groups::tenant_id.eq(tenant)).into_boxed();
+                    if let Some(p) = &pattern {
+                        q = q.filter(groups::name_key.like(p.clone()).escape('\\'));
+                    }
+                    q.count().get_result(c).await
+                })?)
+            } else {
+                None
+            };
             Ok(Page::from_rows(page, rows, total, |r| Cursor::new(r.name_key.clone(), r.id.0)).map(Group::from))
         })
     }
@@ -320,7 +324,6 @@ impl Store {
         page: &PageRequest,
     ) -> CoreResult<Page<User>> {
         read_conn!(self, conn => {
-            load(conn, tenant, group).await?;
             let rows: Vec<UserRow> = on_conn!(conn, c => {
                 let q = users::table
                     .inner_join(group_members::table.on(
@@ -336,7 +339,16 @@ impl Store {
                     .load(c)
                     .await
             })?;
-            let total = self.member_counts_in(conn, tenant, &[group]).await?.remove(&group).unwrap_or(0);
+            // An empty page may mean an unknown id: only then is it worth a
+            // statement to tell the two apart.
+            if rows.is_empty() {
+                load(conn, tenant, group).await?;
+            }
+            let total = if page.count_total {
+                Some(self.member_counts_in(conn, tenant, &[group]).await?.remove(&group).unwrap_or(0))
+            } else {
+                None
+            };
             Ok(Page::from_rows(page, rows, total, |r| Cursor::new(r.name_key.clone(), r.id.0)).map(User::from))
         })
     }
@@ -368,7 +380,11 @@ impl Store {
                 .filter(group_members::tenant_id.eq(tenant))
                 .filter(group_members::user_id.eq(user))
                 .count();
-            let total: i64 = on_conn!(conn, c => count.get_result(c).await)?;
+            let total = if page.count_total {
+                Some(on_conn!(conn, c => count.get_result(c).await)?)
+            } else {
+                None
+            };
             Ok(Page::from_rows(page, rows, total, |r| Cursor::new(r.name_key.clone(), r.id.0)).map(Group::from))
         })
     }

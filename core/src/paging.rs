@@ -50,6 +50,9 @@ pub struct PageRequest {
     pub first: usize,
     /// Start after this row.
     pub after: Option<Cursor>,
+    /// Whether to count the whole list for [`Page::total_count`]. Callers
+    /// that will not show the total say `false` and save a `COUNT(*)`.
+    pub count_total: bool,
 }
 
 impl PageRequest {
@@ -66,7 +69,11 @@ impl PageRequest {
             }
             Some(n) => n as usize,
         };
-        Ok(Self { first, after })
+        Ok(Self {
+            first,
+            after,
+            count_total: true,
+        })
     }
 
     /// The first page of `first` rows.
@@ -74,6 +81,23 @@ impl PageRequest {
         Self {
             first: first.min(MAX_PAGE_SIZE),
             after: None,
+            count_total: true,
+        }
+    }
+
+    /// The same request, after `cursor`.
+    pub fn after(self, cursor: Option<Cursor>) -> Self {
+        Self {
+            after: cursor,
+            ..self
+        }
+    }
+
+    /// The same request, counting the whole list or not.
+    pub fn counting_total(self, count_total: bool) -> Self {
+        Self {
+            count_total,
+            ..self
         }
     }
 
@@ -106,8 +130,9 @@ pub struct Page<T> {
     pub items: Vec<(Cursor, T)>,
     /// True when rows follow the last one.
     pub has_next_page: bool,
-    /// Rows in the whole list.
-    pub total_count: i64,
+    /// Rows in the whole list; `None` when the request did not ask
+    /// ([`PageRequest::count_total`]).
+    pub total_count: Option<i64>,
 }
 
 impl<T> Page<T> {
@@ -115,7 +140,7 @@ impl<T> Page<T> {
     pub(crate) fn from_rows(
         request: &PageRequest,
         mut rows: Vec<T>,
-        total_count: i64,
+        total_count: Option<i64>,
         cursor: impl Fn(&T) -> Cursor,
     ) -> Self {
         let has_next_page = rows.len() > request.first;

@@ -275,16 +275,20 @@ impl Store {
                     .load(c)
                     .await
             })?;
-            let total: i64 = on_conn!(conn, c => {
-                let mut q = users::table.filter(users::tenant_id.eq(tenant)).into_boxed();
-                if let Some(p) = &pattern {
-                    q = q.filter(
-                        users::name_key.like(p.clone()).escape('\\')
-                            .or(users::email_key.like(p.clone()).escape('\\')),
-                    );
-                }
-                q.count().get_result(c).await
-            })?;
+            let total = if page.count_total {
+                Some(on_conn!(conn, c => {
+                    let mut q = users::table.filter(users::tenant_id.eq(tenant)).into_boxed();
+                    if let Some(p) = &pattern {
+                        q = q.filter(
+                            users::name_key.like(p.clone()).escape('\\')
+                                .or(users::email_key.like(p.clone()).escape('\\')),
+                        );
+                    }
+                    q.count().get_result(c).await
+                })?)
+            } else {
+                None
+            };
             Ok(Page::from_rows(page, rows, total, |r| Cursor::new(r.name_key.clone(), r.id.0)).map(User::from))
         })
     }

@@ -462,12 +462,9 @@ async fn pending_contact_and_rejected_outcomes_are_recorded(db: &TestDatabase) {
         .seat_change_operations(f.tenant, app, &PageRequest::first(1))
         .await
         .unwrap();
-    assert_eq!((page.total_count, page.has_next_page), (2, true));
+    assert_eq!((page.total_count, page.has_next_page), (Some(2), true));
     assert_eq!(page.items[0].1.id, second.id);
-    let next = PageRequest {
-        first: 1,
-        after: Some(page.items[0].0.clone()),
-    };
+    let next = PageRequest::first(1).after(Some(page.items[0].0.clone()));
     let page = f
         .store
         .seat_change_operations(f.tenant, app, &next)

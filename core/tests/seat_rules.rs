@@ -67,7 +67,11 @@ async fn assigning_is_all_or_nothing(db: &TestDatabase) {
         )
         .await
         .unwrap();
-    assert_eq!(assignments.total_count, 1, "no assignment row was written");
+    assert_eq!(
+        assignments.total_count,
+        Some(1),
+        "no assignment row was written"
+    );
     f.assert_seats_consistent(app).await;
 }
 

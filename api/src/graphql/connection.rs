@@ -42,6 +42,12 @@ fn decode_cursor(text: &str) -> Result<Cursor, CoreError> {
 
 /// A validated page request from connection arguments. `first` over
 /// [`MAX_PAGE_SIZE`] or negative is `INVALID_INPUT`.
+/// Whether the connection being resolved selects `totalCount`: only then
+/// is the list counted, which saves a `COUNT(*)` per connection otherwise.
+pub fn selects_total_count(ctx: &async_graphql::Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
+}
+
 pub fn page_request(first: Option<i32>, after: Option<&str>) -> Result<PageRequest, CoreError> {
     let after = after.map(decode_cursor).transpose()?;
     PageRequest::new(first.map(i64::from), after)
@@ -110,7 +116,9 @@ macro_rules! connection {
                         has_next_page: page.has_next_page,
                         end_cursor,
                     },
-                    total_count: page.total_count,
+                    // Counted only when the query selects `totalCount`
+                    // (see `selects_total_count`), so never read otherwise.
+                    total_count: page.total_count.unwrap_or_default(),
                 }
             }
         }

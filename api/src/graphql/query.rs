@@ -5,7 +5,7 @@ use seatwise_core::ids::{AppId, GroupId, UserId};
 use seatwise_core::seat_changes::SeatChangeOperationId;
 use seatwise_core::{CoreError, MAX_SEARCH_RESULTS, model};
 
-use super::connection::{page_cost, page_request};
+use super::connection::{page_cost, page_request, selects_total_count};
 use super::context::{authorize, loaders, store};
 use super::errors::ApiResult;
 use super::ids::{self, Kind};
@@ -69,7 +69,7 @@ impl QueryRoot {
         search: Option<String>,
     ) -> ApiResult<AppConnection> {
         let caller = authorize(ctx, Permission::ReadTenant)?;
-        let page = page_request(first, after.as_deref())?;
+        let page = page_request(first, after.as_deref())?.counting_total(selects_total_count(ctx));
         let page = store(ctx)?
             .list_apps(caller.tenant, search.as_deref(), &page)
             .await?;
@@ -118,7 +118,7 @@ impl QueryRoot {
         search: Option<String>,
     ) -> ApiResult<UserConnection> {
         let caller = authorize(ctx, Permission::ReadTenant)?;
-        let page = page_request(first, after.as_deref())?;
+        let page = page_request(first, after.as_deref())?.counting_total(selects_total_count(ctx));
         let page = store(ctx)?
             .list_users(caller.tenant, search.as_deref(), &page)
             .await?;
@@ -151,7 +151,7 @@ impl QueryRoot {
         search: Option<String>,
     ) -> ApiResult<GroupConnection> {
         let caller = authorize(ctx, Permission::ReadTenant)?;
-        let page = page_request(first, after.as_deref())?;
+        let page = page_request(first, after.as_deref())?.counting_total(selects_total_count(ctx));
         let page = store(ctx)?
             .list_groups(caller.tenant, search.as_deref(), &page)
             .await?;
@@ -222,7 +222,7 @@ impl QueryRoot {
         #[graphql(desc = "Only events about this app.")] app_id: Option<ID>,
     ) -> ApiResult<AuditEventConnection> {
         let caller = authorize(ctx, Permission::ReadTenant)?;
-        let page = page_request(first, after.as_deref())?;
+        let page = page_request(first, after.as_deref())?.counting_total(selects_total_count(ctx));
         let app = app_id
             .as_ref()
             .map(|id| ids::app_id("appId", id))

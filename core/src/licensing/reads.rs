@@ -56,7 +56,6 @@ impl Store {
         page: &PageRequest,
     ) -> CoreResult<Page<Assignment>> {
         read_conn!(self, conn => {
-            crate::apps::load(conn, tenant, app).await?;
             let after = page.after.as_ref().map(|c| AssignmentId(c.id));
             let rows: Vec<AssignmentRow> = on_conn!(conn, c => {
                 let mut q = license_assignments::table
@@ -72,12 +71,21 @@ impl Store {
                     .load(c)
                     .await
             })?;
-            let total: i64 = on_conn!(conn, c => license_assignments::table
-                .filter(license_assignments::tenant_id.eq(tenant))
-                .filter(license_assignments::app_id.eq(app))
-                .count()
-                .get_result(c)
-                .await)?;
+            // An empty page may mean an unknown id: only then is it worth a
+            // statement to tell the two apart.
+            if rows.is_empty() {
+                crate::apps::load(conn, tenant, app).await?;
+            }
+            let total = if page.count_total {
+                Some(on_conn!(conn, c => license_assignments::table
+                    .filter(license_assignments::tenant_id.eq(tenant))
+                    .filter(license_assignments::app_id.eq(app))
+                    .count()
+                    .get_result(c)
+                    .await)?)
+            } else {
+                None
+            };
             let page = Page::from_rows(page, rows, total, |r| Cursor::new("", r.id.0));
             let items = page
                 .items
@@ -98,7 +106,6 @@ impl Store {
         page: &PageRequest,
     ) -> CoreResult<Page<EffectiveLicense>> {
         read_conn!(self, conn => {
-            crate::apps::load(conn, tenant, app).await?;
             let after = page.after.as_ref().map(|c| UserId(c.id));
             let rows: Vec<LicenseRow> = on_conn!(conn, c => {
                 let mut q = user_licenses::table
@@ -117,16 +124,25 @@ impl Store {
                     .load(c)
                     .await
             })?;
-            let total: i64 = on_conn!(conn, c => {
-                let mut q = user_licenses::table
-                    .filter(user_licenses::tenant_id.eq(tenant))
-                    .filter(user_licenses::app_id.eq(app))
-                    .into_boxed();
-                if filter == LicenseFilter::Errors {
-                    q = q.filter(user_licenses::state.eq(ERROR));
-                }
-                q.count().get_result(c).await
-            })?;
+            // An empty page may mean an unknown id: only then is it worth a
+            // statement to tell the two apart.
+            if rows.is_empty() {
+                crate::apps::load(conn, tenant, app).await?;
+            }
+            let total = if page.count_total {
+                Some(on_conn!(conn, c => {
+                    let mut q = user_licenses::table
+                        .filter(user_licenses::tenant_id.eq(tenant))
+                        .filter(user_licenses::app_id.eq(app))
+                        .into_boxed();
+                    if filter == LicenseFilter::Errors {
+                        q = q.filter(user_licenses::state.eq(ERROR));
+                    }
+                    q.count().get_result(c).await
+                })?)
+            } else {
+                None
+            };
             let page = Page::from_rows(page, rows, total, |r| Cursor::new("", r.user_id.0));
             let (cursors, rows): (Vec<Cursor>, Vec<LicenseRow>) = page.items.into_iter().unzip();
             let licenses = with_paths(conn, tenant, rows).await?;

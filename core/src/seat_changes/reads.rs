@@ -68,12 +68,16 @@ impl Store {
                     .load(c)
                     .await
             })?;
-            let total: i64 = on_conn!(conn, c => ops::table
-                .filter(ops::tenant_id.eq(tenant))
-                .filter(ops::app_id.eq(app))
-                .count()
-                .get_result(c)
-                .await)?;
+            let total = if page.count_total {
+                Some(on_conn!(conn, c => ops::table
+                    .filter(ops::tenant_id.eq(tenant))
+                    .filter(ops::app_id.eq(app))
+                    .count()
+                    .get_result(c)
+                    .await)?)
+            } else {
+                None
+            };
             let page = Page::from_rows(page, rows, total, |r| Cursor::new("", r.id.0));
             let items = page
                 .items

@@ -162,10 +162,7 @@ impl Fixture {
             if !result.has_next_page {
                 return out;
             }
-            page = PageRequest {
-                first: 100,
-                after: last,
-            };
+            page = PageRequest::first(100).after(last);
         }
     }
 

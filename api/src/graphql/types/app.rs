@@ -12,7 +12,7 @@ use super::license::{
 };
 use super::seat_change::{SeatChangeOperation, SeatChangeOperationConnection};
 use crate::auth::Permission;
-use crate::graphql::connection::{connection, page_cost, page_request};
+use crate::graphql::connection::{connection, page_cost, page_request, selects_total_count};
 use crate::graphql::context::{authorize, loaders, plugins, store};
 use crate::graphql::errors::ApiResult;
 use crate::graphql::ids::{Kind, encode};
@@ -130,7 +130,7 @@ impl App {
         #[graphql(desc = "Return the operations after this cursor.")] after: Option<String>,
     ) -> ApiResult<SeatChangeOperationConnection> {
         let caller = authorize(ctx, Permission::ReadTenant)?;
-        let page = page_request(first, after.as_deref())?;
+        let page = page_request(first, after.as_deref())?.counting_total(selects_total_count(ctx));
         let page = store(ctx)?
             .seat_change_operations(caller.tenant, self.0.id, &page)
             .await?;
@@ -155,7 +155,7 @@ impl App {
         #[graphql(desc = "Return the assignments after this cursor.")] after: Option<String>,
     ) -> ApiResult<LicenseAssignmentConnection> {
         let caller = authorize(ctx, Permission::ReadTenant)?;
-        let page = page_request(first, after.as_deref())?;
+        let page = page_request(first, after.as_deref())?.counting_total(selects_total_count(ctx));
         let page = store(ctx)?
             .assignments(caller.tenant, self.0.id, &page)
             .await?;
@@ -212,7 +212,7 @@ impl App {
         after: Option<String>,
     ) -> ApiResult<LicensedUserConnection> {
         let caller = authorize(ctx, Permission::ReadTenant)?;
-        let page = page_request(first, after.as_deref())?;
+        let page = page_request(first, after.as_deref())?.counting_total(selects_total_count(ctx));
         let page = store(ctx)?
             .licensed_users(caller.tenant, self.0.id, filter, &page)
             .await?;

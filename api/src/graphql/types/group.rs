@@ -7,7 +7,7 @@ use seatwise_core::model;
 use super::app::App;
 use super::user::{User, UserConnection};
 use crate::auth::Permission;
-use crate::graphql::connection::{connection, page_cost, page_request};
+use crate::graphql::connection::{connection, page_cost, page_request, selects_total_count};
 use crate::graphql::context::{authorize, loaders, store};
 use crate::graphql::errors::ApiResult;
 use crate::graphql::ids::{Kind, encode};
@@ -70,7 +70,7 @@ impl Group {
         #[graphql(desc = "Return the members after this cursor.")] after: Option<String>,
     ) -> ApiResult<UserConnection> {
         let caller = authorize(ctx, Permission::ReadTenant)?;
-        let page = page_request(first, after.as_deref())?;
+        let page = page_request(first, after.as_deref())?.counting_total(selects_total_count(ctx));
         let page = store(ctx)?
             .group_members(caller.tenant, self.0.id, &page)
             .await?;

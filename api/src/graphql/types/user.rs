@@ -6,7 +6,7 @@ use seatwise_core::model;
 
 use super::group::{Group, GroupConnection};
 use super::license::UserLicense;
-use crate::graphql::connection::{connection, page_cost, page_request};
+use crate::graphql::connection::{connection, page_cost, page_request, selects_total_count};
 use crate::graphql::context::{authorize_self_or_reader, loaders, store};
 use crate::graphql::errors::ApiResult;
 use crate::graphql::ids::{Kind, encode};
@@ -57,7 +57,7 @@ impl User {
         #[graphql(desc = "Return the groups after this cursor.")] after: Option<String>,
     ) -> ApiResult<GroupConnection> {
         let caller = authorize_self_or_reader(ctx, self.0.id)?;
-        let page = page_request(first, after.as_deref())?;
+        let page = page_request(first, after.as_deref())?.counting_total(selects_total_count(ctx));
         let page = store(ctx)?
             .groups_of_user(caller.tenant, self.0.id, &page)
             .await?;
