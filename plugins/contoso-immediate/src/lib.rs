@@ -27,8 +27,9 @@ use settings::ContosoSettings;
 /// How long an install URL stays valid.
 const INSTALL_URL_LIFETIME_SECS: u64 = 10 * 60;
 
-/// The Contoso adapter; stateless, so a unit struct.
-struct Contoso;
+/// The Contoso adapter; stateless, so a unit struct. Public so benchmarks
+/// can call it directly, without the library boundary.
+pub struct Contoso;
 
 impl VendorAdapter for Contoso {
     fn info(&self) -> AdapterInfo {
