@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
+use seatwise_e2e::{Plugin, PluginDir};
 use serde_json::{Value, json};
 
 /// How long the page may take to show what a step expects.
@@ -283,9 +284,72 @@ async fn seat_change_and_install_when_the_server_has_them(
             main.contains("Install this product"),
             "install offered or explained: {main}"
         );
+        contoso_changes_seats_and_installs_through_its_plugin(browser, server).await;
     } else {
         println!("SKIPPED flow 6 (Install this product): this server has no installApp yet");
     }
+}
+
+/// Flows 5 and 6 with a real vendor adapter: Contoso (the `contoso` example
+/// plugin) changes seats at once and builds a signed install URL.
+async fn contoso_changes_seats_and_installs_through_its_plugin(
+    browser: &Browser,
+    server: &DemoServer,
+) {
+    const CONTOSO: &str = "Contoso Whiteboard";
+    browser.goto(&format!("{}/#/apps", server.base_url)).await;
+    browser.click_link(CONTOSO).await;
+    browser.wait_text("h1", CONTOSO).await;
+    assert_eq!(browser.text("#seat-purchased").await, "25");
+
+    browser
+        .click("#seats-open")
+        .await
+        .expect("open Add or remove licenses");
+    browser.clear("#seat-quantity").await;
+    browser.type_into("#seat-quantity", "30").await;
+    browser.click("#seat-change-submit").await.expect("request");
+    let status = browser
+        .wait_for_any(
+            "#seat-change-status",
+            &["Done", "Failed", "Rejected", "Contact the vendor"],
+        )
+        .await;
+    assert!(
+        status.contains("Done"),
+        "Contoso changes seats at once: {status}"
+    );
+    browser.click("#seat-change-close").await.expect("close");
+    browser
+        .wait_until("30 purchased seats", || async {
+            browser.text("#seat-purchased").await == "30"
+        })
+        .await;
+
+    browser.wait_text("#install", "Install this product").await;
+    browser
+        .click("#install")
+        .await
+        .expect("Install this product");
+    // The browser leaves the console for the vendor's site (which this
+    // machine cannot reach); the server recorded the redirect it built.
+    browser
+        .wait_until("the browser to leave the console", || async {
+            !browser.current_url().await.starts_with(&server.base_url)
+        })
+        .await;
+    let audit = server
+        .gql(
+            "{ auditLog(first: 20) { nodes { action details } } }",
+            json!({}),
+        )
+        .await;
+    let redirected = audit["auditLog"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|event| event["action"] == "app.install_redirected");
+    assert!(redirected, "install redirect audited: {audit}");
 }
 
 async fn phone_width_stays_readable(browser: &Browser, server: &DemoServer) {
@@ -738,6 +802,8 @@ struct DemoServer {
     dir: PathBuf,
     child: Child,
     http: reqwest::Client,
+    /// Kept until the server stops: it loaded its plugins from here.
+    _plugins: PluginDir,
 }
 
 impl DemoServer {
@@ -750,8 +816,12 @@ impl DemoServer {
         let database = format!("sqlite://{}", dir.join("demo.db").display());
         let secret = format!("console-secret-{}", uuid::Uuid::new_v4().simple());
         let log = std::fs::File::create(dir.join("server.log")).expect("server log");
+        // The demo's Contoso and Fabrikam apps are managed by these plugins,
+        // so flows 5 and 6 run against real vendor adapters.
+        let plugins = PluginDir::with(&[Plugin::Contoso, Plugin::Fabrikam]);
         let mut child = Command::new(seatwise_e2e::seatwise_bin())
-            .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--plugins"])
+            .arg(plugins.path())
             .env("SEATWISE_DATABASE_URL", &database)
             .env("SEATWISE_JWT_SECRET", &secret)
             .env("SEATWISE_LOG", "warn")
@@ -798,6 +868,7 @@ impl DemoServer {
             admin_token: admin_token.unwrap_or_default(),
             database,
             secret,
+            _plugins: plugins,
             dir,
             child,
             http: reqwest::Client::new(),
