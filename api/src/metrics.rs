@@ -7,6 +7,7 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use prometheus::{
@@ -130,6 +131,26 @@ fn to_i64(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// The `method` label of a request: the standard methods by name, and
+/// every other (extension) method as `OTHER`. A client can send any token
+/// as a method, so naming it would let clients create label series without
+/// bound.
+pub fn method_label(method: &Method) -> &'static str {
+    // Method names are case-sensitive: `get` is an extension method.
+    match method.as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        "CONNECT" => "CONNECT",
+        "PATCH" => "PATCH",
+        "TRACE" => "TRACE",
+        _ => "OTHER",
+    }
+}
+
 /// Middleware: count each request and time it, labelled by its route
 /// pattern (not the raw path, which would let clients create labels).
 pub async fn record_request(
@@ -141,7 +162,7 @@ pub async fn record_request(
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let started = Instant::now();
     let response = next.run(request).await;
     let metrics = &state.metrics;
@@ -151,7 +172,7 @@ pub async fn record_request(
         .observe(started.elapsed().as_secs_f64());
     metrics
         .requests
-        .with_label_values(&[path.as_str(), method.as_str(), response.status().as_str()])
+        .with_label_values(&[path.as_str(), method, response.status().as_str()])
         .inc();
     response
 }

@@ -44,8 +44,30 @@ query LicensedUsers($id: ID!, $first: Int!) {
       totalCount
       nodes {
         state errorCode assignedDirectly
-        user { displayName email licenses { state } }
-        viaGroups { displayName memberCount }
+        user { displayName email licenses(first: 5) { totalCount nodes { state } } }
+        viaGroups(first: 5) { totalCount nodes { displayName memberCount } }
+      }
+    }
+  }
+}"#;
+
+/// Each group with its apps: a per-parent list, one connection each.
+const GROUPS_WITH_APPS: &str = r#"
+query GroupsWithApps($first: Int!) {
+  groups(first: $first) {
+    nodes { displayName assignedApps(first: 5) { totalCount nodes { name } } }
+  }
+}"#;
+
+/// Each user with their licenses and the groups those come through.
+const USERS_WITH_LICENSES: &str = r#"
+query UsersWithLicenses($first: Int!) {
+  users(first: $first) {
+    nodes {
+      displayName
+      licenses(first: 2) {
+        totalCount
+        nodes { state app { name } viaGroups(first: 2) { totalCount nodes { displayName } } }
       }
     }
   }
@@ -208,6 +230,31 @@ async fn app_details_cost_does_not_grow_with_the_page(db: &TestDatabase) {
         Some(50)
     );
     assert_eq!(small, large, "statements for 5 vs 50 licensed users");
+
+    let (small, _) = statements_for(&store, tenant, app, GROUPS_WITH_APPS, 2).await;
+    let (large, data) = statements_for(&store, tenant, app, GROUPS_WITH_APPS, 50).await;
+    let groups = data["groups"]["nodes"].as_array().expect("groups");
+    assert_eq!(groups.len(), 5);
+    assert!(
+        groups
+            .iter()
+            .all(|g| g["assignedApps"]["nodes"][0]["name"] == "Budget App")
+    );
+    assert_eq!(small, large, "statements for 2 vs 5 groups with their apps");
+
+    let (small, _) = statements_for(&store, tenant, app, USERS_WITH_LICENSES, 2).await;
+    let (large, data) = statements_for(&store, tenant, app, USERS_WITH_LICENSES, 50).await;
+    let users = data["users"]["nodes"].as_array().expect("users");
+    assert_eq!(users.len(), 50);
+    assert!(
+        users
+            .iter()
+            .all(|u| u["licenses"]["nodes"][0]["app"]["name"] == "Budget App")
+    );
+    assert_eq!(
+        small, large,
+        "statements for 2 vs 50 users with their licenses"
+    );
 }
 
 test_on_both_backends!(app_details_cost_does_not_grow_with_the_page);

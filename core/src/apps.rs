@@ -138,12 +138,8 @@ impl Store {
         new: NewApp,
     ) -> CoreResult<App> {
         let name = validate::required("name", &new.name, validate::MAX_NAME_LEN)?;
-        if !new.adapter_settings.is_object() && !new.adapter_settings.is_null() {
-            return Err(CoreError::invalid(
-                "adapterSettings",
-                "must be a JSON object",
-            ));
-        }
+        let adapter_settings =
+            validate::adapter_settings("adapterSettings", &new.adapter_settings)?;
         let adapter_key = match new.adapter_key.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(key) => Some(validate::required(
@@ -176,11 +172,7 @@ impl Store {
             purchased_seats: check_seats("seats", new.seats)?,
             assigned_seats: 0,
             adapter_key,
-            adapter_settings: if new.adapter_settings.is_null() {
-                "{}".to_owned()
-            } else {
-                new.adapter_settings.to_string()
-            },
+            adapter_settings,
             created_at: at,
             updated_at: at,
         };

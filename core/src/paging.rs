@@ -152,6 +152,29 @@ impl<T> Page<T> {
         }
     }
 
+    /// One page of a list already loaded in full, in ascending `cursor`
+    /// order (a DataLoader's per-parent list): the rows strictly after
+    /// `request.after`, at most `request.first`. Keyset, like the database
+    /// pages, so a row removed between two pages shifts nothing.
+    pub fn of_sorted(request: &PageRequest, rows: Vec<T>, cursor: impl Fn(&T) -> Cursor) -> Self {
+        let total_count = request
+            .count_total
+            .then(|| i64::try_from(rows.len()).unwrap_or(i64::MAX));
+        let after = |row: &T| match &request.after {
+            None => true,
+            Some(after) => {
+                let here = cursor(row);
+                (here.key.as_str(), here.id) > (after.key.as_str(), after.id)
+            }
+        };
+        let rows: Vec<T> = rows
+            .into_iter()
+            .filter(after)
+            .take(request.first + 1)
+            .collect();
+        Self::from_rows(request, rows, total_count, cursor)
+    }
+
     /// Transform the rows, keeping cursors.
     pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> Page<U> {
         Page {
@@ -159,5 +182,30 @@ impl<T> Page<T> {
             has_next_page: self.has_next_page,
             total_count: self.total_count,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_through_a_sorted_list_in_memory() {
+        let ids: Vec<uuid::Uuid> = (0..5).map(|_| uuid::Uuid::now_v7()).collect();
+        let cursor = |id: &uuid::Uuid| Cursor::new("", *id);
+        let first = Page::of_sorted(&PageRequest::first(2), ids.clone(), cursor);
+        assert_eq!(
+            first.items.iter().map(|(_, id)| *id).collect::<Vec<_>>(),
+            ids[..2]
+        );
+        assert!(first.has_next_page);
+        assert_eq!(first.total_count, Some(5));
+        let last = first.items.last().map(|(c, _)| c.clone());
+        let rest = Page::of_sorted(&PageRequest::first(10).after(last), ids.clone(), cursor);
+        assert_eq!(
+            rest.items.iter().map(|(_, id)| *id).collect::<Vec<_>>(),
+            ids[2..]
+        );
+        assert!(!rest.has_next_page);
     }
 }

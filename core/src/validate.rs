@@ -8,6 +8,51 @@ pub const MAX_NAME_LEN: usize = 256;
 /// Longest description we store.
 pub const MAX_DESCRIPTION_LEN: usize = 4_096;
 
+/// Most users or groups one call may name (`principalIds`, `userIds`,
+/// `memberIds`). A call's work and its transaction grow with the list; past
+/// this, split the work into several calls. 1,000 covers any change made
+/// by hand and keeps a single transaction short.
+pub const MAX_IDS_PER_CALL: usize = 1_000;
+
+/// Largest adapter settings accepted, as serialized JSON. Settings are a
+/// few keys an adapter needs (an account id, a region); the limit keeps
+/// tenant input handed to every plugin call small.
+pub const MAX_ADAPTER_SETTINGS_BYTES: usize = 16 * 1024;
+
+/// A list of ids no longer than [`MAX_IDS_PER_CALL`], counted as given
+/// (before duplicates are dropped).
+pub fn id_count(field: &str, count: usize) -> CoreResult<()> {
+    if count > MAX_IDS_PER_CALL {
+        return Err(CoreError::invalid(
+            field,
+            format!(
+                "at most {MAX_IDS_PER_CALL} ids per call, got {count}; split the change into several calls"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Adapter settings: a JSON object (or nothing, stored as `{}`) of at most
+/// [`MAX_ADAPTER_SETTINGS_BYTES`] serialized. Returns the text to store.
+pub fn adapter_settings(field: &str, value: &serde_json::Value) -> CoreResult<String> {
+    let text = match value {
+        serde_json::Value::Null => return Ok("{}".to_owned()),
+        serde_json::Value::Object(_) => value.to_string(),
+        _ => return Err(CoreError::invalid(field, "must be a JSON object")),
+    };
+    if text.len() > MAX_ADAPTER_SETTINGS_BYTES {
+        return Err(CoreError::invalid(
+            field,
+            format!(
+                "must be at most {MAX_ADAPTER_SETTINGS_BYTES} bytes as JSON, got {}",
+                text.len()
+            ),
+        ));
+    }
+    Ok(text)
+}
+
 /// Trimmed, non-empty, at most `max` characters.
 pub fn required(field: &str, value: &str, max: usize) -> CoreResult<String> {
     let value = value.trim();
@@ -103,5 +148,23 @@ mod tests {
         assert!(required("name", "   ", 10).is_err());
         assert_eq!(required("name", " Ada ", 10).unwrap(), "Ada");
         assert_eq!(contains_pattern("50%_A"), "%50\\%\\_a%");
+    }
+
+    #[test]
+    fn limits_lists_of_ids_and_adapter_settings() {
+        assert!(id_count("userIds", MAX_IDS_PER_CALL).is_ok());
+        assert!(matches!(
+            id_count("userIds", MAX_IDS_PER_CALL + 1),
+            Err(CoreError::InvalidInput { field, .. }) if field == "userIds"
+        ));
+        assert_eq!(
+            adapter_settings("s", &serde_json::Value::Null).unwrap(),
+            "{}"
+        );
+        assert!(adapter_settings("s", &serde_json::json!([1])).is_err());
+        let fits = "x".repeat(MAX_ADAPTER_SETTINGS_BYTES - 20);
+        assert!(adapter_settings("s", &serde_json::json!({ "k": fits })).is_ok());
+        let too_big = "x".repeat(MAX_ADAPTER_SETTINGS_BYTES);
+        assert!(adapter_settings("s", &serde_json::json!({ "k": too_big })).is_err());
     }
 }

@@ -67,8 +67,10 @@ export function statusBadge(status) {
 export function howHeld(entry) {
   const parts = [];
   if (entry.assignedDirectly) parts.push('Direct');
-  const groups = (entry.viaGroups || []).map((g) => g.displayName);
-  if (groups.length) parts.push(`Inherited from ${groups.join(', ')}`);
+  const shown = (entry.viaGroups?.nodes || []).map((g) => g.displayName);
+  const more = (entry.viaGroups?.totalCount || 0) - shown.length;
+  if (more > 0) shown.push(`${more} more group${more === 1 ? '' : 's'}`);
+  if (shown.length) parts.push(`Inherited from ${shown.join(', ')}`);
   return parts.join(' and ') || '—';
 }
 

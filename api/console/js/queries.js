@@ -18,6 +18,8 @@ const OPERATION_FIELDS = `id status previousQuantity requestedQuantity message v
   contact { name email website phone message }`;
 
 const PAGE = 50;
+/** Groups named per license ("Inherited from A, B and 3 more"). */
+const VIA_GROUPS = 3;
 
 /** The license details of one app; `features` picks the optional fields. */
 export function appDetails(features) {
@@ -54,7 +56,7 @@ fragment Assignments on LicenseAssignmentConnection {
 }
 fragment LicensedUsers on LicensedUserConnection {
   totalCount pageInfo { hasNextPage endCursor }
-  nodes { state errorCode assignedDirectly since user { id displayName email } viaGroups { id displayName } }
+  nodes { state errorCode assignedDirectly since user { id displayName email } viaGroups(first: ${VIA_GROUPS}) { totalCount nodes { id displayName } } }
 }`;
 
 /** The next page of one of an app's lists (`field` names the connection). */
@@ -102,10 +104,13 @@ export const MY_LICENSES = `query ConsoleMyLicenses {
   viewer {
     user {
       id displayName email
-      licenses {
-        state errorCode assignedDirectly since
-        viaGroups { id displayName }
-        app { id name description vendor { name website supportEmail } }
+      licenses(first: 100) {
+        pageInfo { hasNextPage }
+        nodes {
+          state errorCode assignedDirectly since
+          viaGroups(first: ${VIA_GROUPS}) { totalCount nodes { id displayName } }
+          app { id name description vendor { name website supportEmail } }
+        }
       }
     }
   }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use seatwise_core::ids::{AppId, GroupId, TenantId, UserId};
+use seatwise_core::ids::{AppId, AssignmentId, GroupId, TenantId, UserId};
 use seatwise_core::model::{App, EffectiveLicense, Group, User};
 use seatwise_core::seat_changes::{SeatChangeOperation, SeatChangeOperationId};
 use seatwise_core::{CoreError, Store};
@@ -66,8 +66,9 @@ batch_loader!(
     |s, keys| s.store.licenses_of_users(s.tenant, keys).await?
 );
 batch_loader!(
-    /// Apps assigned to each group (absent: none).
-    AppsOfGroups: GroupId => Vec<AppId>,
+    /// Apps assigned to each group with their assignment ids, oldest
+    /// first (absent: none).
+    AppsOfGroups: GroupId => Vec<(AssignmentId, AppId)>,
     |s, keys| s.store.apps_assigned_to_groups(s.tenant, keys).await?
 );
 batch_loader!(

@@ -11,12 +11,19 @@ use super::errors::ApiResult;
 use super::ids::{self, Kind};
 use super::types::{
     App, AppConnection, AuditEvent, AuditEventConnection, Group, GroupConnection, Node, Principal,
-    SeatChangeOperation, User, UserConnection, Viewer,
+    SeatChangeOperation, User, UserConnection, Viewer, prime_group_page, prime_user_page,
 };
 use crate::auth::Permission;
 
 /// Most ids `nodes(ids)` accepts at once.
 const MAX_NODES: usize = 100;
+
+/// The complexity of `nodes(ids)`: each id resolves its own object with
+/// the whole selection, so the cost is the selection times the ids, like a
+/// connection's page ([`page_cost`]).
+fn nodes_cost(ids: usize, per_node: usize) -> usize {
+    ids.max(1).saturating_mul(per_node.max(1)).saturating_add(1)
+}
 
 /// Everything a client can read.
 pub struct QueryRoot;
@@ -43,6 +50,7 @@ impl QueryRoot {
 
     /// Objects by their global ids, in the same order; null for each id that
     /// names nothing.
+    #[graphql(complexity = "nodes_cost(ids.len(), child_complexity)")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,
@@ -122,6 +130,8 @@ impl QueryRoot {
         let page = store(ctx)?
             .list_users(caller.tenant, search.as_deref(), &page)
             .await?;
+        let users: Vec<model::User> = page.items.iter().map(|(_, u)| u.clone()).collect();
+        prime_user_page(ctx, &users).await?;
         Ok(UserConnection::from_page(page, User))
     }
 
@@ -155,6 +165,8 @@ impl QueryRoot {
         let page = store(ctx)?
             .list_groups(caller.tenant, search.as_deref(), &page)
             .await?;
+        let groups: Vec<model::Group> = page.items.iter().map(|(_, g)| g.clone()).collect();
+        prime_group_page(ctx, &groups).await?;
         Ok(GroupConnection::from_page(page, Group))
     }
 

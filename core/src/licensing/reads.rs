@@ -175,23 +175,28 @@ impl Store {
         })
     }
 
-    /// Apps assigned to each given group, keyed by group.
+    /// Apps assigned to each given group, keyed by group, each with its
+    /// assignment's id, oldest assignment first (ids are time-ordered).
     pub async fn apps_assigned_to_groups(
         &self,
         tenant: TenantId,
         groups: &[GroupId],
-    ) -> CoreResult<HashMap<GroupId, Vec<AppId>>> {
+    ) -> CoreResult<HashMap<GroupId, Vec<(AssignmentId, AppId)>>> {
         read_conn!(self, conn => {
             let query = license_assignments::table
                 .filter(license_assignments::tenant_id.eq(tenant))
                 .filter(license_assignments::principal_id.eq_any(groups))
                 .filter(license_assignments::principal_kind.eq("group"))
                 .order(license_assignments::id)
-                .select((license_assignments::principal_id, license_assignments::app_id));
-            let rows: Vec<(AnyId, AppId)> = on_conn!(conn, c => query.load(c).await)?;
-            let mut out: HashMap<GroupId, Vec<AppId>> = HashMap::new();
-            for (group, app) in rows {
-                out.entry(GroupId(group.0)).or_default().push(app);
+                .select((
+                    license_assignments::principal_id,
+                    license_assignments::id,
+                    license_assignments::app_id,
+                ));
+            let rows: Vec<(AnyId, AssignmentId, AppId)> = on_conn!(conn, c => query.load(c).await)?;
+            let mut out: HashMap<GroupId, Vec<(AssignmentId, AppId)>> = HashMap::new();
+            for (group, assignment, app) in rows {
+                out.entry(GroupId(group.0)).or_default().push((assignment, app));
             }
             Ok(out)
         })

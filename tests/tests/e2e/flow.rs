@@ -77,7 +77,7 @@ async fn list_apps_open_details_search_assign_and_unassign(app: TestApp) {
             "query($id: ID!) { app(id: $id) {
                 seats { assigned available }
                 assignments { totalCount nodes { assignedBy principal { __typename ... on User { displayName } ... on Group { displayName memberCount } } } }
-                licensedUsers { totalCount nodes { user { displayName } state assignedDirectly viaGroups { displayName } } }
+                licensedUsers { totalCount nodes { user { displayName } state assignedDirectly viaGroups { nodes { displayName } } } }
                 licenseErrorCount
             } }",
         )
@@ -111,14 +111,14 @@ async fn list_apps_open_details_search_assign_and_unassign(app: TestApp) {
         .expect("Alan");
     assert_eq!(alan_holds["assignedDirectly"], false);
     assert_eq!(
-        alan_holds["viaGroups"],
+        alan_holds["viaGroups"]["nodes"],
         json!([{ "displayName": "Engineering" }])
     );
     assert_eq!(details["licenseErrorCount"], 0);
 
     // 5. The user's side: Grace holds the app through Engineering.
     let grace_view = app
-        .gql("query($id: ID!) { user(id: $id) { licenses { app { name } state errorCode assignedDirectly viaGroups { id } } groups { nodes { displayName } } } }")
+        .gql("query($id: ID!) { user(id: $id) { licenses { nodes { app { name } state errorCode assignedDirectly viaGroups { nodes { id } } } } groups { nodes { displayName } } } }")
         .var("id", grace.as_str())
         .token(&admin)
         .send()
@@ -126,7 +126,7 @@ async fn list_apps_open_details_search_assign_and_unassign(app: TestApp) {
     assert_eq!(
         grace_view.data()["user"],
         json!({
-            "licenses": [{ "app": { "name": "Contoso Whiteboard" }, "state": "ACTIVE", "errorCode": null, "assignedDirectly": false, "viaGroups": [{ "id": engineering }] }],
+            "licenses": { "nodes": [{ "app": { "name": "Contoso Whiteboard" }, "state": "ACTIVE", "errorCode": null, "assignedDirectly": false, "viaGroups": { "nodes": [{ "id": engineering }] } }] },
             "groups": { "nodes": [{ "displayName": "Engineering" }] }
         })
     );
@@ -197,7 +197,7 @@ async fn group_members_gain_and_lose_the_groups_apps(app: TestApp) {
     );
 
     let add = app
-        .gql("mutation($input: AddGroupMembersInput!) { addGroupMembers(input: $input) { group { memberCount assignedApps { name } } changedUsers { displayName } userErrors { code } } }")
+        .gql("mutation($input: AddGroupMembersInput!) { addGroupMembers(input: $input) { group { memberCount assignedApps { nodes { name } } } changedUsers { displayName } userErrors { code } } }")
         .var("input", json!({ "groupId": group, "userIds": users }))
         .token(&admin)
         .send()
@@ -205,7 +205,7 @@ async fn group_members_gain_and_lose_the_groups_apps(app: TestApp) {
     let add = &add.data()["addGroupMembers"];
     assert_eq!(add["group"]["memberCount"], 2);
     assert_eq!(
-        add["group"]["assignedApps"],
+        add["group"]["assignedApps"]["nodes"],
         json!([{ "name": "Contoso Whiteboard" }])
     );
     // One seat, two members: the second waits in COUNT_VIOLATION.

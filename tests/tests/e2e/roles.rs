@@ -128,7 +128,7 @@ async fn a_user_token_without_roles_sees_only_the_viewer(app: TestApp) {
     let token = app.token_for(&app.tenant, &[], Some(&ada));
 
     let me = app
-        .gql("{ viewer { roles tenant { id } user { displayName licenses { app { name seats { available } } state assignedDirectly viaGroups { displayName } } } } }")
+        .gql("{ viewer { roles tenant { id } user { displayName licenses { nodes { app { name seats { available } } state assignedDirectly viaGroups { nodes { displayName } } } } } } }")
         .token(&token)
         .send()
         .await;
@@ -137,10 +137,10 @@ async fn a_user_token_without_roles_sees_only_the_viewer(app: TestApp) {
         json!({
             "roles": [],
             "tenant": { "id": app.tenant },
-            "user": { "displayName": "Ada Lovelace", "licenses": [{
+            "user": { "displayName": "Ada Lovelace", "licenses": { "nodes": [{
                 "app": { "name": "Contoso Whiteboard", "seats": { "available": 4 } },
-                "state": "ACTIVE", "assignedDirectly": false, "viaGroups": [{ "displayName": "Team" }]
-            }] }
+                "state": "ACTIVE", "assignedDirectly": false, "viaGroups": { "nodes": [{ "displayName": "Team" }] }
+            }] } }
         })
     );
 
@@ -150,8 +150,8 @@ async fn a_user_token_without_roles_sees_only_the_viewer(app: TestApp) {
         "{ groups { totalCount } }",
         "{ auditLog { totalCount } }",
         "{ searchPrincipals(query: \"a\") { __typename } }",
-        "{ viewer { user { licenses { app { assignments { totalCount } } } } } }",
-        "{ viewer { user { licenses { viaGroups { memberCount } } } } }",
+        "{ viewer { user { licenses { nodes { app { assignments { totalCount } } } } } } }",
+        "{ viewer { user { licenses { nodes { viaGroups { nodes { memberCount } } } } } } }",
     ] {
         let response = app.gql(query).token(&token).send().await;
         assert_eq!(response.error_code(), "FORBIDDEN", "{query}");

@@ -17,7 +17,10 @@ export async function renderMyLicenses({ page, isCurrent }) {
     return;
   }
   if (!isCurrent()) return;
-  const licenses = (user?.licenses || []).filter((l) => l.app);
+  const licenses = (user?.licenses?.nodes || []).filter((l) => l.app);
+  const more = user?.licenses?.pageInfo?.hasNextPage
+    ? h('p', { class: 'hint' }, 'Showing your first 100 licenses.')
+    : null;
   replace(
     page,
     h('div', { class: 'page-head' }, h('h1', {}, 'My licenses'), h('p', { class: 'hint' }, user ? `Apps licensed to ${user.displayName} (${user.email}).` : '')),
@@ -48,5 +51,6 @@ export async function renderMyLicenses({ page, isCurrent }) {
             ),
           ),
         ),
+    more,
   );
 }

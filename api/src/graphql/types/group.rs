@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use seatwise_core::model;
+use seatwise_core::paging::{Cursor, Page};
 
 use super::app::App;
 use super::user::{User, UserConnection};
@@ -16,6 +17,14 @@ use crate::graphql::ids::{Kind, encode};
 /// member.
 #[derive(Clone)]
 pub struct Group(pub model::Group);
+
+connection!(
+    AssignedAppConnection,
+    AssignedAppEdge,
+    App,
+    "A page of the apps assigned to a group, oldest assignment first.",
+    "An app assigned to a group, with its cursor."
+);
 
 connection!(
     GroupConnection,
@@ -78,19 +87,40 @@ impl Group {
     }
 
     /// Apps assigned to the group, oldest assignment first.
-    async fn assigned_apps(&self, ctx: &Context<'_>) -> ApiResult<Vec<App>> {
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn assigned_apps(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many apps to return (at most 100, default 20).")] first: Option<i32>,
+        #[graphql(desc = "Return the apps after this cursor.")] after: Option<String>,
+    ) -> ApiResult<AssignedAppConnection> {
         authorize(ctx, Permission::ReadTenant)?;
+        let request =
+            page_request(first, after.as_deref())?.counting_total(selects_total_count(ctx));
         let loaders = loaders(ctx)?;
-        let ids = loaders
+        // The whole (batched) list of the group's assignments, paged here:
+        // one statement for every group of the request, whatever the page.
+        let assigned = loaders
             .group_apps
             .load_one(self.0.id)
             .await?
             .unwrap_or_default();
-        let mut apps = loaders.apps.load_many(ids.iter().copied()).await?;
-        Ok(ids
-            .iter()
-            .filter_map(|id| apps.remove(id))
-            .map(App)
-            .collect())
+        let page = Page::of_sorted(&request, assigned, |(assignment, _)| {
+            Cursor::new("", assignment.0)
+        });
+        let mut apps = loaders
+            .apps
+            .load_many(page.items.iter().map(|(_, (_, app))| *app))
+            .await?;
+        let page = Page {
+            items: page
+                .items
+                .into_iter()
+                .filter_map(|(cursor, (_, app))| apps.remove(&app).map(|app| (cursor, app)))
+                .collect(),
+            has_next_page: page.has_next_page,
+            total_count: page.total_count,
+        };
+        Ok(AssignedAppConnection::from_page(page, App))
     }
 }

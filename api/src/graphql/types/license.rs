@@ -5,12 +5,13 @@ use async_graphql::{Context, Enum, ID, Object, Union};
 use chrono::{DateTime, Utc};
 use seatwise_core::ids::PrincipalId;
 use seatwise_core::model;
+use seatwise_core::paging::{Cursor, Page};
 use seatwise_core::{CoreError, ids::GroupId};
 
 use super::app::App;
 use super::group::Group;
 use super::user::User;
-use crate::graphql::connection::connection;
+use crate::graphql::connection::{connection, page_cost, page_request, selects_total_count};
 use crate::graphql::context::loaders;
 use crate::graphql::errors::ApiResult;
 use crate::graphql::ids::{Kind, encode};
@@ -53,14 +54,39 @@ fn error_code(license: &model::EffectiveLicense) -> Option<LicenseErrorCode> {
     })
 }
 
-async fn groups_in_order(ctx: &Context<'_>, ids: &[GroupId]) -> ApiResult<Vec<Group>> {
-    let mut found = loaders(ctx)?.groups.load_many(ids.iter().copied()).await?;
-    Ok(ids
-        .iter()
-        .filter_map(|id| found.remove(id))
-        .map(Group)
-        .collect())
+/// A page of the groups through which a user holds a license (kept in
+/// group id order by the core), loaded through the groups loader.
+async fn via_groups_page(
+    ctx: &Context<'_>,
+    ids: &[GroupId],
+    first: Option<i32>,
+    after: Option<String>,
+) -> ApiResult<ViaGroupConnection> {
+    let request = page_request(first, after.as_deref())?.counting_total(selects_total_count(ctx));
+    let page = Page::of_sorted(&request, ids.to_vec(), |id| Cursor::new("", id.0));
+    let mut found = loaders(ctx)?
+        .groups
+        .load_many(page.items.iter().map(|(_, id)| *id))
+        .await?;
+    let page = Page {
+        items: page
+            .items
+            .into_iter()
+            .filter_map(|(cursor, id)| found.remove(&id).map(|group| (cursor, group)))
+            .collect(),
+        has_next_page: page.has_next_page,
+        total_count: page.total_count,
+    };
+    Ok(ViaGroupConnection::from_page(page, Group))
 }
+
+connection!(
+    ViaGroupConnection,
+    ViaGroupEdge,
+    Group,
+    "A page of the groups through which a user holds a license, oldest group first.",
+    "A group through which a user holds a license, with its cursor."
+);
 
 /// One assignment of an app's license to a user or a group, made by an
 /// admin.
@@ -164,9 +190,18 @@ impl LicensedUser {
         self.0.assigned_directly
     }
 
-    /// Groups through which the user holds the license.
-    async fn via_groups(&self, ctx: &Context<'_>) -> ApiResult<Vec<Group>> {
-        groups_in_order(ctx, &self.0.via_groups).await
+    /// Groups through which the user holds the license, oldest group
+    /// first.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn via_groups(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many groups to return (at most 100, default 20).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the groups after this cursor.")] after: Option<String>,
+    ) -> ApiResult<ViaGroupConnection> {
+        via_groups_page(ctx, &self.0.via_groups, first, after).await
     }
 
     /// Since when the license has been in its current state.
@@ -178,6 +213,14 @@ impl LicensedUser {
 /// One of a user's licenses, seen from the user.
 #[derive(Clone)]
 pub struct UserLicense(pub model::EffectiveLicense);
+
+connection!(
+    UserLicenseConnection,
+    UserLicenseEdge,
+    UserLicense,
+    "A page of a user's licenses, in the order the apps were registered.",
+    "A user's license in a page, with its cursor."
+);
 
 /// One of a user's licenses, seen from the user.
 #[Object]
@@ -202,9 +245,18 @@ impl UserLicense {
         self.0.assigned_directly
     }
 
-    /// Groups through which the user holds the license.
-    async fn via_groups(&self, ctx: &Context<'_>) -> ApiResult<Vec<Group>> {
-        groups_in_order(ctx, &self.0.via_groups).await
+    /// Groups through which the user holds the license, oldest group
+    /// first.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn via_groups(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many groups to return (at most 100, default 20).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the groups after this cursor.")] after: Option<String>,
+    ) -> ApiResult<ViaGroupConnection> {
+        via_groups_page(ctx, &self.0.via_groups, first, after).await
     }
 
     /// Since when the license has been in its current state.
@@ -215,7 +267,7 @@ impl UserLicense {
 
 /// Does the selection under a connection field ask for `path` in its items
 /// (through `edges { node { … } }` or `nodes { … }`)?
-fn items_select(ctx: &Context<'_>, path: &[&str]) -> bool {
+pub(crate) fn items_select(ctx: &Context<'_>, path: &[&str]) -> bool {
     let lookahead = ctx.look_ahead();
     [
         lookahead.field("edges").field("node"),
@@ -294,11 +346,76 @@ pub(crate) async fn prime_licensed_user_page(
             &["viaGroups"],
             groups.iter().copied().collect()
         )),
-        loaders.member_counts.load_many(wanted(
-            ctx,
-            &["viaGroups", "memberCount"],
-            groups.into_iter().collect()
-        )),
+        loaders.member_counts.load_many(
+            if items_select(ctx, &["viaGroups", "nodes", "memberCount"])
+                || items_select(ctx, &["viaGroups", "edges", "node", "memberCount"])
+            {
+                groups.into_iter().collect()
+            } else {
+                Vec::new()
+            }
+        ),
     )?;
+    Ok(())
+}
+
+/// Whether the items of the connection being resolved select the items of
+/// their own connection `field` and, below those, `path`.
+fn nested_items_select(ctx: &Context<'_>, field: &str, path: &[&str]) -> bool {
+    [["nodes"].as_slice(), ["edges", "node"].as_slice()]
+        .into_iter()
+        .any(|items| {
+            let full: Vec<&str> = std::iter::once(field)
+                .chain(items.iter().copied())
+                .chain(path.iter().copied())
+                .collect();
+            items_select(ctx, &full)
+        })
+}
+
+/// Like [`prime_assignment_page`], for a page of users: their licenses,
+/// and the apps and groups those name, each in one batch.
+pub(crate) async fn prime_user_page(ctx: &Context<'_>, users: &[model::User]) -> ApiResult<()> {
+    if !items_select(ctx, &["licenses"]) {
+        return Ok(());
+    }
+    let loaders = loaders(ctx)?;
+    let licenses = loaders
+        .user_licenses
+        .load_many(users.iter().map(|u| u.id))
+        .await?;
+    let licenses = licenses.values().flatten();
+    let apps: std::collections::BTreeSet<_> = licenses.clone().map(|l| l.app_id).collect();
+    let groups: std::collections::BTreeSet<GroupId> = licenses
+        .flat_map(|l| l.via_groups.iter().copied())
+        .collect();
+    let wanted = |path: &[&str]| nested_items_select(ctx, "licenses", path);
+    futures::try_join!(
+        loaders
+            .apps
+            .load_many(apps.into_iter().filter(|_| wanted(&["app"]))),
+        loaders
+            .groups
+            .load_many(groups.into_iter().filter(|_| wanted(&["viaGroups"]))),
+    )?;
+    Ok(())
+}
+
+/// Like [`prime_assignment_page`], for a page of groups: their assigned
+/// apps, in one batch.
+pub(crate) async fn prime_group_page(ctx: &Context<'_>, groups: &[model::Group]) -> ApiResult<()> {
+    if !items_select(ctx, &["assignedApps"]) {
+        return Ok(());
+    }
+    let loaders = loaders(ctx)?;
+    let assigned = loaders
+        .group_apps
+        .load_many(groups.iter().map(|g| g.id))
+        .await?;
+    if nested_items_select(ctx, "assignedApps", &[]) {
+        let apps: std::collections::BTreeSet<_> =
+            assigned.values().flatten().map(|(_, app)| *app).collect();
+        loaders.apps.load_many(apps).await?;
+    }
     Ok(())
 }

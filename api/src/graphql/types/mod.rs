@@ -18,6 +18,7 @@ pub use license::{
     LicenseAssignment, LicenseAssignmentConnection, LicenseErrorCode, LicenseState, LicensedUser,
     LicensedUserConnection, Principal, UserLicense,
 };
+pub(crate) use license::{prime_group_page, prime_user_page};
 pub use node::Node;
 pub use seat_change::{
     SeatChangeOperation, SeatChangeOperationConnection, SeatChangeStatus, VendorContact,

@@ -3,9 +3,10 @@
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use seatwise_core::model;
+use seatwise_core::paging::{Cursor, Page};
 
 use super::group::{Group, GroupConnection};
-use super::license::UserLicense;
+use super::license::{UserLicense, UserLicenseConnection};
 use crate::graphql::connection::{connection, page_cost, page_request, selects_total_count};
 use crate::graphql::context::{authorize_self_or_reader, loaders, store};
 use crate::graphql::errors::ApiResult;
@@ -64,14 +65,30 @@ impl User {
         Ok(GroupConnection::from_page(page, Group))
     }
 
-    /// Every app license the user holds, with how they hold it.
-    async fn licenses(&self, ctx: &Context<'_>) -> ApiResult<Vec<UserLicense>> {
+    /// Every app license the user holds, with how they hold it, in the
+    /// order the apps were registered.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn licenses(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many licenses to return (at most 100, default 20).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the licenses after this cursor.")] after: Option<String>,
+    ) -> ApiResult<UserLicenseConnection> {
         authorize_self_or_reader(ctx, self.0.id)?;
-        let licenses = loaders(ctx)?.user_licenses.load_one(self.0.id).await?;
-        Ok(licenses
-            .unwrap_or_default()
-            .into_iter()
-            .map(UserLicense)
-            .collect())
+        let request =
+            page_request(first, after.as_deref())?.counting_total(selects_total_count(ctx));
+        // The user's whole list comes from one batched statement for every
+        // user of the request, then is paged here.
+        let licenses = loaders(ctx)?
+            .user_licenses
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        let page = Page::of_sorted(&request, licenses, |license| {
+            Cursor::new("", license.app_id.0)
+        });
+        Ok(UserLicenseConnection::from_page(page, UserLicense))
     }
 }
