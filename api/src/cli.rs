@@ -233,8 +233,8 @@ async fn connect(database: &DatabaseUrl) -> CliResult<Store> {
 }
 
 fn token_keys(database: &DatabaseUrl) -> CliResult<TokenKeys> {
-    let (secret, source) = secret::load_or_create(database)
-        .map_err(|e| format!("cannot read or create the JWT secret: {e}"))?;
+    let (secret, source) =
+        secret::load_or_create(database).map_err(|e| format!("cannot use the JWT secret: {e}"))?;
     match source {
         SecretSource::Environment => tracing::debug!("JWT secret from {}", secret::SECRET_ENV),
         SecretSource::File(path) => tracing::debug!(path = %path.display(), "JWT secret from file"),
@@ -281,7 +281,7 @@ async fn serve(database: &DatabaseUrl, args: ServeArgs) -> CliResult<()> {
     let worker = SeatChangeWorker::new(store.clone(), plugins.clone()).with_poll_interval(
         crate::plugins::millis_from_env(crate::plugins::WORKER_POLL_ENV, Duration::from_secs(1))?,
     );
-    let state = AppState::new(store.clone(), keys.clone(), HttpConfig::from_env())
+    let state = AppState::new(store.clone(), keys.clone(), HttpConfig::from_env()?)
         .map_err(|e| e.to_string())?
         .with_plugins(plugins);
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -11,6 +11,7 @@
 //! - [`plugins`]: loading vendor adapter plugins and their settings.
 //! - [`demo`]: the demo tenant of `seatwise serve --demo`.
 //! - [`console`]: the admin web console, embedded and served at `/`.
+//! - [`graphiql`]: the GraphiQL page, pinned assets under a CSP.
 //! - [`seat_change_worker`]: carries seat-change operations forward through
 //!   the vendor adapters.
 
@@ -19,6 +20,7 @@ pub mod auth;
 pub mod cli;
 pub mod console;
 pub mod demo;
+pub mod graphiql;
 pub mod graphql;
 pub mod metrics;
 pub mod plugins;

@@ -11,13 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::ErrorExtensions as _;
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use seatwise_adapter_host::PluginRegistry;
 use seatwise_core::Store;
@@ -25,6 +25,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::auth::TokenKeys;
+use crate::graphiql::AssetBase;
 use crate::graphql::errors::code;
 use crate::graphql::{AppSchema, Session};
 use crate::metrics::{Metrics, record_request};
@@ -42,6 +43,9 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     /// Largest request body, in bytes.
     pub max_body_bytes: usize,
+    /// Where the GraphiQL page loads its pinned assets from
+    /// (`SEATWISE_GRAPHIQL_ASSET_BASE`).
+    pub graphiql_assets: AssetBase,
 }
 
 impl Default for HttpConfig {
@@ -49,14 +53,15 @@ impl Default for HttpConfig {
         Self {
             cors_origins: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            graphiql_assets: AssetBase::default(),
         }
     }
 }
 
 impl HttpConfig {
     /// Settings from the environment (`SEATWISE_CORS_ORIGINS`, a comma
-    /// list).
-    pub fn from_env() -> Self {
+    /// list; `SEATWISE_GRAPHIQL_ASSET_BASE`). An unusable value is an error.
+    pub fn from_env() -> Result<Self, String> {
         let cors_origins = std::env::var("SEATWISE_CORS_ORIGINS")
             .unwrap_or_default()
             .split(',')
@@ -64,10 +69,11 @@ impl HttpConfig {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect();
-        Self {
+        Ok(Self {
             cors_origins,
+            graphiql_assets: AssetBase::from_env().map_err(|e| e.to_string())?,
             ..Self::default()
-        }
+        })
     }
 }
 
@@ -219,7 +225,7 @@ async fn graphql_post(
 /// anything.
 async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
     if wants_html(request.headers()) {
-        return graphiql().await.into_response();
+        return crate::graphiql::page(&state.http.graphiql_assets);
     }
     let headers = request.headers().clone();
     let mut request = match GraphQLRequest::<BadRequest>::from_request(request, &state).await {
@@ -308,13 +314,8 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|accept| accept.contains("text/html"))
 }
 
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("Seatwise GraphiQL")
-            .finish(),
-    )
+async fn graphiql(State(state): State<AppState>) -> Response {
+    crate::graphiql::page(&state.http.graphiql_assets)
 }
 
 async fn healthz() -> &'static str {

@@ -245,6 +245,33 @@ impl TestApp {
         command.output().expect("run seatwise")
     }
 
+    /// Start another `seatwise serve` on this app's database with `env`
+    /// added, expecting it to refuse to start: its exit status and output.
+    /// Panics when it is still running after 30 s (it started).
+    pub fn serve_refused(&self, env: &[(String, String)]) -> std::process::Output {
+        let mut command = Command::new(seatwise_bin());
+        command
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        self.runner.configure(&mut command, env);
+        let mut child = command.spawn().expect("start seatwise serve");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while child.try_wait().expect("poll seatwise serve").is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let output = child.wait_with_output().expect("stopped server output");
+                panic!(
+                    "seatwise serve started instead of refusing: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        child.wait_with_output().expect("refused server output")
+    }
+
     /// Run a `seatwise` subcommand against this app's database; its stdout.
     pub fn cli(&self, args: &[&str], env: &[(String, String)]) -> String {
         self.runner.cli(args, env)

@@ -4,11 +4,13 @@
 mod bad_input;
 mod flow;
 mod isolation;
+mod limits;
 mod ops;
 mod paging;
 mod plugin_faults;
 mod roles;
 mod seat_change_worker;
+mod secrets;
 mod tokens;
 mod vendor_support;
 mod vendors;
