@@ -27,7 +27,7 @@ pub struct RegisterAppInput {
     pub seats: i32,
     /// Key of the vendor adapter plugin that manages the app's seats, if any.
     pub adapter_key: Option<String>,
-    /// Settings for the adapter: a JSON object.
+    /// Settings for the adapter: a JSON object, at most 16 KiB as JSON.
     pub adapter_settings: Option<Json<serde_json::Value>>,
 }
 
@@ -55,7 +55,7 @@ pub struct CreateGroupInput {
     /// What the group is for.
     #[graphql(default)]
     pub description: String,
-    /// Users to add as members right away.
+    /// Users to add as members right away (at most 1,000).
     #[graphql(default)]
     pub member_ids: Vec<ID>,
 }
@@ -65,8 +65,8 @@ pub struct CreateGroupInput {
 pub struct AddGroupMembersInput {
     /// The group's global id.
     pub group_id: ID,
-    /// Global ids of the users to add; users already in the group are left
-    /// as they are.
+    /// Global ids of the users to add (at most 1,000); users already in
+    /// the group are left as they are.
     pub user_ids: Vec<ID>,
 }
 
@@ -75,7 +75,7 @@ pub struct AddGroupMembersInput {
 pub struct RemoveGroupMembersInput {
     /// The group's global id.
     pub group_id: ID,
-    /// Global ids of the users to remove.
+    /// Global ids of the users to remove (at most 1,000).
     pub user_ids: Vec<ID>,
 }
 
@@ -84,8 +84,8 @@ pub struct RemoveGroupMembersInput {
 pub struct AssignLicensesInput {
     /// The app's global id.
     pub app_id: ID,
-    /// Global ids of users and groups (mixed freely). All are assigned, or
-    /// none if there are not enough seats.
+    /// Global ids of users and groups (mixed freely, at most 1,000). All
+    /// are assigned, or none if there are not enough seats.
     pub principal_ids: Vec<ID>,
 }
 
@@ -94,7 +94,8 @@ pub struct AssignLicensesInput {
 pub struct UnassignLicensesInput {
     /// The app's global id.
     pub app_id: ID,
-    /// Global ids of users and groups whose assignment to remove.
+    /// Global ids of users and groups whose assignment to remove (at most
+    /// 1,000).
     pub principal_ids: Vec<ID>,
 }
 
