@@ -10,5 +10,6 @@ mod plugin_faults;
 mod roles;
 mod seat_change_worker;
 mod tokens;
+mod vendor_isolation;
 mod vendor_support;
 mod vendors;
