@@ -116,8 +116,14 @@ async fn a_hung_vendor_does_not_delay_a_healthy_one(backend: Backend) {
     wait_for_metric(&app, "seatwise_adapter_calls_running", "bad-hang", 2.0).await;
 
     let started = Instant::now();
-    let healthy_op = operation_id(&app.request_seat_change(&admin, &healthy, 4, "grow").await);
-    let plain_op = operation_id(&app.request_seat_change(&admin, &plain, 4, "grow").await);
+    let healthy_op = operation_id(
+        &app.request_seat_change(&admin, &healthy, 4, "grow-office")
+            .await,
+    );
+    let plain_op = operation_id(
+        &app.request_seat_change(&admin, &plain, 4, "grow-plain")
+            .await,
+    );
     let healthy_done = app.wait_for_final_seat_change(&admin, &healthy_op).await;
     let plain_done = app.wait_for_final_seat_change(&admin, &plain_op).await;
     let took = started.elapsed();
