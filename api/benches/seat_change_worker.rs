@@ -1,26 +1,43 @@
-//! Seat-change operations per second through the seat-change worker, on
-//! SQLite and PostgreSQL, against plain `Store::set_purchased_seats` calls
-//! for the same apps in the same run.
+//! Two measures of the seat-change worker, on SQLite and PostgreSQL:
+//!
+//! 1. **Throughput**: seat-change operations per second through the worker,
+//!    against plain `Store::set_purchased_seats` calls for the same apps in
+//!    the same run.
+//! 2. **Isolation**: the latency of a healthy vendor's seat change (request
+//!    recorded → `SUCCEEDED` seen) while a hung vendor holds its full
+//!    concurrency, next to the same latency with the hung vendor idle, in
+//!    the same run.
 //!
 //! Run with `cargo bench -p seatwise-api --bench seat_change_worker`; it
-//! builds the Contoso plugin (release), then prints a Markdown table.
+//! builds the Contoso and bad-hang plugins (release), then prints Markdown
+//! tables.
 //! PostgreSQL comes from `SEATWISE_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`) and is skipped with a
 //! message when unreachable.
 //!
 //! Per backend: one tenant with [`APPS`] apps on the `contoso` adapter
 //! (immediate seat changes). Each round records [`OPS`] operations, spread
-//! evenly over the apps, then times `tick()` in a loop with the server's
-//! default settings (10 operations per tick) until nothing is due and checks
-//! that every operation SUCCEEDED. The baseline then sets the same apps'
+//! evenly over the apps, then times `drain()` (the worker's own scheduling,
+//! [`BATCH`] operations in flight) until nothing is due and checks that
+//! every operation SUCCEEDED. The baseline then sets the same apps'
 //! purchased seats the same number of times with `set_purchased_seats`, 10
-//! calls in flight as the worker's batch has, so `worker ÷ plain` shows
+//! calls in flight as the worker has, so `worker ÷ plain` shows
 //! what the worker adds on top of the seat update itself: claiming, reading
 //! the app, the adapter call on its own thread, recording the operation.
 //! A second baseline makes the same calls one at a time, which shows what
 //! concurrency itself costs or gains on the backend (SQLite has one writer;
 //! concurrent `BEGIN IMMEDIATE`s wait in its busy handler).
 //! Recording the operations (requests) is not timed.
+//!
+//! Isolation, per backend: the worker runs as in the server (default limits:
+//! 4 calls per adapter, 30 s call timeout) polling every
+//! [`LATENCY_POLL`]. [`LATENCY_SAMPLES`] changes of Contoso apps are made
+//! one after another, each timed from its request until the store shows it
+//! `SUCCEEDED`: first with the `bad-hang` plugin loaded but idle (baseline),
+//! then while [`HUNG_OPS`] changes of `bad-hang` apps are due, 4 of them
+//! hanging inside the plugin (its full concurrency, checked before and after
+//! the samples) and the rest claimed and given back. `hung ÷ idle` is the
+//! price a healthy vendor pays for a hung neighbour.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -41,21 +58,35 @@ const APPS: usize = 50;
 const OPS: usize = 500;
 /// Rounds per backend; the table shows the median round.
 const ROUNDS: usize = 5;
-/// Operations the worker claims per tick (its default); the baseline keeps
-/// as many `set_purchased_seats` calls in flight.
+/// Operations the worker has in flight at once; the baseline keeps as many
+/// `set_purchased_seats` calls in flight.
 const BATCH: usize = 10;
 /// Seats every app starts with.
 const INITIAL_SEATS: i64 = 10;
+/// Healthy seat changes timed per scenario (all within one call timeout).
+const LATENCY_SAMPLES: usize = 200;
+/// The worker's idle poll in the isolation measure.
+const LATENCY_POLL: Duration = Duration::from_millis(50);
+/// Changes of hung apps due in the hung scenario: more than the adapter's
+/// concurrency, so some are claimed and given back over and over.
+const HUNG_OPS: usize = 6;
 
 fn main() {
-    let plugins = PluginCopy::of_contoso();
-    let registry = PluginRegistry::load_dir(plugins.path(), &HostConfig::default())
-        .expect("the plugin directory is readable");
-    assert!(
-        registry.get("contoso").is_some(),
-        "the contoso plugin loads"
-    );
-    let registry = Arc::new(registry);
+    let plugins = PluginCopy::of_contoso_and_bad_hang();
+    let load = || {
+        let registry = PluginRegistry::load_dir(plugins.path(), &HostConfig::default())
+            .expect("the plugin directory is readable");
+        assert!(
+            registry.get("contoso").is_some(),
+            "the contoso plugin loads"
+        );
+        assert!(
+            registry.get("bad-hang").is_some(),
+            "the bad-hang plugin loads"
+        );
+        Arc::new(registry)
+    };
+    let registry = load();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -63,11 +94,18 @@ fn main() {
         .expect("a tokio runtime");
 
     let mut rows = Vec::new();
+    let mut latencies = Vec::new();
     runtime.block_on(async {
         let sqlite = TestDatabase::sqlite().await;
         rows.push(("SQLite", bench_backend(&sqlite, &registry).await));
+        // A fresh registry per backend: the hung calls of one run stay
+        // abandoned in the old handles and must not quarantine the next.
+        latencies.push(("SQLite", bench_isolation(&sqlite, load()).await));
         match TestDatabase::postgres().await {
-            Some(postgres) => rows.push(("PostgreSQL", bench_backend(&postgres, &registry).await)),
+            Some(postgres) => {
+                rows.push(("PostgreSQL", bench_backend(&postgres, &registry).await));
+                latencies.push(("PostgreSQL", bench_isolation(&postgres, load()).await));
+            }
             None => println!("PostgreSQL skipped: not reachable (see the message above).\n"),
         }
     });
@@ -95,6 +133,173 @@ fn main() {
             worker.median / sequential.median
         );
     }
+
+    println!("\n## Healthy vendor's seat-change latency next to a hung vendor (release build)\n");
+    println!(
+        "{LATENCY_SAMPLES} Contoso changes one after another per scenario, request → SUCCEEDED; \
+         worker polling every {} ms, 4 calls per adapter, 30 s call timeout; hung: {HUNG_OPS} \
+         bad-hang changes due, 4 of them hanging inside the plugin throughout.\n",
+        LATENCY_POLL.as_millis()
+    );
+    println!(
+        "| backend | idle p50 | idle p99 | hung p50 | hung p99 | hung ÷ idle p50 | hung ÷ idle p99 |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (backend, latency) in latencies {
+        println!(
+            "| {backend} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.2} | {:.2} |",
+            ms(latency.idle.p50),
+            ms(latency.idle.p99),
+            ms(latency.hung.p50),
+            ms(latency.hung.p99),
+            latency.hung.p50.as_secs_f64() / latency.idle.p50.as_secs_f64(),
+            latency.hung.p99.as_secs_f64() / latency.idle.p99.as_secs_f64(),
+        );
+    }
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1_000.0
+}
+
+/// p50 and p99 of one scenario's samples.
+struct Percentiles {
+    p50: Duration,
+    p99: Duration,
+}
+
+impl Percentiles {
+    fn of(mut samples: Vec<Duration>) -> Self {
+        samples.sort();
+        let at = |q: f64| {
+            let index = ((samples.len() as f64 - 1.0) * q).round() as usize;
+            samples.get(index).copied().unwrap_or_default()
+        };
+        Self {
+            p50: at(0.50),
+            p99: at(0.99),
+        }
+    }
+}
+
+struct Isolation {
+    idle: Percentiles,
+    hung: Percentiles,
+}
+
+/// The isolation measure on one backend (see the module docs).
+async fn bench_isolation(db: &TestDatabase, registry: Arc<PluginRegistry>) -> Isolation {
+    let store = db.store().await;
+    let actor = Actor::system();
+    let (tenant, apps) = seed(&store, &actor).await;
+    let hung_apps = seed_hung(&store, &actor, tenant).await;
+    let worker = SeatChangeWorker::new(store.clone(), Arc::clone(&registry))
+        .with_poll_interval(LATENCY_POLL);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(worker.run(async move {
+        let mut stopped = stopped;
+        let _ = stopped.wait_for(|stop| *stop).await;
+    }));
+    let hang = registry.get("bad-hang").expect("bad-hang loaded").clone();
+    let mut seats = 1_000;
+
+    let idle = time_changes(&store, &actor, tenant, &apps, &mut seats, "idle").await;
+    assert_eq!(hang.health().running_calls, 0, "nothing ran in bad-hang");
+
+    for (index, app) in hung_apps.iter().enumerate() {
+        store
+            .request_seat_change(tenant, &actor, *app, 20, &format!("hang-{index}"))
+            .await
+            .expect("record a hung change");
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while hang.health().running_calls < 4 {
+        assert!(Instant::now() < deadline, "bad-hang never held 4 calls");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let hung = time_changes(&store, &actor, tenant, &apps, &mut seats, "hung").await;
+    assert_eq!(
+        hang.health().running_calls,
+        4,
+        "bad-hang held its full concurrency throughout"
+    );
+    assert_eq!(
+        hang.health().abandoned_calls,
+        0,
+        "no hung call timed out yet"
+    );
+
+    // The hung calls would hold a graceful stop for their 30 s timeout;
+    // stopping the task abandons them instead, which is all a benchmark needs.
+    let _ = stop.send(true);
+    running.abort();
+    let _ = running.await;
+    Isolation {
+        idle: Percentiles::of(idle),
+        hung: Percentiles::of(hung),
+    }
+}
+
+/// [`LATENCY_SAMPLES`] Contoso changes, one after another over the apps;
+/// each one's time from request to `SUCCEEDED`.
+async fn time_changes(
+    store: &Store,
+    actor: &Actor,
+    tenant: TenantId,
+    apps: &[AppId],
+    seats: &mut i64,
+    label: &str,
+) -> Vec<Duration> {
+    let mut samples = Vec::with_capacity(LATENCY_SAMPLES);
+    for sample in 0..LATENCY_SAMPLES {
+        *seats += 1;
+        let app = apps[sample % apps.len()];
+        let started = Instant::now();
+        let (op, _) = store
+            .request_seat_change(tenant, actor, app, *seats, &format!("{label}-{sample}"))
+            .await
+            .expect("record a healthy change");
+        loop {
+            let now = store
+                .seat_change_operation(tenant, op.id)
+                .await
+                .expect("read the change");
+            if now.status.is_final() {
+                assert_eq!(now.status, SeatChangeStatus::Succeeded, "{now:?}");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        samples.push(started.elapsed());
+    }
+    samples
+}
+
+/// [`HUNG_OPS`] apps on the `bad-hang` adapter.
+async fn seed_hung(store: &Store, actor: &Actor, tenant: TenantId) -> Vec<AppId> {
+    let mut apps = Vec::with_capacity(HUNG_OPS);
+    for index in 0..HUNG_OPS {
+        let app = NewApp {
+            name: format!("Hung app {index}"),
+            description: String::new(),
+            vendor: Vendor {
+                name: "Hung vendor".into(),
+                website: "https://hung.example".into(),
+                support_email: "support@hung.example".into(),
+            },
+            seats: INITIAL_SEATS,
+            adapter_key: Some("bad-hang".into()),
+            adapter_settings: serde_json::json!({}),
+        };
+        apps.push(
+            store
+                .register_app(tenant, actor, app)
+                .await
+                .expect("register a hung app")
+                .id,
+        );
+    }
+    apps
 }
 
 /// Rates (operations per second) of one round.
@@ -110,14 +315,15 @@ async fn bench_backend(db: &TestDatabase, registry: &Arc<PluginRegistry>) -> Vec
     let store = db.store().await;
     let actor = Actor::system();
     let (tenant, apps) = seed(&store, &actor).await;
-    let worker = SeatChangeWorker::new(store.clone(), Arc::clone(registry));
+    let worker =
+        SeatChangeWorker::new(store.clone(), Arc::clone(registry)).with_max_in_flight(BATCH);
     let per_app = OPS / APPS;
     let mut seats = INITIAL_SEATS;
     let mut rounds = Vec::with_capacity(ROUNDS);
     for round in 0..ROUNDS {
         let ids = request_changes(&store, &actor, tenant, &apps, seats, round).await;
         let started = Instant::now();
-        while worker.tick().await > 0 {}
+        worker.drain().await;
         let worker_time = started.elapsed();
         check_all_succeeded(&store, tenant, &ids).await;
         seats += per_app as i64;
@@ -263,29 +469,33 @@ impl Rates {
     }
 }
 
-/// A private directory holding a fresh copy of the Contoso plugin, built in
-/// this benchmark's profile (as `adapters/host/tests/common` does for the
-/// tests), so the registry loads nothing else from the target directory.
+/// A private directory holding fresh copies of the Contoso and bad-hang
+/// plugins, built in this benchmark's profile (as `adapters/host/tests/common`
+/// does for the tests), so the registry loads nothing else from the target
+/// directory.
 struct PluginCopy {
     dir: PathBuf,
 }
 
-const CONTOSO_PACKAGE: &str = "plugin-contoso-immediate";
+const PACKAGES: [&str; 2] = ["plugin-contoso-immediate", "plugin-bad-hang"];
 
 impl PluginCopy {
-    fn of_contoso() -> Self {
-        let file_name = format!(
-            "{}{}{}",
-            std::env::consts::DLL_PREFIX,
-            CONTOSO_PACKAGE.replace('-', "_"),
-            std::env::consts::DLL_SUFFIX
-        );
-        let built = build_contoso().join(&file_name);
+    fn of_contoso_and_bad_hang() -> Self {
+        let built_dir = build_plugins();
         let dir =
             std::env::temp_dir().join(format!("seatwise-worker-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create the plugin directory");
-        std::fs::copy(&built, dir.join(&file_name))
-            .unwrap_or_else(|error| panic!("copy {}: {error}", built.display()));
+        for package in PACKAGES {
+            let file_name = format!(
+                "{}{}{}",
+                std::env::consts::DLL_PREFIX,
+                package.replace('-', "_"),
+                std::env::consts::DLL_SUFFIX
+            );
+            let built = built_dir.join(&file_name);
+            std::fs::copy(&built, dir.join(&file_name))
+                .unwrap_or_else(|error| panic!("copy {}: {error}", built.display()));
+        }
         Self { dir }
     }
 
@@ -300,9 +510,9 @@ impl Drop for PluginCopy {
     }
 }
 
-/// Builds the plugin with `$CARGO` into this executable's target directory
-/// and profile; returns the directory holding the library.
-fn build_contoso() -> PathBuf {
+/// Builds the plugins with `$CARGO` into this executable's target directory
+/// and profile; returns the directory holding the libraries.
+fn build_plugins() -> PathBuf {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     // The bench executable lives in `<target>/<profile>/deps/`.
     let exe = std::env::current_exe().expect("the bench executable's path");
@@ -325,7 +535,14 @@ fn build_contoso() -> PathBuf {
     let mut command = Command::new(cargo);
     command
         .current_dir(&workspace)
-        .args(["build", "-p", CONTOSO_PACKAGE, "--target-dir"])
+        .args([
+            "build",
+            "-p",
+            PACKAGES[0],
+            "-p",
+            PACKAGES[1],
+            "--target-dir",
+        ])
         .arg(&target_dir);
     match profile {
         "debug" => {}
@@ -339,7 +556,7 @@ fn build_contoso() -> PathBuf {
     let output = command.output().expect("run cargo");
     assert!(
         output.status.success(),
-        "building the Contoso plugin failed:\n{}",
+        "building the plugins failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     target_dir.join(profile)

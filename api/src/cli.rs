@@ -4,7 +4,9 @@
 //! seatwise migrate
 //! seatwise tenant create NAME            # prints the tenant id
 //! seatwise serve [--listen ADDR] [--demo] [--plugins DIR]
-//! seatwise plugins list [--plugins DIR]  # what loads from DIR, or why not
+//! seatwise plugins list [--plugins DIR] [--server URL]
+//!                                        # what loads from DIR, or why not;
+//!                                        # with the health at a running server
 //! seatwise plugins inspect PATH          # one plugin file; fails if refused
 //! seatwise token --tenant ID [--roles A,B] [--user USER_ID] [--ttl 1h]
 //! seatwise schema                        # prints the GraphQL SDL
@@ -17,7 +19,6 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use seatwise_core::ids::{TenantId, UserId};
@@ -74,6 +75,10 @@ enum PluginsCommand {
         /// Directory of adapter plugins (`*.so`, `*.dylib`, `*.dll`).
         #[arg(long, env = "SEATWISE_PLUGIN_DIR")]
         plugins: Option<PathBuf>,
+        /// A running server (`http://HOST:PORT`) whose adapters' health to
+        /// show: ok, or quarantined with its timed-out calls still running.
+        #[arg(long)]
+        server: Option<String>,
     },
     /// Load one plugin file and print what it is, or why it is refused
     /// (then exit with a failure status).
@@ -98,10 +103,12 @@ struct ServeArgs {
     #[arg(long, env = "SEATWISE_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// Create a demo organisation (once) and print an admin token for it.
+    /// Without --plugins, loads exactly the two example vendor plugins
+    /// (Contoso, Fabrikam) from beside the binary.
     #[arg(long)]
     demo: bool,
-    /// Directory of vendor adapter plugins to load at start. A plugin that
-    /// cannot be loaded is logged and skipped.
+    /// Directory of vendor adapter plugins to load at start (every plugin
+    /// file in it). A plugin that cannot be loaded is logged and skipped.
     #[arg(long, env = "SEATWISE_PLUGIN_DIR")]
     plugins: Option<PathBuf>,
 }
@@ -158,7 +165,7 @@ async fn run_command(cli: Cli) -> CliResult<()> {
             print!("{}", crate::graphql::sdl());
             return Ok(());
         }
-        Command::Plugins { command } => return plugins_command(command),
+        Command::Plugins { command } => return plugins_command(command).await,
         _ => {}
     }
     let database: DatabaseUrl = cli
@@ -193,17 +200,21 @@ async fn run_command(cli: Cli) -> CliResult<()> {
     }
 }
 
-fn plugins_command(command: PluginsCommand) -> CliResult<()> {
+async fn plugins_command(command: PluginsCommand) -> CliResult<()> {
     let config = crate::plugins::host_config()?;
     match command {
-        PluginsCommand::List { plugins } => {
+        PluginsCommand::List { plugins, server } => {
             let Some(dir) = plugins else {
                 return Err(
                     "no plugin directory: pass --plugins DIR or set SEATWISE_PLUGIN_DIR".into(),
                 );
             };
+            let status = match server {
+                Some(url) => Some(crate::plugin_status::ServerStatus::fetch(&url).await?),
+                None => None,
+            };
             let registry = crate::plugins::load(Some(&dir), &config)?;
-            let lines = crate::plugins::list_lines(&registry);
+            let lines = crate::plugins::list_lines(&registry, status.as_ref());
             if lines.is_empty() {
                 println!("{}: no plugin files", dir.display());
             }
@@ -271,19 +282,31 @@ fn parse_user(text: &str) -> CliResult<UserId> {
 }
 
 async fn serve(database: &DatabaseUrl, args: ServeArgs) -> CliResult<()> {
+    // Settings first: a bad one stops the start before anything is touched.
+    let host_config = crate::plugins::host_config()?;
+    let worker_settings = crate::plugins::WorkerSettings::from_env(&host_config)?;
+    let notice_queue = crate::plugins::count_from_env(
+        crate::plugins::NOTICE_QUEUE_ENV,
+        crate::plugins::DEFAULT_NOTICE_QUEUE,
+    )?;
     let applied = Store::migrate(database)
         .await
         .map_err(|e| format!("migrating {database}: {e}"))?;
     tracing::info!(database = %database, migrations = applied.len(), "database ready");
     let store = connect(database).await?;
     let keys = token_keys(database)?;
-    let plugins = crate::plugins::load(args.plugins.as_deref(), &crate::plugins::host_config()?)?;
-    let worker = SeatChangeWorker::new(store.clone(), plugins.clone()).with_poll_interval(
-        crate::plugins::millis_from_env(crate::plugins::WORKER_POLL_ENV, Duration::from_secs(1))?,
-    );
+    let plugins = match (&args.plugins, args.demo) {
+        (None, true) => crate::plugins::load_demo(&host_config)?,
+        (dir, _) => crate::plugins::load(dir.as_deref(), &host_config)?,
+    };
     let state = AppState::new(store.clone(), keys.clone(), HttpConfig::from_env()?)
         .map_err(|e| e.to_string())?
-        .with_plugins(plugins);
+        .with_plugins(plugins.clone(), notice_queue);
+    let worker = SeatChangeWorker::new(store.clone(), plugins)
+        .with_poll_interval(worker_settings.poll_interval)
+        .with_lease(worker_settings.lease)
+        .with_per_adapter_concurrency(worker_settings.per_adapter_concurrency)
+        .with_notices(state.notices.clone());
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;

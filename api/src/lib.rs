@@ -8,7 +8,8 @@
 //! - [`auth`]: JWT tokens, roles and permissions.
 //! - [`graphql`]: the schema, its types, loaders and error mapping.
 //! - [`metrics`]: Prometheus metrics.
-//! - [`plugins`]: loading vendor adapter plugins and their settings.
+//! - [`plugins`]: loading vendor adapter plugins and their settings;
+//!   [`plugin_status`]: their health at a running server.
 //! - [`demo`]: the demo tenant of `seatwise serve --demo`.
 //! - [`console`]: the admin web console, embedded and served at `/`.
 //! - [`graphiql`]: the GraphiQL page, pinned assets under a CSP.
@@ -23,6 +24,7 @@ pub mod demo;
 pub mod graphiql;
 pub mod graphql;
 pub mod metrics;
+pub mod plugin_status;
 pub mod plugins;
 pub mod seat_change_worker;
 pub mod server;

@@ -2,7 +2,9 @@
 //!
 //! Request counts and latencies are recorded by a middleware
 //! ([`record_request`]); GraphQL errors by the GraphQL handler; database
-//! pool and statement figures are read from the store at scrape time.
+//! pool and statement figures are read from the store at scrape time, and
+//! so are the adapters' health (abandoned calls, quarantine) and the
+//! assignment notices dropped because an adapter's queue was full.
 
 use std::time::Instant;
 
@@ -14,8 +16,11 @@ use prometheus::{
     Encoder as _, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
     Opts, Registry, TextEncoder,
 };
+use seatwise_adapter_host::PluginRegistry;
 use seatwise_core::Store;
 
+use crate::assignment_notices::AssignmentNotices;
+use crate::plugin_status::{ABANDONED_METRIC, QUARANTINED_METRIC};
 use crate::server::AppState;
 
 /// The server's metrics.
@@ -27,6 +32,10 @@ pub struct Metrics {
     pool_connections: IntGaugeVec,
     pool_max: IntGauge,
     statements: IntCounter,
+    adapter_quarantined: IntGaugeVec,
+    adapter_abandoned: IntGaugeVec,
+    adapter_running: IntGaugeVec,
+    notices_dropped: IntCounterVec,
 }
 
 impl Metrics {
@@ -74,7 +83,42 @@ impl Metrics {
         registry.register(Box::new(graphql_errors.clone()))?;
         registry.register(Box::new(pool_connections.clone()))?;
         registry.register(Box::new(pool_max.clone()))?;
+        // The registry adds the `seatwise_` prefix back; `plugin_status`
+        // reads these by their full names.
+        let adapter_quarantined = IntGaugeVec::new(
+            Opts::new(
+                QUARANTINED_METRIC.trim_start_matches("seatwise_"),
+                "1 while the adapter is quarantined: too many timed-out calls are still running \
+                 inside it, so its calls fail at once.",
+            ),
+            &["adapter"],
+        )?;
+        let adapter_abandoned = IntGaugeVec::new(
+            Opts::new(
+                ABANDONED_METRIC.trim_start_matches("seatwise_"),
+                "Adapter calls that timed out and are still running inside the plugin.",
+            ),
+            &["adapter"],
+        )?;
+        let adapter_running = IntGaugeVec::new(
+            Opts::new(
+                "adapter_calls_running",
+                "Adapter calls running inside the plugin now, timed-out ones included.",
+            ),
+            &["adapter"],
+        )?;
+        let notices_dropped = IntCounterVec::new(
+            Opts::new(
+                "assignment_notices_dropped_total",
+                "Assignment notices dropped because the adapter's queue was full.",
+            ),
+            &["adapter"],
+        )?;
         registry.register(Box::new(statements.clone()))?;
+        registry.register(Box::new(adapter_quarantined.clone()))?;
+        registry.register(Box::new(adapter_abandoned.clone()))?;
+        registry.register(Box::new(adapter_running.clone()))?;
+        registry.register(Box::new(notices_dropped.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -83,6 +127,10 @@ impl Metrics {
             pool_connections,
             pool_max,
             statements,
+            adapter_quarantined,
+            adapter_abandoned,
+            adapter_running,
+            notices_dropped,
         })
     }
 
@@ -103,8 +151,32 @@ impl Metrics {
         }
     }
 
-    /// The metrics as Prometheus text, with the store's figures refreshed.
-    pub fn render(&self, store: &Store) -> String {
+    /// The metrics as Prometheus text, with the store's, the adapters' and
+    /// the notice queues' figures refreshed.
+    pub fn render(
+        &self,
+        store: &Store,
+        plugins: &PluginRegistry,
+        notices: &AssignmentNotices,
+    ) -> String {
+        for adapter in plugins.adapters() {
+            let health = adapter.health();
+            self.adapter_quarantined
+                .with_label_values(&[adapter.key()])
+                .set(i64::from(health.quarantined));
+            self.adapter_abandoned
+                .with_label_values(&[adapter.key()])
+                .set(to_i64(health.abandoned_calls));
+            self.adapter_running
+                .with_label_values(&[adapter.key()])
+                .set(to_i64(health.running_calls));
+        }
+        for (queue, total) in notices.dropped() {
+            let counter = self.notices_dropped.with_label_values(&[queue.as_str()]);
+            if total > counter.get() {
+                counter.inc_by(total - counter.get());
+            }
+        }
         let pool = store.pool_status();
         self.pool_connections
             .with_label_values(&["open"])

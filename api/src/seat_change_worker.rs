@@ -19,7 +19,24 @@
 //!
 //! Operations survive restarts: they live in the database, and a replica
 //! that dies mid-call loses its lease, after which any replica resumes them.
+//!
+//! ## No head-of-line blocking
+//!
+//! Each claimed operation advances on its own task, and the worker claims
+//! more as soon as a task ends, up to [`SeatChangeWorker::with_max_in_flight`]
+//! operations at once. So a slow or hung adapter delays only its own
+//! operations:
+//! - each adapter runs at most `per_adapter_concurrency` seat-change calls
+//!   at once (`SEATWISE_PLUGIN_CONCURRENCY`); an operation claimed while its
+//!   adapter is at that limit is released at once, due again shortly, with
+//!   no attempt counted, so a saturated adapter holds at most that many of
+//!   the worker's slots and never the claim batch;
+//! - apps without an adapter get their built-in answer straight away;
+//! - a call that times out keeps running inside the plugin: the host counts
+//!   those abandoned threads and quarantines the adapter past a bound (see
+//!   `HostConfig::max_abandoned_calls`), so threads stay bounded too.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,8 +49,11 @@ use seatwise_adapter_host::{
 use seatwise_core::model::App;
 use seatwise_core::seat_changes::{SeatChangeOperation, VendorContactDetails};
 use seatwise_core::{CoreError, CoreResult, Store};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
 
-use crate::assignment_notices::AssignmentChanges;
+use crate::assignment_notices::{AssignmentChanges, AssignmentNotices};
+use crate::plugins::{DEFAULT_CONCURRENCY, DEFAULT_WORKER_LEASE};
 
 /// Polling for pending changes starts at this interval…
 const MIN_POLL_DELAY: Duration = Duration::from_secs(1);
@@ -41,40 +61,53 @@ const MIN_POLL_DELAY: Duration = Duration::from_secs(1);
 const MAX_DELAY: Duration = Duration::from_secs(60);
 /// First wait after a retryable failure; doubles with every failure.
 const FIRST_RETRY_DELAY: Duration = Duration::from_secs(1);
+/// Longest an operation released for a busy adapter waits before it is due
+/// again (shorter when the worker polls more often).
+const MAX_BUSY_DELAY: Duration = Duration::from_secs(1);
+/// Operations in flight at once, by default.
+const DEFAULT_MAX_IN_FLIGHT: usize = 32;
 
 /// Claims due seat-change operations and carries them forward through the
 /// vendor adapters. Build with [`SeatChangeWorker::new`], start with
-/// [`SeatChangeWorker::run`].
+/// [`SeatChangeWorker::run`]. Cheap to clone; clones share the adapters'
+/// concurrency limits.
+#[derive(Clone)]
 pub struct SeatChangeWorker {
     store: Store,
     registry: Arc<PluginRegistry>,
+    notices: Arc<AssignmentNotices>,
     owner: String,
     poll_interval: Duration,
     lease: Duration,
-    batch_size: usize,
+    max_in_flight: usize,
+    adapter_slots: Arc<AdapterSlots>,
 }
 
 impl SeatChangeWorker {
-    /// A worker with a unique owner name, polling every second, claiming up
-    /// to 10 operations at a time with a 5-minute lease.
+    /// A worker with a unique owner name, polling every second, with up to
+    /// 32 operations in flight, 4 calls per adapter, and a 5-minute lease.
     ///
     /// The lease must outlast the longest adapter call (the host's call
-    /// timeout, 30 s by default): a claim whose lease ran out may be taken
-    /// over by another replica, which would call the vendor again (vendors
-    /// deduplicate by operation id, and only one answer is ever recorded).
+    /// timeout, 30 s by default; `seatwise serve` refuses to start
+    /// otherwise): a claim whose lease ran out may be taken over by another
+    /// replica, which would call the vendor again (vendors deduplicate by
+    /// operation id, and only one answer is ever recorded).
     pub fn new(store: Store, registry: Arc<PluginRegistry>) -> Self {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "seatwise".to_owned());
+        let adapter_slots = Arc::new(AdapterSlots::new(&registry, DEFAULT_CONCURRENCY));
         Self {
             store,
             registry,
+            notices: Arc::new(AssignmentNotices::disabled()),
             owner: format!(
                 "{host}/{}/{}",
                 std::process::id(),
                 uuid::Uuid::new_v4().simple()
             ),
             poll_interval: Duration::from_secs(1),
-            lease: Duration::from_secs(300),
-            batch_size: 10,
+            lease: DEFAULT_WORKER_LEASE,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            adapter_slots,
         }
     }
 
@@ -97,9 +130,21 @@ impl SeatChangeWorker {
         self
     }
 
-    /// How many operations one tick claims (and works on concurrently).
-    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size.max(1);
+    /// How many operations may be in flight at once, all adapters together.
+    pub fn with_max_in_flight(mut self, max_in_flight: usize) -> Self {
+        self.max_in_flight = max_in_flight.max(1);
+        self
+    }
+
+    /// How many seat-change calls one adapter may have in flight at once.
+    pub fn with_per_adapter_concurrency(mut self, limit: usize) -> Self {
+        self.adapter_slots = Arc::new(AdapterSlots::new(&self.registry, limit));
+        self
+    }
+
+    /// Where notices go when a completed change gives waiting users a seat.
+    pub fn with_notices(mut self, notices: Arc<AssignmentNotices>) -> Self {
+        self.notices = notices;
         self
     }
 
@@ -108,36 +153,72 @@ impl SeatChangeWorker {
         &self.owner
     }
 
-    /// Tick until `shutdown` completes. A tick in flight is finished first
-    /// (at most one adapter call timeout), so every vendor answer received
-    /// is recorded; operations not reached stay due for the next start or
-    /// another replica.
+    /// Work until `shutdown` completes. Then no more operations are claimed
+    /// and those in flight are finished (each within one adapter call
+    /// timeout), so every vendor answer received is recorded; operations not
+    /// reached stay due for the next start or another replica.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tracing::info!(owner = %self.owner, "seat-change worker started");
+        let worker = Arc::new(self);
+        let mut in_flight = JoinSet::new();
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
-            let handled = self.tick().await;
-            if shutdown.as_mut().now_or_never().is_some() {
-                break;
-            }
-            if handled == 0 {
-                tokio::select! {
-                    () = shutdown.as_mut() => break,
-                    () = tokio::time::sleep(self.poll_interval) => {}
+            let claimed = worker.claim_into(&mut in_flight).await;
+            let full = in_flight.len() >= worker.max_in_flight;
+            if claimed > 0 && !full {
+                // More may be due right now.
+                if shutdown.as_mut().now_or_never().is_some() {
+                    break;
                 }
+                continue;
+            }
+            tokio::select! {
+                () = shutdown.as_mut() => break,
+                // A slot freed, or the app's next change may be due.
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                () = tokio::time::sleep(worker.poll_interval), if !full => {}
             }
         }
-        tracing::info!(owner = %self.owner, "seat-change worker stopped");
+        let finishing = in_flight.len();
+        if finishing > 0 {
+            tracing::info!(owner = %worker.owner, finishing, "seat-change worker finishing the operations in flight");
+        }
+        while in_flight.join_next().await.is_some() {}
+        tracing::info!(owner = %worker.owner, "seat-change worker stopped");
     }
 
-    /// Claim due operations and carry each one step forward, concurrently.
-    /// Returns how many were claimed. Errors are logged, never returned: an
-    /// operation whose outcome could not be recorded becomes due again when
-    /// its lease ends.
-    pub async fn tick(&self) -> usize {
+    /// Carry every due operation forward until nothing is due and nothing is
+    /// in flight; returns how many steps were taken. For tests and
+    /// benchmarks that want the worker's full behaviour without a loop.
+    pub async fn drain(&self) -> usize {
+        let worker = Arc::new(self.clone());
+        let mut in_flight = JoinSet::new();
+        let mut steps = 0;
+        loop {
+            let claimed = worker.claim_into(&mut in_flight).await;
+            steps += claimed;
+            if claimed > 0 && in_flight.len() < worker.max_in_flight {
+                continue;
+            }
+            if in_flight.join_next().await.is_none() {
+                return steps;
+            }
+        }
+    }
+
+    /// Claims as many due operations as there are free slots and starts a
+    /// task for each; returns how many were claimed. A failed claim is
+    /// logged: it is tried again at the next wake-up.
+    async fn claim_into(self: &Arc<Self>, in_flight: &mut JoinSet<()>) -> usize {
+        // Reap finished tasks first so their slots count as free.
+        while in_flight.try_join_next().is_some() {}
+        let free = self.max_in_flight.saturating_sub(in_flight.len());
+        if free == 0 {
+            return 0;
+        }
         let claimed = match self
             .store
-            .claim_due_seat_changes(&self.owner, self.lease, self.batch_size)
+            .claim_due_seat_changes(&self.owner, self.lease, free)
             .await
         {
             Ok(claimed) => claimed,
@@ -147,13 +228,15 @@ impl SeatChangeWorker {
             }
         };
         let count = claimed.len();
-        futures::future::join_all(claimed.into_iter().map(|op| async move {
-            let id = op.id;
-            if let Err(error) = self.advance(op).await {
-                tracing::warn!(operation = %id, %error, "recording a seat-change outcome failed; retried after the lease");
-            }
-        }))
-        .await;
+        for op in claimed {
+            let worker = Arc::clone(self);
+            in_flight.spawn(async move {
+                let id = op.id;
+                if let Err(error) = worker.advance(op).await {
+                    tracing::warn!(operation = %id, %error, "recording a seat-change outcome failed; retried after the lease");
+                }
+            });
+        }
         count
     }
 
@@ -169,6 +252,19 @@ impl SeatChangeWorker {
         let adapter = match self.seat_adapter(&app) {
             Ok(adapter) => adapter,
             Err(why) => return self.contact_vendor(&op, built_in_contact(&app, &why)).await,
+        };
+        // Held until the answer is recorded; see the module docs.
+        let Some(_slot) = self.adapter_slots.try_take(adapter.key()) else {
+            let delay = self.poll_interval.min(MAX_BUSY_DELAY);
+            tracing::debug!(
+                operation = %op.id, adapter = adapter.key(), retry_in = ?delay,
+                "adapter at its concurrency limit; operation released"
+            );
+            return self
+                .store
+                .release_seat_change(&op, &self.owner, delay)
+                .await
+                .map(drop);
         };
         let ctx = CallContext {
             tenant_id: op.tenant_id.to_string(),
@@ -228,7 +324,7 @@ impl SeatChangeWorker {
                     // Users who were waiting got a seat: tell the vendor.
                     let mut changes = AssignmentChanges::new();
                     changes.add(op.app_id, &done.resolved, &[]);
-                    changes.send(&self.store, &self.registry, op.tenant_id);
+                    changes.send(&self.notices, op.tenant_id);
                     tracing::info!(
                         operation = %op.id, tenant = %op.tenant_id, app = %op.app_id, quantity,
                         status = done.operation.status.as_str(), waiting_resolved = done.resolved.len(),
@@ -331,6 +427,38 @@ impl SeatChangeWorker {
             tracing::warn!(operation = %op.id, tenant = %op.tenant_id, app = %op.app_id, reason, "seat change failed");
         }
         Ok(())
+    }
+}
+
+/// Per adapter, the seat-change calls it may still start.
+struct AdapterSlots {
+    by_key: HashMap<String, Arc<Semaphore>>,
+}
+
+impl AdapterSlots {
+    fn new(registry: &PluginRegistry, per_adapter: usize) -> Self {
+        let per_adapter = per_adapter.max(1);
+        Self {
+            by_key: registry
+                .adapters()
+                .map(|adapter| {
+                    (
+                        adapter.key().to_owned(),
+                        Arc::new(Semaphore::new(per_adapter)),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// A slot of `key`'s adapter, or `None` while it is at its limit.
+    fn try_take(&self, key: &str) -> Option<OwnedSemaphorePermit> {
+        match self.by_key.get(key) {
+            Some(slots) => Arc::clone(slots).try_acquire_owned().ok(),
+            // Registered after start: impossible today (the registry is
+            // fixed), but never block a call on it.
+            None => Arc::new(Semaphore::new(1)).try_acquire_owned().ok(),
+        }
     }
 }
 

@@ -24,6 +24,7 @@ use seatwise_core::Store;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::assignment_notices::AssignmentNotices;
 use crate::auth::TokenKeys;
 use crate::graphiql::AssetBase;
 use crate::graphql::errors::code;
@@ -92,6 +93,8 @@ pub struct AppState {
     pub http: Arc<HttpConfig>,
     /// The vendor adapter plugins loaded at start (never unloaded).
     pub plugins: Arc<PluginRegistry>,
+    /// The assignment notice queues of those plugins.
+    pub notices: Arc<AssignmentNotices>,
 }
 
 impl AppState {
@@ -103,21 +106,38 @@ impl AppState {
         http: HttpConfig,
     ) -> Result<Self, prometheus::Error> {
         let plugins = Arc::new(PluginRegistry::empty());
+        let notices = Arc::new(AssignmentNotices::disabled());
         Ok(Self {
-            schema: crate::graphql::build_schema_with_plugins(store.clone(), plugins.clone()),
+            schema: crate::graphql::build_schema_with_plugins(
+                store.clone(),
+                plugins.clone(),
+                notices.clone(),
+            ),
             store,
             tokens,
             metrics: Arc::new(Metrics::new()?),
             http: Arc::new(http),
             plugins,
+            notices,
         })
     }
 
-    /// The same state calling the adapters in `plugins`.
-    pub fn with_plugins(mut self, plugins: Arc<PluginRegistry>) -> Self {
-        self.schema =
-            crate::graphql::build_schema_with_plugins(self.store.clone(), plugins.clone());
+    /// The same state calling the adapters in `plugins`, with a queue of
+    /// `notice_queue` assignment notices per adapter that wants them (the
+    /// delivery tasks start here, so call this inside the runtime).
+    pub fn with_plugins(mut self, plugins: Arc<PluginRegistry>, notice_queue: usize) -> Self {
+        let notices = Arc::new(AssignmentNotices::start(
+            self.store.clone(),
+            &plugins,
+            notice_queue,
+        ));
+        self.schema = crate::graphql::build_schema_with_plugins(
+            self.store.clone(),
+            plugins.clone(),
+            notices.clone(),
+        );
         self.plugins = plugins;
+        self.notices = notices;
         self
     }
 }
@@ -339,7 +359,9 @@ async fn metrics(State(state): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(&state.store),
+        state
+            .metrics
+            .render(&state.store, &state.plugins, &state.notices),
     )
         .into_response()
 }

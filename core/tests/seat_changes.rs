@@ -29,6 +29,7 @@ test_on_both_backends!(
     a_decrease_below_seats_in_use_at_completion_fails,
     changes_of_one_app_run_one_at_a_time_in_order,
     replicas_claiming_concurrently_process_each_operation_once,
+    a_released_claim_is_due_again_without_counting_an_attempt,
 );
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -618,4 +619,53 @@ async fn replicas_claiming_concurrently_process_each_operation_once(db: &TestDat
                 .all(|op| op.status == SeatChangeStatus::Succeeded)
         );
     }
+}
+
+/// A worker whose adapter is busy gives the claim back: the operation is due
+/// again after the delay, with no attempt counted and nothing audited, and
+/// only the lease holder can release it.
+async fn a_released_claim_is_due_again_without_counting_an_attempt(db: &TestDatabase) {
+    let f = Fixture::new(db).await;
+    let app = f.app(2).await;
+    let (op, _) = f.request(app, 4, "busy-adapter").await.unwrap();
+    let audit_before = f.audit_actions(app).await;
+
+    let claimed = claim_one(&f.store, "worker").await;
+    assert!(
+        f.store
+            .release_seat_change(&claimed, "someone-else", Duration::ZERO)
+            .await
+            .unwrap()
+            .is_none(),
+        "only the lease holder releases"
+    );
+    f.store
+        .release_seat_change(&claimed, "worker", Duration::ZERO)
+        .await
+        .unwrap()
+        .expect("held by the worker");
+
+    // Due again at once, as it was: same operation, no attempt counted.
+    let again = claim_one(&f.store, "worker").await;
+    assert_eq!(again.id, op.id);
+    assert_eq!(again.attempts, 0);
+    assert_eq!(again.status, SeatChangeStatus::Pending);
+
+    // A later release waits for its time.
+    let released = f
+        .store
+        .release_seat_change(&again, "worker", Duration::from_secs(3600))
+        .await
+        .unwrap()
+        .expect("held by the worker");
+    assert_eq!(released.attempts, 0);
+    assert!(
+        f.store
+            .claim_due_seat_changes("worker", LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not due before the delay"
+    );
+    assert_eq!(f.audit_actions(app).await, audit_before, "nothing audited");
 }

@@ -88,7 +88,8 @@ impl Runner {
             .env("SEATWISE_LOG", "info")
             .env_remove("SEATWISE_CORS_ORIGINS")
             .env_remove("SEATWISE_LISTEN")
-            .env_remove("SEATWISE_PLUGIN_DIR");
+            .env_remove("SEATWISE_PLUGIN_DIR")
+            .env_remove("SEATWISE_PLUGIN_DATA_DIR");
         if self.secret.is_empty() {
             command.env_remove("SEATWISE_JWT_SECRET");
         } else {

@@ -36,6 +36,8 @@ struct LoadedAdapter {
 pub struct AdapterHealth {
     /// Calls that timed out and are still running inside the plugin.
     pub abandoned_calls: usize,
+    /// Calls running inside the plugin now: awaited and abandoned ones.
+    pub running_calls: usize,
     /// Whether new calls are refused until some abandoned calls return.
     pub quarantined: bool,
 }
@@ -76,6 +78,7 @@ impl AdapterHandle {
     pub fn health(&self) -> AdapterHealth {
         AdapterHealth {
             abandoned_calls: self.inner.worker.abandoned_calls(),
+            running_calls: self.inner.worker.running_calls(),
             quarantined: self.inner.worker.is_quarantined(),
         }
     }

@@ -51,6 +51,18 @@ impl PluginRegistry {
         Ok(registry)
     }
 
+    /// Loads exactly the plugin files `paths`, in the order given (for a
+    /// fixed set of plugins, such as the demo's, where a directory could
+    /// hold others). A missing or unusable file is refused and reported,
+    /// never fatal.
+    pub fn load_files(paths: &[PathBuf], config: &HostConfig) -> Self {
+        let mut registry = Self::empty();
+        for path in paths {
+            registry.load_file(path.clone(), config);
+        }
+        registry
+    }
+
     /// The adapter for `key`, or [`CallError::NotLoaded`].
     pub fn adapter(&self, key: &str) -> Result<AdapterHandle, CallError> {
         self.adapters.get(key).cloned().ok_or_else(|| {

@@ -31,6 +31,8 @@ pub(crate) struct PluginWorker {
     label: String,
     max_abandoned: usize,
     abandoned: Arc<AtomicUsize>,
+    /// Calls whose thread is inside the plugin now, abandoned ones included.
+    running: Arc<AtomicUsize>,
 }
 
 impl PluginWorker {
@@ -41,7 +43,13 @@ impl PluginWorker {
             // A limit of 0 would quarantine every plugin before its first call.
             max_abandoned: max_abandoned.max(1),
             abandoned: Arc::new(AtomicUsize::new(0)),
+            running: Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// Calls running inside the plugin now, whether awaited or abandoned.
+    pub fn running_calls(&self) -> usize {
+        self.running.load(Ordering::Acquire)
     }
 
     /// Calls that timed out and are still running inside the plugin.
@@ -128,19 +136,34 @@ impl PluginWorker {
         let state = Arc::new(CallState::default());
         let thread_state = Arc::clone(&state);
         let thread_abandoned = Arc::clone(&self.abandoned);
+        let (label, max_abandoned) = (self.label.clone(), self.max_abandoned);
         let functions = self.functions;
+        let running = Arc::clone(&self.running);
+        running.fetch_add(1, Ordering::AcqRel);
+        let thread_running = Arc::clone(&running);
         std::thread::Builder::new()
             .name(format!("adapter:{}", self.label))
             .spawn(move || {
                 let result = call_plugin(functions, method, &input);
+                thread_running.fetch_sub(1, Ordering::AcqRel);
                 if !thread_state.finish() {
                     // The caller gave up on this call and counted it; it is
                     // no longer stuck, so stop counting it.
-                    thread_abandoned.fetch_sub(1, Ordering::AcqRel);
+                    let before = thread_abandoned.fetch_sub(1, Ordering::AcqRel);
+                    if before == max_abandoned {
+                        tracing::info!(
+                            adapter = %label,
+                            abandoned_calls = before - 1,
+                            "adapter leaves quarantine: a timed-out call returned"
+                        );
+                    }
                 }
                 deliver(result);
             })
-            .map_err(|error| CallError::WorkerUnavailable(error.to_string()))?;
+            .map_err(|error| {
+                running.fetch_sub(1, Ordering::AcqRel);
+                CallError::WorkerUnavailable(error.to_string())
+            })?;
         Ok(state)
     }
 
@@ -158,6 +181,15 @@ impl PluginWorker {
         let abandoned = call.abandon();
         if !abandoned {
             self.abandoned.fetch_sub(1, Ordering::AcqRel);
+        } else if self.abandoned_calls() == self.max_abandoned {
+            // Logged once per entry into quarantine, not per refused call.
+            tracing::error!(
+                adapter = %self.label,
+                abandoned_calls = self.max_abandoned,
+                "adapter quarantined: {} timed-out calls are still running inside it; \
+                 its calls fail at once until some return",
+                self.max_abandoned
+            );
         }
         abandoned
     }

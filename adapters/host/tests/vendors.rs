@@ -233,35 +233,33 @@ async fn fabrikam_refuses_references_it_did_not_issue() {
     );
 }
 
+/// Settings are tenant input: the old `notice_log` setting named a file the
+/// plugin appended to. Now no setting reaches the file system: the notice is
+/// acknowledged and nothing appears where the settings point (the operator's
+/// `SEATWISE_PLUGIN_DATA_DIR` is the only place Fabrikam writes; see the
+/// end-to-end test `fabrikam_completes_later_and_the_subscription_sees_it`).
 #[tokio::test]
-async fn fabrikam_appends_assignment_notices_to_its_log() {
+async fn fabrikam_never_writes_where_settings_point() {
     let dir = PluginDir::with(&[Plugin::Fabrikam]);
     let fabrikam = dir.load(&fast_config()).adapter("fabrikam").unwrap();
-    let log = dir.path().join("notices.jsonl");
-    let ctx = context(json!({ "notice_log": log }));
-    let user = |id: &str| UserRef {
-        id: id.into(),
-        name: None,
-        email: Some(format!("{id}@example.org")),
+    let chosen_by_tenant = dir.path().join("tenant-chosen.jsonl");
+    let ctx = context(json!({ "notice_log": chosen_by_tenant }));
+    let notice = AssignmentNotice {
+        gained: vec![UserRef {
+            id: "u1".into(),
+            name: None,
+            email: Some("u1@example.org".into()),
+        }],
+        lost: vec![],
     };
 
-    for (gained, lost) in [
-        (vec![user("u1"), user("u2")], vec![]),
-        (vec![], vec![user("u1")]),
-    ] {
-        let notice = AssignmentNotice { gained, lost };
-        fabrikam.assignments_changed(&ctx, &notice).await.unwrap();
-    }
+    fabrikam.assignments_changed(&ctx, &notice).await.unwrap();
 
-    let text = std::fs::read_to_string(&log).unwrap();
-    let lines: Vec<serde_json::Value> = text
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect();
-    assert_eq!(lines.len(), 2);
-    assert_eq!(lines[0]["app_id"], "app-1");
-    assert_eq!(lines[0]["gained"][1]["id"], "u2");
-    assert_eq!(lines[1]["lost"][0]["email"], "u1@example.org");
+    assert!(
+        !chosen_by_tenant.exists(),
+        "a setting made the plugin write {}",
+        chosen_by_tenant.display()
+    );
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ use seatwise_core::ids::UserId;
 
 use super::errors::{ApiError, ApiResult};
 use super::loaders::Loaders;
+use crate::assignment_notices::AssignmentNotices;
 use crate::auth::{AuthError, Caller, Permission};
 
 /// Per-request data, attached by the HTTP handler (or a test).
@@ -104,6 +105,14 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> ApiResult<&'a Loaders> {
 pub fn store<'a>(ctx: &Context<'a>) -> ApiResult<&'a Store> {
     ctx.data_opt::<Store>().ok_or_else(|| {
         seatwise_core::CoreError::Internal("the schema was built without a store".into()).into()
+    })
+}
+
+/// The assignment notice queues.
+pub fn notices<'a>(ctx: &Context<'a>) -> ApiResult<&'a Arc<AssignmentNotices>> {
+    ctx.data_opt::<Arc<AssignmentNotices>>().ok_or_else(|| {
+        seatwise_core::CoreError::Internal("the schema was built without notice queues".into())
+            .into()
     })
 }
 

@@ -22,6 +22,8 @@ use async_graphql::{Schema, SchemaBuilder};
 use seatwise_adapter_host::PluginRegistry;
 use seatwise_core::Store;
 
+use crate::assignment_notices::AssignmentNotices;
+
 pub use context::Session;
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
@@ -47,12 +49,21 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
 
 /// The schema, serving from `store`, without vendor adapter plugins.
 pub fn build_schema(store: Store) -> AppSchema {
-    build_schema_with_plugins(store, Arc::new(PluginRegistry::empty()))
+    build_schema_with_plugins(
+        store,
+        Arc::new(PluginRegistry::empty()),
+        Arc::new(AssignmentNotices::disabled()),
+    )
 }
 
-/// The schema, serving from `store`, calling the adapters in `plugins`.
-pub fn build_schema_with_plugins(store: Store, plugins: Arc<PluginRegistry>) -> AppSchema {
-    builder().data(store).data(plugins).finish()
+/// The schema, serving from `store`, calling the adapters in `plugins` and
+/// sending assignment notices through `notices`.
+pub fn build_schema_with_plugins(
+    store: Store,
+    plugins: Arc<PluginRegistry>,
+    notices: Arc<AssignmentNotices>,
+) -> AppSchema {
+    builder().data(store).data(plugins).data(notices).finish()
 }
 
 /// The schema in SDL, as checked in at the repository root.

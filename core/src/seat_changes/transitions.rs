@@ -294,6 +294,24 @@ impl Store {
         })
     }
 
+    /// Give a claimed operation back untouched, due again after `retry_in`:
+    /// the worker could not start it (its adapter is busy with as many
+    /// calls as it may run at once). No attempt is counted and nothing is
+    /// audited, because nothing was asked of the vendor.
+    pub async fn release_seat_change(
+        &self,
+        op: &SeatChangeOperation,
+        owner: &str,
+        retry_in: Duration,
+    ) -> CoreResult<Option<SeatChangeOperation>> {
+        write_txn!(self, conn => {
+            let Some(current) = owned(conn, op, owner).await? else { return Ok(None) };
+            let mut change = Transition::from(&current);
+            change.next_attempt_at = after(retry_in);
+            Ok(Some(apply(conn, &current, change).await?))
+        })
+    }
+
     async fn settle(
         &self,
         op: &SeatChangeOperation,

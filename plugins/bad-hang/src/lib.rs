@@ -1,14 +1,16 @@
-//! Test plugin: `change_seats` never returns, to prove the host's timeout and
-//! quarantine. `poll_seat_change` answers at once so tests can show the
-//! plugin still serves other calls until it is quarantined. Key `bad-hang`.
+//! Test plugin: `change_seats` and `assignments_changed` never return, to
+//! prove the host's timeout and quarantine, the worker's per-adapter limits
+//! and the bounded notice queues. `poll_seat_change` answers at once so
+//! tests can show the plugin still serves other calls until it is
+//! quarantined. Key `bad-hang`.
 
 #![warn(missing_docs)]
 
 use std::time::Duration;
 
 use seatwise_adapter::{
-    AdapterError, AdapterInfo, CallContext, Capabilities, SeatChangeMode, SeatChangeOutcome,
-    SeatChangeRequest, VendorAdapter,
+    AdapterError, AdapterInfo, AssignmentNotice, CallContext, Capabilities, SeatChangeMode,
+    SeatChangeOutcome, SeatChangeRequest, VendorAdapter,
 };
 
 struct BadHang;
@@ -22,7 +24,7 @@ impl VendorAdapter for BadHang {
             capabilities: Capabilities {
                 seat_changes: SeatChangeMode::Asynchronous,
                 install_redirect: false,
-                assignment_notices: false,
+                assignment_notices: true,
             },
         }
     }
@@ -43,6 +45,16 @@ impl VendorAdapter for BadHang {
         _vendor_ref: &str,
     ) -> Result<SeatChangeOutcome, AdapterError> {
         Ok(SeatChangeOutcome::Completed { quantity: 1 })
+    }
+
+    fn assignments_changed(
+        &self,
+        _ctx: &CallContext,
+        _notice: &AssignmentNotice,
+    ) -> Result<(), AdapterError> {
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
     }
 }
 

@@ -7,12 +7,19 @@
 //! before a host restart is still answered correctly afterwards: the plugin
 //! keeps no memory between calls.
 //!
-//! Settings (`CallContext::settings`):
+//! Settings (`CallContext::settings`, chosen by whoever registers the app,
+//! so tenant input):
 //!
 //! | key | type | meaning |
 //! | --- | --- | --- |
 //! | `complete_after_ms` | integer | how long a change stays pending; default 1500 |
-//! | `notice_log` | string | file that assignment notices are appended to, one JSON line each |
+//!
+//! Assignment notices are appended, one JSON line each, to
+//! `$SEATWISE_PLUGIN_DATA_DIR/fabrikam/notices.jsonl` when the operator sets
+//! that directory, and are otherwise only acknowledged. The directory is the
+//! operator's and the file name the plugin's: no setting names a path (an
+//! earlier `notice_log` setting did, which let any tenant's billing admin
+//! make the server append to a file of their choosing; it is now ignored).
 
 #![warn(missing_docs)]
 
@@ -99,12 +106,9 @@ impl VendorAdapter for Fabrikam {
         ctx: &CallContext,
         notice: &AssignmentNotice,
     ) -> Result<(), AdapterError> {
-        match ctx.settings.get("notice_log") {
-            None | Some(Value::Null) => Ok(()),
-            Some(Value::String(path)) => self.notice_log.append(path, ctx, notice),
-            Some(_) => Err(AdapterError::invalid_settings(
-                "`notice_log` must be a file path string",
-            )),
+        match notice_log::operator_notice_file() {
+            Some(path) => self.notice_log.append(&path, ctx, notice),
+            None => Ok(()),
         }
     }
 }

@@ -12,5 +12,6 @@ mod roles;
 mod seat_change_worker;
 mod secrets;
 mod tokens;
+mod vendor_isolation;
 mod vendor_support;
 mod vendors;

@@ -21,9 +21,23 @@ pub async fn start_with_plugins(
     backend: Backend,
     plugins: &[Plugin],
 ) -> Option<(TestApp, PluginDir)> {
+    start_with_plugins_and_env(backend, plugins, &[]).await
+}
+
+/// Like [`start_with_plugins`], with more environment (which wins over
+/// [`FAST_ENV`]).
+pub async fn start_with_plugins_and_env(
+    backend: Backend,
+    plugins: &[Plugin],
+    env: &[(&str, &str)],
+) -> Option<(TestApp, PluginDir)> {
     let dir = PluginDir::with(plugins);
-    let app =
-        TestApp::start_with(backend, StartOptions::with_plugins(dir.path(), &FAST_ENV)).await?;
+    let mut options = StartOptions::with_plugins(dir.path(), &FAST_ENV);
+    options.env.extend(
+        env.iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned())),
+    );
+    let app = TestApp::start_with(backend, options).await?;
     Some((app, dir))
 }
 

@@ -5,7 +5,9 @@
 use seatwise_e2e::{Backend, Plugin, TestApp, e2e_for_each_backend};
 use serde_json::json;
 
-use crate::vendor_support::{audit_actions, start_with_plugins, watch_seat_change, ws_init};
+use crate::vendor_support::{
+    audit_actions, start_with_plugins, start_with_plugins_and_env, watch_seat_change, ws_init,
+};
 
 fn contoso_settings() -> serde_json::Value {
     json!({
@@ -163,18 +165,32 @@ async fn contoso_changes_seats_and_installs(backend: Backend) {
 }
 
 async fn fabrikam_completes_later_and_the_subscription_sees_it(backend: Backend) {
-    let Some((app, _plugins)) = start_with_plugins(backend, &[Plugin::Fabrikam]).await else {
+    // The operator sets aside a directory for plugin data; a tenant's
+    // settings still name a file of their own, which must stay untouched.
+    let operator_dir = std::env::temp_dir().join(format!(
+        "seatwise-plugin-data-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let operator_dir_text = operator_dir.to_str().expect("UTF-8 path").to_owned();
+    let Some((app, _plugins)) = start_with_plugins_and_env(
+        backend,
+        &[Plugin::Fabrikam],
+        &[("SEATWISE_PLUGIN_DATA_DIR", operator_dir_text.as_str())],
+    )
+    .await
+    else {
         return;
     };
     let admin = app.admin_token();
-    let notice_log = app.work_dir().join("fabrikam-notices.jsonl");
+    let notice_log = operator_dir.join("fabrikam").join("notices.jsonl");
+    let chosen_by_tenant = app.work_dir().join("tenant-chosen.jsonl");
     let crm = app
         .register_app_with_adapter(
             &admin,
             "Fabrikam CRM",
             3,
             Some("fabrikam"),
-            json!({ "complete_after_ms": 1500, "notice_log": notice_log }),
+            json!({ "complete_after_ms": 1500, "notice_log": chosen_by_tenant }),
         )
         .await;
     let requested = app.request_seat_change(&admin, &crm, 10, "grow-crm").await;
@@ -234,6 +250,13 @@ async fn fabrikam_completes_later_and_the_subscription_sees_it(backend: Backend)
         vec!["fabrikam.user.0@example.com".to_owned()],
         "{notices:?}"
     );
+    // The notices went to the operator's directory only.
+    assert!(
+        !chosen_by_tenant.exists(),
+        "a tenant's setting made the plugin write {}",
+        chosen_by_tenant.display()
+    );
+    let _ = std::fs::remove_dir_all(&operator_dir);
 
     let actions = audit_actions(&app, &admin, &crm).await;
     for action in [

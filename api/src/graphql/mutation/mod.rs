@@ -17,7 +17,7 @@ use seatwise_core::model::{NewApp, NewGroup, NewUser, Vendor};
 pub use inputs::*;
 pub use payloads::*;
 
-use super::context::{authorize, loaders, plugins, store};
+use super::context::{authorize, loaders, notices, store};
 use super::errors::{ApiResult, outcome};
 use super::ids;
 use super::types::{App, Group, LicenseAssignment, User};
@@ -48,7 +48,7 @@ fn membership_fields(entity: &str) -> Option<&'static str> {
 /// Tell adapters that want it who gained or lost licenses (in the
 /// background; see `assignment_notices`).
 fn notify(ctx: &Context<'_>, caller: &Caller, changes: AssignmentChanges) -> ApiResult<()> {
-    changes.send(store(ctx)?, plugins(ctx)?, caller.tenant);
+    changes.send(notices(ctx)?, caller.tenant);
     Ok(())
 }
 
