@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::CallError;
 use crate::ffi_call::decode_response;
+use crate::redact::redact_url;
 use crate::worker::PluginWorker;
 
 /// A loaded adapter plugin. Cheap to clone; clones share health tracking.
@@ -220,6 +221,8 @@ fn checked_outcome(outcome: SeatChangeOutcome) -> Result<SeatChangeOutcome, Call
 }
 
 /// Administrators' browsers must only ever be sent to a live https URL.
+/// A refused URL is named without its path and query: it may carry the
+/// vendor's signed token, and the error is shown to administrators.
 fn checked_redirect(redirect: InstallRedirect) -> Result<InstallRedirect, CallError> {
     let scheme_end = "https://".len();
     let is_https = redirect
@@ -228,8 +231,8 @@ fn checked_redirect(redirect: InstallRedirect) -> Result<InstallRedirect, CallEr
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
     if !is_https || redirect.url.len() == scheme_end {
         return Err(CallError::MalformedOutput(format!(
-            "the install URL must be an absolute https URL, got {:?}",
-            redirect.url
+            "the install URL must be an absolute https URL, got {}",
+            redact_url(&redirect.url)
         )));
     }
     let now = SystemTime::now()

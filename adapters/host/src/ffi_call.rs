@@ -1,11 +1,13 @@
 //! One raw call across the ABI, and decoding its answer.
 
+use seatwise_adapter::AdapterError;
 use seatwise_adapter::abi::Method;
 use seatwise_adapter::wire::CallResponse;
 use serde::de::DeserializeOwned;
 
 use crate::error::CallError;
 use crate::library::PluginFunctions;
+use crate::redact::{MAX_PLUGIN_MESSAGE_BYTES, output_preview, plugin_text};
 
 /// Answers larger than this are refused; no legitimate response comes close,
 /// and a bogus length must not make the host allocate without bound.
@@ -46,21 +48,29 @@ pub(crate) fn call_plugin(
 }
 
 /// Decodes a [`CallResponse`] envelope into the method's value or the error it carries.
+///
+/// Plugin-written text in the error is redacted and bounded (see
+/// [`crate::redact`]): it ends up in messages shown to administrators.
 pub(crate) fn decode_response<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CallError> {
     let response: CallResponse<T> = serde_json::from_slice(bytes).map_err(|error| {
-        CallError::MalformedOutput(format!("{error}; output starts with {}", preview(bytes)))
+        // serde's message may quote the offending value: redact it too.
+        CallError::MalformedOutput(format!(
+            "{}; output starts with {}",
+            message(&error.to_string()),
+            output_preview(bytes)
+        ))
     })?;
     match response {
         CallResponse::Ok(value) => Ok(value),
-        CallResponse::Error(error) => Err(CallError::Adapter(error)),
-        CallResponse::Panic { message } => Err(CallError::Panicked(message)),
-        CallResponse::BadCall { message } => Err(CallError::BadCall(message)),
+        CallResponse::Error(error) => Err(CallError::Adapter(AdapterError::new(
+            error.kind,
+            message(&error.message),
+        ))),
+        CallResponse::Panic { message: text } => Err(CallError::Panicked(message(&text))),
+        CallResponse::BadCall { message: text } => Err(CallError::BadCall(message(&text))),
     }
 }
 
-/// The first bytes of a bad answer, printable, for error messages.
-fn preview(bytes: &[u8]) -> String {
-    const PREVIEW_BYTES: usize = 80;
-    let head = &bytes[..bytes.len().min(PREVIEW_BYTES)];
-    format!("{:?}", String::from_utf8_lossy(head))
+fn message(text: &str) -> String {
+    plugin_text(text, MAX_PLUGIN_MESSAGE_BYTES)
 }

@@ -18,6 +18,7 @@ mod error;
 mod ffi_call;
 mod library;
 mod loader;
+pub mod redact;
 mod registry;
 mod report;
 mod worker;

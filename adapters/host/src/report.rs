@@ -3,6 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use seatwise_adapter::abi::ENTRY_SYMBOL;
 use seatwise_adapter::{AdapterInfo, SeatChangeMode};
 
 use crate::error::CallError;
@@ -31,9 +32,15 @@ pub enum LoadRefusal {
     /// The file could not be loaded as a shared library.
     #[error("cannot load the file as a shared library: {0}")]
     Open(String),
-    /// The library does not export the entry symbol.
+    /// The library does not export the entry symbol. The text says how to
+    /// export it in C and in Rust: plugins may be written in either (or in
+    /// any language that can export a C function).
     #[error(
-        "missing entry symbol `seatwise_adapter_entry` (is it built with `export_adapter!`?): {0}"
+        "missing entry symbol `{sym}`: the library must export it with C linkage \
+         (C: define `SEATWISE_EXPORT const SeatwiseAdapterDescriptor *{sym}(void)` \
+         from adapters/include/seatwise_adapter.h, which is `__declspec(dllexport)` on Windows; \
+         Rust: call `seatwise_adapter::export_adapter!` in a `cdylib` crate): {0}",
+        sym = ENTRY_SYMBOL
     )]
     MissingEntry(String),
     /// The entry symbol returned a null descriptor.

@@ -56,7 +56,15 @@ async fn a_mixed_directory_loads_the_good_and_refuses_the_bad() {
         matches!(no_entry, LoadRefusal::MissingEntry(_)),
         "{no_entry:?}"
     );
-    assert!(no_entry.to_string().contains("seatwise_adapter_entry"));
+    let message = no_entry.to_string();
+    assert!(
+        message.starts_with("missing entry symbol `seatwise_adapter_entry`"),
+        "{message}"
+    );
+    // Vendors write plugins in C as well as Rust: both ways are explained.
+    assert!(message.contains("SEATWISE_EXPORT"), "{message}");
+    assert!(message.contains("__declspec(dllexport)"), "{message}");
+    assert!(message.contains("export_adapter!"), "{message}");
     let truncated = registry
         .reports()
         .iter()

@@ -4,7 +4,7 @@
 //! `info` is valid so the plugin loads; then:
 //! - `change_seats` returns bytes that are not JSON,
 //! - `poll_seat_change` returns JSON of the wrong shape,
-//! - `install_redirect` returns a well-formed redirect to a plain-http URL,
+//! - `install_redirect` returns a well-formed redirect to a signed plain-http URL,
 //! - `assignments_changed` returns a null buffer.
 
 #![warn(missing_docs)]
@@ -29,8 +29,9 @@ pub struct Descriptor {
 const INFO: &[u8] = br#"{"ok":{"key":"bad-garbage","display_name":"Bad plugin: garbage output","version":"0.1.0","capabilities":{"seat_changes":"asynchronous","install_redirect":true,"assignment_notices":true}}}"#;
 const NOT_JSON: &[u8] = b"\xff\xfe this is not JSON {";
 const WRONG_SHAPE: &[u8] = br#"{"ok":{"status":"exploded","seats":"many"}}"#;
-const PLAIN_HTTP: &[u8] =
-    br#"{"ok":{"url":"http://install.garbage.example/install","expires_at":4102444800}}"#;
+/// Signed like a real install link: the host must not repeat the token in
+/// the error it reports.
+const PLAIN_HTTP: &[u8] = br#"{"ok":{"url":"http://install.garbage.example/install?sig=s3cr3t-signature&token=t0ken-for-admin","expires_at":4102444800}}"#;
 const UNKNOWN_METHOD: &[u8] = br#"{"bad_call":{"message":"unknown method"}}"#;
 
 fn owned(bytes: &[u8]) -> Buffer {
