@@ -9,6 +9,7 @@ use crate::adapter::AdapterHandle;
 use crate::config::HostConfig;
 use crate::ffi_call::decode_response;
 use crate::library::open_plugin;
+use crate::redact::plugin_text;
 use crate::report::LoadRefusal;
 use crate::worker::PluginWorker;
 
@@ -39,7 +40,8 @@ pub(crate) fn load_plugin(path: &Path, config: &HostConfig) -> Result<AdapterHan
 fn check_key(key: &str) -> Result<(), LoadRefusal> {
     let invalid = |reason| {
         Err(LoadRefusal::InvalidKey {
-            key: key.to_owned(),
+            // Plugin output in an operator-facing message: bounded.
+            key: plugin_text(key, 2 * MAX_KEY_LEN),
             reason,
         })
     };
@@ -68,6 +70,17 @@ mod tests {
         for key in ["contoso", "bad-panic", "a", "vendor_2.eu"] {
             assert_eq!(check_key(key), Ok(()), "{key}");
         }
+    }
+
+    #[test]
+    fn a_huge_key_is_not_repeated_whole() {
+        let huge = "k".repeat(100_000);
+
+        let refusal = check_key(&huge).expect_err("too long");
+
+        let message = refusal.to_string();
+        assert!(message.len() < 400, "{message}");
+        assert!(message.contains("… (100000 bytes in total)"), "{message}");
     }
 
     #[test]
