@@ -5,6 +5,11 @@
 //! (see [`crate::wire`]). Plugins built with [`crate::export_adapter!`] get all
 //! of this generated; the types are public so the host, and vendors who write
 //! the glue by hand, use the very same definitions.
+//!
+//! The C declarations of the same ABI are `adapters/include/seatwise_adapter.h`
+//! in the repository. Change both together: `tests/c_header.rs` has a C
+//! compiler check the header's sizes, offsets and constants against this
+//! module.
 
 /// Version of the binary interface described in this module.
 ///

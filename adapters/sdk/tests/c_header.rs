@@ -35,13 +35,35 @@ impl Drop for Scratch {
 /// path; panics with the compiler's output when it fails.
 fn compile(name: &str, standard: &str, source: &str) {
     let scratch = Scratch::new(name);
+    build(&scratch, name, standard, source, &["-c"]);
+}
+
+/// Compiles and links `source` into a program, runs it and returns its
+/// standard output; panics when it does not build or exits with failure.
+fn run(name: &str, source: &str) -> String {
+    let scratch = Scratch::new(name);
+    let program = build(&scratch, name, "c99", source, &[]);
+    let output = Command::new(&program).output().expect("run the C program");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{name} failed:\n{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+fn build(scratch: &Scratch, name: &str, standard: &str, source: &str, extra: &[&str]) -> PathBuf {
     let file = scratch.0.join(format!("{name}.c"));
+    let out = scratch.0.join(format!("{name}.out"));
     std::fs::write(&file, source).expect("write C source");
     let compiler = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let output = Command::new(&compiler)
         .arg(format!("-std={standard}"))
-        .args(["-Wall", "-Wextra", "-pedantic", "-Werror", "-c", "-o"])
-        .arg(scratch.0.join(format!("{name}.o")))
+        .args(["-Wall", "-Wextra", "-pedantic", "-Werror"])
+        .args(extra)
+        .arg("-o")
+        .arg(&out)
         .arg("-I")
         .arg(header_dir())
         .arg(&file)
@@ -52,6 +74,7 @@ fn compile(name: &str, standard: &str, source: &str) {
         "{name}.c does not compile against seatwise_adapter.h:\n{}\n--- source ---\n{source}",
         String::from_utf8_lossy(&output.stderr)
     );
+    out
 }
 
 /// C11 static assertions of everything abi.rs fixes: sizes, field offsets
@@ -146,5 +169,84 @@ fn the_c_header_is_plain_c99_without_warnings() {
         "c99",
         "c99",
         "#include \"seatwise_adapter.h\"\nint seatwise_header_compiles;\n",
+    );
+}
+
+/// The header's JSON helpers, driven from C: what a plugin reads from the
+/// host's input and writes back must survive the trip through serde_json.
+const HELPERS_PROGRAM: &str = r#"
+#include <stdio.h>
+#include "seatwise_adapter.h"
+
+static SeatwiseJson doc(const char *text) {
+    return seatwise_json_input((const uint8_t *)text, strlen(text));
+}
+
+/* Prints the lookups; the Rust side compares the lines. */
+int main(void) {
+    const char *input =
+        "{ \"context\": {\"settings\": {\"request\": {\"n\": 1}, \"s\": \"a \\\"q\\\" \\u0041\\n\"}},\n"
+        "  \"request\" : { \"list\": [1, {\"n\": 2}, \"]}\"], \"n\" : 18446744073709551615 } }";
+    SeatwiseJson root = doc(input), request, n, context, settings, s;
+    uint64_t value = 0;
+    char text[32];
+    SeatwiseOut out = {0};
+    SeatwiseBuffer answer;
+
+    printf("n=%d ", seatwise_json_get(root, "request", &request) &&
+                        seatwise_json_get(request, "n", &n) && seatwise_json_u64(n, &value));
+    printf("%llu\n", (unsigned long long)value);
+    printf("s=%d ", seatwise_json_get(root, "context", &context) &&
+                        seatwise_json_get(context, "settings", &settings) &&
+                        seatwise_json_get(settings, "s", &s) &&
+                        seatwise_json_string(s, text, sizeof text));
+    printf("[%s]\n", text);
+    printf("missing=%d\n", seatwise_json_get(root, "nope", &n));
+    printf("overflow=%d\n", seatwise_json_u64(doc("18446744073709551616"), &value));
+    printf("negative=%d\n", seatwise_json_u64(doc("-1"), &value));
+    printf("too_long=%d\n", seatwise_json_string(doc("\"abcdef\""), text, 4));
+    printf("truncated=%d\n", seatwise_json_get(doc("{\"a\": [1, 2"), "a", &n));
+    printf("not_object=%d\n", seatwise_json_get(doc("[\"a\"]"), "a", &n));
+
+    seatwise_out_raw(&out, "{\"ok\":{\"reason\":");
+    seatwise_out_string(&out, "quote \" backslash \\ tab \t bell \a \xc3\xa9");
+    seatwise_out_raw(&out, ",\"n\":");
+    seatwise_out_u64(&out, UINT64_MAX);
+    seatwise_out_raw(&out, "}}");
+    answer = seatwise_out_finish(&out);
+    printf("%.*s\n", (int)answer.len, (const char *)answer.ptr);
+    seatwise_buffer_free(answer);
+    return 0;
+}
+"#;
+
+#[test]
+fn the_c_json_helpers_read_and_write_what_serde_json_does() {
+    if !cfg!(unix) {
+        eprintln!("skipped: the check uses a Unix C compiler's command line");
+        return;
+    }
+    let printed = run("helpers", HELPERS_PROGRAM);
+    let lines: Vec<&str> = printed.lines().collect();
+
+    assert_eq!(
+        lines[..9],
+        [
+            "n=1 18446744073709551615",
+            "s=1 [a \"q\" A",
+            "]",
+            "missing=0",
+            "overflow=0",
+            "negative=0",
+            "too_long=0",
+            "truncated=0",
+            "not_object=0",
+        ]
+    );
+    let written: serde_json::Value =
+        serde_json::from_str(lines[9]).unwrap_or_else(|error| panic!("{error}: {}", lines[9]));
+    assert_eq!(
+        written,
+        serde_json::json!({"ok": {"reason": "quote \" backslash \\ tab \t bell \u{7} é", "n": u64::MAX}})
     );
 }
