@@ -281,7 +281,11 @@ async fn serve(database: &DatabaseUrl, args: ServeArgs) -> CliResult<()> {
     let worker = SeatChangeWorker::new(store.clone(), plugins.clone()).with_poll_interval(
         crate::plugins::millis_from_env(crate::plugins::WORKER_POLL_ENV, Duration::from_secs(1))?,
     );
-    let state = AppState::new(store.clone(), keys.clone(), HttpConfig::from_env())
+    let http = HttpConfig {
+        websocket: crate::websocket::WebsocketConfig::from_env()?,
+        ..HttpConfig::from_env()
+    };
+    let state = AppState::new(store.clone(), keys.clone(), http)
         .map_err(|e| e.to_string())?
         .with_plugins(plugins);
     let listener = tokio::net::TcpListener::bind(args.listen)

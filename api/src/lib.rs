@@ -13,6 +13,7 @@
 //! - [`console`]: the admin web console, embedded and served at `/`.
 //! - [`seat_change_worker`]: carries seat-change operations forward through
 //!   the vendor adapters.
+//! - [`websocket`]: the GraphQL websocket and its limits.
 
 pub mod assignment_notices;
 pub mod auth;
@@ -24,3 +25,4 @@ pub mod metrics;
 pub mod plugins;
 pub mod seat_change_worker;
 pub mod server;
+pub mod websocket;
