@@ -9,6 +9,8 @@ mod paging;
 mod plugin_faults;
 mod roles;
 mod seat_change_worker;
+mod subscription_limits;
 mod tokens;
 mod vendor_support;
 mod vendors;
+mod ws_client;
