@@ -356,3 +356,31 @@ async fn an_oversized_message_is_refused_and_others_carry_on() {
         .expect("GET /healthz");
     assert!(health.status().is_success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_answering_pings_is_disconnected() {
+    let app = TestApp::start_with(
+        Backend::Sqlite,
+        quiet_options(&[("SEATWISE_WS_KEEPALIVE_MS", "300")]),
+    )
+    .await
+    .expect("SQLite always starts");
+    let admin = app.admin_token();
+    let mut lively = GraphqlSocket::connect(&app, &admin).await;
+    let mut gone = GraphqlSocket::connect(&app, &admin).await;
+
+    // One client keeps reading (and so answers pings); the other stops
+    // reading for several ping intervals, as a vanished client would.
+    lively.stay_idle(Duration::from_secs(2)).await;
+    match gone.next(SOON).await {
+        Incoming::Closed(code, reason) => {
+            assert_eq!(code, 1001);
+            assert!(reason.contains("keepalive"), "{reason}");
+        }
+        other => panic!("expected the silent client to be disconnected, got {other:?}"),
+    }
+    // The lively one is still served.
+    let op = held_seat_change(&app, &admin).await;
+    lively.watch("1", &op).await;
+    assert_eq!(first_state(&mut lively, "1").await["status"], "PENDING");
+}

@@ -118,6 +118,22 @@ impl GraphqlSocket {
             .unwrap_or_else(|_| panic!("nothing from the server within {within:?}"))
     }
 
+    /// Keep reading (which answers the server's pings) for `duration`,
+    /// asserting the server neither sends a message nor closes.
+    pub async fn stay_idle(&mut self, duration: Duration) {
+        let read = async {
+            loop {
+                match self.socket.next().await {
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    other => return other,
+                }
+            }
+        };
+        if let Ok(other) = tokio::time::timeout(duration, read).await {
+            panic!("expected an idle socket, got {other:?}");
+        }
+    }
+
     /// The next protocol message, which must be JSON.
     pub async fn next_json(&mut self, within: Duration) -> Value {
         match self.next(within).await {
