@@ -299,7 +299,11 @@ async fn serve(database: &DatabaseUrl, args: ServeArgs) -> CliResult<()> {
         (None, true) => crate::plugins::load_demo(&host_config)?,
         (dir, _) => crate::plugins::load(dir.as_deref(), &host_config)?,
     };
-    let state = AppState::new(store.clone(), keys.clone(), HttpConfig::from_env()?)
+    let http = HttpConfig {
+        websocket: crate::websocket::WebsocketConfig::from_env()?,
+        ..HttpConfig::from_env()?
+    };
+    let state = AppState::new(store.clone(), keys.clone(), http)
         .map_err(|e| e.to_string())?
         .with_plugins(plugins.clone(), notice_queue);
     let worker = SeatChangeWorker::new(store.clone(), plugins)

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use async_graphql::ErrorExtensions as _;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequest, Request, State};
@@ -31,6 +31,7 @@ use crate::graphql::errors::code;
 use crate::graphql::{AppSchema, Session};
 use crate::metrics::{Metrics, record_request};
 use crate::seat_change_worker::SeatChangeWorker;
+use crate::websocket::WebsocketConfig;
 
 /// Largest request body accepted, in bytes. GraphQL documents are small;
 /// this stops a client from making the server buffer megabytes.
@@ -47,6 +48,8 @@ pub struct HttpConfig {
     /// Where the GraphiQL page loads its pinned assets from
     /// (`SEATWISE_GRAPHIQL_ASSET_BASE`).
     pub graphiql_assets: AssetBase,
+    /// Limits of the GraphQL websocket (`/graphql/ws`).
+    pub websocket: WebsocketConfig,
 }
 
 impl Default for HttpConfig {
@@ -55,6 +58,7 @@ impl Default for HttpConfig {
             cors_origins: Vec::new(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             graphiql_assets: AssetBase::default(),
+            websocket: WebsocketConfig::default(),
         }
     }
 }
@@ -283,34 +287,47 @@ async fn execute(
 }
 
 /// `GET /graphql/ws`: subscriptions over websocket (`graphql-transport-ws`
-/// or the older `graphql-ws` protocol). Browsers cannot set headers on a
-/// websocket, so the token comes in the `connection_init` payload as
+/// or the older `graphql-ws` protocol), within the limits of
+/// [`crate::websocket`]. Browsers cannot set headers on a websocket, so the
+/// token comes in the `connection_init` payload as
 /// `{"Authorization": "Bearer <token>"}`; a missing or invalid token closes
-/// the connection at init with the reason.
+/// the connection at init with the reason, and the token's expiry ends the
+/// subscriptions.
 async fn graphql_ws(
     State(state): State<AppState>,
-    protocol: GraphQLProtocol,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let Some(protocol) = crate::websocket::protocol(&headers) else {
+        return BadRequest::new(
+            StatusCode::BAD_REQUEST,
+            "Sec-WebSocket-Protocol must be graphql-transport-ws or graphql-ws",
+        )
+        .into_response();
+    };
     let schema = state.schema.clone();
-    upgrade
+    let http = state.http.clone();
+    http.websocket
+        .limit(upgrade)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    let authorization = ["Authorization", "authorization"]
-                        .iter()
-                        .find_map(|key| payload.get(*key))
-                        .and_then(serde_json::Value::as_str);
-                    let caller = state.tokens.authenticate(authorization).map_err(|why| {
+        .on_upgrade(move |socket| async move {
+            let on_init = move |payload: serde_json::Value| async move {
+                let authorization = ["Authorization", "authorization"]
+                    .iter()
+                    .find_map(|key| payload.get(*key))
+                    .and_then(serde_json::Value::as_str);
+                let caller = state
+                    .tokens
+                    .authenticate_until(authorization)
+                    .map_err(|why| {
                         async_graphql::Error::new(why.to_string())
                             .extend_with(|_, ext| ext.set("code", code::UNAUTHENTICATED))
                     })?;
-                    let mut data = async_graphql::Data::default();
-                    data.insert(Session::for_subscription(&state.store, Ok(caller)));
-                    Ok(data)
-                })
-                .serve()
+                let mut data = async_graphql::Data::default();
+                data.insert(Session::for_subscription(&state.store, Ok(caller)));
+                Ok(data)
+            };
+            crate::websocket::serve(socket, schema, protocol, &http.websocket, on_init).await;
         })
         .into_response()
 }

@@ -31,14 +31,23 @@ pub struct Cli {
     /// EXPLAIN the server's queries on it. Drop it by hand when done.
     #[arg(long)]
     pub keep_database: bool,
-    /// Internal modes (the baseline server runs as a child process).
+    /// Other measurements, and internal modes (the baseline server runs as
+    /// a child process).
     #[command(subcommand)]
     pub command: Option<Internal>,
 }
 
-/// Modes the harness starts itself in; not meant to be run by hand.
+/// Measurements besides the main suite, and modes the harness starts
+/// itself in (hidden; not meant to be run by hand).
 #[derive(Debug, Subcommand)]
 pub enum Internal {
+    /// SQL statements per second with N idle subscriptions open, next to
+    /// the same figure with none (uses `--backend`, `--duration`).
+    IdleSubscriptions {
+        /// Subscriptions to open (20 per websocket connection).
+        #[arg(long, default_value_t = 1000)]
+        subscriptions: usize,
+    },
     /// Serve the hand-written scenario-1 baseline.
     #[command(hide = true)]
     BaselineServe {

@@ -8,6 +8,7 @@
 mod baseline;
 mod cli;
 mod discover;
+mod idle_subscriptions;
 mod load;
 mod report;
 mod scenarios;
@@ -43,17 +44,20 @@ async fn main() -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::FAILURE;
     }
+    let backends: &[Backend] = match cli.backend {
+        BackendChoice::Sqlite => &[Backend::Sqlite],
+        BackendChoice::Postgres => &[Backend::Postgres],
+        BackendChoice::Both => &[Backend::Sqlite, Backend::Postgres],
+    };
+    if let Some(Internal::IdleSubscriptions { subscriptions }) = &cli.command {
+        return idle_subscriptions_main(&cli, backends, *subscriptions).await;
+    }
     let settings = suite::Settings {
         server_bin: cli.server_bin.clone(),
         scale: seed::Scale::of(cli.scale),
         duration: cli.duration,
         clients: cli.clients,
         keep_database: cli.keep_database,
-    };
-    let backends: &[Backend] = match cli.backend {
-        BackendChoice::Sqlite => &[Backend::Sqlite],
-        BackendChoice::Postgres => &[Backend::Postgres],
-        BackendChoice::Both => &[Backend::Sqlite, Backend::Postgres],
     };
     let mut reports = Vec::new();
     for &backend in backends {
@@ -86,6 +90,40 @@ async fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: cannot write {}: {e}", cli.output.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `seatwise-bench idle-subscriptions`: print the table and write it to
+/// `bench/results/idle-subscriptions.md`.
+async fn idle_subscriptions_main(
+    cli: &Cli,
+    backends: &[Backend],
+    subscriptions: usize,
+) -> ExitCode {
+    let mut reports = Vec::new();
+    for &backend in backends {
+        match idle_subscriptions::run(backend, &cli.server_bin, subscriptions, cli.duration).await {
+            Some(Ok(report)) => reports.push(report),
+            Some(Err(e)) => {
+                eprintln!("error: {backend}: {e}");
+                return ExitCode::FAILURE;
+            }
+            None => eprintln!("== {backend}: skipped (PostgreSQL not reachable)"),
+        }
+    }
+    if reports.is_empty() {
+        eprintln!("error: no backend could be run");
+        return ExitCode::FAILURE;
+    }
+    let markdown = idle_subscriptions::render(&reports);
+    println!("{markdown}");
+    let output = concat!(env!("CARGO_MANIFEST_DIR"), "/results/idle-subscriptions.md");
+    match std::fs::write(output, &markdown) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write {output}: {e}");
             ExitCode::FAILURE
         }
     }

@@ -11,12 +11,13 @@ use std::time::Duration;
 use seatwise_core::LicenseFilter;
 use seatwise_core::ids::AppId;
 use seatwise_core::paging::PageRequest;
+use seatwise_core::seat_changes::Wake;
 use seatwise_core::seat_changes::{
     MAX_SEAT_CHANGE_ATTEMPTS, SeatChangeOperation, SeatChangeOperationId, SeatChangeStatus,
     VendorContactDetails,
 };
 use seatwise_core::testing::TestDatabase;
-use seatwise_core::{CoreError, Store, test_on_both_backends};
+use seatwise_core::{Backend, CoreError, Store, test_on_both_backends};
 use support::{Fixture, g, u};
 
 test_on_both_backends!(
@@ -30,6 +31,7 @@ test_on_both_backends!(
     changes_of_one_app_run_one_at_a_time_in_order,
     replicas_claiming_concurrently_process_each_operation_once,
     a_released_claim_is_due_again_without_counting_an_attempt,
+    watchers_wake_only_for_committed_changes_of_their_operation,
 );
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -668,4 +670,114 @@ async fn a_released_claim_is_due_again_without_counting_an_attempt(db: &TestData
         "not due before the delay"
     );
     assert_eq!(f.audit_actions(app).await, audit_before, "nothing audited");
+}
+
+/// How long a watcher that should stay asleep is given to wake wrongly.
+const QUIET: Duration = Duration::from_millis(500);
+/// Generous: a notice crosses PostgreSQL in milliseconds.
+const SOON: Duration = Duration::from_secs(10);
+
+/// On PostgreSQL a new store's first watcher starts the listener, which
+/// tells every watcher to re-read once it listens; wait for that.
+async fn listening(db: &TestDatabase, store: &Store, op: &SeatChangeOperation) {
+    if db.url().backend() == Backend::Postgres {
+        let mut watcher = store.watch_seat_changes();
+        let woke = tokio::time::timeout(SOON, watcher.changed(op.tenant_id, op.id)).await;
+        assert_eq!(woke, Ok(Wake::ReadAgain), "the listener never started");
+    }
+}
+
+async fn watchers_wake_only_for_committed_changes_of_their_operation(db: &TestDatabase) {
+    let f = Fixture::new(db).await;
+    let (watched, _) = f.request(f.app(2).await, 10, "watched").await.unwrap();
+    let (other, _) = f.request(f.app(2).await, 10, "other").await.unwrap();
+    let replica = f.replica(db).await;
+    listening(db, &f.store, &watched).await;
+    listening(db, &replica.store, &watched).await;
+    let mut here = f.store.watch_seat_changes();
+    let mut there = replica.store.watch_seat_changes();
+
+    // Both operations are claimed; the other one's vendor answers.
+    let mut claimed = f
+        .store
+        .claim_due_seat_changes("worker", LEASE, 10)
+        .await
+        .unwrap();
+    claimed.sort_by_key(|op| op.id != watched.id);
+    let (watched_claim, other_claim) = (&claimed[0], &claimed[1]);
+    assert_eq!(other_claim.id, other.id);
+    f.store
+        .mark_pending(other_claim, "worker", "vendor-1", None, Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
+    // A late answer from a worker that lost the lease changes nothing.
+    let late = f
+        .store
+        .mark_failed(watched_claim, "someone-else", "too late")
+        .await
+        .unwrap();
+    assert_eq!(late, None);
+    // Neither touched the watched operation: its watcher sleeps.
+    let asleep = tokio::time::timeout(QUIET, here.changed(watched.tenant_id, watched.id)).await;
+    assert!(asleep.is_err(), "woke for another operation: {asleep:?}");
+
+    // The vendor accepts the watched operation: its watcher wakes, and on
+    // PostgreSQL so does the one of the other replica (another process in
+    // production), through LISTEN/NOTIFY.
+    f.store
+        .mark_pending(watched_claim, "worker", "vendor-2", None, Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
+    let woke = tokio::time::timeout(SOON, here.changed(watched.tenant_id, watched.id)).await;
+    assert_eq!(woke, Ok(Wake::ReadAgain));
+    if db.url().backend() == Backend::Postgres {
+        let woke = tokio::time::timeout(SOON, there.changed(watched.tenant_id, watched.id)).await;
+        assert_eq!(woke, Ok(Wake::ReadAgain), "the other replica did not hear");
+    }
+}
+
+/// PostgreSQL only (SQLite has no listening connection): when the
+/// listener's connection is killed, it reconnects and tells every watcher
+/// to re-read, since notices sent in between are lost; later changes are
+/// heard again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_listener_reconnects_and_watchers_read_again() {
+    use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
+
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let f = Fixture::new(&db).await;
+    let (op, _) = f.request(f.app(2).await, 10, "watched").await.unwrap();
+    listening(&db, &f.store, &op).await;
+    let mut watcher = f.store.watch_seat_changes();
+
+    let mut admin = AsyncPgConnection::establish(db.url().as_str())
+        .await
+        .unwrap();
+    let killed = diesel::sql_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND query = 'LISTEN seatwise_seat_changes'",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!(killed, 1, "one listening connection per store");
+
+    let woke = tokio::time::timeout(SOON, watcher.changed(op.tenant_id, op.id)).await;
+    assert_eq!(woke, Ok(Wake::ReadAgain), "no re-read after the reconnect");
+    let claimed = claim_one(&f.store, "worker").await;
+    f.store
+        .mark_pending(&claimed, "worker", "vendor-1", None, Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
+    let woke = tokio::time::timeout(SOON, watcher.changed(op.tenant_id, op.id)).await;
+    assert_eq!(
+        woke,
+        Ok(Wake::ReadAgain),
+        "a change after the reconnect was not heard"
+    );
 }

@@ -216,6 +216,16 @@ impl TestApp {
     /// Start a second server on the same database and tenant, with the same
     /// options (its own folder and log).
     pub async fn replica(&self) -> TestApp {
+        self.replica_with(&[]).await
+    }
+
+    /// [`TestApp::replica`] with `env` added to (or overriding) the
+    /// options' environment, e.g. a different worker poll interval.
+    pub async fn replica_with(&self, env: &[(&str, &str)]) -> TestApp {
+        let mut options = self.options.clone();
+        options
+            .env
+            .extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
         let work_dir =
             std::env::temp_dir().join(format!("seatwise-e2e-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&work_dir).expect("create a work folder");
@@ -224,14 +234,14 @@ impl TestApp {
             secret: self.runner.secret.clone(),
             work_dir,
         };
-        let (server, base_url) = spawn_server(&runner, &self.options);
+        let (server, base_url) = spawn_server(&runner, &options);
         let app = Self {
             base_url,
             tenant: self.tenant.clone(),
             runner,
             client: reqwest::Client::new(),
             server,
-            options: self.options.clone(),
+            options,
             database: self.database.clone(),
         };
         app.wait_until_ready().await;
@@ -343,6 +353,25 @@ impl TestApp {
     /// The HTTP client.
     pub fn http(&self) -> &reqwest::Client {
         &self.client
+    }
+
+    /// SQL statements the server has sent so far
+    /// (`seatwise_db_statements_total` from `/metrics`).
+    pub async fn statements_total(&self) -> u64 {
+        let text = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .find_map(|line| line.strip_prefix("seatwise_db_statements_total "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .map(|v| v as u64)
+            .unwrap_or_else(|| panic!("no seatwise_db_statements_total in:\n{text}"))
     }
 
     /// A token for this app's tenant with `roles` (e.g. `["GLOBAL_ADMIN"]`).

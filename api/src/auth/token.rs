@@ -2,7 +2,7 @@
 //! verifying for every request.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -115,6 +115,13 @@ impl TokenKeys {
 
     /// Verify a token and read its caller.
     pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        self.verify_until(token).map(|(caller, _)| caller)
+    }
+
+    /// Verify a token; its caller and when it expires (`None`: too far
+    /// ahead to represent). A connection that outlives its request (a
+    /// websocket) must stop serving the caller at that time.
+    pub fn verify_until(&self, token: &str) -> Result<(Caller, Option<SystemTime>), AuthError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| {
                 match e.kind() {
@@ -135,7 +142,9 @@ impl TokenKeys {
                 }
             })?;
         let claims = data.claims;
-        Ok(Caller {
+        // `None`: later than this system can represent, so never in practice.
+        let expires_at = UNIX_EPOCH.checked_add(Duration::from_secs(claims.exp));
+        let caller = Caller {
             tenant: TenantId(claims.tid),
             subject: claims.sub,
             roles: claims
@@ -144,11 +153,21 @@ impl TokenKeys {
                 .filter_map(|name| Role::from_name(name))
                 .collect::<BTreeSet<_>>(),
             user: claims.uid.map(UserId),
-        })
+        };
+        Ok((caller, expires_at))
     }
 
     /// Authenticate from an `Authorization` header value, if any.
     pub fn authenticate(&self, authorization: Option<&str>) -> Result<Caller, AuthError> {
+        self.authenticate_until(authorization)
+            .map(|(caller, _)| caller)
+    }
+
+    /// [`TokenKeys::authenticate`], with the token's expiry.
+    pub fn authenticate_until(
+        &self,
+        authorization: Option<&str>,
+    ) -> Result<(Caller, Option<SystemTime>), AuthError> {
         let header = authorization.ok_or(AuthError::MissingToken)?;
         let token = header
             .strip_prefix("Bearer ")
@@ -156,7 +175,7 @@ impl TokenKeys {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::NotBearer)?;
-        self.verify(token)
+        self.verify_until(token)
     }
 }
 

@@ -2,6 +2,7 @@
 //! none), the store, the loaded adapter plugins, and the request's loaders.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use async_graphql::Context;
 use seatwise_adapter_host::PluginRegistry;
@@ -17,6 +18,10 @@ use crate::auth::{AuthError, Caller, Permission};
 pub struct Session {
     auth: Result<Caller, AuthError>,
     loaders: Option<Loaders>,
+    /// When the caller's token expires, for sessions that outlive their
+    /// request (websocket connections); `None` for requests over HTTP, which
+    /// are checked once, and for tokens without a representable expiry.
+    expires_at: Option<SystemTime>,
 }
 
 impl Session {
@@ -26,6 +31,7 @@ impl Session {
         Self {
             auth: Ok(caller),
             loaders: Some(loaders),
+            expires_at: None,
         }
     }
 
@@ -35,16 +41,22 @@ impl Session {
         Self {
             auth: Err(why),
             loaders: None,
+            expires_at: None,
         }
     }
 
     /// A session for a websocket connection: it lives as long as the
-    /// connection, so its loaders do not cache.
-    pub fn for_subscription(store: &Store, auth: Result<Caller, AuthError>) -> Self {
+    /// connection, so its loaders do not cache, and it knows when the
+    /// token expires (subscriptions end then).
+    pub fn for_subscription(
+        store: &Store,
+        auth: Result<(Caller, Option<SystemTime>), AuthError>,
+    ) -> Self {
         match auth {
-            Ok(caller) => Self {
+            Ok((caller, expires_at)) => Self {
                 loaders: Some(Loaders::uncached(store.clone(), caller.tenant)),
                 auth: Ok(caller),
+                expires_at,
             },
             Err(why) => Self::unauthenticated(why),
         }
@@ -90,6 +102,12 @@ pub fn authorize_self_or_reader<'a>(ctx: &Context<'a>, user: UserId) -> ApiResul
     } else {
         Err(ApiError::Forbidden(Permission::ReadTenant))
     }
+}
+
+/// When the caller's token expires, if the session outlives its request
+/// (see [`Session::for_subscription`]).
+pub fn token_expiry(ctx: &Context<'_>) -> Option<SystemTime> {
+    session(ctx).ok()?.expires_at
 }
 
 /// The request's loaders (present whenever [`caller`] succeeds).

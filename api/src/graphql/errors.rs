@@ -81,6 +81,9 @@ pub mod code {
     pub const INSTALL_UNAVAILABLE: &str = "INSTALL_UNAVAILABLE";
     /// The vendor adapter plugin failed (error, panic, timeout, bad answer).
     pub const ADAPTER_ERROR: &str = "ADAPTER_ERROR";
+    /// A websocket connection already runs as many subscriptions as it may
+    /// (sent as the `error` message of the refused subscription).
+    pub const TOO_MANY_SUBSCRIPTIONS: &str = "TOO_MANY_SUBSCRIPTIONS";
 }
 
 /// What a client is told about a core error: code, message, and for seat

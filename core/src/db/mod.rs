@@ -30,6 +30,7 @@ use futures::FutureExt;
 use std::time::Duration;
 
 use crate::error::{CoreError, CoreResult};
+use crate::seat_changes::notices::SeatChangeNotices;
 
 /// An async SQLite connection: diesel's synchronous connection run on
 /// tokio's blocking pool.
@@ -228,6 +229,7 @@ pub struct Store {
     pools: Pools,
     statements: StatementCounter,
     acquire_timeout: Duration,
+    seat_change_notices: SeatChangeNotices,
 }
 
 impl Store {
@@ -290,10 +292,17 @@ impl Store {
                 )
             }
         };
+        let seat_change_notices = match url.backend() {
+            Backend::Postgres => {
+                SeatChangeNotices::postgres(url.as_str().to_owned(), statements.clone())
+            }
+            Backend::Sqlite => SeatChangeNotices::in_process(),
+        };
         Ok(Self {
             pools,
             statements,
             acquire_timeout: options.acquire_timeout,
+            seat_change_notices,
         })
     }
 
@@ -308,6 +317,11 @@ impl Store {
     /// Counts every SQL statement sent through this store's connections.
     pub fn statements(&self) -> &StatementCounter {
         &self.statements
+    }
+
+    /// The process's fan-out of seat-change notices.
+    pub(crate) fn seat_change_notices(&self) -> &SeatChangeNotices {
+        &self.seat_change_notices
     }
 
     /// Pool size and idle connections, for metrics.

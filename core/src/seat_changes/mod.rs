@@ -16,6 +16,9 @@
 //!    the lease, so a late answer from a replica that lost its claim changes
 //!    nothing, and each writes an audit event in the same transaction.
 //!
+//! Every transition also tells watchers (the `seatChangeOperationUpdated`
+//! subscription) that the operation changed: see `notices.rs`.
+//!
 //! Operations of one app are carried forward one at a time, oldest first:
 //! vendors receive absolute totals ("set 15 seats"), so two changes racing
 //! for one app would leave whichever answered last.
@@ -28,6 +31,7 @@
 
 mod claim;
 mod id;
+pub(crate) mod notices;
 mod reads;
 mod request;
 mod row;
@@ -35,6 +39,7 @@ mod transitions;
 
 pub use claim::MAX_CLAIM;
 pub use id::SeatChangeOperationId;
+pub use notices::{CHANNEL as NOTICE_CHANNEL, SeatChangeNotice, SeatChangeWatcher, Wake};
 pub use transitions::MAX_VENDOR_REF_LEN;
 
 use chrono::{DateTime, Utc};

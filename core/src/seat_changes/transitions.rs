@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::time::Duration;
 
+use super::notices;
 use super::row::{OperationRow, owned, target};
 use super::{
     MAX_SEAT_CHANGE_ATTEMPTS, SeatChangeCompletion, SeatChangeOperation, SeatChangeStatus,
@@ -76,7 +77,9 @@ async fn apply(
     .set(change)
     .returning(ops::all_columns);
     let row: OperationRow = on_conn!(conn, c => update.get_result(c).await)?;
-    row.into_operation()
+    let done = row.into_operation()?;
+    notices::within(conn, &done).await?;
+    Ok(done)
 }
 
 async fn audit_event(
@@ -119,7 +122,33 @@ fn after(delay: Duration) -> chrono::NaiveDateTime {
         .unwrap_or(chrono::NaiveDateTime::MAX)
 }
 
+/// A transition's outcome, as far as watchers care.
+trait Announced {
+    fn operation(&self) -> &SeatChangeOperation;
+}
+
+impl Announced for SeatChangeOperation {
+    fn operation(&self) -> &SeatChangeOperation {
+        self
+    }
+}
+
+impl Announced for SeatChangeCompletion {
+    fn operation(&self) -> &SeatChangeOperation {
+        &self.operation
+    }
+}
+
 impl Store {
+    /// Tell this process's watchers about a committed transition (SQLite;
+    /// on PostgreSQL the notice was sent in the transaction).
+    fn announce<T: Announced>(&self, changed: CoreResult<Option<T>>) -> CoreResult<Option<T>> {
+        if let Ok(Some(done)) = &changed {
+            self.seat_change_notices().committed(done.operation());
+        }
+        changed
+    }
+
     /// The vendor completed the change with `quantity` seats: set the app's
     /// purchased seats (giving new seats to users waiting in
     /// `COUNT_VIOLATION`) and mark the operation `SUCCEEDED`, in one
@@ -132,7 +161,7 @@ impl Store {
         owner: &str,
         quantity: i64,
     ) -> CoreResult<Option<SeatChangeCompletion>> {
-        write_txn!(self, conn => {
+        let changed = write_txn!(self, conn => {
             // Apps before operations: the global lock order (see `locks`).
             locks::apps(conn, op.tenant_id, &[op.app_id]).await?;
             let Some(current) = owned(conn, op, owner).await? else { return Ok(None) };
@@ -163,7 +192,8 @@ impl Store {
                 }
                 Err(other) => Err(other),
             }
-        })
+        });
+        self.announce(changed)
     }
 
     /// The vendor accepted the change and is working on it: the operation
@@ -184,7 +214,7 @@ impl Store {
                 format!("must be 1 to {MAX_VENDOR_REF_LEN} characters"),
             ));
         }
-        write_txn!(self, conn => {
+        let changed = write_txn!(self, conn => {
             let Some(current) = owned(conn, op, owner).await? else { return Ok(None) };
             let mut change = Transition::from(&current);
             change.status = SeatChangeStatus::InProgress.as_str().to_owned();
@@ -197,7 +227,8 @@ impl Store {
                 audit_event(conn, &done, "seat_change.accepted", serde_json::json!({ "vendorRef": vendor_ref })).await?;
             }
             Ok(Some(done))
-        })
+        });
+        self.announce(changed)
     }
 
     /// The change must be arranged with the vendor directly: final status
@@ -210,7 +241,7 @@ impl Store {
     ) -> CoreResult<Option<SeatChangeOperation>> {
         let stored = serde_json::to_string(contact)
             .map_err(|e| CoreError::Internal(format!("encoding vendor contact: {e}")))?;
-        write_txn!(self, conn => {
+        let changed = write_txn!(self, conn => {
             let Some(current) = owned(conn, op, owner).await? else { return Ok(None) };
             let mut change = Transition::from(&current);
             change.finish(SeatChangeStatus::ContactVendor, Some(bounded(&contact.message)));
@@ -221,7 +252,8 @@ impl Store {
             }))
             .await?;
             Ok(Some(done))
-        })
+        });
+        self.announce(changed)
     }
 
     /// The vendor refused the change: final status `REJECTED` with its reason.
@@ -269,7 +301,7 @@ impl Store {
         error: &str,
         retry_in: Duration,
     ) -> CoreResult<Option<SeatChangeOperation>> {
-        write_txn!(self, conn => {
+        let changed = write_txn!(self, conn => {
             let Some(current) = owned(conn, op, owner).await? else { return Ok(None) };
             let mut change = Transition::from(&current);
             change.attempts = current.attempts.saturating_add(1);
@@ -291,7 +323,8 @@ impl Store {
             }))
             .await?;
             Ok(Some(done))
-        })
+        });
+        self.announce(changed)
     }
 
     /// Give a claimed operation back untouched, due again after `retry_in`:
@@ -320,7 +353,7 @@ impl Store {
         action: &str,
         reason: &str,
     ) -> CoreResult<Option<SeatChangeOperation>> {
-        write_txn!(self, conn => {
+        let changed = write_txn!(self, conn => {
             let Some(current) = owned(conn, op, owner).await? else { return Ok(None) };
             let mut change = Transition::from(&current);
             let reason = bounded(reason);
@@ -328,6 +361,7 @@ impl Store {
             let done = apply(conn, &current, change).await?;
             audit_event(conn, &done, action, serde_json::json!({ "reason": reason })).await?;
             Ok(Some(done))
-        })
+        });
+        self.announce(changed)
     }
 }
