@@ -19,6 +19,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use seatwise_core::ids::{TenantId, UserId};
@@ -42,8 +43,67 @@ pub struct Cli {
     /// Database URL: sqlite://PATH or postgres://USER@HOST/DB.
     #[arg(long, global = true, env = "SEATWISE_DATABASE_URL", default_value = DatabaseUrl::DEFAULT)]
     database: String,
+    #[command(flatten)]
+    limits: DatabaseLimits,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The database's time limits, in milliseconds (every subcommand that opens
+/// the database uses them). See `StoreOptions` for what each bounds.
+#[derive(Debug, clap::Args)]
+struct DatabaseLimits {
+    /// PostgreSQL `statement_timeout`: the longest one SQL statement may run.
+    #[arg(long, global = true, env = "SEATWISE_DB_STATEMENT_TIMEOUT_MS",
+          default_value_t = millis(StoreOptions::DEFAULT_STATEMENT_TIMEOUT),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    db_statement_timeout_ms: u64,
+    /// PostgreSQL `lock_timeout`: the longest a statement waits for a lock.
+    #[arg(long, global = true, env = "SEATWISE_DB_LOCK_TIMEOUT_MS",
+          default_value_t = millis(StoreOptions::DEFAULT_LOCK_TIMEOUT),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    db_lock_timeout_ms: u64,
+    /// PostgreSQL `idle_in_transaction_session_timeout`: a session idle
+    /// inside a transaction this long is ended and its locks released.
+    #[arg(long, global = true, env = "SEATWISE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+          default_value_t = millis(StoreOptions::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    db_idle_in_transaction_timeout_ms: u64,
+    /// How long opening one database connection may take.
+    #[arg(long, global = true, env = "SEATWISE_DB_CONNECT_TIMEOUT_MS",
+          default_value_t = millis(StoreOptions::default().connect_timeout),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    db_connect_timeout_ms: u64,
+    /// How long a request waits for a free pooled connection.
+    #[arg(long, global = true, env = "SEATWISE_DB_ACQUIRE_TIMEOUT_MS",
+          default_value_t = millis(StoreOptions::default().acquire_timeout),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    db_acquire_timeout_ms: u64,
+    /// SQLite `busy_timeout`: how long a writer waits for the write lock.
+    #[arg(long, global = true, env = "SEATWISE_SQLITE_BUSY_TIMEOUT_MS",
+          default_value_t = millis(StoreOptions::DEFAULT_SQLITE_BUSY_TIMEOUT),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    sqlite_busy_timeout_ms: u64,
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl DatabaseLimits {
+    fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            statement_timeout: Duration::from_millis(self.db_statement_timeout_ms),
+            lock_timeout: Duration::from_millis(self.db_lock_timeout_ms),
+            idle_in_transaction_timeout: Duration::from_millis(
+                self.db_idle_in_transaction_timeout_ms,
+            ),
+            connect_timeout: Duration::from_millis(self.db_connect_timeout_ms),
+            acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
+            sqlite_busy_timeout: Duration::from_millis(self.sqlite_busy_timeout_ms),
+            ..StoreOptions::default()
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -172,6 +232,7 @@ async fn run_command(cli: Cli) -> CliResult<()> {
         .database
         .parse()
         .map_err(|e| format!("--database: {e}"))?;
+    let options = cli.limits.store_options();
     match cli.command {
         Command::Migrate => {
             let applied = Store::migrate(&database).await.map_err(|e| e.to_string())?;
@@ -182,7 +243,7 @@ async fn run_command(cli: Cli) -> CliResult<()> {
             command: TenantCommand::Create { name },
         } => {
             Store::migrate(&database).await.map_err(|e| e.to_string())?;
-            let store = connect(&database).await?;
+            let store = connect(&database, options).await?;
             let tenant = store
                 .create_tenant(&Actor::named("seatwise-cli"), &name)
                 .await
@@ -195,7 +256,7 @@ async fn run_command(cli: Cli) -> CliResult<()> {
             println!("{}", mint(&keys, args)?);
             Ok(())
         }
-        Command::Serve(args) => serve(&database, args).await,
+        Command::Serve(args) => serve(&database, options, args).await,
         Command::Schema | Command::Plugins { .. } => Ok(()),
     }
 }
@@ -237,8 +298,8 @@ async fn plugins_command(command: PluginsCommand) -> CliResult<()> {
     }
 }
 
-async fn connect(database: &DatabaseUrl) -> CliResult<Store> {
-    Store::connect(database, StoreOptions::default())
+async fn connect(database: &DatabaseUrl, options: StoreOptions) -> CliResult<Store> {
+    Store::connect(database, options)
         .await
         .map_err(|e| format!("cannot open {database}: {e}"))
 }
@@ -281,7 +342,7 @@ fn parse_user(text: &str) -> CliResult<UserId> {
     }
 }
 
-async fn serve(database: &DatabaseUrl, args: ServeArgs) -> CliResult<()> {
+async fn serve(database: &DatabaseUrl, options: StoreOptions, args: ServeArgs) -> CliResult<()> {
     // Settings first: a bad one stops the start before anything is touched.
     let host_config = crate::plugins::host_config()?;
     let worker_settings = crate::plugins::WorkerSettings::from_env(&host_config)?;
@@ -293,7 +354,7 @@ async fn serve(database: &DatabaseUrl, args: ServeArgs) -> CliResult<()> {
         .await
         .map_err(|e| format!("migrating {database}: {e}"))?;
     tracing::info!(database = %database, migrations = applied.len(), "database ready");
-    let store = connect(database).await?;
+    let store = connect(database, options).await?;
     let keys = token_keys(database)?;
     let plugins = match (&args.plugins, args.demo) {
         (None, true) => crate::plugins::load_demo(&host_config)?,

@@ -50,9 +50,14 @@ pub enum CoreError {
     /// The database cannot be reached or the pool is exhausted.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database did not finish in time: a statement, lock wait or idle
+    /// transaction ran past its limit (see `StoreOptions`), or SQLite's
+    /// write lock stayed busy. Nothing was changed; trying again may work.
+    #[error("database timed out: {0}")]
+    TimedOut(String),
     /// A database error that is not the caller's fault.
     #[error("database error: {0}")]
-    Database(#[from] diesel::result::Error),
+    Database(diesel::result::Error),
     /// A bug or broken invariant.
     #[error("internal error: {0}")]
     Internal(String),
@@ -88,6 +93,37 @@ impl CoreError {
                 | CoreError::AlreadyExists { .. }
         )
     }
+}
+
+/// Time limits and lost connections get their own variants, so the API can
+/// tell a client "try again" rather than "internal error".
+impl From<diesel::result::Error> for CoreError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &e {
+            Error::DatabaseError(_, info) if is_timeout(info.message()) => {
+                CoreError::TimedOut(info.message().to_owned())
+            }
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => CoreError::Unavailable(info.message().to_owned()),
+            _ => CoreError::Database(e),
+        }
+    }
+}
+
+/// Whether a database message reports a time limit. diesel-async keeps the
+/// PostgreSQL message but not its SQLSTATE (57014, 55P03, 25P03), so this
+/// matches PostgreSQL's (English) texts and SQLite's `SQLITE_BUSY` text.
+fn is_timeout(message: &str) -> bool {
+    const TIMEOUTS: [&str; 4] = [
+        "canceling statement due to statement timeout",
+        "canceling statement due to lock timeout",
+        "terminating connection due to idle-in-transaction timeout",
+        "database is locked",
+    ];
+    TIMEOUTS.iter().any(|t| message.contains(t))
 }
 
 impl From<CoreError> for diesel::result::Error {

@@ -68,6 +68,20 @@ impl TestDatabase {
                 "SEATWISE_REQUIRE_POSTGRES=1 but PostgreSQL at {admin_url} is unreachable: {e}"
             ),
         };
+        Some(Self::postgres_with(&mut admin, admin_url).await)
+    }
+
+    /// A new, migrated PostgreSQL database on the server at `admin_url` (a
+    /// throwaway cluster a test starts and stops, say). Panics when the
+    /// server cannot be reached.
+    pub async fn postgres_at(admin_url: &str) -> Self {
+        let mut admin = AsyncPgConnection::establish(admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable: {e}"));
+        Self::postgres_with(&mut admin, admin_url.to_owned()).await
+    }
+
+    async fn postgres_with(admin: &mut AsyncPgConnection, admin_url: String) -> Self {
         let name = format!("seatwise_test_{}", uuid::Uuid::new_v4().simple());
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
@@ -83,7 +97,7 @@ impl TestDatabase {
         Store::migrate(&db.url)
             .await
             .expect("migrate the test database");
-        Some(db)
+        db
     }
 
     /// Its URL, e.g. to start a server on it.

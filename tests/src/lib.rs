@@ -14,7 +14,12 @@
 //!   ([`PluginDir`] lays one out from the crates in `plugins/`);
 //!   [`TestApp::restart`] restarts the server on the same database and
 //!   [`TestApp::replica`] starts a second server on it.
+//! - [`PostgresCluster`] runs a throwaway PostgreSQL server that a test may
+//!   stop and start ([`TestApp::start_on`] serves a database on it);
+//!   [`TestApp::kill_and_restart`] simulates a crash. The fault tests
+//!   (`tests/tests/faults/`) use them.
 
+mod cluster;
 mod fixtures;
 mod plugins;
 
@@ -27,6 +32,7 @@ use std::time::{Duration, Instant};
 use seatwise_core::testing::TestDatabase;
 use serde_json::{Value, json};
 
+pub use cluster::PostgresCluster;
 pub use fixtures::*;
 pub use plugins::{Plugin, PluginDir, built_plugins_dir};
 
@@ -174,6 +180,12 @@ impl TestApp {
             Backend::Sqlite => TestDatabase::sqlite().await,
             Backend::Postgres => TestDatabase::postgres().await?,
         };
+        Some(Self::start_on(database, options).await)
+    }
+
+    /// Start a server on a database the test made (for example one on a
+    /// [`PostgresCluster`] it stops and starts).
+    pub async fn start_on(database: TestDatabase, options: StartOptions) -> Self {
         let work_dir =
             std::env::temp_dir().join(format!("seatwise-e2e-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&work_dir).expect("create a work folder");
@@ -198,7 +210,34 @@ impl TestApp {
             database: Arc::new(database),
         };
         app.wait_until_ready().await;
-        Some(app)
+        app
+    }
+
+    /// Kill the server with SIGKILL (no chance to finish anything, as in a
+    /// power cut) and start it again on the same database.
+    pub async fn kill_and_restart(&mut self) {
+        // It may be dead already (killed by the test).
+        let _ = self.server.kill();
+        self.server.wait().expect("wait for the killed server");
+        let (server, base_url) = spawn_server(&self.runner, &self.options);
+        self.server = server;
+        self.base_url = base_url;
+        self.wait_until_ready().await;
+    }
+
+    /// The server's process id (to signal it).
+    pub fn pid(&self) -> u32 {
+        self.server.id()
+    }
+
+    /// Whether the server process has exited; its status then.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.server.try_wait().expect("check the server process")
+    }
+
+    /// The test's database, e.g. to check it through the core's `Store`.
+    pub fn database(&self) -> &TestDatabase {
+        &self.database
     }
 
     /// Stop the server with SIGTERM and start it again on the same database,

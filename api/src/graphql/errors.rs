@@ -9,7 +9,8 @@
 //! Two channels:
 //! - top-level `errors` for failures of the request itself: authentication
 //!   (`UNAUTHENTICATED`), permission (`FORBIDDEN`), bad arguments to queries
-//!   (`INVALID_INPUT`, …) and server faults (`INTERNAL`);
+//!   (`INVALID_INPUT`, …), server faults (`INTERNAL`) and a database that
+//!   is down or out of time (`UNAVAILABLE`, `TIMEOUT`: retry later);
 //! - `userErrors` in mutation payloads for expected business outcomes
 //!   ([`UserError::from_core`]).
 
@@ -71,6 +72,12 @@ pub mod code {
     pub const ALREADY_EXISTS: &str = "ALREADY_EXISTS";
     /// A fault on our side.
     pub const INTERNAL: &str = "INTERNAL";
+    /// The database cannot be reached (or every connection is busy); the
+    /// request may be retried.
+    pub const UNAVAILABLE: &str = "UNAVAILABLE";
+    /// A database time limit ran out (statement, lock wait, busy SQLite);
+    /// the request may be retried.
+    pub const TIMEOUT: &str = "TIMEOUT";
     /// The document does not parse or validate, or exceeds the depth or
     /// complexity limits.
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
@@ -114,7 +121,28 @@ fn describe(e: &CoreError) -> Described {
         CoreError::SeatsInUse { .. } => plain(code::SEATS_IN_USE, None),
         CoreError::InvalidInput { field, .. } => plain(code::INVALID_INPUT, Some(field)),
         CoreError::AlreadyExists { field, .. } => plain(code::ALREADY_EXISTS, Some(field)),
-        CoreError::Unavailable(_) | CoreError::Database(_) | CoreError::Internal(_) => {
+        CoreError::Unavailable(_) => {
+            // Worth a retry: the database is down or every connection busy.
+            tracing::warn!(error = %e, "request failed: database unavailable");
+            Described {
+                code: code::UNAVAILABLE,
+                message: "the database is unavailable right now; try again shortly".to_owned(),
+                field: None,
+                needed: None,
+                available: None,
+            }
+        }
+        CoreError::TimedOut(_) => {
+            tracing::warn!(error = %e, "request failed: database time limit");
+            Described {
+                code: code::TIMEOUT,
+                message: "the database did not answer in time; try again".to_owned(),
+                field: None,
+                needed: None,
+                available: None,
+            }
+        }
+        CoreError::Database(_) | CoreError::Internal(_) => {
             // The detail may name tables or hosts: log it, tell the client
             // only that it is our fault.
             tracing::error!(error = %e, "request failed");
@@ -208,7 +236,10 @@ impl UserError {
             CoreError::SeatsInUse { .. } => UserErrorCode::SeatsInUse,
             CoreError::InvalidInput { .. } => UserErrorCode::InvalidInput,
             CoreError::AlreadyExists { .. } => UserErrorCode::AlreadyExists,
-            CoreError::Unavailable(_) | CoreError::Database(_) | CoreError::Internal(_) => {
+            CoreError::Unavailable(_)
+            | CoreError::TimedOut(_)
+            | CoreError::Database(_)
+            | CoreError::Internal(_) => {
                 return Err(e.into());
             }
         };
@@ -263,5 +294,48 @@ pub fn outcome<T>(
     match result {
         Ok(value) => Ok((Some(value), Vec::new())),
         Err(e) => Ok((None, vec![UserError::from_core(e, field_for)?])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client_sees(e: CoreError) -> (String, String) {
+        let error = async_graphql::Error::from(ApiError::from(e));
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|ext| ext.get("code"))
+            .map(|code| code.to_string())
+            .unwrap_or_default();
+        (code.trim_matches('"').to_owned(), error.message)
+    }
+
+    #[test]
+    fn a_database_outage_or_time_limit_says_try_again_without_details() {
+        let (code, message) = client_sees(CoreError::Unavailable(
+            "connection refused to db.internal:5432".into(),
+        ));
+        assert_eq!(code, code::UNAVAILABLE);
+        assert!(!message.contains("db.internal"), "{message}");
+        let (code, message) = client_sees(CoreError::TimedOut(
+            "canceling statement due to lock timeout".into(),
+        ));
+        assert_eq!(code, code::TIMEOUT);
+        assert!(message.contains("try again"), "{message}");
+        // Faults that retrying does not fix stay INTERNAL.
+        let (code, _) = client_sees(CoreError::Internal("bug".into()));
+        assert_eq!(code, code::INTERNAL);
+    }
+
+    #[test]
+    fn database_faults_are_never_user_errors() {
+        for e in [
+            CoreError::Unavailable("down".into()),
+            CoreError::TimedOut("slow".into()),
+        ] {
+            assert!(UserError::from_core(e, |_| None).is_err());
+        }
     }
 }

@@ -32,7 +32,8 @@ impl Store {
                 applied
             }
             Backend::Sqlite => {
-                let mut conn = super::open_sqlite(url.sqlite_path()?)
+                let busy = super::StoreOptions::DEFAULT_SQLITE_BUSY_TIMEOUT;
+                let mut conn = super::open_sqlite(url.sqlite_path()?, busy)
                     .map_err(|e| CoreError::Unavailable(format!("opening SQLite: {e}")))?;
                 run(&mut conn, SQLITE)
             }

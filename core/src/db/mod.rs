@@ -10,6 +10,8 @@ pub mod sql_types;
 
 mod instrumentation;
 mod migrate;
+#[cfg(test)]
+mod tests;
 mod url;
 
 pub use instrumentation::StatementCounter;
@@ -94,15 +96,19 @@ pub(crate) use insert_rows;
 /// the row locks they take (see `crate::locks`). SQLite uses `BEGIN IMMEDIATE`,
 /// which takes the database write lock up front, so two writers never
 /// interleave and a read-then-write transaction cannot fail half way with
-/// `SQLITE_BUSY`. If the future is dropped mid-way, the connection still has
-/// an open transaction; the pool sees that and discards it instead of reusing.
+/// `SQLITE_BUSY`. If the future is dropped mid-way (a client hung up), the
+/// [`Pooled`] guard takes the connection out of the pool and closes it, which
+/// rolls the transaction back: no one else can check out a connection still
+/// inside it (see `Pooled`'s `Drop`).
 macro_rules! write_txn {
     ($store:expr, $conn:ident => $body:expr) => {{
         let mut pooled = $store.checkout().await?;
-        let $conn = &mut pooled.as_conn();
-        $conn.begin_write().await?;
-        let result: $crate::error::CoreResult<_> = async { $body }.await;
-        $conn.finish(result).await
+        pooled.begin_write().await?;
+        let result: $crate::error::CoreResult<_> = {
+            let $conn = &mut pooled.as_conn();
+            async { $body }.await
+        };
+        pooled.finish(result).await
     }};
 }
 pub(crate) use write_txn;
@@ -120,7 +126,7 @@ macro_rules! read_conn {
 pub(crate) use read_conn;
 
 impl Conn<'_> {
-    pub(crate) async fn begin_write(&mut self) -> CoreResult<()> {
+    async fn begin_write(&mut self) -> CoreResult<()> {
         match self {
             Conn::Pg(c) => AnsiTransactionManager::begin_transaction(*c).await?,
             Conn::Sqlite(c) => {
@@ -136,17 +142,22 @@ impl Conn<'_> {
         Ok(())
     }
 
-    pub(crate) async fn finish<T>(&mut self, result: CoreResult<T>) -> CoreResult<T> {
+    /// Commit or roll back; the outcome, and whether the transaction is
+    /// now closed (false when COMMIT or ROLLBACK itself failed).
+    async fn finish<T>(&mut self, result: CoreResult<T>) -> (CoreResult<T>, bool) {
         match result {
             Ok(value) => {
-                match self {
-                    Conn::Pg(c) => AnsiTransactionManager::commit_transaction(*c).await?,
+                let committed = match self {
+                    Conn::Pg(c) => AnsiTransactionManager::commit_transaction(*c).await,
                     Conn::Sqlite(c) => {
                         <SqliteConn as AsyncConnection>::TransactionManager::commit_transaction(*c)
-                            .await?
+                            .await
                     }
+                };
+                match committed {
+                    Ok(()) => (Ok(value), true),
+                    Err(e) => (Err(e.into()), false),
                 }
-                Ok(value)
             }
             Err(error) => {
                 let rolled_back = match self {
@@ -158,32 +169,106 @@ impl Conn<'_> {
                         .await
                     }
                 };
-                if let Err(rollback_error) = rolled_back {
-                    // The pool discards a connection left inside a transaction;
-                    // the caller needs the original error, not this one.
-                    tracing::warn!(%rollback_error, "rollback failed");
+                match rolled_back {
+                    Ok(()) => (Err(error), true),
+                    Err(rollback_error) => {
+                        // The guard discards the connection; the caller
+                        // needs the original error, not this one.
+                        tracing::warn!(%rollback_error, "rollback failed");
+                        (Err(error), false)
+                    }
                 }
-                Err(error)
             }
         }
     }
 }
 
-/// A connection checked out of the pool.
+/// A connection checked out of the pool, and whether a transaction may be
+/// open on it.
+///
+/// Why a guard: a request future can be dropped at any `.await` (the client
+/// hung up, a timeout fired). Without it the connection would go back to the
+/// pool inside its transaction, still holding its locks (on SQLite the
+/// database write lock of `BEGIN IMMEDIATE`, which the pool's `is_broken`
+/// check does not see), and the next request to check it out would stall or
+/// fail. On drop with a transaction possibly open, the guard detaches the
+/// connection from the pool and closes it; closing rolls the transaction
+/// back on both backends.
+pub(crate) struct Pooled {
+    // `None` only after `Drop` took it.
+    object: Option<PooledObject>,
+    // Set before `BEGIN` is sent and cleared only once COMMIT or ROLLBACK
+    // succeeded, so a drop at any point in between discards the connection.
+    transaction_open: bool,
+}
+
 // One lives per in-flight operation, on the stack of its future; boxing the
 // larger PostgreSQL variant would add an allocation to every checkout.
 #[allow(clippy::large_enum_variant)]
-pub(crate) enum Pooled {
+enum PooledObject {
     Pg(Object<AsyncPgConnection>),
     Sqlite(Object<SqliteConn>),
 }
 
 impl Pooled {
-    pub(crate) fn as_conn(&mut self) -> Conn<'_> {
-        match self {
-            Pooled::Pg(c) => Conn::Pg(c),
-            Pooled::Sqlite(c) => Conn::Sqlite(c),
+    fn new(object: PooledObject) -> Self {
+        Self {
+            object: Some(object),
+            transaction_open: false,
         }
+    }
+
+    pub(crate) fn as_conn(&mut self) -> Conn<'_> {
+        match self.object.as_mut() {
+            Some(PooledObject::Pg(c)) => Conn::Pg(c),
+            Some(PooledObject::Sqlite(c)) => Conn::Sqlite(c),
+            None => unreachable!("a Pooled keeps its connection until dropped"),
+        }
+    }
+
+    /// Open the write transaction (see [`write_txn!`]).
+    pub(crate) async fn begin_write(&mut self) -> CoreResult<()> {
+        self.transaction_open = true;
+        let begun = self.as_conn().begin_write().await;
+        if begun.is_err() {
+            // BEGIN failed, so no transaction was opened; the connection
+            // itself is fine (e.g. SQLite's busy timeout ran out).
+            self.transaction_open = false;
+        }
+        begun
+    }
+
+    /// Commit on `Ok`, roll back on `Err`; the caller gets `result` back
+    /// (or the commit's error).
+    pub(crate) async fn finish<T>(&mut self, result: CoreResult<T>) -> CoreResult<T> {
+        let (finished, clean) = self.as_conn().finish(result).await;
+        // A failed COMMIT or ROLLBACK may leave the transaction open: keep
+        // the flag, so `Drop` discards the connection.
+        if clean {
+            self.transaction_open = false;
+        }
+        finished
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        if !self.transaction_open {
+            return;
+        }
+        // Detach from the pool (it will open a fresh connection when
+        // needed) and close. A SQLite statement still running on the
+        // blocking pool keeps the connection alive until it returns; it is
+        // closed, and its transaction rolled back, right after.
+        match self.object.take() {
+            Some(PooledObject::Pg(object)) => drop(Object::take(object)),
+            Some(PooledObject::Sqlite(object)) => drop(Object::take(object)),
+            None => return,
+        }
+        tracing::warn!(
+            "a request ended inside its database transaction; \
+             its connection was closed and the transaction rolled back"
+        );
     }
 }
 
@@ -194,12 +279,46 @@ enum Pools {
 }
 
 /// Settings for opening a [`Store`].
+///
+/// The time limits keep one stuck statement, lock or client from holding a
+/// connection (and what it locked) for longer than a request can wait.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
     /// Largest number of pooled connections.
     pub max_connections: usize,
     /// How long a request waits for a free connection before failing.
     pub acquire_timeout: Duration,
+    /// How long opening one connection may take (PostgreSQL: TCP, TLS and
+    /// start-up), so an unreachable server fails fast instead of hanging.
+    pub connect_timeout: Duration,
+    /// PostgreSQL `statement_timeout`: the longest one statement may run.
+    pub statement_timeout: Duration,
+    /// PostgreSQL `lock_timeout`: the longest one statement waits for a
+    /// row or table lock another transaction holds.
+    pub lock_timeout: Duration,
+    /// PostgreSQL `idle_in_transaction_session_timeout`: the server ends a
+    /// session that sits idle inside a transaction this long (a stalled
+    /// process), releasing its locks.
+    pub idle_in_transaction_timeout: Duration,
+    /// SQLite `busy_timeout`: how long a writer waits for the database write
+    /// lock before failing.
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl StoreOptions {
+    /// Default [`StoreOptions::statement_timeout`]. Seatwise's statements
+    /// are short: bulk writes are chunked, and each statement of a
+    /// 10,000-member group assignment takes well under a second.
+    pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Default [`StoreOptions::lock_timeout`]: writers to one app queue
+    /// behind each other; ten seconds is many queued assignments.
+    pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Default [`StoreOptions::idle_in_transaction_timeout`]: the server
+    /// never waits on anything but the database inside a transaction.
+    pub const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Default [`StoreOptions::sqlite_busy_timeout`], the same bound as a
+    /// PostgreSQL lock wait.
+    pub const DEFAULT_SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 }
 
 impl Default for StoreOptions {
@@ -207,8 +326,24 @@ impl Default for StoreOptions {
         Self {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            statement_timeout: Self::DEFAULT_STATEMENT_TIMEOUT,
+            lock_timeout: Self::DEFAULT_LOCK_TIMEOUT,
+            idle_in_transaction_timeout: Self::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT,
+            sqlite_busy_timeout: Self::DEFAULT_SQLITE_BUSY_TIMEOUT,
         }
     }
+}
+
+/// The `SET` statements every PostgreSQL session starts with.
+fn postgres_session_settings(options: &StoreOptions) -> String {
+    format!(
+        "SET statement_timeout = {}; SET lock_timeout = {}; \
+         SET idle_in_transaction_session_timeout = {};",
+        options.statement_timeout.as_millis(),
+        options.lock_timeout.as_millis(),
+        options.idle_in_transaction_timeout.as_millis(),
+    )
 }
 
 /// Pool statistics, for metrics.
@@ -245,10 +380,24 @@ impl Store {
                 // first query and the pool drops it (`is_broken`), which costs
                 // less than doubling the round trips of one-statement reads.
                 config.recycling_method = RecyclingMethod::Fast;
+                let session = postgres_session_settings(&options);
+                let connect_timeout = options.connect_timeout;
                 config.custom_setup = Box::new(move |url| {
                     let counter = counter.clone();
+                    let session = session.clone();
                     async move {
-                        let mut conn = AsyncPgConnection::establish(url).await?;
+                        let establish = AsyncPgConnection::establish(url);
+                        let mut conn = tokio::time::timeout(connect_timeout, establish)
+                            .await
+                            .map_err(|_| {
+                                diesel::ConnectionError::BadConnection(format!(
+                                    "no connection within {connect_timeout:?}"
+                                ))
+                            })??;
+                        // Before instrumenting: set-up is not a request's statement.
+                        conn.batch_execute(&session)
+                            .await
+                            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                         conn.set_instrumentation(counter.instrumentation());
                         Ok(conn)
                     }
@@ -269,11 +418,12 @@ impl Store {
                 // first query and the pool drops it (`is_broken`), which costs
                 // less than doubling the round trips of one-statement reads.
                 config.recycling_method = RecyclingMethod::Fast;
+                let busy = options.sqlite_busy_timeout;
                 config.custom_setup = Box::new(move |path| {
                     let counter = counter.clone();
                     let path = path.to_owned();
                     async move {
-                        let conn = tokio::task::spawn_blocking(move || open_sqlite(&path))
+                        let conn = tokio::task::spawn_blocking(move || open_sqlite(&path, busy))
                             .await
                             .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))??;
                         let mut conn = SyncConnectionWrapper::new(conn);
@@ -351,13 +501,13 @@ impl Store {
                 .map_err(|_| {
                     CoreError::Unavailable("timed out waiting for a database connection".into())
                 })?
-                .map(Pooled::Pg),
+                .map(|o| Pooled::new(PooledObject::Pg(o))),
             Pools::Sqlite(p) => tokio::time::timeout(timeout, p.get())
                 .await
                 .map_err(|_| {
                     CoreError::Unavailable("timed out waiting for a database connection".into())
                 })?
-                .map(Pooled::Sqlite),
+                .map(|o| Pooled::new(PooledObject::Sqlite(o))),
         };
         pooled.map_err(|e| CoreError::Unavailable(format!("database connection: {e}")))
     }
@@ -370,15 +520,16 @@ fn pool_error(e: impl std::fmt::Display) -> CoreError {
 /// Open one SQLite connection with the settings every connection needs:
 /// WAL so readers never block the writer, a busy timeout so concurrent
 /// writers queue instead of failing, and enforced foreign keys.
-fn open_sqlite(path: &str) -> Result<SqliteConnection, diesel::ConnectionError> {
+fn open_sqlite(path: &str, busy: Duration) -> Result<SqliteConnection, diesel::ConnectionError> {
     use diesel::Connection as _;
     let mut conn = SqliteConnection::establish(path)?;
-    conn.batch_execute(
+    conn.batch_execute(&format!(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
-         PRAGMA busy_timeout = 30000;
+         PRAGMA busy_timeout = {};
          PRAGMA foreign_keys = ON;",
-    )
+        busy.as_millis()
+    ))
     .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
     Ok(conn)
 }

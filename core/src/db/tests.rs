@@ -1,0 +1,185 @@
+//! A write transaction whose future is dropped half way (its client hung up,
+//! a timeout fired) leaves nothing behind: the next writer to the same rows
+//! proceeds at once, and what the dropped transaction wrote is gone.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::db::{Store, StoreOptions, on_conn, read_conn, write_txn};
+use crate::error::{CoreError, CoreResult};
+use crate::model::Actor;
+use crate::schema::tenants;
+use crate::test_on_both_backends;
+use crate::testing::TestDatabase;
+
+/// Rename `tenant` inside a write transaction, then wait forever: the
+/// transaction is open, holding its locks, when the caller drops it.
+async fn rename_and_hang(store: Store, tenant: crate::ids::TenantId) -> CoreResult<()> {
+    write_txn!(store, conn => {
+        on_conn!(conn, c => diesel::update(tenants::table.filter(tenants::tenant_id.eq(tenant)))
+            .set(tenants::name.eq("Renamed by a dropped request"))
+            .execute(c)
+            .await)?;
+        std::future::pending::<()>().await;
+        Ok(())
+    })
+}
+
+async fn rename(store: &Store, tenant: crate::ids::TenantId, name: &str) -> CoreResult<()> {
+    write_txn!(store, conn => {
+        on_conn!(conn, c => diesel::update(tenants::table.filter(tenants::tenant_id.eq(tenant)))
+            .set(tenants::name.eq(name))
+            .execute(c)
+            .await)?;
+        Ok(())
+    })
+}
+
+async fn a_dropped_transaction_leaves_no_lock_behind(db: &TestDatabase) {
+    // A small pool, so the next writers are likely to be handed the very
+    // connections the dropped transactions used.
+    let options = StoreOptions {
+        max_connections: 2,
+        ..StoreOptions::default()
+    };
+    let store = Store::connect(db.url(), options).await.expect("connect");
+    let actor = Actor::named("test");
+    let tenant = store
+        .create_tenant(&actor, "Contoso")
+        .await
+        .expect("tenant");
+
+    // A first request takes the write lock and hangs inside its
+    // transaction; a second queues behind it (SQLite: in `BEGIN IMMEDIATE`,
+    // PostgreSQL: waiting for the row lock). Both are dropped, the second
+    // while still waiting: its BEGIN may complete after it is gone.
+    let holder = tokio::spawn(rename_and_hang(store.clone(), tenant.id));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let queued = tokio::spawn(rename_and_hang(store.clone(), tenant.id));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    queued.abort();
+    holder.abort();
+
+    // Both are gone, and the next writer to the same row proceeds: the
+    // default lock and busy timeouts are 10 s, so all of it finishing
+    // within 5 s proves no one waited for a lock the dropped ones left.
+    let next = async {
+        assert!(queued.await.is_err_and(|e| e.is_cancelled()));
+        assert!(holder.await.is_err_and(|e| e.is_cancelled()));
+        rename(&store, tenant.id, "Fabrikam").await
+    };
+    tokio::time::timeout(Duration::from_secs(5), next)
+        .await
+        .expect("the next writer is not blocked by the dropped transactions")
+        .expect("the next writer succeeds");
+    assert_eq!(
+        store.tenant(tenant.id).await.expect("tenant").name,
+        "Fabrikam"
+    );
+
+    // Writers keep working afterwards, on every pooled connection.
+    for n in 0..4 {
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            store.create_tenant(&actor, &format!("Tenant {n}")),
+        )
+        .await
+        .expect("not blocked")
+        .expect("created");
+    }
+}
+
+async fn a_dropped_transaction_keeps_none_of_its_writes(db: &TestDatabase) {
+    let store = db.store().await;
+    let actor = Actor::named("test");
+    let tenant = store
+        .create_tenant(&actor, "Contoso")
+        .await
+        .expect("tenant");
+
+    let dropped = tokio::time::timeout(
+        Duration::from_millis(300),
+        rename_and_hang(store.clone(), tenant.id),
+    )
+    .await;
+    assert!(dropped.is_err());
+
+    // Seen through another pool, as another replica would.
+    let other = db.store().await;
+    assert_eq!(
+        other.tenant(tenant.id).await.expect("tenant").name,
+        "Contoso"
+    );
+    assert_eq!(
+        store.tenant(tenant.id).await.expect("tenant").name,
+        "Contoso"
+    );
+}
+
+test_on_both_backends!(
+    a_dropped_transaction_leaves_no_lock_behind,
+    a_dropped_transaction_keeps_none_of_its_writes
+);
+
+async fn a_writer_stuck_behind_a_lock_gets_a_clear_timeout(db: &TestDatabase) {
+    // Short limits, so the test waits less than a second for them.
+    let options = StoreOptions {
+        lock_timeout: Duration::from_millis(300),
+        sqlite_busy_timeout: Duration::from_millis(300),
+        ..StoreOptions::default()
+    };
+    let store = Store::connect(db.url(), options).await.expect("connect");
+    let tenant = store
+        .create_tenant(&Actor::named("test"), "Contoso")
+        .await
+        .expect("tenant");
+    let holder = tokio::spawn(rename_and_hang(store.clone(), tenant.id));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let blocked = tokio::time::timeout(
+        Duration::from_secs(5),
+        rename(&store, tenant.id, "Fabrikam"),
+    )
+    .await
+    .expect("the lock wait is bounded");
+    assert!(
+        matches!(blocked, Err(CoreError::TimedOut(_))),
+        "{blocked:?}"
+    );
+
+    holder.abort();
+    let _ = holder.await;
+    rename(&store, tenant.id, "Fabrikam")
+        .await
+        .expect("writes work once the lock is free");
+}
+
+test_on_both_backends!(a_writer_stuck_behind_a_lock_gets_a_clear_timeout);
+
+/// PostgreSQL only: SQLite has no statement time limit (a statement there
+/// runs on the server's own CPU, not behind other sessions).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_past_the_postgres_limit_times_out_clearly() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let options = StoreOptions {
+        statement_timeout: Duration::from_millis(200),
+        ..StoreOptions::default()
+    };
+    let store = Store::connect(db.url(), options).await.expect("connect");
+    async fn sleep_two_seconds(store: &Store) -> CoreResult<()> {
+        read_conn!(store, conn => {
+            on_conn!(conn, c => diesel_async::SimpleAsyncConnection::batch_execute(c, "SELECT pg_sleep(2)").await)?;
+            Ok(())
+        })
+    }
+    let slow = sleep_two_seconds(&store).await;
+    assert!(matches!(slow, Err(CoreError::TimedOut(_))), "{slow:?}");
+    store
+        .ping()
+        .await
+        .expect("the connection serves the next request");
+}
