@@ -315,8 +315,10 @@ async fn bench_backend(db: &TestDatabase, registry: &Arc<PluginRegistry>) -> Vec
     let store = db.store().await;
     let actor = Actor::system();
     let (tenant, apps) = seed(&store, &actor).await;
-    let worker =
-        SeatChangeWorker::new(store.clone(), Arc::clone(registry)).with_max_in_flight(BATCH);
+    // One vendor only: let it take all of the worker's slots.
+    let worker = SeatChangeWorker::new(store.clone(), Arc::clone(registry))
+        .with_max_in_flight(BATCH)
+        .with_per_adapter_concurrency(BATCH);
     let per_app = OPS / APPS;
     let mut seats = INITIAL_SEATS;
     let mut rounds = Vec::with_capacity(ROUNDS);

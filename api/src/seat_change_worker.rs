@@ -39,6 +39,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::FutureExt as _;
@@ -81,6 +82,8 @@ pub struct SeatChangeWorker {
     lease: Duration,
     max_in_flight: usize,
     adapter_slots: Arc<AdapterSlots>,
+    /// Operations given back because their adapter was at its limit.
+    released: Arc<AtomicUsize>,
 }
 
 impl SeatChangeWorker {
@@ -108,6 +111,7 @@ impl SeatChangeWorker {
             lease: DEFAULT_WORKER_LEASE,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             adapter_slots,
+            released: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -187,23 +191,37 @@ impl SeatChangeWorker {
         tracing::info!(owner = %worker.owner, "seat-change worker stopped");
     }
 
-    /// Carry every due operation forward until nothing is due and nothing is
-    /// in flight; returns how many steps were taken. For tests and
-    /// benchmarks that want the worker's full behaviour without a loop.
+    /// Carry every due operation forward until nothing is due, nothing is
+    /// in flight and nothing was given back for a busy adapter; returns how
+    /// many claims were made. For tests and benchmarks that want the
+    /// worker's full behaviour without a loop.
     pub async fn drain(&self) -> usize {
         let worker = Arc::new(self.clone());
         let mut in_flight = JoinSet::new();
         let mut steps = 0;
+        let mut released = worker.released.load(Ordering::Acquire);
         loop {
             let claimed = worker.claim_into(&mut in_flight).await;
             steps += claimed;
             if claimed > 0 && in_flight.len() < worker.max_in_flight {
                 continue;
             }
-            if in_flight.join_next().await.is_none() {
+            if in_flight.join_next().await.is_some() {
+                continue;
+            }
+            let now_released = worker.released.load(Ordering::Acquire);
+            if now_released == released {
                 return steps;
             }
+            // Given back for a busy adapter: due again after the delay.
+            released = now_released;
+            tokio::time::sleep(worker.busy_delay()).await;
         }
+    }
+
+    /// How long an operation given back for a busy adapter waits.
+    fn busy_delay(&self) -> Duration {
+        self.poll_interval.min(MAX_BUSY_DELAY)
     }
 
     /// Claims as many due operations as there are free slots and starts a
@@ -255,7 +273,8 @@ impl SeatChangeWorker {
         };
         // Held until the answer is recorded; see the module docs.
         let Some(_slot) = self.adapter_slots.try_take(adapter.key()) else {
-            let delay = self.poll_interval.min(MAX_BUSY_DELAY);
+            let delay = self.busy_delay();
+            self.released.fetch_add(1, Ordering::AcqRel);
             tracing::debug!(
                 operation = %op.id, adapter = adapter.key(), retry_in = ?delay,
                 "adapter at its concurrency limit; operation released"
