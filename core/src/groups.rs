@@ -161,7 +161,6 @@ impl Store {
     ) -> CoreResult<Group> {
         let display_name =
             validate::required("displayName", &new.display_name, validate::MAX_NAME_LEN)?;
-        validate::id_count("memberIds", new.member_ids.len())?;
         let row = GroupRow {
             tenant_id: tenant,
             id: GroupId::new(),
@@ -198,7 +197,6 @@ impl Store {
         if users.is_empty() {
             return Err(CoreError::invalid("userIds", "name at least one user"));
         }
-        validate::id_count("userIds", users.len())?;
         write_txn!(self, conn => {
             let mut change = add_members(conn, tenant, group, users).await?;
             audit::record(conn, tenant, actor, "group.members_added", Target::group(group), serde_json::json!({
@@ -222,7 +220,6 @@ impl Store {
         if users.is_empty() {
             return Err(CoreError::invalid("userIds", "name at least one user"));
         }
-        validate::id_count("userIds", users.len())?;
         let users: Vec<UserId> = users
             .iter()
             .copied()

@@ -8,10 +8,12 @@ pub const MAX_NAME_LEN: usize = 256;
 /// Longest description we store.
 pub const MAX_DESCRIPTION_LEN: usize = 4_096;
 
-/// Most users or groups one call may name (`principalIds`, `userIds`,
-/// `memberIds`). A call's work and its transaction grow with the list; past
-/// this, split the work into several calls. 1,000 covers any change made
-/// by hand and keeps a single transaction short.
+/// Most users or groups one API request may name (`principalIds`,
+/// `userIds`, `memberIds`). A request's work and its transaction grow with
+/// the list; past this, split the work into several requests. 1,000 covers
+/// any change made by hand and keeps a client's transaction short. The API
+/// applies it to what clients send; the core's own methods take any length,
+/// since bulk callers (seeding, imports) are set-based and chunked.
 pub const MAX_IDS_PER_CALL: usize = 1_000;
 
 /// Largest adapter settings accepted, as serialized JSON. Settings are a

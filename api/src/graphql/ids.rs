@@ -123,12 +123,17 @@ pub fn principal_id(field: &str, id: &ID) -> Result<PrincipalId, CoreError> {
     }
 }
 
-/// Many ids of one kind; the first bad one fails the lot.
+/// Many ids of one kind, at most `MAX_IDS_PER_CALL` of them (`INVALID_INPUT`
+/// past that); the first bad one fails the lot.
 pub fn many<T>(
     field: &str,
     ids: &[ID],
     one: impl Fn(&str, &ID) -> Result<T, CoreError>,
 ) -> Result<Vec<T>, CoreError> {
+    // The per-request bound lives here, at the edge, once for every list of
+    // ids a client sends: the core itself serves bulk callers (seeding,
+    // imports) whose lists are legitimately larger.
+    seatwise_core::validate::id_count(field, ids.len())?;
     ids.iter().map(|id| one(field, id)).collect()
 }
 

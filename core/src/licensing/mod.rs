@@ -16,7 +16,6 @@ use crate::ids::*;
 use crate::locks::{self, Mode};
 use crate::model::{Actor, App, Assignment, now, utc};
 use crate::schema::license_assignments;
-use crate::validate;
 use engine::Overflow;
 
 /// What an assign or unassign changed.
@@ -68,7 +67,6 @@ fn split(principals: &[PrincipalId]) -> CoreResult<(Vec<UserId>, Vec<GroupId>)> 
             "name at least one user or group",
         ));
     }
-    validate::id_count("principalIds", principals.len())?;
     let unique: BTreeSet<PrincipalId> = principals.iter().copied().collect();
     let mut users = Vec::new();
     let mut groups = Vec::new();
