@@ -130,6 +130,13 @@ pub struct Page<T> {
     pub items: Vec<(Cursor, T)>,
     /// True when rows follow the last one.
     pub has_next_page: bool,
+    /// True when the page was read `after` a cursor: the row that cursor
+    /// names came before this page. Keyset pages start from a cursor
+    /// rather than an offset, so this costs no query; a first page says
+    /// false. (If the cursor's row has since been deleted and nothing else
+    /// precedes the page, this still says true: the Relay spec lets a
+    /// forward-paging server answer what it can know cheaply.)
+    pub has_previous_page: bool,
     /// Rows in the whole list; `None` when the request did not ask
     /// ([`PageRequest::count_total`]).
     pub total_count: Option<i64>,
@@ -148,6 +155,7 @@ impl<T> Page<T> {
         Self {
             items: rows.into_iter().map(|row| (cursor(&row), row)).collect(),
             has_next_page,
+            has_previous_page: request.after.is_some(),
             total_count,
         }
     }
@@ -180,6 +188,7 @@ impl<T> Page<T> {
         Page {
             items: self.items.into_iter().map(|(c, t)| (c, f(t))).collect(),
             has_next_page: self.has_next_page,
+            has_previous_page: self.has_previous_page,
             total_count: self.total_count,
         }
     }
@@ -199,6 +208,7 @@ mod tests {
             ids[..2]
         );
         assert!(first.has_next_page);
+        assert!(!first.has_previous_page);
         assert_eq!(first.total_count, Some(5));
         let last = first.items.last().map(|(c, _)| c.clone());
         let rest = Page::of_sorted(&PageRequest::first(10).after(last), ids.clone(), cursor);
@@ -207,5 +217,6 @@ mod tests {
             ids[2..]
         );
         assert!(!rest.has_next_page);
+        assert!(rest.has_previous_page);
     }
 }

@@ -1,6 +1,12 @@
 //! Relay connections: `edges { cursor node }`, `nodes`, `pageInfo`,
 //! `totalCount`, read with `(first, after)`.
 //!
+//! Paging is forward only. The Relay spec's `last`/`before` are not offered:
+//! every list is a keyset query in one direction, and reading backwards
+//! would need a mirrored query (reversed comparison and order, then the rows
+//! flipped) for each of them. `hasPreviousPage` and `startCursor` are still
+//! served, with the spec's forward-paging meaning (see [`PageInfo`]).
+//!
 //! Cursors are the core's keyset cursors wrapped in base64url so clients
 //! treat them as opaque. Each connection type is declared with
 //! [`connection!`] so it gets its own name and description in the schema.
@@ -11,12 +17,22 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use seatwise_core::CoreError;
 use seatwise_core::paging::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest};
 
-/// Where a page ends and whether more follow.
+/// Where a page starts and ends, and whether items lie beyond it (the Relay
+/// cursor connections spec's `PageInfo`). Lists page forward only, with
+/// `first` and `after`; `last` and `before` are not offered.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct PageInfo {
     /// True when items follow this page: ask again with `after: endCursor`.
     pub has_next_page: bool,
-    /// The cursor of the last item of this page (null for an empty page).
+    /// True when the page was read with `after`: the item that cursor names
+    /// came before this page. False for a first page. Lists page forward
+    /// only, so this is what the server knows without another query; as the
+    /// Relay spec allows, it does not check whether that item still exists.
+    pub has_previous_page: bool,
+    /// The cursor of the first item of this page (null for an empty page).
+    pub start_cursor: Option<String>,
+    /// The cursor of the last item of this page (null for an empty page):
+    /// pass it as `after` to read the next page.
     pub end_cursor: Option<String>,
 }
 
@@ -76,7 +92,7 @@ macro_rules! connection {
             pub edges: Vec<$edge>,
             /// The items of this page, without cursors.
             pub nodes: Vec<$node>,
-            /// Where this page ends and whether more follow.
+            /// Where this page starts and ends, and whether items lie beyond it.
             pub page_info: $crate::graphql::connection::PageInfo,
             /// How many items the whole list holds, over all pages.
             pub total_count: i64,
@@ -97,6 +113,10 @@ macro_rules! connection {
                 page: seatwise_core::paging::Page<T>,
                 mut convert: impl FnMut(T) -> $node,
             ) -> Self {
+                let start_cursor = page
+                    .items
+                    .first()
+                    .map(|(cursor, _)| $crate::graphql::connection::encode_cursor(cursor));
                 let end_cursor = page
                     .items
                     .last()
@@ -114,6 +134,8 @@ macro_rules! connection {
                     edges,
                     page_info: $crate::graphql::connection::PageInfo {
                         has_next_page: page.has_next_page,
+                        has_previous_page: page.has_previous_page,
+                        start_cursor,
                         end_cursor,
                     },
                     // Counted only when the query selects `totalCount`

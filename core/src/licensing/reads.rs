@@ -92,7 +92,12 @@ impl Store {
                 .into_iter()
                 .map(|(c, r)| Ok((c, r.into_assignment()?)))
                 .collect::<CoreResult<Vec<_>>>()?;
-            Ok(Page { items, has_next_page: page.has_next_page, total_count: page.total_count })
+            Ok(Page {
+                items,
+                has_next_page: page.has_next_page,
+                has_previous_page: page.has_previous_page,
+                total_count: page.total_count,
+            })
         })
     }
 
@@ -149,6 +154,7 @@ impl Store {
             Ok(Page {
                 items: cursors.into_iter().zip(licenses).collect(),
                 has_next_page: page.has_next_page,
+                has_previous_page: page.has_previous_page,
                 total_count: page.total_count,
             })
         })

@@ -84,7 +84,12 @@ impl Store {
                 .into_iter()
                 .map(|(cursor, row)| row.into_operation().map(|op| (cursor, op)))
                 .collect::<CoreResult<Vec<_>>>()?;
-            Ok(Page { items, has_next_page: page.has_next_page, total_count: page.total_count })
+            Ok(Page {
+                items,
+                has_next_page: page.has_next_page,
+                has_previous_page: page.has_previous_page,
+                total_count: page.total_count,
+            })
         })
     }
 }

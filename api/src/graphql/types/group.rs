@@ -119,6 +119,7 @@ impl Group {
                 .filter_map(|(cursor, (_, app))| apps.remove(&app).map(|app| (cursor, app)))
                 .collect(),
             has_next_page: page.has_next_page,
+            has_previous_page: page.has_previous_page,
             total_count: page.total_count,
         };
         Ok(AssignedAppConnection::from_page(page, App))

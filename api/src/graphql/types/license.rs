@@ -75,6 +75,7 @@ async fn via_groups_page(
             .filter_map(|(cursor, id)| found.remove(&id).map(|group| (cursor, group)))
             .collect(),
         has_next_page: page.has_next_page,
+        has_previous_page: page.has_previous_page,
         total_count: page.total_count,
     };
     Ok(ViaGroupConnection::from_page(page, Group))
