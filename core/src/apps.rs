@@ -6,7 +6,7 @@ use diesel_async::RunQueryDsl;
 
 use crate::audit::{self, Target};
 use crate::db::{Conn, Store, on_conn, read_conn, write_txn};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, EntityKind};
 use crate::ids::*;
 use crate::licensing::engine;
 use crate::locks;
@@ -68,7 +68,7 @@ pub(crate) async fn load(conn: &mut Conn<'_>, tenant: TenantId, app: AppId) -> C
         .select(apps::all_columns);
     let row: Option<AppRow> = on_conn!(conn, c => query.first(c).await.optional())?;
     row.map(App::from)
-        .ok_or_else(|| CoreError::not_found("app", app))
+        .ok_or_else(|| CoreError::not_found(EntityKind::App, app))
 }
 
 /// Set an app's purchased seats inside the caller's write transaction:
@@ -264,7 +264,7 @@ impl Store {
         let query = tenants::table.filter(tenants::tenant_id.eq(tenant)).count();
         let n: i64 = on_conn!(conn, c => query.get_result(c).await)?;
         if n == 0 {
-            return Err(CoreError::not_found("tenant", tenant));
+            return Err(CoreError::not_found(EntityKind::Tenant, tenant));
         }
         Ok(())
     }

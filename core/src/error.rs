@@ -8,8 +8,8 @@ pub enum CoreError {
     /// same answer, so ids never leak across tenants.
     #[error("{entity} {id} was not found")]
     NotFound {
-        /// What kind of thing was looked up ("app", "user", "group", …).
-        entity: &'static str,
+        /// What kind of thing was looked up.
+        entity: EntityKind,
         /// The id as given.
         id: String,
     },
@@ -63,6 +63,47 @@ pub enum CoreError {
     Internal(String),
 }
 
+/// The kinds of thing an id can name, as reported by
+/// [`CoreError::NotFound`]. The API matches on the kind (to name the input
+/// field that held the id); people read its display form in messages, which
+/// is stable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntityKind {
+    /// An organisation.
+    Tenant,
+    /// An app whose licenses the tenant manages.
+    App,
+    /// A user.
+    User,
+    /// A group of users.
+    Group,
+    /// A user or a group, when the id's kind is not one of them.
+    Principal,
+    /// A request to change an app's seats at its vendor.
+    SeatChangeOperation,
+}
+
+impl EntityKind {
+    /// The kind as people read it in messages ("app", "seat change
+    /// operation", …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Tenant => "tenant",
+            EntityKind::App => "app",
+            EntityKind::User => "user",
+            EntityKind::Group => "group",
+            EntityKind::Principal => "principal",
+            EntityKind::SeatChangeOperation => "seat change operation",
+        }
+    }
+}
+
+impl std::fmt::Display for EntityKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Result alias for core operations.
 pub type CoreResult<T> = Result<T, CoreError>;
 
@@ -74,7 +115,7 @@ impl CoreError {
         }
     }
 
-    pub(crate) fn not_found(entity: &'static str, id: impl ToString) -> Self {
+    pub(crate) fn not_found(entity: EntityKind, id: impl ToString) -> Self {
         CoreError::NotFound {
             entity,
             id: id.to_string(),

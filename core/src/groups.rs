@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::audit::{self, Target};
 use crate::db::{Conn, Store, insert_rows, on_conn, read_conn, write_txn};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, EntityKind};
 use crate::ids::*;
 use crate::licensing::engine::{self, Overflow};
 use crate::locks::{self, Mode};
@@ -76,7 +76,7 @@ async fn load(conn: &mut Conn<'_>, tenant: TenantId, group: GroupId) -> CoreResu
         .select(groups::all_columns);
     let row: Option<GroupRow> = on_conn!(conn, c => query.first(c).await.optional())?;
     row.map(Group::from)
-        .ok_or_else(|| CoreError::not_found("group", group))
+        .ok_or_else(|| CoreError::not_found(EntityKind::Group, group))
 }
 
 async fn apps_of_group(

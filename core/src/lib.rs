@@ -28,7 +28,7 @@ pub mod validate;
 
 pub use apps::MAX_SEATS;
 pub use db::{Backend, DatabaseUrl, Store, StoreOptions};
-pub use error::{CoreError, CoreResult};
+pub use error::{CoreError, CoreResult, EntityKind};
 pub use groups::MembershipChange;
 pub use licensing::{LicenseChange, LicenseFilter};
 pub use search::MAX_SEARCH_RESULTS;

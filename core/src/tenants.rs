@@ -5,7 +5,7 @@ use diesel_async::RunQueryDsl;
 
 use crate::audit::{self, Target};
 use crate::db::{Store, on_conn, read_conn, write_txn};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, EntityKind};
 use crate::ids::TenantId;
 use crate::model::{Actor, Tenant, now, utc};
 use crate::schema::tenants;
@@ -51,7 +51,7 @@ impl Store {
         read_conn!(self, conn => {
             let query = tenants::table.filter(tenants::tenant_id.eq(id)).select(tenants::all_columns);
             let row: Option<TenantRow> = on_conn!(conn, c => query.first(c).await.optional())?;
-            row.map(Tenant::from).ok_or_else(|| CoreError::not_found("tenant", id))
+            row.map(Tenant::from).ok_or_else(|| CoreError::not_found(EntityKind::Tenant, id))
         })
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::audit::{self, Target};
 use crate::db::{Conn, Store, insert_rows, on_conn, read_conn, write_txn};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, EntityKind};
 use crate::ids::*;
 use crate::licensing::engine::{self, ACTIVE};
 use crate::locks::{self, Mode};
@@ -230,7 +230,7 @@ impl Store {
         self.users_by_ids(tenant, &[user])
             .await?
             .pop()
-            .ok_or_else(|| CoreError::not_found("user", user))
+            .ok_or_else(|| CoreError::not_found(EntityKind::User, user))
     }
 
     /// Users by id, in no particular order; unknown ids are left out.

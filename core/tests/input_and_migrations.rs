@@ -7,7 +7,7 @@ use seatwise_core::ids::*;
 use seatwise_core::model::{Actor, NewGroup, NewUser, Principal};
 use seatwise_core::paging::{Cursor, PageRequest};
 use seatwise_core::testing::TestDatabase;
-use seatwise_core::{CoreError, Store, test_on_both_backends};
+use seatwise_core::{CoreError, EntityKind, Store, test_on_both_backends};
 use support::{Fixture, g, u};
 
 test_on_both_backends!(
@@ -41,7 +41,7 @@ async fn bad_input_is_refused_and_writes_nothing(db: &TestDatabase) {
     let unknown_user = UserId::new();
     let err = f.assign(app, &[u(ada), u(unknown_user)]).await.unwrap_err();
     assert!(
-        matches!(&err, CoreError::NotFound { entity: "user", id } if *id == unknown_user.to_string()),
+        matches!(&err, CoreError::NotFound { entity: EntityKind::User, id } if *id == unknown_user.to_string()),
         "{err:?}"
     );
     assert!(
@@ -50,12 +50,15 @@ async fn bad_input_is_refused_and_writes_nothing(db: &TestDatabase) {
     );
     assert!(matches!(
         f.assign(AppId::new(), &[u(ada)]).await,
-        Err(CoreError::NotFound { entity: "app", .. })
+        Err(CoreError::NotFound {
+            entity: EntityKind::App,
+            ..
+        })
     ));
     assert!(matches!(
         f.assign(app, &[g(GroupId::new())]).await,
         Err(CoreError::NotFound {
-            entity: "group",
+            entity: EntityKind::Group,
             ..
         })
     ));
@@ -160,11 +163,17 @@ async fn other_tenants_ids_are_not_found(db: &TestDatabase) {
 
     assert!(matches!(
         ours.assign(their_app, &[u(our_user)]).await,
-        Err(CoreError::NotFound { entity: "app", .. })
+        Err(CoreError::NotFound {
+            entity: EntityKind::App,
+            ..
+        })
     ));
     assert!(matches!(
         ours.assign(our_app, &[u(their_user)]).await,
-        Err(CoreError::NotFound { entity: "user", .. })
+        Err(CoreError::NotFound {
+            entity: EntityKind::User,
+            ..
+        })
     ));
     assert!(matches!(
         ours.store.app(ours.tenant, their_app).await,

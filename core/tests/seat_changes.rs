@@ -17,7 +17,7 @@ use seatwise_core::seat_changes::{
     VendorContactDetails,
 };
 use seatwise_core::testing::TestDatabase;
-use seatwise_core::{Backend, CoreError, Store, test_on_both_backends};
+use seatwise_core::{Backend, CoreError, EntityKind, Store, test_on_both_backends};
 use support::{Fixture, g, u};
 
 test_on_both_backends!(
@@ -161,7 +161,10 @@ async fn bad_requests_store_nothing(db: &TestDatabase) {
     }
     assert!(matches!(
         f.request(AppId::new(), 6, "unknown").await,
-        Err(CoreError::NotFound { entity: "app", .. })
+        Err(CoreError::NotFound {
+            entity: EntityKind::App,
+            ..
+        })
     ));
 
     // Another tenant sees neither the app nor the operations.
@@ -177,7 +180,13 @@ async fn bad_requests_store_nothing(db: &TestDatabase) {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, CoreError::NotFound { entity: "app", .. }),
+        matches!(
+            err,
+            CoreError::NotFound {
+                entity: EntityKind::App,
+                ..
+            }
+        ),
         "{err:?}"
     );
 

@@ -17,7 +17,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Enum, ErrorExtensions as _, SimpleObject};
-use seatwise_core::CoreError;
+use seatwise_core::{CoreError, EntityKind};
 
 use crate::auth::{AuthError, Permission};
 
@@ -225,10 +225,10 @@ pub struct UserError {
 impl UserError {
     /// A business failure as a `UserError`; anything else (database faults)
     /// stays a top-level error. `field_for` names the input field that held
-    /// the id of a missing entity ("app" → "appId").
+    /// the id of a missing entity (`EntityKind::App` → "appId").
     pub fn from_core(
         e: CoreError,
-        field_for: impl Fn(&str) -> Option<&'static str>,
+        field_for: impl Fn(EntityKind) -> Option<&'static str>,
     ) -> ApiResult<UserError> {
         let code = match &e {
             CoreError::NotFound { .. } => UserErrorCode::NotFound,
@@ -245,7 +245,7 @@ impl UserError {
         };
         let described = describe(&e);
         let field = match &e {
-            CoreError::NotFound { entity, .. } => field_for(entity).map(str::to_owned),
+            CoreError::NotFound { entity, .. } => field_for(*entity).map(str::to_owned),
             _ => described.field,
         };
         Ok(UserError {
@@ -289,7 +289,7 @@ impl UserError {
 /// fault stays a top-level error.
 pub fn outcome<T>(
     result: Result<T, CoreError>,
-    field_for: impl Fn(&str) -> Option<&'static str>,
+    field_for: impl Fn(EntityKind) -> Option<&'static str>,
 ) -> ApiResult<(Option<T>, Vec<UserError>)> {
     match result {
         Ok(value) => Ok((Some(value), Vec::new())),

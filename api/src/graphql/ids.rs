@@ -9,9 +9,9 @@
 use async_graphql::ID;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use seatwise_core::CoreError;
 use seatwise_core::ids::{AppId, GroupId, PrincipalId, UserId};
 use seatwise_core::seat_changes::SeatChangeOperationId;
+use seatwise_core::{CoreError, EntityKind};
 
 /// The kinds of object that have a global id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +75,7 @@ fn decode_input(field: &str, id: &str) -> Result<(Kind, uuid::Uuid), CoreError> 
     })
 }
 
-fn not_found(entity: &'static str, id: &str) -> CoreError {
+fn not_found(entity: EntityKind, id: &str) -> CoreError {
     CoreError::NotFound {
         entity,
         id: id.to_owned(),
@@ -86,7 +86,7 @@ fn not_found(entity: &'static str, id: &str) -> CoreError {
 pub fn app_id(field: &str, id: &ID) -> Result<AppId, CoreError> {
     match decode_input(field, id)? {
         (Kind::App, uuid) => Ok(AppId(uuid)),
-        _ => Err(not_found("app", id)),
+        _ => Err(not_found(EntityKind::App, id)),
     }
 }
 
@@ -94,7 +94,7 @@ pub fn app_id(field: &str, id: &ID) -> Result<AppId, CoreError> {
 pub fn user_id(field: &str, id: &ID) -> Result<UserId, CoreError> {
     match decode_input(field, id)? {
         (Kind::User, uuid) => Ok(UserId(uuid)),
-        _ => Err(not_found("user", id)),
+        _ => Err(not_found(EntityKind::User, id)),
     }
 }
 
@@ -102,7 +102,7 @@ pub fn user_id(field: &str, id: &ID) -> Result<UserId, CoreError> {
 pub fn group_id(field: &str, id: &ID) -> Result<GroupId, CoreError> {
     match decode_input(field, id)? {
         (Kind::Group, uuid) => Ok(GroupId(uuid)),
-        _ => Err(not_found("group", id)),
+        _ => Err(not_found(EntityKind::Group, id)),
     }
 }
 
@@ -110,7 +110,7 @@ pub fn group_id(field: &str, id: &ID) -> Result<GroupId, CoreError> {
 pub fn seat_change_operation_id(field: &str, id: &ID) -> Result<SeatChangeOperationId, CoreError> {
     match decode_input(field, id)? {
         (Kind::SeatChangeOperation, uuid) => Ok(SeatChangeOperationId(uuid)),
-        _ => Err(not_found("seat change operation", id)),
+        _ => Err(not_found(EntityKind::SeatChangeOperation, id)),
     }
 }
 
@@ -119,7 +119,7 @@ pub fn principal_id(field: &str, id: &ID) -> Result<PrincipalId, CoreError> {
     match decode_input(field, id)? {
         (Kind::User, uuid) => Ok(PrincipalId::User(UserId(uuid))),
         (Kind::Group, uuid) => Ok(PrincipalId::Group(GroupId(uuid))),
-        _ => Err(not_found("principal", id)),
+        _ => Err(not_found(EntityKind::Principal, id)),
     }
 }
 

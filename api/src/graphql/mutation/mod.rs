@@ -10,9 +10,9 @@ mod payloads;
 mod vendor;
 
 use async_graphql::{Context, Object};
-use seatwise_core::CoreError;
 use seatwise_core::ids::UserId;
 use seatwise_core::model::{NewApp, NewGroup, NewUser, Vendor};
+use seatwise_core::{CoreError, EntityKind};
 
 pub use inputs::*;
 pub use payloads::*;
@@ -29,19 +29,22 @@ pub struct MutationRoot;
 
 /// Input fields that carry the ids of each kind of entity, for
 /// `UserError.field`.
-fn licensing_fields(entity: &str) -> Option<&'static str> {
+fn licensing_fields(entity: EntityKind) -> Option<&'static str> {
     match entity {
-        "app" => Some("appId"),
-        "user" | "group" | "principal" => Some("principalIds"),
-        _ => None,
+        EntityKind::App => Some("appId"),
+        EntityKind::User | EntityKind::Group | EntityKind::Principal => Some("principalIds"),
+        EntityKind::Tenant | EntityKind::SeatChangeOperation => None,
     }
 }
 
-fn membership_fields(entity: &str) -> Option<&'static str> {
+fn membership_fields(entity: EntityKind) -> Option<&'static str> {
     match entity {
-        "group" => Some("groupId"),
-        "user" => Some("userIds"),
-        _ => None,
+        EntityKind::Group => Some("groupId"),
+        EntityKind::User => Some("userIds"),
+        EntityKind::Tenant
+        | EntityKind::App
+        | EntityKind::Principal
+        | EntityKind::SeatChangeOperation => None,
     }
 }
 
@@ -136,8 +139,9 @@ impl MutationRoot {
                 .await
         }
         .await;
-        let (deleted, user_errors) =
-            outcome(result, |entity| (entity == "user").then_some("userId"))?;
+        let (deleted, user_errors) = outcome(result, |entity| {
+            (entity == EntityKind::User).then_some("userId")
+        })?;
         if let (Some(deleted), Ok(user)) = (&deleted, ids::user_id("userId", &input.user_id)) {
             let mut changes = AssignmentChanges::new();
             for (app, _) in &deleted.released {
@@ -188,8 +192,9 @@ impl MutationRoot {
             ))
         }
         .await;
-        let (created, user_errors) =
-            outcome(result, |entity| (entity == "user").then_some("memberIds"))?;
+        let (created, user_errors) = outcome(result, |entity| {
+            (entity == EntityKind::User).then_some("memberIds")
+        })?;
         let (group, members) = created.map_or((None, Vec::new()), |(g, m)| (Some(Group(g)), m));
         Ok(CreateGroupPayload {
             group,

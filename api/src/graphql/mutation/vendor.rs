@@ -5,7 +5,7 @@
 use async_graphql::Context;
 use chrono::{DateTime, Utc};
 use seatwise_adapter_host::{CallContext, InstallRequest, UserRef};
-use seatwise_core::CoreError;
+use seatwise_core::{CoreError, EntityKind};
 
 use super::inputs::{InstallAppInput, RequestSeatChangeInput};
 use super::payloads::{InstallAppPayload, RequestSeatChangePayload};
@@ -15,8 +15,8 @@ use crate::graphql::errors::{ApiResult, UserError, outcome};
 use crate::graphql::ids;
 use crate::graphql::types::{SeatChangeOperation, install_adapter};
 
-fn app_field(entity: &str) -> Option<&'static str> {
-    (entity == "app").then_some("appId")
+fn app_field(entity: EntityKind) -> Option<&'static str> {
+    (entity == EntityKind::App).then_some("appId")
 }
 
 pub(super) async fn request_seat_change(
