@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::audit::{self, Target};
+use crate::audit::{self, AuditAction, Target};
 use crate::db::{Conn, Store, on_conn, read_conn, write_txn};
 use crate::error::{CoreError, CoreResult, EntityKind};
 use crate::ids::*;
@@ -109,7 +109,7 @@ pub(crate) async fn apply_purchased_seats(
         conn,
         tenant,
         actor,
-        "app.seats_changed",
+        AuditAction::AppSeatsChanged,
         Target::app(app),
         serde_json::json!({
             "previous": seats.purchased, "quantity": quantity, "waitingResolved": resolved.len(),
@@ -179,7 +179,7 @@ impl Store {
         write_txn!(self, conn => {
             self.require_tenant(conn, tenant).await?;
             on_conn!(conn, c => diesel::insert_into(apps::table).values(&row).execute(c).await)?;
-            audit::record(conn, tenant, actor, "app.registered", Target::app(row.id), serde_json::json!({
+            audit::record(conn, tenant, actor, AuditAction::AppRegistered, Target::app(row.id), serde_json::json!({
                 "name": row.name, "seats": row.purchased_seats, "adapterKey": row.adapter_key,
             })).await?;
             Ok(())

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::audit::{self, Target};
+use crate::audit::{self, AuditAction, Target};
 use crate::db::{Conn, Store, insert_rows, on_conn, read_conn, write_txn};
 use crate::error::{CoreError, CoreResult, EntityKind};
 use crate::ids::*;
@@ -179,7 +179,7 @@ impl Store {
             on_conn!(conn, c => diesel::insert_into(groups::table).values(&row).execute(c).await)?;
             search::index(conn, tenant, PrincipalId::Group(row.id), &row.display_name, None).await?;
             let change = add_members(conn, tenant, row.id, &new.member_ids).await?;
-            audit::record(conn, tenant, actor, "group.created", Target::group(row.id), serde_json::json!({
+            audit::record(conn, tenant, actor, AuditAction::GroupCreated, Target::group(row.id), serde_json::json!({
                 "displayName": row.display_name, "members": change.changed.len(),
             })).await?;
             Ok(())
@@ -201,7 +201,7 @@ impl Store {
         validate::id_count("userIds", users.len())?;
         write_txn!(self, conn => {
             let mut change = add_members(conn, tenant, group, users).await?;
-            audit::record(conn, tenant, actor, "group.members_added", Target::group(group), serde_json::json!({
+            audit::record(conn, tenant, actor, AuditAction::GroupMembersAdded, Target::group(group), serde_json::json!({
                 "users": change.changed,
                 "waitingForSeat": change.waiting.values().map(Vec::len).sum::<usize>(),
             })).await?;
@@ -253,7 +253,7 @@ impl Store {
                     change.gained.insert(app, engine::resolve_waiting(conn, tenant, app).await?);
                 }
             }
-            audit::record(conn, tenant, actor, "group.members_removed", Target::group(group), serde_json::json!({
+            audit::record(conn, tenant, actor, AuditAction::GroupMembersRemoved, Target::group(group), serde_json::json!({
                 "users": change.changed,
             })).await?;
             change.group = Some(load(conn, tenant, group).await?);

@@ -27,6 +27,7 @@ mod users;
 pub mod validate;
 
 pub use apps::MAX_SEATS;
+pub use audit::{AuditAction, RecordedAction, UnknownAuditAction};
 pub use db::{Backend, DatabaseUrl, Store, StoreOptions};
 pub use error::{CoreError, CoreResult, EntityKind};
 pub use groups::MembershipChange;

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::audit::{self, Target};
+use crate::audit::{self, AuditAction, Target};
 use crate::db::{Store, on_conn, read_conn, write_txn};
 use crate::error::{CoreError, CoreResult, EntityKind};
 use crate::ids::TenantId;
@@ -39,7 +39,7 @@ impl Store {
         };
         write_txn!(self, conn => {
             on_conn!(conn, c => diesel::insert_into(tenants::table).values(&row).execute(c).await)?;
-            audit::record(conn, row.tenant_id, actor, "tenant.created", Target::tenant(row.tenant_id),
+            audit::record(conn, row.tenant_id, actor, AuditAction::TenantCreated, Target::tenant(row.tenant_id),
                 serde_json::json!({ "name": row.name })).await?;
             Ok(())
         })?;

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::BTreeMap;
 
-use crate::audit::{self, Target};
+use crate::audit::{self, AuditAction, Target};
 use crate::db::{Conn, Store, insert_rows, on_conn, read_conn, write_txn};
 use crate::error::{CoreError, CoreResult, EntityKind};
 use crate::ids::*;
@@ -89,7 +89,7 @@ impl Store {
             }
             on_conn!(conn, c => diesel::insert_into(users::table).values(&row).execute(c).await)?;
             search::index(conn, tenant, PrincipalId::User(row.id), &row.display_name, Some(&row.email)).await?;
-            audit::record(conn, tenant, actor, "user.created", Target::user(row.id),
+            audit::record(conn, tenant, actor, AuditAction::UserCreated, Target::user(row.id),
                 serde_json::json!({ "displayName": row.display_name, "email": row.email })).await?;
             Ok(())
         })?;
@@ -156,7 +156,7 @@ impl Store {
                 .map(|r| (PrincipalId::User(r.id), r.display_name.as_str(), Some(r.email.as_str())))
                 .collect();
             search::index_many(conn, tenant, &indexed).await?;
-            audit::record(conn, tenant, actor, "user.imported", Target::tenant(tenant),
+            audit::record(conn, tenant, actor, AuditAction::UserImported, Target::tenant(tenant),
                 serde_json::json!({ "users": rows.len() })).await?;
             Ok(())
         })?;
@@ -218,7 +218,7 @@ impl Store {
                 }
                 outcome.released.push((app, used_seat));
             }
-            audit::record(conn, tenant, actor, "user.deleted", Target::user(user), serde_json::json!({
+            audit::record(conn, tenant, actor, AuditAction::UserDeleted, Target::user(user), serde_json::json!({
                 "licensesReleased": outcome.released.len(),
             })).await?;
             Ok(outcome)

@@ -63,7 +63,10 @@ impl Fixture {
             .audit_log(self.tenant, Some(app), &PageRequest::first(100))
             .await
             .unwrap();
-        page.items.into_iter().map(|(_, e)| e.action).collect()
+        page.items
+            .into_iter()
+            .map(|(_, e)| e.action.as_str().to_owned())
+            .collect()
     }
 }
 

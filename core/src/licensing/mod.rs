@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::BTreeSet;
 
-use crate::audit::{self, Target};
+use crate::audit::{self, AuditAction, Target};
 use crate::db::{Store, insert_rows, on_conn, write_txn};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::*;
@@ -139,7 +139,7 @@ impl Store {
                     conn,
                     tenant,
                     actor,
-                    "license.assigned",
+                    AuditAction::LicenseAssigned,
                     Target::app(app),
                     serde_json::json!({
                         "principals": rows.iter().map(|r| serde_json::json!({
@@ -210,7 +210,7 @@ impl Store {
                 conn,
                 tenant,
                 actor,
-                "license.unassigned",
+                AuditAction::LicenseUnassigned,
                 Target::app(app),
                 serde_json::json!({
                     "principals": removed.iter().map(|r| serde_json::json!({

@@ -9,7 +9,7 @@ use super::{
     MAX_IDEMPOTENCY_KEY_LEN, SeatChangeOperation, SeatChangeOperationId, SeatChangeStatus,
 };
 use crate::apps::{self, check_seats};
-use crate::audit;
+use crate::audit::{self, AuditAction};
 use crate::db::{Conn, Store, on_conn, read_conn, write_txn};
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{AppId, TenantId};
@@ -77,7 +77,7 @@ impl Store {
             };
             on_conn!(conn, c => diesel::insert_into(ops::table).values(&row).execute(c).await)?;
             let op = row.into_operation()?;
-            audit::record(conn, tenant, actor, "seat_change.requested", target(&op), serde_json::json!({
+            audit::record(conn, tenant, actor, AuditAction::SeatChangeRequested, target(&op), serde_json::json!({
                 "operationId": op.id,
                 "previous": op.previous_quantity,
                 "requested": op.requested_quantity,
