@@ -31,19 +31,20 @@ pub enum CoreError {
         /// Seats currently assigned.
         in_use: i64,
     },
-    /// A field of the input is invalid; nothing was changed.
-    #[error("{field}: {message}")]
+    /// A field of the input is invalid; nothing was changed. The API names
+    /// the field for its clients (the Display form here is for logs).
+    #[error("{field:?}: {message}")]
     InvalidInput {
         /// The input field at fault.
-        field: String,
+        field: InputField,
         /// What is wrong with it.
         message: String,
     },
     /// A unique value (e.g. an email) is already taken; nothing was changed.
-    #[error("{field}: {message}")]
+    #[error("{field:?}: {message}")]
     AlreadyExists {
         /// The input field at fault.
-        field: String,
+        field: InputField,
         /// What clashes.
         message: String,
     },
@@ -61,6 +62,84 @@ pub enum CoreError {
     /// A bug or broken invariant.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// The input a [`CoreError::InvalidInput`] or [`CoreError::AlreadyExists`]
+/// blames. The core says which input is at fault; the API decides what
+/// its clients call it (`InputField::PrincipalIds` → `principalIds`), so
+/// field naming lives in one layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InputField {
+    /// The id of the one object asked for.
+    Id,
+    /// A list of ids of any kind.
+    Ids,
+    /// The app's id.
+    AppId,
+    /// The user's id.
+    UserId,
+    /// The group's id.
+    GroupId,
+    /// Users to add to or remove from a group.
+    UserIds,
+    /// A new group's first members.
+    MemberIds,
+    /// Users and groups to assign licenses to or take them from.
+    PrincipalIds,
+    /// A name (app, tenant).
+    Name,
+    /// A user's or group's display name.
+    DisplayName,
+    /// A user's email address.
+    Email,
+    /// A description (app, group).
+    Description,
+    /// The vendor adapter plugin an app uses.
+    AdapterKey,
+    /// The settings handed to that adapter.
+    AdapterSettings,
+    /// The vendor's name.
+    VendorName,
+    /// The vendor's website.
+    VendorWebsite,
+    /// The vendor's support email address.
+    VendorSupportEmail,
+    /// Seats bought when an app is registered.
+    Seats,
+    /// A new number of purchased seats.
+    Quantity,
+    /// The key that makes a seat-change request safe to repeat.
+    IdempotencyKey,
+    /// Where the vendor sends the admin back to after an install.
+    ReturnUrl,
+    /// A page size.
+    First,
+    /// A page cursor.
+    After,
+    /// The vendor's reference for a pending seat change (from the adapter).
+    VendorRef,
+    /// The seat-change worker claiming operations.
+    WorkerOwner,
+    /// How long a worker's claim lasts.
+    Lease,
+    /// The database URL.
+    Database,
+    /// A field of one entry of a bulk user import.
+    ImportedUser {
+        /// The entry's position in the import, from 0.
+        index: usize,
+        /// Which of its fields.
+        field: ImportedUserField,
+    },
+}
+
+/// The fields of one entry of a bulk user import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ImportedUserField {
+    /// Its display name.
+    DisplayName,
+    /// Its email address.
+    Email,
 }
 
 /// The kinds of thing an id can name, as reported by
@@ -108,9 +187,9 @@ impl std::fmt::Display for EntityKind {
 pub type CoreResult<T> = Result<T, CoreError>;
 
 impl CoreError {
-    pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(field: InputField, message: impl Into<String>) -> Self {
         CoreError::InvalidInput {
-            field: field.into(),
+            field,
             message: message.into(),
         }
     }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::audit::{self, AuditAction, Target};
 use crate::db::{Conn, Store, insert_rows, on_conn, read_conn, write_txn};
-use crate::error::{CoreError, CoreResult, EntityKind};
+use crate::error::{CoreError, CoreResult, EntityKind, InputField};
 use crate::ids::*;
 use crate::licensing::engine::{self, Overflow};
 use crate::locks::{self, Mode};
@@ -159,16 +159,19 @@ impl Store {
         actor: &Actor,
         new: NewGroup,
     ) -> CoreResult<Group> {
-        let display_name =
-            validate::required("displayName", &new.display_name, validate::MAX_NAME_LEN)?;
-        validate::id_count("memberIds", new.member_ids.len())?;
+        let display_name = validate::required(
+            InputField::DisplayName,
+            &new.display_name,
+            validate::MAX_NAME_LEN,
+        )?;
+        validate::id_count(InputField::MemberIds, new.member_ids.len())?;
         let row = GroupRow {
             tenant_id: tenant,
             id: GroupId::new(),
             name_key: validate::sort_key(&display_name),
             display_name,
             description: validate::optional(
-                "description",
+                InputField::Description,
                 &new.description,
                 validate::MAX_DESCRIPTION_LEN,
             )?,
@@ -196,9 +199,12 @@ impl Store {
         users: &[UserId],
     ) -> CoreResult<MembershipChange> {
         if users.is_empty() {
-            return Err(CoreError::invalid("userIds", "name at least one user"));
+            return Err(CoreError::invalid(
+                InputField::UserIds,
+                "name at least one user",
+            ));
         }
-        validate::id_count("userIds", users.len())?;
+        validate::id_count(InputField::UserIds, users.len())?;
         write_txn!(self, conn => {
             let mut change = add_members(conn, tenant, group, users).await?;
             audit::record(conn, tenant, actor, AuditAction::GroupMembersAdded, Target::group(group), serde_json::json!({
@@ -220,9 +226,12 @@ impl Store {
         users: &[UserId],
     ) -> CoreResult<MembershipChange> {
         if users.is_empty() {
-            return Err(CoreError::invalid("userIds", "name at least one user"));
+            return Err(CoreError::invalid(
+                InputField::UserIds,
+                "name at least one user",
+            ));
         }
-        validate::id_count("userIds", users.len())?;
+        validate::id_count(InputField::UserIds, users.len())?;
         let users: Vec<UserId> = users
             .iter()
             .copied()

@@ -5,7 +5,7 @@ use diesel_async::RunQueryDsl;
 
 use crate::audit::{self, AuditAction, Target};
 use crate::db::{Store, on_conn, read_conn, write_txn};
-use crate::error::{CoreError, CoreResult, EntityKind};
+use crate::error::{CoreError, CoreResult, EntityKind, InputField};
 use crate::ids::TenantId;
 use crate::model::{Actor, Tenant, now, utc};
 use crate::schema::tenants;
@@ -34,7 +34,7 @@ impl Store {
     pub async fn create_tenant(&self, actor: &Actor, name: &str) -> CoreResult<Tenant> {
         let row = TenantRow {
             tenant_id: TenantId::new(),
-            name: validate::required("name", name, validate::MAX_NAME_LEN)?,
+            name: validate::required(InputField::Name, name, validate::MAX_NAME_LEN)?,
             created_at: now(),
         };
         write_txn!(self, conn => {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::audit::{self, AuditAction, Target};
 use crate::db::{Conn, Store, insert_rows, on_conn, read_conn, write_txn};
-use crate::error::{CoreError, CoreResult, EntityKind};
+use crate::error::{CoreError, CoreResult, EntityKind, ImportedUserField, InputField};
 use crate::ids::*;
 use crate::licensing::engine::{self, ACTIVE};
 use crate::locks::{self, Mode};
@@ -67,9 +67,12 @@ impl Store {
         actor: &Actor,
         new: NewUser,
     ) -> CoreResult<User> {
-        let display_name =
-            validate::required("displayName", &new.display_name, validate::MAX_NAME_LEN)?;
-        let email = validate::email("email", &new.email)?;
+        let display_name = validate::required(
+            InputField::DisplayName,
+            &new.display_name,
+            validate::MAX_NAME_LEN,
+        )?;
+        let email = validate::email(InputField::Email, &new.email)?;
         let row = UserRow {
             tenant_id: tenant,
             id: UserId::new(),
@@ -83,7 +86,7 @@ impl Store {
             self.require_tenant(conn, tenant).await?;
             if email_taken(conn, tenant, &row.email_key).await? {
                 return Err(CoreError::AlreadyExists {
-                    field: "email".into(),
+                    field: InputField::Email,
                     message: format!("a user with email {} already exists", row.email),
                 });
             }
@@ -109,15 +112,27 @@ impl Store {
         let mut rows = Vec::with_capacity(new.len());
         for (i, user) in new.into_iter().enumerate() {
             let display_name = validate::required(
-                &format!("users[{i}].displayName"),
+                InputField::ImportedUser {
+                    index: i,
+                    field: ImportedUserField::DisplayName,
+                },
                 &user.display_name,
                 validate::MAX_NAME_LEN,
             )?;
-            let email = validate::email(&format!("users[{i}].email"), &user.email)?;
+            let email = validate::email(
+                InputField::ImportedUser {
+                    index: i,
+                    field: ImportedUserField::Email,
+                },
+                &user.email,
+            )?;
             let email_key = validate::sort_key(&email);
             if !seen.insert(email_key.clone()) {
                 return Err(CoreError::AlreadyExists {
-                    field: format!("users[{i}].email"),
+                    field: InputField::ImportedUser {
+                        index: i,
+                        field: ImportedUserField::Email,
+                    },
                     message: format!("{email} appears twice in the import"),
                 });
             }
@@ -143,7 +158,7 @@ impl Store {
                 let taken: Option<String> = on_conn!(conn, c => query.first(c).await.optional())?;
                 if let Some(email) = taken {
                     return Err(CoreError::AlreadyExists {
-                        field: "email".into(),
+                        field: InputField::Email,
                         message: format!("a user with email {email} already exists"),
                     });
                 }

@@ -7,7 +7,7 @@ use seatwise_core::ids::*;
 use seatwise_core::model::{Actor, NewGroup, NewUser, Principal};
 use seatwise_core::paging::{Cursor, PageRequest};
 use seatwise_core::testing::TestDatabase;
-use seatwise_core::{CoreError, EntityKind, Store, test_on_both_backends};
+use seatwise_core::{CoreError, EntityKind, InputField, Store, test_on_both_backends};
 use support::{Fixture, g, u};
 
 test_on_both_backends!(
@@ -72,14 +72,14 @@ async fn bad_input_is_refused_and_writes_nothing(db: &TestDatabase) {
         email: "x@contoso.example".into(),
     };
     assert!(
-        matches!(f.store.create_user(f.tenant, &f.actor, empty).await, Err(CoreError::InvalidInput { field, .. }) if field == "displayName")
+        matches!(f.store.create_user(f.tenant, &f.actor, empty).await, Err(CoreError::InvalidInput { field, .. }) if field == InputField::DisplayName)
     );
     let bad_email = NewUser {
         display_name: "X".into(),
         email: "not-an-email".into(),
     };
     assert!(
-        matches!(f.store.create_user(f.tenant, &f.actor, bad_email).await, Err(CoreError::InvalidInput { field, .. }) if field == "email")
+        matches!(f.store.create_user(f.tenant, &f.actor, bad_email).await, Err(CoreError::InvalidInput { field, .. }) if field == InputField::Email)
     );
     let taken = f
         .store
@@ -93,7 +93,7 @@ async fn bad_input_is_refused_and_writes_nothing(db: &TestDatabase) {
         email: taken,
     };
     assert!(
-        matches!(f.store.create_user(f.tenant, &f.actor, dup).await, Err(CoreError::AlreadyExists { field, .. }) if field == "email")
+        matches!(f.store.create_user(f.tenant, &f.actor, dup).await, Err(CoreError::AlreadyExists { field, .. }) if field == InputField::Email)
     );
     let bad_group = NewGroup {
         display_name: "G".into(),
@@ -114,7 +114,7 @@ async fn bad_input_is_refused_and_writes_nothing(db: &TestDatabase) {
     bad_app.name = "Ok".into();
     bad_app.seats = -1;
     assert!(
-        matches!(f.store.register_app(f.tenant, &f.actor, bad_app).await, Err(CoreError::InvalidInput { field, .. }) if field == "seats")
+        matches!(f.store.register_app(f.tenant, &f.actor, bad_app).await, Err(CoreError::InvalidInput { field, .. }) if field == InputField::Seats)
     );
 
     assert_eq!(

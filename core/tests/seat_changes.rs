@@ -17,7 +17,7 @@ use seatwise_core::seat_changes::{
     VendorContactDetails,
 };
 use seatwise_core::testing::TestDatabase;
-use seatwise_core::{Backend, CoreError, EntityKind, Store, test_on_both_backends};
+use seatwise_core::{Backend, CoreError, EntityKind, InputField, Store, test_on_both_backends};
 use support::{Fixture, g, u};
 
 test_on_both_backends!(
@@ -102,7 +102,7 @@ async fn the_same_key_returns_the_same_operation(db: &TestDatabase) {
     for (app, quantity) in [(app, 9), (other_app, 8)] {
         let err = f.request(app, quantity, "key-1").await.unwrap_err();
         assert!(
-            matches!(&err, CoreError::AlreadyExists { field, .. } if field == "idempotencyKey"),
+            matches!(&err, CoreError::AlreadyExists { field, .. } if *field == InputField::IdempotencyKey),
             "{err:?}"
         );
     }
@@ -146,7 +146,7 @@ async fn bad_requests_store_nothing(db: &TestDatabase) {
     );
     let err = f.request(app, 5, "same").await.unwrap_err();
     assert!(
-        matches!(&err, CoreError::InvalidInput { field, message } if field == "quantity" && message.contains("already has 5 seats")),
+        matches!(&err, CoreError::InvalidInput { field, message } if *field == InputField::Quantity && message.contains("already has 5 seats")),
         "{err:?}"
     );
     for quantity in [-1, seatwise_core::MAX_SEATS + 1] {
@@ -158,7 +158,7 @@ async fn bad_requests_store_nothing(db: &TestDatabase) {
     for key in ["", "   ", &"k".repeat(201)] {
         let err = f.request(app, 6, key).await.unwrap_err();
         assert!(
-            matches!(&err, CoreError::InvalidInput { field, .. } if field == "idempotencyKey"),
+            matches!(&err, CoreError::InvalidInput { field, .. } if *field == InputField::IdempotencyKey),
             "{err:?}"
         );
     }
@@ -424,7 +424,7 @@ async fn pending_contact_and_rejected_outcomes_are_recorded(db: &TestDatabase) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, CoreError::InvalidInput { field, .. } if field == "vendorRef"),
+        matches!(&err, CoreError::InvalidInput { field, .. } if *field == InputField::VendorRef),
         "{err:?}"
     );
 

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use crate::audit::{self, AuditAction, Target};
 use crate::db::{Store, insert_rows, on_conn, write_txn};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, InputField};
 use crate::ids::*;
 use crate::locks::{self, Mode};
 use crate::model::{Actor, App, Assignment, now, utc};
@@ -64,11 +64,11 @@ impl AssignmentRow {
 fn split(principals: &[PrincipalId]) -> CoreResult<(Vec<UserId>, Vec<GroupId>)> {
     if principals.is_empty() {
         return Err(CoreError::invalid(
-            "principalIds",
+            InputField::PrincipalIds,
             "name at least one user or group",
         ));
     }
-    validate::id_count("principalIds", principals.len())?;
+    validate::id_count(InputField::PrincipalIds, principals.len())?;
     let unique: BTreeSet<PrincipalId> = principals.iter().copied().collect();
     let mut users = Vec::new();
     let mut groups = Vec::new();

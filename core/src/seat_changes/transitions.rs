@@ -16,7 +16,7 @@ use super::{
 use crate::apps::apply_purchased_seats;
 use crate::audit::{self, AuditAction};
 use crate::db::{Conn, Store, on_conn, write_txn};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, InputField};
 use crate::locks;
 use crate::model::{Actor, now};
 use crate::schema::seat_change_operations as ops;
@@ -210,7 +210,7 @@ impl Store {
     ) -> CoreResult<Option<SeatChangeOperation>> {
         if vendor_ref.trim().is_empty() || vendor_ref.chars().count() > MAX_VENDOR_REF_LEN {
             return Err(CoreError::invalid(
-                "vendorRef",
+                InputField::VendorRef,
                 format!("must be 1 to {MAX_VENDOR_REF_LEN} characters"),
             ));
         }
