@@ -166,12 +166,6 @@ impl RecordedAction {
     }
 }
 
-impl PartialEq<AuditAction> for RecordedAction {
-    fn eq(&self, other: &AuditAction) -> bool {
-        *self == RecordedAction::Known(*other)
-    }
-}
-
 /// What an audit event is about.
 pub(crate) struct Target {
     pub kind: &'static str,

@@ -200,19 +200,6 @@ impl CoreError {
             id: id.to_string(),
         }
     }
-
-    /// True for errors caused by the caller's input (as opposed to the
-    /// database or a bug).
-    pub fn is_user_error(&self) -> bool {
-        matches!(
-            self,
-            CoreError::NotFound { .. }
-                | CoreError::NotEnoughSeats { .. }
-                | CoreError::SeatsInUse { .. }
-                | CoreError::InvalidInput { .. }
-                | CoreError::AlreadyExists { .. }
-        )
-    }
 }
 
 /// Time limits and lost connections get their own variants, so the API can
