@@ -24,7 +24,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use seatwise_core::ids::{TenantId, UserId};
 use seatwise_core::model::Actor;
-use seatwise_core::{DatabaseUrl, Store, StoreOptions};
+use seatwise_core::{CoreError, DatabaseUrl, Store, StoreOptions};
 use tracing_subscriber::EnvFilter;
 
 use crate::auth::secret::{self, SecretSource};
@@ -228,10 +228,10 @@ async fn run_command(cli: Cli) -> CliResult<()> {
         Command::Plugins { command } => return plugins_command(command).await,
         _ => {}
     }
-    let database: DatabaseUrl = cli
-        .database
-        .parse()
-        .map_err(|e| format!("--database: {e}"))?;
+    let database: DatabaseUrl = cli.database.parse().map_err(|e| match e {
+        CoreError::InvalidInput { message, .. } => format!("--database: {message}"),
+        e => format!("--database: {e}"),
+    })?;
     let options = cli.limits.store_options();
     match cli.command {
         Command::Migrate => {

@@ -4,9 +4,9 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::audit::{self, Target};
+use crate::audit::{self, AuditAction, Target};
 use crate::db::{Conn, Store, on_conn, read_conn, write_txn};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, EntityKind, InputField};
 use crate::ids::*;
 use crate::licensing::engine;
 use crate::locks;
@@ -68,7 +68,7 @@ pub(crate) async fn load(conn: &mut Conn<'_>, tenant: TenantId, app: AppId) -> C
         .select(apps::all_columns);
     let row: Option<AppRow> = on_conn!(conn, c => query.first(c).await.optional())?;
     row.map(App::from)
-        .ok_or_else(|| CoreError::not_found("app", app))
+        .ok_or_else(|| CoreError::not_found(EntityKind::App, app))
 }
 
 /// Set an app's purchased seats inside the caller's write transaction:
@@ -85,7 +85,7 @@ pub(crate) async fn apply_purchased_seats(
     app: AppId,
     quantity: i64,
 ) -> CoreResult<(App, Vec<UserId>)> {
-    let quantity = check_seats("quantity", quantity)?;
+    let quantity = check_seats(InputField::Quantity, quantity)?;
     locks::apps(conn, tenant, &[app]).await?;
     let seats = engine::seats(conn, tenant, app).await?;
     if quantity < seats.assigned {
@@ -109,7 +109,7 @@ pub(crate) async fn apply_purchased_seats(
         conn,
         tenant,
         actor,
-        "app.seats_changed",
+        AuditAction::AppSeatsChanged,
         Target::app(app),
         serde_json::json!({
             "previous": seats.purchased, "quantity": quantity, "waitingResolved": resolved.len(),
@@ -119,7 +119,7 @@ pub(crate) async fn apply_purchased_seats(
     Ok((load(conn, tenant, app).await?, resolved))
 }
 
-pub(crate) fn check_seats(field: &str, seats: i64) -> CoreResult<i64> {
+pub(crate) fn check_seats(field: InputField, seats: i64) -> CoreResult<i64> {
     if !(0..=MAX_SEATS).contains(&seats) {
         return Err(CoreError::invalid(
             field,
@@ -137,13 +137,13 @@ impl Store {
         actor: &Actor,
         new: NewApp,
     ) -> CoreResult<App> {
-        let name = validate::required("name", &new.name, validate::MAX_NAME_LEN)?;
+        let name = validate::required(InputField::Name, &new.name, validate::MAX_NAME_LEN)?;
         let adapter_settings =
-            validate::adapter_settings("adapterSettings", &new.adapter_settings)?;
+            validate::adapter_settings(InputField::AdapterSettings, &new.adapter_settings)?;
         let adapter_key = match new.adapter_key.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(key) => Some(validate::required(
-                "adapterKey",
+                InputField::AdapterKey,
                 key,
                 validate::MAX_NAME_LEN,
             )?),
@@ -155,21 +155,21 @@ impl Store {
             name_key: validate::sort_key(&name),
             name,
             description: validate::optional(
-                "description",
+                InputField::Description,
                 &new.description,
                 validate::MAX_DESCRIPTION_LEN,
             )?,
             vendor_name: validate::required(
-                "vendor.name",
+                InputField::VendorName,
                 &new.vendor.name,
                 validate::MAX_NAME_LEN,
             )?,
-            vendor_website: validate::http_url("vendor.website", &new.vendor.website)?,
+            vendor_website: validate::http_url(InputField::VendorWebsite, &new.vendor.website)?,
             vendor_support_email: validate::email(
-                "vendor.supportEmail",
+                InputField::VendorSupportEmail,
                 &new.vendor.support_email,
             )?,
-            purchased_seats: check_seats("seats", new.seats)?,
+            purchased_seats: check_seats(InputField::Seats, new.seats)?,
             assigned_seats: 0,
             adapter_key,
             adapter_settings,
@@ -179,7 +179,7 @@ impl Store {
         write_txn!(self, conn => {
             self.require_tenant(conn, tenant).await?;
             on_conn!(conn, c => diesel::insert_into(apps::table).values(&row).execute(c).await)?;
-            audit::record(conn, tenant, actor, "app.registered", Target::app(row.id), serde_json::json!({
+            audit::record(conn, tenant, actor, AuditAction::AppRegistered, Target::app(row.id), serde_json::json!({
                 "name": row.name, "seats": row.purchased_seats, "adapterKey": row.adapter_key,
             })).await?;
             Ok(())
@@ -264,7 +264,7 @@ impl Store {
         let query = tenants::table.filter(tenants::tenant_id.eq(tenant)).count();
         let n: i64 = on_conn!(conn, c => query.get_result(c).await)?;
         if n == 0 {
-            return Err(CoreError::not_found("tenant", tenant));
+            return Err(CoreError::not_found(EntityKind::Tenant, tenant));
         }
         Ok(())
     }

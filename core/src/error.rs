@@ -8,8 +8,8 @@ pub enum CoreError {
     /// same answer, so ids never leak across tenants.
     #[error("{entity} {id} was not found")]
     NotFound {
-        /// What kind of thing was looked up ("app", "user", "group", …).
-        entity: &'static str,
+        /// What kind of thing was looked up.
+        entity: EntityKind,
         /// The id as given.
         id: String,
     },
@@ -31,19 +31,20 @@ pub enum CoreError {
         /// Seats currently assigned.
         in_use: i64,
     },
-    /// A field of the input is invalid; nothing was changed.
-    #[error("{field}: {message}")]
+    /// A field of the input is invalid; nothing was changed. The API names
+    /// the field for its clients (the Display form here is for logs).
+    #[error("{field:?}: {message}")]
     InvalidInput {
         /// The input field at fault.
-        field: String,
+        field: InputField,
         /// What is wrong with it.
         message: String,
     },
     /// A unique value (e.g. an email) is already taken; nothing was changed.
-    #[error("{field}: {message}")]
+    #[error("{field:?}: {message}")]
     AlreadyExists {
         /// The input field at fault.
-        field: String,
+        field: InputField,
         /// What clashes.
         message: String,
     },
@@ -63,35 +64,141 @@ pub enum CoreError {
     Internal(String),
 }
 
+/// The input a [`CoreError::InvalidInput`] or [`CoreError::AlreadyExists`]
+/// blames. The core says which input is at fault; the API decides what
+/// its clients call it (`InputField::PrincipalIds` → `principalIds`), so
+/// field naming lives in one layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InputField {
+    /// The id of the one object asked for.
+    Id,
+    /// A list of ids of any kind.
+    Ids,
+    /// The app's id.
+    AppId,
+    /// The user's id.
+    UserId,
+    /// The group's id.
+    GroupId,
+    /// Users to add to or remove from a group.
+    UserIds,
+    /// A new group's first members.
+    MemberIds,
+    /// Users and groups to assign licenses to or take them from.
+    PrincipalIds,
+    /// A name (app, tenant).
+    Name,
+    /// A user's or group's display name.
+    DisplayName,
+    /// A user's email address.
+    Email,
+    /// A description (app, group).
+    Description,
+    /// The vendor adapter plugin an app uses.
+    AdapterKey,
+    /// The settings handed to that adapter.
+    AdapterSettings,
+    /// The vendor's name.
+    VendorName,
+    /// The vendor's website.
+    VendorWebsite,
+    /// The vendor's support email address.
+    VendorSupportEmail,
+    /// Seats bought when an app is registered.
+    Seats,
+    /// A new number of purchased seats.
+    Quantity,
+    /// The key that makes a seat-change request safe to repeat.
+    IdempotencyKey,
+    /// Where the vendor sends the admin back to after an install.
+    ReturnUrl,
+    /// A page size.
+    First,
+    /// A page cursor.
+    After,
+    /// The vendor's reference for a pending seat change (from the adapter).
+    VendorRef,
+    /// The seat-change worker claiming operations.
+    WorkerOwner,
+    /// How long a worker's claim lasts.
+    Lease,
+    /// The database URL.
+    Database,
+    /// A field of one entry of a bulk user import.
+    ImportedUser {
+        /// The entry's position in the import, from 0.
+        index: usize,
+        /// Which of its fields.
+        field: ImportedUserField,
+    },
+}
+
+/// The fields of one entry of a bulk user import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ImportedUserField {
+    /// Its display name.
+    DisplayName,
+    /// Its email address.
+    Email,
+}
+
+/// The kinds of thing an id can name, as reported by
+/// [`CoreError::NotFound`]. The API matches on the kind (to name the input
+/// field that held the id); people read its display form in messages, which
+/// is stable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntityKind {
+    /// An organisation.
+    Tenant,
+    /// An app whose licenses the tenant manages.
+    App,
+    /// A user.
+    User,
+    /// A group of users.
+    Group,
+    /// A user or a group, when the id's kind is not one of them.
+    Principal,
+    /// A request to change an app's seats at its vendor.
+    SeatChangeOperation,
+}
+
+impl EntityKind {
+    /// The kind as people read it in messages ("app", "seat change
+    /// operation", …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::Tenant => "tenant",
+            EntityKind::App => "app",
+            EntityKind::User => "user",
+            EntityKind::Group => "group",
+            EntityKind::Principal => "principal",
+            EntityKind::SeatChangeOperation => "seat change operation",
+        }
+    }
+}
+
+impl std::fmt::Display for EntityKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Result alias for core operations.
 pub type CoreResult<T> = Result<T, CoreError>;
 
 impl CoreError {
-    pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(field: InputField, message: impl Into<String>) -> Self {
         CoreError::InvalidInput {
-            field: field.into(),
+            field,
             message: message.into(),
         }
     }
 
-    pub(crate) fn not_found(entity: &'static str, id: impl ToString) -> Self {
+    pub(crate) fn not_found(entity: EntityKind, id: impl ToString) -> Self {
         CoreError::NotFound {
             entity,
             id: id.to_string(),
         }
-    }
-
-    /// True for errors caused by the caller's input (as opposed to the
-    /// database or a bug).
-    pub fn is_user_error(&self) -> bool {
-        matches!(
-            self,
-            CoreError::NotFound { .. }
-                | CoreError::NotEnoughSeats { .. }
-                | CoreError::SeatsInUse { .. }
-                | CoreError::InvalidInput { .. }
-                | CoreError::AlreadyExists { .. }
-        )
     }
 }
 

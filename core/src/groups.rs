@@ -5,9 +5,9 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::audit::{self, Target};
+use crate::audit::{self, AuditAction, Target};
 use crate::db::{Conn, Store, insert_rows, on_conn, read_conn, write_txn};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, EntityKind, InputField};
 use crate::ids::*;
 use crate::licensing::engine::{self, Overflow};
 use crate::locks::{self, Mode};
@@ -76,7 +76,7 @@ async fn load(conn: &mut Conn<'_>, tenant: TenantId, group: GroupId) -> CoreResu
         .select(groups::all_columns);
     let row: Option<GroupRow> = on_conn!(conn, c => query.first(c).await.optional())?;
     row.map(Group::from)
-        .ok_or_else(|| CoreError::not_found("group", group))
+        .ok_or_else(|| CoreError::not_found(EntityKind::Group, group))
 }
 
 async fn apps_of_group(
@@ -159,15 +159,18 @@ impl Store {
         actor: &Actor,
         new: NewGroup,
     ) -> CoreResult<Group> {
-        let display_name =
-            validate::required("displayName", &new.display_name, validate::MAX_NAME_LEN)?;
+        let display_name = validate::required(
+            InputField::DisplayName,
+            &new.display_name,
+            validate::MAX_NAME_LEN,
+        )?;
         let row = GroupRow {
             tenant_id: tenant,
             id: GroupId::new(),
             name_key: validate::sort_key(&display_name),
             display_name,
             description: validate::optional(
-                "description",
+                InputField::Description,
                 &new.description,
                 validate::MAX_DESCRIPTION_LEN,
             )?,
@@ -178,7 +181,7 @@ impl Store {
             on_conn!(conn, c => diesel::insert_into(groups::table).values(&row).execute(c).await)?;
             search::index(conn, tenant, PrincipalId::Group(row.id), &row.display_name, None).await?;
             let change = add_members(conn, tenant, row.id, &new.member_ids).await?;
-            audit::record(conn, tenant, actor, "group.created", Target::group(row.id), serde_json::json!({
+            audit::record(conn, tenant, actor, AuditAction::GroupCreated, Target::group(row.id), serde_json::json!({
                 "displayName": row.display_name, "members": change.changed.len(),
             })).await?;
             Ok(())
@@ -195,11 +198,14 @@ impl Store {
         users: &[UserId],
     ) -> CoreResult<MembershipChange> {
         if users.is_empty() {
-            return Err(CoreError::invalid("userIds", "name at least one user"));
+            return Err(CoreError::invalid(
+                InputField::UserIds,
+                "name at least one user",
+            ));
         }
         write_txn!(self, conn => {
             let mut change = add_members(conn, tenant, group, users).await?;
-            audit::record(conn, tenant, actor, "group.members_added", Target::group(group), serde_json::json!({
+            audit::record(conn, tenant, actor, AuditAction::GroupMembersAdded, Target::group(group), serde_json::json!({
                 "users": change.changed,
                 "waitingForSeat": change.waiting.values().map(Vec::len).sum::<usize>(),
             })).await?;
@@ -218,7 +224,10 @@ impl Store {
         users: &[UserId],
     ) -> CoreResult<MembershipChange> {
         if users.is_empty() {
-            return Err(CoreError::invalid("userIds", "name at least one user"));
+            return Err(CoreError::invalid(
+                InputField::UserIds,
+                "name at least one user",
+            ));
         }
         let users: Vec<UserId> = users
             .iter()
@@ -250,7 +259,7 @@ impl Store {
                     change.gained.insert(app, engine::resolve_waiting(conn, tenant, app).await?);
                 }
             }
-            audit::record(conn, tenant, actor, "group.members_removed", Target::group(group), serde_json::json!({
+            audit::record(conn, tenant, actor, AuditAction::GroupMembersRemoved, Target::group(group), serde_json::json!({
                 "users": change.changed,
             })).await?;
             change.group = Some(load(conn, tenant, group).await?);

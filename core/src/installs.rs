@@ -1,7 +1,7 @@
 //! "Install this product": the redirect itself is the vendor adapter's job
 //! (in the API crate); the core only records that an admin was sent away.
 
-use crate::audit::{self, Target};
+use crate::audit::{self, AuditAction, Target};
 use crate::db::{Store, write_txn};
 use crate::error::CoreResult;
 use crate::ids::{AppId, TenantId};
@@ -20,7 +20,7 @@ impl Store {
         expires_at: chrono::DateTime<chrono::Utc>,
     ) -> CoreResult<()> {
         write_txn!(self, conn => {
-            audit::record(conn, tenant, actor, "app.install_redirected", Target::app(app), serde_json::json!({
+            audit::record(conn, tenant, actor, AuditAction::AppInstallRedirected, Target::app(app), serde_json::json!({
                 "adapter": adapter_key,
                 "expiresAt": expires_at,
             }))

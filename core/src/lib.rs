@@ -27,8 +27,9 @@ mod users;
 pub mod validate;
 
 pub use apps::MAX_SEATS;
+pub use audit::{AuditAction, RecordedAction, UnknownAuditAction};
 pub use db::{Backend, DatabaseUrl, Store, StoreOptions};
-pub use error::{CoreError, CoreResult};
+pub use error::{CoreError, CoreResult, EntityKind, ImportedUserField, InputField};
 pub use groups::MembershipChange;
 pub use licensing::{LicenseChange, LicenseFilter};
 pub use search::MAX_SEARCH_RESULTS;

@@ -18,7 +18,7 @@ use diesel_async::RunQueryDsl;
 use std::collections::BTreeSet;
 
 use crate::db::Conn;
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, EntityKind};
 use crate::ids::*;
 use crate::schema::{apps, groups, users};
 
@@ -57,7 +57,7 @@ pub(crate) async fn users(
             (Conn::Sqlite(c), _) => query.load::<UserId>(*c).await?,
         });
     }
-    first_missing(&wanted, &found, "user")
+    first_missing(&wanted, &found, EntityKind::User)
 }
 
 /// Lock the given groups; fails with `NOT_FOUND` naming the first missing id.
@@ -85,7 +85,7 @@ pub(crate) async fn groups(
             (Conn::Sqlite(c), _) => query.load::<GroupId>(*c).await?,
         });
     }
-    first_missing(&wanted, &found, "group")
+    first_missing(&wanted, &found, EntityKind::Group)
 }
 
 /// Lock the given apps for a seat change; fails with `NOT_FOUND` naming the
@@ -105,13 +105,13 @@ pub(crate) async fn apps(conn: &mut Conn<'_>, tenant: TenantId, ids: &[AppId]) -
         Conn::Pg(c) => query.for_update().load(*c).await?,
         Conn::Sqlite(c) => query.load(*c).await?,
     };
-    first_missing(&wanted, &found, "app")
+    first_missing(&wanted, &found, EntityKind::App)
 }
 
 fn first_missing<T: Ord + Copy + std::fmt::Display>(
     wanted: &BTreeSet<T>,
     found: &[T],
-    entity: &'static str,
+    entity: EntityKind,
 ) -> CoreResult<()> {
     let found: BTreeSet<T> = found.iter().copied().collect();
     match wanted.difference(&found).next() {

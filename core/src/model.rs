@@ -226,7 +226,7 @@ pub struct AuditEvent {
     /// Who did it.
     pub actor: String,
     /// What was done, e.g. `license.assigned`.
-    pub action: String,
+    pub action: crate::audit::RecordedAction,
     /// Kind of the changed object: `app`, `user`, `group`, `tenant`, …
     pub target_kind: String,
     /// Id of the changed object.

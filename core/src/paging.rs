@@ -4,7 +4,7 @@
 //! starts strictly after it, so pages stay stable while rows are inserted and
 //! no query ever skips over `OFFSET` rows.
 
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, InputField};
 
 /// The largest page a caller may ask for.
 pub const MAX_PAGE_SIZE: usize = 100;
@@ -36,7 +36,7 @@ impl Cursor {
 
     /// Parse [`Cursor::encode`]'s output.
     pub fn decode(text: &str) -> CoreResult<Self> {
-        let bad = || CoreError::invalid("after", "malformed cursor");
+        let bad = || CoreError::invalid(InputField::After, "malformed cursor");
         let (key, id) = text.rsplit_once('|').ok_or_else(bad)?;
         let id = uuid::Uuid::parse_str(id).map_err(|_| bad())?;
         Ok(Self::new(key, id))
@@ -60,10 +60,15 @@ impl PageRequest {
     pub fn new(first: Option<i64>, after: Option<Cursor>) -> CoreResult<Self> {
         let first = match first {
             None => DEFAULT_PAGE_SIZE,
-            Some(n) if n < 0 => return Err(CoreError::invalid("first", "must not be negative")),
+            Some(n) if n < 0 => {
+                return Err(CoreError::invalid(
+                    InputField::First,
+                    "must not be negative",
+                ));
+            }
             Some(n) if n > MAX_PAGE_SIZE as i64 => {
                 return Err(CoreError::invalid(
-                    "first",
+                    InputField::First,
                     format!("at most {MAX_PAGE_SIZE} items per page"),
                 ));
             }

@@ -3,9 +3,9 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::audit::{self, Target};
+use crate::audit::{self, AuditAction, Target};
 use crate::db::{Store, on_conn, read_conn, write_txn};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, EntityKind, InputField};
 use crate::ids::TenantId;
 use crate::model::{Actor, Tenant, now, utc};
 use crate::schema::tenants;
@@ -34,12 +34,12 @@ impl Store {
     pub async fn create_tenant(&self, actor: &Actor, name: &str) -> CoreResult<Tenant> {
         let row = TenantRow {
             tenant_id: TenantId::new(),
-            name: validate::required("name", name, validate::MAX_NAME_LEN)?,
+            name: validate::required(InputField::Name, name, validate::MAX_NAME_LEN)?,
             created_at: now(),
         };
         write_txn!(self, conn => {
             on_conn!(conn, c => diesel::insert_into(tenants::table).values(&row).execute(c).await)?;
-            audit::record(conn, row.tenant_id, actor, "tenant.created", Target::tenant(row.tenant_id),
+            audit::record(conn, row.tenant_id, actor, AuditAction::TenantCreated, Target::tenant(row.tenant_id),
                 serde_json::json!({ "name": row.name })).await?;
             Ok(())
         })?;
@@ -51,7 +51,7 @@ impl Store {
         read_conn!(self, conn => {
             let query = tenants::table.filter(tenants::tenant_id.eq(id)).select(tenants::all_columns);
             let row: Option<TenantRow> = on_conn!(conn, c => query.first(c).await.optional())?;
-            row.map(Tenant::from).ok_or_else(|| CoreError::not_found("tenant", id))
+            row.map(Tenant::from).ok_or_else(|| CoreError::not_found(EntityKind::Tenant, id))
         })
     }
 

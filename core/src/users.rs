@@ -4,9 +4,9 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::BTreeMap;
 
-use crate::audit::{self, Target};
+use crate::audit::{self, AuditAction, Target};
 use crate::db::{Conn, Store, insert_rows, on_conn, read_conn, write_txn};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, EntityKind, ImportedUserField, InputField};
 use crate::ids::*;
 use crate::licensing::engine::{self, ACTIVE};
 use crate::locks::{self, Mode};
@@ -67,9 +67,12 @@ impl Store {
         actor: &Actor,
         new: NewUser,
     ) -> CoreResult<User> {
-        let display_name =
-            validate::required("displayName", &new.display_name, validate::MAX_NAME_LEN)?;
-        let email = validate::email("email", &new.email)?;
+        let display_name = validate::required(
+            InputField::DisplayName,
+            &new.display_name,
+            validate::MAX_NAME_LEN,
+        )?;
+        let email = validate::email(InputField::Email, &new.email)?;
         let row = UserRow {
             tenant_id: tenant,
             id: UserId::new(),
@@ -83,13 +86,13 @@ impl Store {
             self.require_tenant(conn, tenant).await?;
             if email_taken(conn, tenant, &row.email_key).await? {
                 return Err(CoreError::AlreadyExists {
-                    field: "email".into(),
+                    field: InputField::Email,
                     message: format!("a user with email {} already exists", row.email),
                 });
             }
             on_conn!(conn, c => diesel::insert_into(users::table).values(&row).execute(c).await)?;
             search::index(conn, tenant, PrincipalId::User(row.id), &row.display_name, Some(&row.email)).await?;
-            audit::record(conn, tenant, actor, "user.created", Target::user(row.id),
+            audit::record(conn, tenant, actor, AuditAction::UserCreated, Target::user(row.id),
                 serde_json::json!({ "displayName": row.display_name, "email": row.email })).await?;
             Ok(())
         })?;
@@ -109,15 +112,27 @@ impl Store {
         let mut rows = Vec::with_capacity(new.len());
         for (i, user) in new.into_iter().enumerate() {
             let display_name = validate::required(
-                &format!("users[{i}].displayName"),
+                InputField::ImportedUser {
+                    index: i,
+                    field: ImportedUserField::DisplayName,
+                },
                 &user.display_name,
                 validate::MAX_NAME_LEN,
             )?;
-            let email = validate::email(&format!("users[{i}].email"), &user.email)?;
+            let email = validate::email(
+                InputField::ImportedUser {
+                    index: i,
+                    field: ImportedUserField::Email,
+                },
+                &user.email,
+            )?;
             let email_key = validate::sort_key(&email);
             if !seen.insert(email_key.clone()) {
                 return Err(CoreError::AlreadyExists {
-                    field: format!("users[{i}].email"),
+                    field: InputField::ImportedUser {
+                        index: i,
+                        field: ImportedUserField::Email,
+                    },
                     message: format!("{email} appears twice in the import"),
                 });
             }
@@ -143,7 +158,7 @@ impl Store {
                 let taken: Option<String> = on_conn!(conn, c => query.first(c).await.optional())?;
                 if let Some(email) = taken {
                     return Err(CoreError::AlreadyExists {
-                        field: "email".into(),
+                        field: InputField::Email,
                         message: format!("a user with email {email} already exists"),
                     });
                 }
@@ -156,7 +171,7 @@ impl Store {
                 .map(|r| (PrincipalId::User(r.id), r.display_name.as_str(), Some(r.email.as_str())))
                 .collect();
             search::index_many(conn, tenant, &indexed).await?;
-            audit::record(conn, tenant, actor, "user.imported", Target::tenant(tenant),
+            audit::record(conn, tenant, actor, AuditAction::UserImported, Target::tenant(tenant),
                 serde_json::json!({ "users": rows.len() })).await?;
             Ok(())
         })?;
@@ -218,7 +233,7 @@ impl Store {
                 }
                 outcome.released.push((app, used_seat));
             }
-            audit::record(conn, tenant, actor, "user.deleted", Target::user(user), serde_json::json!({
+            audit::record(conn, tenant, actor, AuditAction::UserDeleted, Target::user(user), serde_json::json!({
                 "licensesReleased": outcome.released.len(),
             })).await?;
             Ok(outcome)
@@ -230,7 +245,7 @@ impl Store {
         self.users_by_ids(tenant, &[user])
             .await?
             .pop()
-            .ok_or_else(|| CoreError::not_found("user", user))
+            .ok_or_else(|| CoreError::not_found(EntityKind::User, user))
     }
 
     /// Users by id, in no particular order; unknown ids are left out.

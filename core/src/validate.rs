@@ -1,7 +1,7 @@
 //! Input checks shared by the domain operations. Each returns the cleaned
 //! value or an `INVALID_INPUT` error naming the field.
 
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, InputField};
 
 /// Longest name or title we store.
 pub const MAX_NAME_LEN: usize = 256;
@@ -23,7 +23,7 @@ pub const MAX_ADAPTER_SETTINGS_BYTES: usize = 16 * 1024;
 
 /// A list of ids no longer than [`MAX_IDS_PER_CALL`], counted as given
 /// (before duplicates are dropped).
-pub fn id_count(field: &str, count: usize) -> CoreResult<()> {
+pub fn id_count(field: InputField, count: usize) -> CoreResult<()> {
     if count > MAX_IDS_PER_CALL {
         return Err(CoreError::invalid(
             field,
@@ -37,7 +37,7 @@ pub fn id_count(field: &str, count: usize) -> CoreResult<()> {
 
 /// Adapter settings: a JSON object (or nothing, stored as `{}`) of at most
 /// [`MAX_ADAPTER_SETTINGS_BYTES`] serialized. Returns the text to store.
-pub fn adapter_settings(field: &str, value: &serde_json::Value) -> CoreResult<String> {
+pub fn adapter_settings(field: InputField, value: &serde_json::Value) -> CoreResult<String> {
     let text = match value {
         serde_json::Value::Null => return Ok("{}".to_owned()),
         serde_json::Value::Object(_) => value.to_string(),
@@ -56,7 +56,7 @@ pub fn adapter_settings(field: &str, value: &serde_json::Value) -> CoreResult<St
 }
 
 /// Trimmed, non-empty, at most `max` characters.
-pub fn required(field: &str, value: &str, max: usize) -> CoreResult<String> {
+pub fn required(field: InputField, value: &str, max: usize) -> CoreResult<String> {
     let value = value.trim();
     if value.is_empty() {
         return Err(CoreError::invalid(field, "must not be empty"));
@@ -65,7 +65,7 @@ pub fn required(field: &str, value: &str, max: usize) -> CoreResult<String> {
 }
 
 /// Trimmed, at most `max` characters.
-pub fn optional(field: &str, value: &str, max: usize) -> CoreResult<String> {
+pub fn optional(field: InputField, value: &str, max: usize) -> CoreResult<String> {
     let value = value.trim();
     if value.chars().count() > max {
         return Err(CoreError::invalid(
@@ -78,7 +78,7 @@ pub fn optional(field: &str, value: &str, max: usize) -> CoreResult<String> {
 
 /// A plausible email address: one `@`, something on each side, a dot in the
 /// domain, no spaces. Deliverability is the mail system's business.
-pub fn email(field: &str, value: &str) -> CoreResult<String> {
+pub fn email(field: InputField, value: &str) -> CoreResult<String> {
     let value = required(field, value, MAX_NAME_LEN)?;
     let valid = match value.split_once('@') {
         Some((local, domain)) => {
@@ -99,7 +99,7 @@ pub fn email(field: &str, value: &str) -> CoreResult<String> {
 }
 
 /// An absolute http(s) URL with a host.
-pub fn http_url(field: &str, value: &str) -> CoreResult<String> {
+pub fn http_url(field: InputField, value: &str) -> CoreResult<String> {
     let value = required(field, value, 2_048)?;
     let rest = value
         .strip_prefix("https://")
@@ -140,33 +140,45 @@ mod tests {
 
     #[test]
     fn checks_emails_urls_and_names() {
-        assert!(email("email", "ada@example.com").is_ok());
+        assert!(email(InputField::Email, "ada@example.com").is_ok());
         for bad in ["", "ada", "ada@", "@x.com", "a@b", "a b@c.com", "a@@b.com"] {
-            assert!(email("email", bad).is_err(), "{bad}");
+            assert!(email(InputField::Email, bad).is_err(), "{bad}");
         }
-        assert!(http_url("website", "https://contoso.example/apps").is_ok());
-        assert!(http_url("website", "javascript:alert(1)").is_err());
-        assert!(http_url("website", "https://").is_err());
-        assert!(required("name", "   ", 10).is_err());
-        assert_eq!(required("name", " Ada ", 10).unwrap(), "Ada");
+        assert!(http_url(InputField::VendorWebsite, "https://contoso.example/apps").is_ok());
+        assert!(http_url(InputField::VendorWebsite, "javascript:alert(1)").is_err());
+        assert!(http_url(InputField::VendorWebsite, "https://").is_err());
+        assert!(required(InputField::Name, "   ", 10).is_err());
+        assert_eq!(required(InputField::Name, " Ada ", 10).unwrap(), "Ada");
         assert_eq!(contains_pattern("50%_A"), "%50\\%\\_a%");
     }
 
     #[test]
     fn limits_lists_of_ids_and_adapter_settings() {
-        assert!(id_count("userIds", MAX_IDS_PER_CALL).is_ok());
+        assert!(id_count(InputField::UserIds, MAX_IDS_PER_CALL).is_ok());
         assert!(matches!(
-            id_count("userIds", MAX_IDS_PER_CALL + 1),
-            Err(CoreError::InvalidInput { field, .. }) if field == "userIds"
+            id_count(InputField::UserIds, MAX_IDS_PER_CALL + 1),
+            Err(CoreError::InvalidInput { field, .. }) if field == InputField::UserIds
         ));
         assert_eq!(
-            adapter_settings("s", &serde_json::Value::Null).unwrap(),
+            adapter_settings(InputField::AdapterSettings, &serde_json::Value::Null).unwrap(),
             "{}"
         );
-        assert!(adapter_settings("s", &serde_json::json!([1])).is_err());
+        assert!(adapter_settings(InputField::AdapterSettings, &serde_json::json!([1])).is_err());
         let fits = "x".repeat(MAX_ADAPTER_SETTINGS_BYTES - 20);
-        assert!(adapter_settings("s", &serde_json::json!({ "k": fits })).is_ok());
+        assert!(
+            adapter_settings(
+                InputField::AdapterSettings,
+                &serde_json::json!({ "k": fits })
+            )
+            .is_ok()
+        );
         let too_big = "x".repeat(MAX_ADAPTER_SETTINGS_BYTES);
-        assert!(adapter_settings("s", &serde_json::json!({ "k": too_big })).is_err());
+        assert!(
+            adapter_settings(
+                InputField::AdapterSettings,
+                &serde_json::json!({ "k": too_big })
+            )
+            .is_err()
+        );
     }
 }

@@ -7,7 +7,7 @@ use seatwise_core::ids::*;
 use seatwise_core::model::{Actor, NewGroup, NewUser, Principal};
 use seatwise_core::paging::{Cursor, PageRequest};
 use seatwise_core::testing::TestDatabase;
-use seatwise_core::{CoreError, Store, test_on_both_backends};
+use seatwise_core::{CoreError, EntityKind, InputField, Store, test_on_both_backends};
 use support::{Fixture, g, u};
 
 test_on_both_backends!(
@@ -41,7 +41,7 @@ async fn bad_input_is_refused_and_writes_nothing(db: &TestDatabase) {
     let unknown_user = UserId::new();
     let err = f.assign(app, &[u(ada), u(unknown_user)]).await.unwrap_err();
     assert!(
-        matches!(&err, CoreError::NotFound { entity: "user", id } if *id == unknown_user.to_string()),
+        matches!(&err, CoreError::NotFound { entity: EntityKind::User, id } if *id == unknown_user.to_string()),
         "{err:?}"
     );
     assert!(
@@ -50,12 +50,15 @@ async fn bad_input_is_refused_and_writes_nothing(db: &TestDatabase) {
     );
     assert!(matches!(
         f.assign(AppId::new(), &[u(ada)]).await,
-        Err(CoreError::NotFound { entity: "app", .. })
+        Err(CoreError::NotFound {
+            entity: EntityKind::App,
+            ..
+        })
     ));
     assert!(matches!(
         f.assign(app, &[g(GroupId::new())]).await,
         Err(CoreError::NotFound {
-            entity: "group",
+            entity: EntityKind::Group,
             ..
         })
     ));
@@ -69,14 +72,14 @@ async fn bad_input_is_refused_and_writes_nothing(db: &TestDatabase) {
         email: "x@contoso.example".into(),
     };
     assert!(
-        matches!(f.store.create_user(f.tenant, &f.actor, empty).await, Err(CoreError::InvalidInput { field, .. }) if field == "displayName")
+        matches!(f.store.create_user(f.tenant, &f.actor, empty).await, Err(CoreError::InvalidInput { field, .. }) if field == InputField::DisplayName)
     );
     let bad_email = NewUser {
         display_name: "X".into(),
         email: "not-an-email".into(),
     };
     assert!(
-        matches!(f.store.create_user(f.tenant, &f.actor, bad_email).await, Err(CoreError::InvalidInput { field, .. }) if field == "email")
+        matches!(f.store.create_user(f.tenant, &f.actor, bad_email).await, Err(CoreError::InvalidInput { field, .. }) if field == InputField::Email)
     );
     let taken = f
         .store
@@ -90,7 +93,7 @@ async fn bad_input_is_refused_and_writes_nothing(db: &TestDatabase) {
         email: taken,
     };
     assert!(
-        matches!(f.store.create_user(f.tenant, &f.actor, dup).await, Err(CoreError::AlreadyExists { field, .. }) if field == "email")
+        matches!(f.store.create_user(f.tenant, &f.actor, dup).await, Err(CoreError::AlreadyExists { field, .. }) if field == InputField::Email)
     );
     let bad_group = NewGroup {
         display_name: "G".into(),
@@ -111,7 +114,7 @@ async fn bad_input_is_refused_and_writes_nothing(db: &TestDatabase) {
     bad_app.name = "Ok".into();
     bad_app.seats = -1;
     assert!(
-        matches!(f.store.register_app(f.tenant, &f.actor, bad_app).await, Err(CoreError::InvalidInput { field, .. }) if field == "seats")
+        matches!(f.store.register_app(f.tenant, &f.actor, bad_app).await, Err(CoreError::InvalidInput { field, .. }) if field == InputField::Seats)
     );
 
     assert_eq!(
@@ -160,11 +163,17 @@ async fn other_tenants_ids_are_not_found(db: &TestDatabase) {
 
     assert!(matches!(
         ours.assign(their_app, &[u(our_user)]).await,
-        Err(CoreError::NotFound { entity: "app", .. })
+        Err(CoreError::NotFound {
+            entity: EntityKind::App,
+            ..
+        })
     ));
     assert!(matches!(
         ours.assign(our_app, &[u(their_user)]).await,
-        Err(CoreError::NotFound { entity: "user", .. })
+        Err(CoreError::NotFound {
+            entity: EntityKind::User,
+            ..
+        })
     ));
     assert!(matches!(
         ours.store.app(ours.tenant, their_app).await,

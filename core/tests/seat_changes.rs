@@ -17,7 +17,7 @@ use seatwise_core::seat_changes::{
     VendorContactDetails,
 };
 use seatwise_core::testing::TestDatabase;
-use seatwise_core::{Backend, CoreError, Store, test_on_both_backends};
+use seatwise_core::{Backend, CoreError, EntityKind, InputField, Store, test_on_both_backends};
 use support::{Fixture, g, u};
 
 test_on_both_backends!(
@@ -63,7 +63,10 @@ impl Fixture {
             .audit_log(self.tenant, Some(app), &PageRequest::first(100))
             .await
             .unwrap();
-        page.items.into_iter().map(|(_, e)| e.action).collect()
+        page.items
+            .into_iter()
+            .map(|(_, e)| e.action.as_str().to_owned())
+            .collect()
     }
 }
 
@@ -99,7 +102,7 @@ async fn the_same_key_returns_the_same_operation(db: &TestDatabase) {
     for (app, quantity) in [(app, 9), (other_app, 8)] {
         let err = f.request(app, quantity, "key-1").await.unwrap_err();
         assert!(
-            matches!(&err, CoreError::AlreadyExists { field, .. } if field == "idempotencyKey"),
+            matches!(&err, CoreError::AlreadyExists { field, .. } if *field == InputField::IdempotencyKey),
             "{err:?}"
         );
     }
@@ -143,7 +146,7 @@ async fn bad_requests_store_nothing(db: &TestDatabase) {
     );
     let err = f.request(app, 5, "same").await.unwrap_err();
     assert!(
-        matches!(&err, CoreError::InvalidInput { field, message } if field == "quantity" && message.contains("already has 5 seats")),
+        matches!(&err, CoreError::InvalidInput { field, message } if *field == InputField::Quantity && message.contains("already has 5 seats")),
         "{err:?}"
     );
     for quantity in [-1, seatwise_core::MAX_SEATS + 1] {
@@ -155,13 +158,16 @@ async fn bad_requests_store_nothing(db: &TestDatabase) {
     for key in ["", "   ", &"k".repeat(201)] {
         let err = f.request(app, 6, key).await.unwrap_err();
         assert!(
-            matches!(&err, CoreError::InvalidInput { field, .. } if field == "idempotencyKey"),
+            matches!(&err, CoreError::InvalidInput { field, .. } if *field == InputField::IdempotencyKey),
             "{err:?}"
         );
     }
     assert!(matches!(
         f.request(AppId::new(), 6, "unknown").await,
-        Err(CoreError::NotFound { entity: "app", .. })
+        Err(CoreError::NotFound {
+            entity: EntityKind::App,
+            ..
+        })
     ));
 
     // Another tenant sees neither the app nor the operations.
@@ -177,7 +183,13 @@ async fn bad_requests_store_nothing(db: &TestDatabase) {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, CoreError::NotFound { entity: "app", .. }),
+        matches!(
+            err,
+            CoreError::NotFound {
+                entity: EntityKind::App,
+                ..
+            }
+        ),
         "{err:?}"
     );
 
@@ -412,7 +424,7 @@ async fn pending_contact_and_rejected_outcomes_are_recorded(db: &TestDatabase) {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, CoreError::InvalidInput { field, .. } if field == "vendorRef"),
+        matches!(&err, CoreError::InvalidInput { field, .. } if *field == InputField::VendorRef),
         "{err:?}"
     );
 

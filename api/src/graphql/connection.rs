@@ -14,8 +14,8 @@
 use async_graphql::SimpleObject;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use seatwise_core::CoreError;
 use seatwise_core::paging::{Cursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest};
+use seatwise_core::{CoreError, InputField};
 
 /// Where a page starts and ends, and whether items lie beyond it (the Relay
 /// cursor connections spec's `PageInfo`). Lists page forward only, with
@@ -45,7 +45,7 @@ pub fn encode_cursor(cursor: &Cursor) -> String {
 
 fn decode_cursor(text: &str) -> Result<Cursor, CoreError> {
     let malformed = || CoreError::InvalidInput {
-        field: "after".into(),
+        field: InputField::After,
         message: "malformed cursor: pass an endCursor or edge cursor unchanged".into(),
     };
     let bytes = URL_SAFE_NO_PAD

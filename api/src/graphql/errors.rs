@@ -14,10 +14,11 @@
 //! - `userErrors` in mutation payloads for expected business outcomes
 //!   ([`UserError::from_core`]).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use async_graphql::{Enum, ErrorExtensions as _, SimpleObject};
-use seatwise_core::CoreError;
+use seatwise_core::{CoreError, EntityKind, ImportedUserField, InputField};
 
 use crate::auth::{AuthError, Permission};
 
@@ -93,6 +94,49 @@ pub mod code {
     pub const TOO_MANY_SUBSCRIPTIONS: &str = "TOO_MANY_SUBSCRIPTIONS";
 }
 
+/// What clients call an input field, in `extensions.field`,
+/// `UserError.field` and the start of the message. The only place field
+/// names are spelled: they are the GraphQL schema's argument and input
+/// field names.
+pub fn field_name(field: InputField) -> Cow<'static, str> {
+    Cow::Borrowed(match field {
+        InputField::Id => "id",
+        InputField::Ids => "ids",
+        InputField::AppId => "appId",
+        InputField::UserId => "userId",
+        InputField::GroupId => "groupId",
+        InputField::UserIds => "userIds",
+        InputField::MemberIds => "memberIds",
+        InputField::PrincipalIds => "principalIds",
+        InputField::Name => "name",
+        InputField::DisplayName => "displayName",
+        InputField::Email => "email",
+        InputField::Description => "description",
+        InputField::AdapterKey => "adapterKey",
+        InputField::AdapterSettings => "adapterSettings",
+        InputField::VendorName => "vendor.name",
+        InputField::VendorWebsite => "vendor.website",
+        InputField::VendorSupportEmail => "vendor.supportEmail",
+        InputField::Seats => "seats",
+        InputField::Quantity => "quantity",
+        InputField::IdempotencyKey => "idempotencyKey",
+        InputField::ReturnUrl => "returnUrl",
+        InputField::First => "first",
+        InputField::After => "after",
+        InputField::VendorRef => "vendorRef",
+        InputField::WorkerOwner => "owner",
+        InputField::Lease => "lease",
+        InputField::Database => "database",
+        InputField::ImportedUser { index, field } => {
+            let field = match field {
+                ImportedUserField::DisplayName => "displayName",
+                ImportedUserField::Email => "email",
+            };
+            return Cow::Owned(format!("users[{index}].{field}"));
+        }
+    })
+}
+
 /// What a client is told about a core error: code, message, and for seat
 /// errors the numbers.
 struct Described {
@@ -104,23 +148,36 @@ struct Described {
 }
 
 fn describe(e: &CoreError) -> Described {
-    let plain = |code, field: Option<&String>| Described {
+    let plain = |code| Described {
         code,
         message: e.to_string(),
-        field: field.cloned(),
+        field: None,
         needed: None,
         available: None,
     };
+    // "email: is not an email address", with the field as clients call it.
+    let about_field = |code, field: &InputField, message: &str| {
+        let name = field_name(*field);
+        Described {
+            message: format!("{name}: {message}"),
+            field: Some(name.into_owned()),
+            ..plain(code)
+        }
+    };
     match e {
-        CoreError::NotFound { .. } => plain(code::NOT_FOUND, None),
+        CoreError::NotFound { .. } => plain(code::NOT_FOUND),
         CoreError::NotEnoughSeats { needed, available } => Described {
             needed: Some(*needed),
             available: Some(*available),
-            ..plain(code::NOT_ENOUGH_SEATS, None)
+            ..plain(code::NOT_ENOUGH_SEATS)
         },
-        CoreError::SeatsInUse { .. } => plain(code::SEATS_IN_USE, None),
-        CoreError::InvalidInput { field, .. } => plain(code::INVALID_INPUT, Some(field)),
-        CoreError::AlreadyExists { field, .. } => plain(code::ALREADY_EXISTS, Some(field)),
+        CoreError::SeatsInUse { .. } => plain(code::SEATS_IN_USE),
+        CoreError::InvalidInput { field, message } => {
+            about_field(code::INVALID_INPUT, field, message)
+        }
+        CoreError::AlreadyExists { field, message } => {
+            about_field(code::ALREADY_EXISTS, field, message)
+        }
         CoreError::Unavailable(_) => {
             // Worth a retry: the database is down or every connection busy.
             tracing::warn!(error = %e, "request failed: database unavailable");
@@ -225,10 +282,10 @@ pub struct UserError {
 impl UserError {
     /// A business failure as a `UserError`; anything else (database faults)
     /// stays a top-level error. `field_for` names the input field that held
-    /// the id of a missing entity ("app" → "appId").
+    /// the id of a missing entity (`EntityKind::App` → `InputField::AppId`).
     pub fn from_core(
         e: CoreError,
-        field_for: impl Fn(&str) -> Option<&'static str>,
+        field_for: impl Fn(EntityKind) -> Option<InputField>,
     ) -> ApiResult<UserError> {
         let code = match &e {
             CoreError::NotFound { .. } => UserErrorCode::NotFound,
@@ -245,7 +302,9 @@ impl UserError {
         };
         let described = describe(&e);
         let field = match &e {
-            CoreError::NotFound { entity, .. } => field_for(entity).map(str::to_owned),
+            CoreError::NotFound { entity, .. } => {
+                field_for(*entity).map(|field| field_name(field).into_owned())
+            }
             _ => described.field,
         };
         Ok(UserError {
@@ -259,9 +318,9 @@ impl UserError {
 }
 
 impl UserError {
-    fn plain(code: UserErrorCode, field: Option<&str>, message: String) -> Self {
+    fn plain(code: UserErrorCode, field: Option<InputField>, message: String) -> Self {
         Self {
-            field: field.map(str::to_owned),
+            field: field.map(|field| field_name(field).into_owned()),
             message,
             code,
             needed: None,
@@ -271,7 +330,11 @@ impl UserError {
 
     /// `INSTALL_UNAVAILABLE`, with the reason for people.
     pub fn install_unavailable(reason: String) -> Self {
-        Self::plain(UserErrorCode::InstallUnavailable, Some("appId"), reason)
+        Self::plain(
+            UserErrorCode::InstallUnavailable,
+            Some(InputField::AppId),
+            reason,
+        )
     }
 
     /// `ADAPTER_ERROR`: adapter `key` failed with `error`.
@@ -289,7 +352,7 @@ impl UserError {
 /// fault stays a top-level error.
 pub fn outcome<T>(
     result: Result<T, CoreError>,
-    field_for: impl Fn(&str) -> Option<&'static str>,
+    field_for: impl Fn(EntityKind) -> Option<InputField>,
 ) -> ApiResult<(Option<T>, Vec<UserError>)> {
     match result {
         Ok(value) => Ok((Some(value), Vec::new())),
@@ -327,6 +390,56 @@ mod tests {
         // Faults that retrying does not fix stay INTERNAL.
         let (code, _) = client_sees(CoreError::Internal("bug".into()));
         assert_eq!(code, code::INTERNAL);
+    }
+
+    #[test]
+    fn input_errors_name_the_field_as_the_schema_does() {
+        let error = async_graphql::Error::from(ApiError::from(CoreError::InvalidInput {
+            field: InputField::PrincipalIds,
+            message: "name at least one user or group".into(),
+        }));
+        assert_eq!(
+            error.message,
+            "principalIds: name at least one user or group"
+        );
+        let field = error.extensions.as_ref().and_then(|ext| ext.get("field"));
+        assert_eq!(
+            field.map(|f| f.to_string()).as_deref(),
+            Some("\"principalIds\"")
+        );
+
+        let clash = UserError::from_core(
+            CoreError::AlreadyExists {
+                field: InputField::ImportedUser {
+                    index: 3,
+                    field: ImportedUserField::Email,
+                },
+                message: "a user with email ada@contoso.example already exists".into(),
+            },
+            |_| None,
+        )
+        .unwrap();
+        assert_eq!(clash.field.as_deref(), Some("users[3].email"));
+        assert_eq!(
+            clash.message,
+            "users[3].email: a user with email ada@contoso.example already exists"
+        );
+        assert_eq!(clash.code, UserErrorCode::AlreadyExists);
+    }
+
+    #[test]
+    fn a_missing_entity_is_blamed_on_the_field_that_held_its_id() {
+        let missing = UserError::from_core(
+            CoreError::NotFound {
+                entity: EntityKind::Group,
+                id: "g-1".into(),
+            },
+            |entity| (entity == EntityKind::Group).then_some(InputField::GroupId),
+        )
+        .unwrap();
+        assert_eq!(missing.field.as_deref(), Some("groupId"));
+        assert_eq!(missing.message, "group g-1 was not found");
+        assert_eq!(missing.code, UserErrorCode::NotFound);
     }
 
     #[test]

@@ -9,9 +9,9 @@
 use async_graphql::ID;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use seatwise_core::CoreError;
 use seatwise_core::ids::{AppId, GroupId, PrincipalId, UserId};
 use seatwise_core::seat_changes::SeatChangeOperationId;
+use seatwise_core::{CoreError, EntityKind, InputField};
 
 /// The kinds of object that have a global id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,14 +68,14 @@ pub fn decode(id: &str) -> Option<(Kind, uuid::Uuid)> {
     Some((kind, uuid::Uuid::parse_str(uuid).ok()?))
 }
 
-fn decode_input(field: &str, id: &str) -> Result<(Kind, uuid::Uuid), CoreError> {
+fn decode_input(field: InputField, id: &str) -> Result<(Kind, uuid::Uuid), CoreError> {
     decode(id).ok_or_else(|| CoreError::InvalidInput {
-        field: field.to_owned(),
+        field,
         message: format!("{id:?} is not a valid id"),
     })
 }
 
-fn not_found(entity: &'static str, id: &str) -> CoreError {
+fn not_found(entity: EntityKind, id: &str) -> CoreError {
     CoreError::NotFound {
         entity,
         id: id.to_owned(),
@@ -83,52 +83,55 @@ fn not_found(entity: &'static str, id: &str) -> CoreError {
 }
 
 /// An app id from input field `field`.
-pub fn app_id(field: &str, id: &ID) -> Result<AppId, CoreError> {
+pub fn app_id(field: InputField, id: &ID) -> Result<AppId, CoreError> {
     match decode_input(field, id)? {
         (Kind::App, uuid) => Ok(AppId(uuid)),
-        _ => Err(not_found("app", id)),
+        _ => Err(not_found(EntityKind::App, id)),
     }
 }
 
 /// A user id from input field `field`.
-pub fn user_id(field: &str, id: &ID) -> Result<UserId, CoreError> {
+pub fn user_id(field: InputField, id: &ID) -> Result<UserId, CoreError> {
     match decode_input(field, id)? {
         (Kind::User, uuid) => Ok(UserId(uuid)),
-        _ => Err(not_found("user", id)),
+        _ => Err(not_found(EntityKind::User, id)),
     }
 }
 
 /// A group id from input field `field`.
-pub fn group_id(field: &str, id: &ID) -> Result<GroupId, CoreError> {
+pub fn group_id(field: InputField, id: &ID) -> Result<GroupId, CoreError> {
     match decode_input(field, id)? {
         (Kind::Group, uuid) => Ok(GroupId(uuid)),
-        _ => Err(not_found("group", id)),
+        _ => Err(not_found(EntityKind::Group, id)),
     }
 }
 
 /// A seat-change operation id from input field `field`.
-pub fn seat_change_operation_id(field: &str, id: &ID) -> Result<SeatChangeOperationId, CoreError> {
+pub fn seat_change_operation_id(
+    field: InputField,
+    id: &ID,
+) -> Result<SeatChangeOperationId, CoreError> {
     match decode_input(field, id)? {
         (Kind::SeatChangeOperation, uuid) => Ok(SeatChangeOperationId(uuid)),
-        _ => Err(not_found("seat change operation", id)),
+        _ => Err(not_found(EntityKind::SeatChangeOperation, id)),
     }
 }
 
 /// A user or group id from input field `field`.
-pub fn principal_id(field: &str, id: &ID) -> Result<PrincipalId, CoreError> {
+pub fn principal_id(field: InputField, id: &ID) -> Result<PrincipalId, CoreError> {
     match decode_input(field, id)? {
         (Kind::User, uuid) => Ok(PrincipalId::User(UserId(uuid))),
         (Kind::Group, uuid) => Ok(PrincipalId::Group(GroupId(uuid))),
-        _ => Err(not_found("principal", id)),
+        _ => Err(not_found(EntityKind::Principal, id)),
     }
 }
 
 /// Many ids of one kind, at most `MAX_IDS_PER_CALL` of them (`INVALID_INPUT`
 /// past that); the first bad one fails the lot.
 pub fn many<T>(
-    field: &str,
+    field: InputField,
     ids: &[ID],
-    one: impl Fn(&str, &ID) -> Result<T, CoreError>,
+    one: impl Fn(InputField, &ID) -> Result<T, CoreError>,
 ) -> Result<Vec<T>, CoreError> {
     // The per-request bound lives here, at the edge, once for every list of
     // ids a client sends: the core itself serves bulk callers (seeding,
@@ -146,13 +149,13 @@ mod tests {
         let uuid = uuid::Uuid::now_v7();
         let id = encode(Kind::App, uuid);
         assert_eq!(decode(&id), Some((Kind::App, uuid)));
-        assert_eq!(app_id("appId", &id).unwrap(), AppId(uuid));
+        assert_eq!(app_id(InputField::AppId, &id).unwrap(), AppId(uuid));
         assert!(matches!(
-            user_id("userId", &id),
+            user_id(InputField::UserId, &id),
             Err(CoreError::NotFound { .. })
         ));
         assert!(matches!(
-            app_id("appId", &ID::from("garbage!")),
+            app_id(InputField::AppId, &ID::from("garbage!")),
             Err(CoreError::InvalidInput { .. })
         ));
         assert_eq!(decode(&ID::from(uuid.to_string())), None);

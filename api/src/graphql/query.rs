@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object};
 use seatwise_core::ids::{AppId, GroupId, UserId};
 use seatwise_core::seat_changes::SeatChangeOperationId;
-use seatwise_core::{CoreError, MAX_SEARCH_RESULTS, model};
+use seatwise_core::{CoreError, InputField, MAX_SEARCH_RESULTS, model};
 
 use super::connection::{page_cost, page_request, selects_total_count};
 use super::context::{authorize, loaders, store};
@@ -58,7 +58,7 @@ impl QueryRoot {
     ) -> ApiResult<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
             return Err(CoreError::InvalidInput {
-                field: "ids".into(),
+                field: InputField::Ids,
                 message: format!("at most {MAX_NODES} ids at once"),
             }
             .into());
@@ -204,7 +204,7 @@ impl QueryRoot {
             Some(n) if (1..=MAX_SEARCH_RESULTS as i32).contains(&n) => n as usize,
             Some(_) => {
                 return Err(CoreError::InvalidInput {
-                    field: "first".into(),
+                    field: InputField::First,
                     message: format!("must be between 1 and {MAX_SEARCH_RESULTS}"),
                 }
                 .into());
@@ -237,7 +237,7 @@ impl QueryRoot {
         let page = page_request(first, after.as_deref())?.counting_total(selects_total_count(ctx));
         let app = app_id
             .as_ref()
-            .map(|id| ids::app_id("appId", id))
+            .map(|id| ids::app_id(InputField::AppId, id))
             .transpose()?;
         let page = store(ctx)?.audit_log(caller.tenant, app, &page).await?;
         Ok(AuditEventConnection::from_page(page, AuditEvent))
@@ -250,7 +250,7 @@ fn decoded(id: &ID) -> ApiResult<Option<(Kind, uuid::Uuid)>> {
     match ids::decode(id) {
         Some(decoded) => Ok(Some(decoded)),
         None => Err(CoreError::InvalidInput {
-            field: "id".into(),
+            field: InputField::Id,
             message: format!("{:?} is not a valid id", id.as_str()),
         }
         .into()),

@@ -22,9 +22,9 @@ use std::time::SystemTime;
 
 use async_graphql::{Context, ID, Subscription};
 use futures::Stream;
-use seatwise_core::Store;
 use seatwise_core::ids::TenantId;
 use seatwise_core::seat_changes::{self, SeatChangeOperationId, SeatChangeWatcher, Wake};
+use seatwise_core::{InputField, Store};
 
 use super::context::{authorize, store, token_expiry};
 use super::errors::{ApiError, ApiResult};
@@ -66,7 +66,7 @@ async fn start_watch(ctx: &Context<'_>, id: &ID) -> ApiResult<Watch> {
     if expires_at.is_some_and(|at| at <= SystemTime::now()) {
         return Err(ApiError::Unauthenticated(AuthError::Expired));
     }
-    let op_id = ids::seat_change_operation_id("id", id)?;
+    let op_id = ids::seat_change_operation_id(InputField::Id, id)?;
     let store = store(ctx)?.clone();
     // Listen before reading, so a change committed in between still wakes us.
     let watcher = store.watch_seat_changes();

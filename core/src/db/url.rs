@@ -1,6 +1,6 @@
 //! Parsing of `SEATWISE_DATABASE_URL` / `--database`.
 
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, InputField};
 use std::fmt;
 use std::str::FromStr;
 
@@ -52,7 +52,7 @@ impl DatabaseUrl {
                 .strip_prefix("sqlite://")
                 .or_else(|| self.raw.strip_prefix("sqlite:"))
                 .unwrap_or(&self.raw)),
-            Backend::Postgres => Err(CoreError::invalid("database", "not a SQLite URL")),
+            Backend::Postgres => Err(CoreError::invalid(InputField::Database, "not a SQLite URL")),
         }
     }
 }
@@ -67,7 +67,7 @@ impl FromStr for DatabaseUrl {
             Backend::Sqlite
         } else {
             return Err(CoreError::invalid(
-                "database",
+                InputField::Database,
                 "expected a postgres://… or sqlite://PATH URL",
             ));
         };
@@ -77,7 +77,7 @@ impl FromStr for DatabaseUrl {
         };
         if backend == Backend::Sqlite && url.sqlite_path()?.is_empty() {
             return Err(CoreError::invalid(
-                "database",
+                InputField::Database,
                 "the SQLite URL names no file",
             ));
         }

@@ -12,7 +12,7 @@ use diesel_async::RunQueryDsl;
 use std::collections::BTreeMap;
 
 use crate::db::{Conn, insert_rows, on_conn};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, EntityKind};
 use crate::ids::*;
 use crate::model::{LicenseErrorCode, Seats, now};
 use crate::schema::{apps, group_members, license_assignments, user_licenses};
@@ -61,7 +61,7 @@ pub(crate) async fn seats(conn: &mut Conn<'_>, tenant: TenantId, app: AppId) -> 
         .filter(apps::id.eq(app))
         .select((apps::purchased_seats, apps::assigned_seats));
     let found: Option<(i64, i64)> = on_conn!(conn, c => query.first(c).await.optional())?;
-    let (purchased, assigned) = found.ok_or_else(|| CoreError::not_found("app", app))?;
+    let (purchased, assigned) = found.ok_or_else(|| CoreError::not_found(EntityKind::App, app))?;
     Ok(Seats {
         purchased,
         assigned,

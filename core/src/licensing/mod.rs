@@ -9,9 +9,9 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::BTreeSet;
 
-use crate::audit::{self, Target};
+use crate::audit::{self, AuditAction, Target};
 use crate::db::{Store, insert_rows, on_conn, write_txn};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, InputField};
 use crate::ids::*;
 use crate::locks::{self, Mode};
 use crate::model::{Actor, App, Assignment, now, utc};
@@ -63,7 +63,7 @@ impl AssignmentRow {
 fn split(principals: &[PrincipalId]) -> CoreResult<(Vec<UserId>, Vec<GroupId>)> {
     if principals.is_empty() {
         return Err(CoreError::invalid(
-            "principalIds",
+            InputField::PrincipalIds,
             "name at least one user or group",
         ));
     }
@@ -137,7 +137,7 @@ impl Store {
                     conn,
                     tenant,
                     actor,
-                    "license.assigned",
+                    AuditAction::LicenseAssigned,
                     Target::app(app),
                     serde_json::json!({
                         "principals": rows.iter().map(|r| serde_json::json!({
@@ -208,7 +208,7 @@ impl Store {
                 conn,
                 tenant,
                 actor,
-                "license.unassigned",
+                AuditAction::LicenseUnassigned,
                 Target::app(app),
                 serde_json::json!({
                     "principals": removed.iter().map(|r| serde_json::json!({

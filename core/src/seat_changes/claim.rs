@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::row::{OPEN, OperationRow};
 use super::{SeatChangeOperation, SeatChangeOperationId};
 use crate::db::{Conn, Store, on_conn, write_txn};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, InputField};
 use crate::ids::TenantId;
 use crate::model::now;
 use crate::schema::seat_change_operations as ops;
@@ -40,10 +40,13 @@ impl Store {
         limit: usize,
     ) -> CoreResult<Vec<SeatChangeOperation>> {
         if owner.trim().is_empty() {
-            return Err(CoreError::invalid("owner", "must not be empty"));
+            return Err(CoreError::invalid(
+                InputField::WorkerOwner,
+                "must not be empty",
+            ));
         }
         let lease = chrono::Duration::from_std(lease)
-            .map_err(|_| CoreError::invalid("lease", "is too long"))?;
+            .map_err(|_| CoreError::invalid(InputField::Lease, "is too long"))?;
         let limit = limit.min(MAX_CLAIM) as i64;
         if limit == 0 {
             return Ok(Vec::new());

@@ -6,7 +6,7 @@ use diesel_async::RunQueryDsl;
 use super::row::{OperationRow, find};
 use super::{SeatChangeOperation, SeatChangeOperationId};
 use crate::db::{Store, on_conn, read_conn};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, EntityKind};
 use crate::ids::{AppId, TenantId};
 use crate::paging::{Cursor, Page, PageRequest};
 use crate::schema::seat_change_operations as ops;
@@ -20,7 +20,7 @@ impl Store {
         id: SeatChangeOperationId,
     ) -> CoreResult<SeatChangeOperation> {
         read_conn!(self, conn => find(conn, tenant, id).await)?
-            .ok_or_else(|| CoreError::not_found("seat change operation", id))
+            .ok_or_else(|| CoreError::not_found(EntityKind::SeatChangeOperation, id))
     }
 
     /// Several operations of the tenant in one statement (for DataLoaders);

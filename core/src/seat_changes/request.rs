@@ -9,9 +9,9 @@ use super::{
     MAX_IDEMPOTENCY_KEY_LEN, SeatChangeOperation, SeatChangeOperationId, SeatChangeStatus,
 };
 use crate::apps::{self, check_seats};
-use crate::audit;
+use crate::audit::{self, AuditAction};
 use crate::db::{Conn, Store, on_conn, read_conn, write_txn};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, InputField};
 use crate::ids::{AppId, TenantId};
 use crate::locks;
 use crate::model::{Actor, now};
@@ -40,7 +40,7 @@ impl Store {
         quantity: i64,
         idempotency_key: &str,
     ) -> CoreResult<(SeatChangeOperation, bool)> {
-        let quantity = check_seats("quantity", quantity)?;
+        let quantity = check_seats(InputField::Quantity, quantity)?;
         let key = check_key(idempotency_key)?;
         let recorded = write_txn!(self, conn => {
             // Locking the app orders this request after concurrent seat
@@ -54,7 +54,7 @@ impl Store {
                 return Err(CoreError::SeatsInUse { requested: quantity, in_use: seats.assigned });
             }
             if quantity == seats.purchased {
-                return Err(CoreError::invalid("quantity", format!("the app already has {quantity} seats")));
+                return Err(CoreError::invalid(InputField::Quantity, format!("the app already has {quantity} seats")));
             }
             let at = now();
             let row = OperationRow {
@@ -77,7 +77,7 @@ impl Store {
             };
             on_conn!(conn, c => diesel::insert_into(ops::table).values(&row).execute(c).await)?;
             let op = row.into_operation()?;
-            audit::record(conn, tenant, actor, "seat_change.requested", target(&op), serde_json::json!({
+            audit::record(conn, tenant, actor, AuditAction::SeatChangeRequested, target(&op), serde_json::json!({
                 "operationId": op.id,
                 "previous": op.previous_quantity,
                 "requested": op.requested_quantity,
@@ -108,11 +108,14 @@ impl Store {
 /// Keys are opaque: kept exactly as given, only bounded.
 fn check_key(key: &str) -> CoreResult<String> {
     if key.trim().is_empty() {
-        return Err(CoreError::invalid("idempotencyKey", "must not be empty"));
+        return Err(CoreError::invalid(
+            InputField::IdempotencyKey,
+            "must not be empty",
+        ));
     }
     if key.chars().count() > MAX_IDEMPOTENCY_KEY_LEN {
         return Err(CoreError::invalid(
-            "idempotencyKey",
+            InputField::IdempotencyKey,
             format!("must be at most {MAX_IDEMPOTENCY_KEY_LEN} characters"),
         ));
     }
@@ -142,7 +145,7 @@ fn same_request(
         Ok(existing)
     } else {
         Err(CoreError::AlreadyExists {
-            field: "idempotencyKey".into(),
+            field: InputField::IdempotencyKey,
             message: format!(
                 "was already used for another seat change (operation {}: app {}, {} seats)",
                 existing.id, existing.app_id, existing.requested_quantity

@@ -14,9 +14,9 @@ use super::{
     VendorContactDetails,
 };
 use crate::apps::apply_purchased_seats;
-use crate::audit;
+use crate::audit::{self, AuditAction};
 use crate::db::{Conn, Store, on_conn, write_txn};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, InputField};
 use crate::locks;
 use crate::model::{Actor, now};
 use crate::schema::seat_change_operations as ops;
@@ -85,7 +85,7 @@ async fn apply(
 async fn audit_event(
     conn: &mut Conn<'_>,
     op: &SeatChangeOperation,
-    action: &str,
+    action: AuditAction,
     mut details: serde_json::Value,
 ) -> CoreResult<()> {
     if let Some(map) = details.as_object_mut() {
@@ -173,7 +173,7 @@ impl Store {
                     });
                     change.finish(SeatChangeStatus::Succeeded, note);
                     let done = apply(conn, &current, change).await?;
-                    audit_event(conn, &done, "seat_change.succeeded", serde_json::json!({
+                    audit_event(conn, &done, AuditAction::SeatChangeSucceeded, serde_json::json!({
                         "quantity": quantity, "waitingResolved": resolved.len(),
                     }))
                     .await?;
@@ -186,7 +186,7 @@ impl Store {
                     let reason = format!("the vendor reported {quantity} seats, which cannot be applied: {error}");
                     change.finish(SeatChangeStatus::Failed, Some(reason.clone()));
                     let done = apply(conn, &current, change).await?;
-                    audit_event(conn, &done, "seat_change.failed", serde_json::json!({ "reason": reason })).await?;
+                    audit_event(conn, &done, AuditAction::SeatChangeFailed, serde_json::json!({ "reason": reason })).await?;
                     tracing::warn!(operation = %done.id, quantity, "seat change failed: {reason}");
                     Ok(Some(SeatChangeCompletion { operation: done, resolved: Vec::new() }))
                 }
@@ -210,7 +210,7 @@ impl Store {
     ) -> CoreResult<Option<SeatChangeOperation>> {
         if vendor_ref.trim().is_empty() || vendor_ref.chars().count() > MAX_VENDOR_REF_LEN {
             return Err(CoreError::invalid(
-                "vendorRef",
+                InputField::VendorRef,
                 format!("must be 1 to {MAX_VENDOR_REF_LEN} characters"),
             ));
         }
@@ -224,7 +224,7 @@ impl Store {
             let done = apply(conn, &current, change).await?;
             // Audit when the vendor accepts, not on every poll.
             if current.status != SeatChangeStatus::InProgress || current.vendor_ref != done.vendor_ref {
-                audit_event(conn, &done, "seat_change.accepted", serde_json::json!({ "vendorRef": vendor_ref })).await?;
+                audit_event(conn, &done, AuditAction::SeatChangeAccepted, serde_json::json!({ "vendorRef": vendor_ref })).await?;
             }
             Ok(Some(done))
         });
@@ -247,7 +247,7 @@ impl Store {
             change.finish(SeatChangeStatus::ContactVendor, Some(bounded(&contact.message)));
             change.contact = Some(stored);
             let done = apply(conn, &current, change).await?;
-            audit_event(conn, &done, "seat_change.contact_vendor", serde_json::json!({
+            audit_event(conn, &done, AuditAction::SeatChangeContactVendor, serde_json::json!({
                 "email": contact.email, "website": contact.website,
             }))
             .await?;
@@ -267,7 +267,7 @@ impl Store {
             op,
             owner,
             SeatChangeStatus::Rejected,
-            "seat_change.rejected",
+            AuditAction::SeatChangeRejected,
             reason,
         )
         .await
@@ -285,7 +285,7 @@ impl Store {
             op,
             owner,
             SeatChangeStatus::Failed,
-            "seat_change.failed",
+            AuditAction::SeatChangeFailed,
             reason,
         )
         .await
@@ -311,11 +311,11 @@ impl Store {
                     SeatChangeStatus::Failed,
                     Some(bounded(&format!("gave up after {} failed attempts; last error: {error}", change.attempts))),
                 );
-                "seat_change.failed"
+                AuditAction::SeatChangeFailed
             } else {
                 change.message = Some(error.clone());
                 change.next_attempt_at = after(retry_in);
-                "seat_change.retry_scheduled"
+                AuditAction::SeatChangeRetryScheduled
             };
             let done = apply(conn, &current, change).await?;
             audit_event(conn, &done, action, serde_json::json!({
@@ -350,7 +350,7 @@ impl Store {
         op: &SeatChangeOperation,
         owner: &str,
         status: SeatChangeStatus,
-        action: &str,
+        action: AuditAction,
         reason: &str,
     ) -> CoreResult<Option<SeatChangeOperation>> {
         let changed = write_txn!(self, conn => {

@@ -10,9 +10,9 @@ mod payloads;
 mod vendor;
 
 use async_graphql::{Context, Object};
-use seatwise_core::CoreError;
 use seatwise_core::ids::UserId;
 use seatwise_core::model::{NewApp, NewGroup, NewUser, Vendor};
+use seatwise_core::{CoreError, EntityKind, InputField};
 
 pub use inputs::*;
 pub use payloads::*;
@@ -29,19 +29,24 @@ pub struct MutationRoot;
 
 /// Input fields that carry the ids of each kind of entity, for
 /// `UserError.field`.
-fn licensing_fields(entity: &str) -> Option<&'static str> {
+fn licensing_fields(entity: EntityKind) -> Option<InputField> {
     match entity {
-        "app" => Some("appId"),
-        "user" | "group" | "principal" => Some("principalIds"),
-        _ => None,
+        EntityKind::App => Some(InputField::AppId),
+        EntityKind::User | EntityKind::Group | EntityKind::Principal => {
+            Some(InputField::PrincipalIds)
+        }
+        EntityKind::Tenant | EntityKind::SeatChangeOperation => None,
     }
 }
 
-fn membership_fields(entity: &str) -> Option<&'static str> {
+fn membership_fields(entity: EntityKind) -> Option<InputField> {
     match entity {
-        "group" => Some("groupId"),
-        "user" => Some("userIds"),
-        _ => None,
+        EntityKind::Group => Some(InputField::GroupId),
+        EntityKind::User => Some(InputField::UserIds),
+        EntityKind::Tenant
+        | EntityKind::App
+        | EntityKind::Principal
+        | EntityKind::SeatChangeOperation => None,
     }
 }
 
@@ -127,7 +132,7 @@ impl MutationRoot {
         let caller = authorize(ctx, Permission::ManageUsersAndGroups)?;
         let store = store(ctx)?;
         let result = async {
-            let user = ids::user_id("userId", &input.user_id)?;
+            let user = ids::user_id(InputField::UserId, &input.user_id)?;
             // The core deletes idempotently; say NOT_FOUND for an unknown id
             // like every other mutation does.
             store.user(caller.tenant, user).await?;
@@ -136,9 +141,12 @@ impl MutationRoot {
                 .await
         }
         .await;
-        let (deleted, user_errors) =
-            outcome(result, |entity| (entity == "user").then_some("userId"))?;
-        if let (Some(deleted), Ok(user)) = (&deleted, ids::user_id("userId", &input.user_id)) {
+        let (deleted, user_errors) = outcome(result, |entity| {
+            (entity == EntityKind::User).then_some(InputField::UserId)
+        })?;
+        if let (Some(deleted), Ok(user)) =
+            (&deleted, ids::user_id(InputField::UserId, &input.user_id))
+        {
             let mut changes = AssignmentChanges::new();
             for (app, _) in &deleted.released {
                 changes.add(*app, &[], &[user]);
@@ -174,7 +182,7 @@ impl MutationRoot {
         let caller = authorize(ctx, Permission::ManageUsersAndGroups)?;
         let store = store(ctx)?;
         let result = async {
-            let member_ids = ids::many("memberIds", &input.member_ids, ids::user_id)?;
+            let member_ids = ids::many(InputField::MemberIds, &input.member_ids, ids::user_id)?;
             let new = NewGroup {
                 display_name: input.display_name,
                 description: input.description,
@@ -188,8 +196,9 @@ impl MutationRoot {
             ))
         }
         .await;
-        let (created, user_errors) =
-            outcome(result, |entity| (entity == "user").then_some("memberIds"))?;
+        let (created, user_errors) = outcome(result, |entity| {
+            (entity == EntityKind::User).then_some(InputField::MemberIds)
+        })?;
         let (group, members) = created.map_or((None, Vec::new()), |(g, m)| (Some(Group(g)), m));
         Ok(CreateGroupPayload {
             group,
@@ -209,8 +218,8 @@ impl MutationRoot {
         let caller = authorize(ctx, Permission::ManageUsersAndGroups)?;
         let store = store(ctx)?;
         let result = async {
-            let group = ids::group_id("groupId", &input.group_id)?;
-            let users = ids::many("userIds", &input.user_ids, ids::user_id)?;
+            let group = ids::group_id(InputField::GroupId, &input.group_id)?;
+            let users = ids::many(InputField::UserIds, &input.user_ids, ids::user_id)?;
             store
                 .add_group_members(caller.tenant, &caller.actor(), group, &users)
                 .await
@@ -241,8 +250,8 @@ impl MutationRoot {
         let caller = authorize(ctx, Permission::ManageUsersAndGroups)?;
         let store = store(ctx)?;
         let result = async {
-            let group = ids::group_id("groupId", &input.group_id)?;
-            let users = ids::many("userIds", &input.user_ids, ids::user_id)?;
+            let group = ids::group_id(InputField::GroupId, &input.group_id)?;
+            let users = ids::many(InputField::UserIds, &input.user_ids, ids::user_id)?;
             store
                 .remove_group_members(caller.tenant, &caller.actor(), group, &users)
                 .await
@@ -275,8 +284,12 @@ impl MutationRoot {
         let caller = authorize(ctx, Permission::AssignLicenses)?;
         let store = store(ctx)?;
         let result = async {
-            let app = ids::app_id("appId", &input.app_id)?;
-            let principals = ids::many("principalIds", &input.principal_ids, ids::principal_id)?;
+            let app = ids::app_id(InputField::AppId, &input.app_id)?;
+            let principals = ids::many(
+                InputField::PrincipalIds,
+                &input.principal_ids,
+                ids::principal_id,
+            )?;
             store
                 .assign_licenses(caller.tenant, &caller.actor(), app, &principals)
                 .await
@@ -308,8 +321,12 @@ impl MutationRoot {
         let caller = authorize(ctx, Permission::AssignLicenses)?;
         let store = store(ctx)?;
         let result = async {
-            let app = ids::app_id("appId", &input.app_id)?;
-            let principals = ids::many("principalIds", &input.principal_ids, ids::principal_id)?;
+            let app = ids::app_id(InputField::AppId, &input.app_id)?;
+            let principals = ids::many(
+                InputField::PrincipalIds,
+                &input.principal_ids,
+                ids::principal_id,
+            )?;
             store
                 .unassign_licenses(caller.tenant, &caller.actor(), app, &principals)
                 .await

@@ -5,7 +5,7 @@
 use async_graphql::Context;
 use chrono::{DateTime, Utc};
 use seatwise_adapter_host::{CallContext, InstallRequest, UserRef};
-use seatwise_core::CoreError;
+use seatwise_core::{CoreError, EntityKind, InputField};
 
 use super::inputs::{InstallAppInput, RequestSeatChangeInput};
 use super::payloads::{InstallAppPayload, RequestSeatChangePayload};
@@ -15,8 +15,8 @@ use crate::graphql::errors::{ApiResult, UserError, outcome};
 use crate::graphql::ids;
 use crate::graphql::types::{SeatChangeOperation, install_adapter};
 
-fn app_field(entity: &str) -> Option<&'static str> {
-    (entity == "app").then_some("appId")
+fn app_field(entity: EntityKind) -> Option<InputField> {
+    (entity == EntityKind::App).then_some(InputField::AppId)
 }
 
 pub(super) async fn request_seat_change(
@@ -26,7 +26,7 @@ pub(super) async fn request_seat_change(
     let caller = authorize(ctx, Permission::ManageApps)?;
     let store = store(ctx)?;
     let result = async {
-        let app = ids::app_id("appId", &input.app_id)?;
+        let app = ids::app_id(InputField::AppId, &input.app_id)?;
         store
             .request_seat_change(
                 caller.tenant,
@@ -63,8 +63,9 @@ pub(super) async fn install_app(
     };
     let store = store(ctx)?;
     let checked = async {
-        let return_url = seatwise_core::validate::http_url("returnUrl", &input.return_url)?;
-        let app_id = ids::app_id("appId", &input.app_id)?;
+        let return_url =
+            seatwise_core::validate::http_url(InputField::ReturnUrl, &input.return_url)?;
+        let app_id = ids::app_id(InputField::AppId, &input.app_id)?;
         let app = store.app(caller.tenant, app_id).await?;
         Ok::<_, CoreError>((return_url, app))
     }

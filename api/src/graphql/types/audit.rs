@@ -42,7 +42,7 @@ impl AuditEvent {
 
     /// What was done, e.g. `license.assigned`.
     async fn action(&self) -> &str {
-        &self.0.action
+        self.0.action.as_str()
     }
 
     /// The kind of the changed object: `app`, `user`, `group` or `tenant`.

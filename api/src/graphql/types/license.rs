@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use seatwise_core::ids::PrincipalId;
 use seatwise_core::model;
 use seatwise_core::paging::{Cursor, Page};
-use seatwise_core::{CoreError, ids::GroupId};
+use seatwise_core::{CoreError, EntityKind, ids::GroupId};
 
 use super::app::App;
 use super::group::Group;
@@ -124,14 +124,14 @@ impl LicenseAssignment {
                     .users
                     .load_one(id)
                     .await?
-                    .ok_or_else(|| missing("user"))?,
+                    .ok_or_else(|| missing(EntityKind::User))?,
             )),
             PrincipalId::Group(id) => Principal::Group(Group(
                 loaders
                     .groups
                     .load_one(id)
                     .await?
-                    .ok_or_else(|| missing("group"))?,
+                    .ok_or_else(|| missing(EntityKind::Group))?,
             )),
         })
     }
