@@ -394,23 +394,35 @@ impl TestApp {
         &self.client
     }
 
-    /// SQL statements the server has sent so far
-    /// (`seatwise_db_statements_total` from `/metrics`).
-    pub async fn statements_total(&self) -> u64 {
-        let text = self
-            .client
+    /// The server's `/metrics` page, in Prometheus' text format.
+    pub async fn metrics_text(&self) -> String {
+        self.client
             .get(self.url("/metrics"))
             .send()
             .await
             .expect("GET /metrics")
             .text()
             .await
-            .expect("metrics text");
+            .expect("metrics text")
+    }
+
+    /// The value of one series at `/metrics`, named as the page writes it
+    /// (`name` or `name{label="value"}`); `None` when the page lacks it.
+    pub async fn metric(&self, series: &str) -> Option<f64> {
+        let text = self.metrics_text().await;
+        let prefix = format!("{series} ");
         text.lines()
-            .find_map(|line| line.strip_prefix("seatwise_db_statements_total "))
-            .and_then(|v| v.trim().parse::<f64>().ok())
+            .find_map(|line| line.strip_prefix(prefix.as_str()))
+            .and_then(|value| value.trim().parse().ok())
+    }
+
+    /// SQL statements the server has sent so far
+    /// (`seatwise_db_statements_total` from `/metrics`).
+    pub async fn statements_total(&self) -> u64 {
+        self.metric("seatwise_db_statements_total")
+            .await
             .map(|v| v as u64)
-            .unwrap_or_else(|| panic!("no seatwise_db_statements_total in:\n{text}"))
+            .expect("seatwise_db_statements_total at /metrics")
     }
 
     /// A token for this app's tenant with `roles` (e.g. `["GLOBAL_ADMIN"]`).

@@ -342,15 +342,7 @@ async fn strange_http_methods_share_one_metrics_label() {
             .expect("a response");
         assert_eq!(response.status().as_u16(), 405);
     }
-    let metrics = app
-        .http()
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics text");
+    let metrics = app.metrics_text().await;
     let requests: Vec<&str> = metrics
         .lines()
         .filter(|l| l.starts_with("seatwise_http_requests_total{"))

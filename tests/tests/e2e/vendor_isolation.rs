@@ -30,19 +30,7 @@ const NOT_BLOCKED: Duration = Duration::from_secs(10);
 
 /// The value of `metric{adapter="key"}` at the server's `/metrics`.
 async fn adapter_metric(app: &TestApp, metric: &str, key: &str) -> Option<f64> {
-    let text = app
-        .http()
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("GET /metrics")
-        .text()
-        .await
-        .expect("metrics text");
-    let series = format!("{metric}{{adapter=\"{key}\"}} ");
-    text.lines()
-        .find_map(|line| line.strip_prefix(series.as_str()))
-        .and_then(|value| value.trim().parse().ok())
+    app.metric(&format!("{metric}{{adapter=\"{key}\"}}")).await
 }
 
 /// Waits (at most 60 s) until `metric{adapter="key"}` equals `expected`.
