@@ -9,7 +9,8 @@
 //!    the same run.
 //!
 //! Run with `cargo bench -p seatwise-api --bench seat_change_worker`; it
-//! builds the Contoso and bad-hang plugins (release), then prints Markdown
+//! builds the plugin crates (release, `seatwise_adapter_host::testing`) and
+//! loads the Contoso and bad-hang plugins, then prints Markdown
 //! tables.
 //! PostgreSQL comes from `SEATWISE_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`) and is skipped with a
@@ -39,11 +40,10 @@
 //! the samples) and the rest claimed and given back. `hung ÷ idle` is the
 //! price a healthy vendor pays for a hung neighbour.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use seatwise_adapter_host::testing::{Plugin, PluginDir};
 use seatwise_adapter_host::{HostConfig, PluginRegistry};
 use seatwise_api::seat_change_worker::SeatChangeWorker;
 use seatwise_core::Store;
@@ -72,7 +72,9 @@ const LATENCY_POLL: Duration = Duration::from_millis(50);
 const HUNG_OPS: usize = 6;
 
 fn main() {
-    let plugins = PluginCopy::of_contoso_and_bad_hang();
+    // A private directory holding only fresh copies of the Contoso and
+    // bad-hang plugins, built in this benchmark's profile.
+    let plugins = PluginDir::with(&[Plugin::Contoso, Plugin::BadHang]);
     let load = || {
         let registry = PluginRegistry::load_dir(plugins.path(), &HostConfig::default())
             .expect("the plugin directory is readable");
@@ -469,97 +471,4 @@ impl Rates {
     fn cell(&self) -> String {
         format!("{:.0} ({:.0}–{:.0})", self.median, self.min, self.max)
     }
-}
-
-/// A private directory holding fresh copies of the Contoso and bad-hang
-/// plugins, built in this benchmark's profile (as `adapters/host/tests/common`
-/// does for the tests), so the registry loads nothing else from the target
-/// directory.
-struct PluginCopy {
-    dir: PathBuf,
-}
-
-const PACKAGES: [&str; 2] = ["plugin-contoso-immediate", "plugin-bad-hang"];
-
-impl PluginCopy {
-    fn of_contoso_and_bad_hang() -> Self {
-        let built_dir = build_plugins();
-        let dir =
-            std::env::temp_dir().join(format!("seatwise-worker-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("create the plugin directory");
-        for package in PACKAGES {
-            let file_name = format!(
-                "{}{}{}",
-                std::env::consts::DLL_PREFIX,
-                package.replace('-', "_"),
-                std::env::consts::DLL_SUFFIX
-            );
-            let built = built_dir.join(&file_name);
-            std::fs::copy(&built, dir.join(&file_name))
-                .unwrap_or_else(|error| panic!("copy {}: {error}", built.display()));
-        }
-        Self { dir }
-    }
-
-    fn path(&self) -> &Path {
-        &self.dir
-    }
-}
-
-impl Drop for PluginCopy {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Builds the plugins with `$CARGO` into this executable's target directory
-/// and profile; returns the directory holding the libraries.
-fn build_plugins() -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    // The bench executable lives in `<target>/<profile>/deps/`.
-    let exe = std::env::current_exe().expect("the bench executable's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the bench runs from <target>/<profile>/deps");
-    let profile = profile_dir
-        .file_name()
-        .and_then(|name| name.to_str())
-        .expect("a UTF-8 profile directory name");
-    let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => workspace.join(dir),
-        None => profile_dir
-            .parent()
-            .expect("a target directory")
-            .to_path_buf(),
-    };
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(&workspace)
-        .args([
-            "build",
-            "-p",
-            PACKAGES[0],
-            "-p",
-            PACKAGES[1],
-            "--target-dir",
-        ])
-        .arg(&target_dir);
-    match profile {
-        "debug" => {}
-        "release" => {
-            command.arg("--release");
-        }
-        other => {
-            command.args(["--profile", other]);
-        }
-    }
-    let output = command.output().expect("run cargo");
-    assert!(
-        output.status.success(),
-        "building the plugins failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    target_dir.join(profile)
 }

@@ -115,13 +115,6 @@ impl SeatChangeWorker {
         }
     }
 
-    /// Use `owner` as this worker's lease name; it must be unique among
-    /// running workers.
-    pub fn with_owner(mut self, owner: impl Into<String>) -> Self {
-        self.owner = owner.into();
-        self
-    }
-
     /// How long to sleep when nothing was due.
     pub fn with_poll_interval(mut self, poll_interval: Duration) -> Self {
         self.poll_interval = poll_interval;

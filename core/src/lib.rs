@@ -22,6 +22,8 @@ mod schema;
 mod search;
 pub mod seat_changes;
 mod tenants;
+// Tests and benchmarks only (feature `testing`): not in the server build.
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod users;
 pub mod validate;

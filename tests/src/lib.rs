@@ -21,7 +21,6 @@
 
 mod cluster;
 mod fixtures;
-mod plugins;
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
@@ -34,7 +33,9 @@ use serde_json::{Value, json};
 
 pub use cluster::PostgresCluster;
 pub use fixtures::*;
-pub use plugins::{Plugin, PluginDir, built_plugins_dir};
+/// The plugin crates, built once per test process, and private plugin
+/// directories: the adapter host's helpers, shared with its own tests.
+pub use seatwise_adapter_host::testing::{Plugin, PluginDir, built_plugins_dir};
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

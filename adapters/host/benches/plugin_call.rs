@@ -2,7 +2,8 @@
 //! the same adapter directly as Rust in the same process.
 //!
 //! Run with `cargo bench -p seatwise-adapter-host --bench plugin_call`; it
-//! builds the Contoso plugin (release), then prints a Markdown table.
+//! builds the plugin crates (release, `seatwise_adapter_host::testing`),
+//! then prints a Markdown table.
 //!
 //! Paths measured, all running the same adapter code (`plugins/contoso-immediate`):
 //! - **direct**: `Contoso.change_seats(..)` through the plugin crate's `rlib`.
@@ -24,8 +25,7 @@
 //! of a shared, noisy machine hit every path alike.
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -34,6 +34,7 @@ use plugin_contoso_immediate::Contoso;
 use seatwise_adapter::VendorAdapter;
 use seatwise_adapter::abi::{ByteBuffer, CallFn, ENTRY_SYMBOL, EntryFn, FreeBufferFn, Method};
 use seatwise_adapter::wire::{CallInput, CallResponse};
+use seatwise_adapter_host::testing::{Plugin, PluginDir};
 use seatwise_adapter_host::{
     AdapterHandle, AdapterInfo, CallContext, HostConfig, PluginRegistry, SeatChangeOutcome,
     SeatChangeRequest,
@@ -49,13 +50,15 @@ const ROUNDS: usize = 20;
 const WARM_UP: usize = 1_000;
 
 fn main() {
-    let plugin_dir = PluginCopy::of_contoso();
+    // A private directory holding only a fresh copy of the Contoso plugin,
+    // built in this benchmark's profile, so the registry loads nothing else.
+    let plugin_dir = PluginDir::with(&[Plugin::Contoso]);
     let registry = PluginRegistry::load_dir(plugin_dir.path(), &HostConfig::default())
         .expect("the plugin directory is readable");
     let handle = registry
         .adapter("contoso")
         .expect("the contoso plugin loads");
-    let raw = RawPlugin::open(&plugin_dir.library());
+    let raw = RawPlugin::open(&plugin_dir.path().join(Plugin::Contoso.file_name()));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -297,93 +300,4 @@ fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
         Ok(CallResponse::Ok(value)) => Some(value),
         _ => None,
     }
-}
-
-/// A private directory holding a fresh copy of the Contoso plugin, built in
-/// this benchmark's profile (as `tests/common` does for the tests), so the
-/// registry loads nothing else from the target directory.
-struct PluginCopy {
-    dir: PathBuf,
-}
-
-const CONTOSO_PACKAGE: &str = "plugin-contoso-immediate";
-
-impl PluginCopy {
-    fn of_contoso() -> Self {
-        let built = build_contoso().join(contoso_file_name());
-        let dir =
-            std::env::temp_dir().join(format!("seatwise-plugin-bench-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("create the plugin directory");
-        std::fs::copy(&built, dir.join(contoso_file_name()))
-            .unwrap_or_else(|error| panic!("copy {}: {error}", built.display()));
-        Self { dir }
-    }
-
-    fn path(&self) -> &Path {
-        &self.dir
-    }
-
-    fn library(&self) -> PathBuf {
-        self.dir.join(contoso_file_name())
-    }
-}
-
-impl Drop for PluginCopy {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn contoso_file_name() -> String {
-    format!(
-        "{}{}{}",
-        std::env::consts::DLL_PREFIX,
-        CONTOSO_PACKAGE.replace('-', "_"),
-        std::env::consts::DLL_SUFFIX
-    )
-}
-
-/// Builds the plugin with `$CARGO` into this executable's target directory
-/// and profile; returns the profile directory holding the library.
-fn build_contoso() -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    // The bench executable lives in `<target>/<profile>/deps/`.
-    let exe = std::env::current_exe().expect("the bench executable's path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the bench runs from <target>/<profile>/deps");
-    let profile = profile_dir
-        .file_name()
-        .and_then(|name| name.to_str())
-        .expect("a UTF-8 profile directory name");
-    let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => workspace.join(dir),
-        None => profile_dir
-            .parent()
-            .expect("a target directory")
-            .to_path_buf(),
-    };
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(&workspace)
-        .args(["build", "-p", CONTOSO_PACKAGE, "--target-dir"])
-        .arg(&target_dir);
-    match profile {
-        "debug" => {}
-        "release" => {
-            command.arg("--release");
-        }
-        other => {
-            command.args(["--profile", other]);
-        }
-    }
-    let output = command.output().expect("run cargo");
-    assert!(
-        output.status.success(),
-        "building the Contoso plugin failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    target_dir.join(profile)
 }

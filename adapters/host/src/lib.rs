@@ -21,6 +21,8 @@ mod loader;
 pub mod redact;
 mod registry;
 mod report;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod worker;
 
 pub use adapter::{AdapterHandle, AdapterHealth};

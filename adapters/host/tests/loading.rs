@@ -94,11 +94,11 @@ async fn a_mixed_directory_loads_the_good_and_refuses_the_bad() {
 #[test]
 fn a_duplicate_key_is_refused_and_the_first_file_keeps_it() {
     let dir = PluginDir::empty();
-    let first = dir.add(
+    let first = dir.add_as(
         Plugin::Contoso,
         &format!("a_{}", Plugin::Contoso.file_name()),
     );
-    let second = dir.add(
+    let second = dir.add_as(
         Plugin::Contoso,
         &format!("b_{}", Plugin::Contoso.file_name()),
     );
