@@ -3,7 +3,7 @@
 // them (see features.js).
 
 export const VIEWER = `query ConsoleViewer {
-  viewer { subject roles tenant { id name } user { id displayName email } }
+  viewer { subject roles permissions tenant { id name } user { id displayName email } }
 }`;
 
 export const APPS = `query ConsoleApps($first: Int, $after: String, $search: String) {

@@ -3,8 +3,6 @@
 
 const TOKEN_KEY = 'seatwise.token';
 
-const ADMIN_ROLES = ['GLOBAL_ADMIN', 'LICENSE_ADMIN', 'USER_ADMIN', 'BILLING_ADMIN', 'GLOBAL_READER'];
-
 function readToken() {
   try {
     return sessionStorage.getItem(TOKEN_KEY);
@@ -15,7 +13,7 @@ function readToken() {
 
 export const session = {
   token: readToken(),
-  /** `viewer { tenant roles subject user }`, once loaded. */
+  /** `viewer { tenant roles permissions subject user }`, once loaded. */
   viewer: null,
   /** Which optional server features exist (see features.js). */
   features: null,
@@ -40,17 +38,21 @@ export const session = {
     }
   },
 
-  has(...roles) {
-    return roles.some((role) => this.viewer?.roles.includes(role));
+  /** True when the server lists `permission` (e.g. `ASSIGN_LICENSES`) for the caller. */
+  may(permission) {
+    return Boolean(this.viewer?.permissions.includes(permission));
   },
 
-  /** What the signed-in roles may do (the server enforces it anyway). */
+  /**
+   * What to offer, from `viewer.permissions`: the server's own role matrix,
+   * loaded once after sign-in (it enforces the same matrix anyway).
+   */
   get can() {
     return {
-      read: this.has(...ADMIN_ROLES),
-      assign: this.has('GLOBAL_ADMIN', 'LICENSE_ADMIN', 'USER_ADMIN'),
-      changeSeats: this.has('GLOBAL_ADMIN', 'BILLING_ADMIN'),
-      install: this.has('GLOBAL_ADMIN'),
+      read: this.may('READ_TENANT'),
+      assign: this.may('ASSIGN_LICENSES'),
+      changeSeats: this.may('MANAGE_APPS'),
+      install: this.may('INSTALL_APPS'),
       myLicenses: Boolean(this.viewer?.user),
     };
   },

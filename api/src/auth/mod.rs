@@ -76,8 +76,9 @@ impl std::str::FromStr for Role {
     }
 }
 
-/// Something a caller may be allowed to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Something a caller may be allowed to do. `viewer.permissions` lists the
+/// caller's, so clients decide what to offer from the server's own matrix.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Permission {
     /// Read the tenant's apps, users, groups, licenses and audit log.
     ReadTenant,
@@ -92,6 +93,15 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// Every permission, in declaration order.
+    pub const ALL: [Permission; 5] = [
+        Permission::ReadTenant,
+        Permission::AssignLicenses,
+        Permission::ManageUsersAndGroups,
+        Permission::ManageApps,
+        Permission::InstallApps,
+    ];
+
     /// The roles that grant this permission.
     pub fn granted_by(self) -> &'static [Role] {
         use Role::*;
@@ -144,6 +154,14 @@ impl Caller {
             .any(|role| self.roles.contains(role))
     }
 
+    /// Everything the caller's roles allow, in [`Permission::ALL`] order.
+    pub fn permissions(&self) -> Vec<Permission> {
+        Permission::ALL
+            .into_iter()
+            .filter(|&permission| self.may(permission))
+            .collect()
+    }
+
     /// Who to record as the author of a change.
     pub fn actor(&self) -> Actor {
         Actor {
@@ -188,8 +206,15 @@ mod tests {
             ]
             .map(|p| c.may(p));
             assert_eq!(got, allowed, "{role}");
+            let listed: Vec<Permission> = Permission::ALL
+                .into_iter()
+                .zip(allowed)
+                .filter_map(|(p, allowed)| allowed.then_some(p))
+                .collect();
+            assert_eq!(c.permissions(), listed, "{role}");
         }
         assert!(!caller(&[]).may(ReadTenant));
+        assert!(caller(&[]).permissions().is_empty());
     }
 
     #[test]

@@ -84,7 +84,7 @@ async fn every_role_may_do_exactly_what_it_should(app: TestApp) {
             .gql("mutation($input: RegisterAppInput!) { registerApp(input: $input) { app { id } userErrors { code } } }")
             .var(
                 "input",
-                json!({ "name": format!("{role} app"), "seats": 1, "vendor": { "name": "V", "website": "https://v.example", "supportEmail": "s@v.example" } }),
+                Some(json!({ "name": format!("{role} app"), "seats": 1, "vendor": { "name": "V", "website": "https://v.example", "supportEmail": "s@v.example" } })),
             )
             .token(&token)
             .send()
@@ -111,6 +111,87 @@ async fn every_role_may_do_exactly_what_it_should(app: TestApp) {
     assert_eq!(totals.data()["apps"]["totalCount"], 1 + allowed(3));
 }
 
+/// `viewer.permissions` is what the console decides from, so it must be
+/// exactly what the server enforces: for each role, one request per
+/// permission shows which are allowed, and the list must name those.
+async fn each_roles_viewer_permissions_are_what_the_server_enforces(app: TestApp) {
+    let admin = app.admin_token();
+    // No vendor adapter: a permitted installApp answers with a user error,
+    // a refused one with FORBIDDEN, and nothing is installed either way.
+    let whiteboard = app.register_app(&admin, "Contoso Whiteboard", 50).await;
+    let users = app.create_users(&admin, "Person", MATRIX.len()).await;
+
+    // One probe per permission, named as in the schema's `Permission` enum.
+    let probes = |role: &str, user: &str| {
+        [
+            ("READ_TENANT", "{ apps { totalCount } }".to_owned(), None),
+            (
+                "ASSIGN_LICENSES",
+                "mutation($input: AssignLicensesInput!) { assignLicenses(input: $input) { userErrors { code } } }".to_owned(),
+                Some(json!({ "appId": whiteboard, "principalIds": [user] })),
+            ),
+            (
+                "MANAGE_USERS_AND_GROUPS",
+                "mutation($input: CreateGroupInput!) { createGroup(input: $input) { userErrors { code } } }".to_owned(),
+                Some(json!({ "displayName": format!("{role} group") })),
+            ),
+            (
+                "MANAGE_APPS",
+                "mutation($input: RegisterAppInput!) { registerApp(input: $input) { userErrors { code } } }".to_owned(),
+                Some(json!({ "name": format!("{role} app"), "seats": 1, "vendor": { "name": "V", "website": "https://v.example", "supportEmail": "s@v.example" } })),
+            ),
+            (
+                "INSTALL_APPS",
+                "mutation($input: InstallAppInput!) { installApp(input: $input) { redirectUrl userErrors { code } } }".to_owned(),
+                Some(json!({ "appId": whiteboard, "returnUrl": "https://console.example/back" })),
+            ),
+        ]
+    };
+
+    // The probes cover every permission the schema declares.
+    let declared = app
+        .gql("{ __type(name: \"Permission\") { enumValues { name } } }")
+        .token(&admin)
+        .send()
+        .await;
+    let declared: Vec<&str> = declared.data()["__type"]["enumValues"]
+        .as_array()
+        .expect("Permission is an enum")
+        .iter()
+        .filter_map(|value| value["name"].as_str())
+        .collect();
+    let probed: Vec<&str> = probes("", "").iter().map(|(name, _, _)| *name).collect();
+    assert_eq!(probed, declared);
+
+    for ((role, _), user) in MATRIX.into_iter().zip(&users) {
+        let token = app.token(&[role]);
+        let mut enforced = Vec::new();
+        for (permission, query, input) in probes(role, user) {
+            let mut request = app.gql(&query).token(&token);
+            if let Some(input) = input {
+                request = request.var("input", input);
+            }
+            let response = request.send().await;
+            match response.error_codes().first().map(String::as_str) {
+                None => enforced.push(permission),
+                Some("FORBIDDEN") => {}
+                Some(other) => panic!("{role} {permission}: unexpected error {other}"),
+            }
+        }
+
+        let viewer = app
+            .gql("{ viewer { permissions } }")
+            .token(&token)
+            .send()
+            .await;
+        assert_eq!(
+            viewer.data()["viewer"]["permissions"],
+            json!(enforced),
+            "{role}"
+        );
+    }
+}
+
 async fn a_user_token_without_roles_sees_only_the_viewer(app: TestApp) {
     let admin = app.admin_token();
     let whiteboard = app.register_app(&admin, "Contoso Whiteboard", 5).await;
@@ -128,7 +209,7 @@ async fn a_user_token_without_roles_sees_only_the_viewer(app: TestApp) {
     let token = app.token_for(&app.tenant, &[], Some(&ada));
 
     let me = app
-        .gql("{ viewer { roles tenant { id } user { displayName licenses { nodes { app { name seats { available } } state assignedDirectly viaGroups { nodes { displayName } } } } } } }")
+        .gql("{ viewer { roles permissions tenant { id } user { displayName licenses { nodes { app { name seats { available } } state assignedDirectly viaGroups { nodes { displayName } } } } } } }")
         .token(&token)
         .send()
         .await;
@@ -136,6 +217,7 @@ async fn a_user_token_without_roles_sees_only_the_viewer(app: TestApp) {
         me.data()["viewer"],
         json!({
             "roles": [],
+            "permissions": [],
             "tenant": { "id": app.tenant },
             "user": { "displayName": "Ada Lovelace", "licenses": { "nodes": [{
                 "app": { "name": "Contoso Whiteboard", "seats": { "available": 4 } },
@@ -174,5 +256,6 @@ async fn a_user_token_without_roles_sees_only_the_viewer(app: TestApp) {
 
 e2e_on_both_backends!(
     every_role_may_do_exactly_what_it_should,
+    each_roles_viewer_permissions_are_what_the_server_enforces,
     a_user_token_without_roles_sees_only_the_viewer
 );

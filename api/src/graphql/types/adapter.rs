@@ -23,7 +23,10 @@ pub struct Adapter {
 }
 
 /// How an adapter carries out seat changes.
+// `remote` generates both conversions with exhaustive matches, so a mode
+// added to the adapter host does not compile until it is mirrored here.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "SeatChangeMode")]
 pub enum AdapterSeatChanges {
     /// Seats cannot be changed through the adapter: seat changes end in
     /// `CONTACT_VENDOR`.
@@ -40,11 +43,7 @@ impl From<&AdapterInfo> for Adapter {
             key: info.key.clone(),
             display_name: info.display_name.clone(),
             version: info.version.clone(),
-            seat_changes: match info.capabilities.seat_changes {
-                SeatChangeMode::None => AdapterSeatChanges::None,
-                SeatChangeMode::Immediate => AdapterSeatChanges::Immediate,
-                SeatChangeMode::Asynchronous => AdapterSeatChanges::Asynchronous,
-            },
+            seat_changes: info.capabilities.seat_changes.into(),
             install_redirect: info.capabilities.install_redirect,
             assignment_notices: info.capabilities.assignment_notices,
         }

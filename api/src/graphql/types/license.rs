@@ -26,7 +26,10 @@ pub enum Principal {
 }
 
 /// Whether a user's license is in use.
+// `remote` generates both conversions with exhaustive matches, so a state
+// added to the core does not compile until it is mirrored here.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "seatwise_core::model::LicenseState")]
 pub enum LicenseState {
     /// The user holds a seat.
     Active,
@@ -36,22 +39,10 @@ pub enum LicenseState {
 
 /// Why a license is in the `ERROR` state.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "seatwise_core::model::LicenseErrorCode")]
 pub enum LicenseErrorCode {
     /// No seat was free when the user gained the license through a group.
     CountViolation,
-}
-
-fn state(license: &model::EffectiveLicense) -> LicenseState {
-    match license.state {
-        model::LicenseState::Active => LicenseState::Active,
-        model::LicenseState::Error => LicenseState::Error,
-    }
-}
-
-fn error_code(license: &model::EffectiveLicense) -> Option<LicenseErrorCode> {
-    license.error_code.map(|code| match code {
-        model::LicenseErrorCode::CountViolation => LicenseErrorCode::CountViolation,
-    })
 }
 
 /// A page of the groups through which a user holds a license (kept in
@@ -178,12 +169,12 @@ impl LicensedUser {
 
     /// Whether the user has a seat.
     async fn state(&self) -> LicenseState {
-        state(&self.0)
+        self.0.state.into()
     }
 
     /// Why the license is in `ERROR`, if it is.
     async fn error_code(&self) -> Option<LicenseErrorCode> {
-        error_code(&self.0)
+        self.0.error_code.map(Into::into)
     }
 
     /// True when the license is assigned to the user directly.
@@ -233,12 +224,12 @@ impl UserLicense {
 
     /// Whether the user has a seat.
     async fn state(&self) -> LicenseState {
-        state(&self.0)
+        self.0.state.into()
     }
 
     /// Why the license is in `ERROR`, if it is.
     async fn error_code(&self) -> Option<LicenseErrorCode> {
-        error_code(&self.0)
+        self.0.error_code.map(Into::into)
     }
 
     /// True when the license is assigned to the user directly.

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::user::User;
-use crate::auth::Role;
+use crate::auth::{Permission, Role};
 use crate::graphql::context::{caller, loaders, store};
 use crate::graphql::errors::ApiResult;
 
@@ -24,8 +24,8 @@ pub struct Tenant {
 /// own user.
 pub struct Viewer;
 
-/// The caller: their organisation, roles and (for a user's token) their
-/// own user.
+/// The caller: their organisation, roles, permissions and (for a user's
+/// token) their own user.
 #[Object]
 impl Viewer {
     /// The organisation the token is for.
@@ -42,6 +42,13 @@ impl Viewer {
     /// The caller's admin roles (empty for a plain user).
     async fn roles(&self, ctx: &Context<'_>) -> ApiResult<Vec<Role>> {
         Ok(caller(ctx)?.roles.iter().copied().collect())
+    }
+
+    /// What the caller's roles allow, from the same matrix the server
+    /// enforces: clients decide what to offer from this list rather than
+    /// from role names. Empty for a plain user.
+    async fn permissions(&self, ctx: &Context<'_>) -> ApiResult<Vec<Permission>> {
+        Ok(caller(ctx)?.permissions())
     }
 
     /// The token's subject, recorded as the author of the caller's changes.
