@@ -31,8 +31,8 @@ use crate::auth::secret::{self, SecretSource};
 use crate::auth::token::parse_ttl;
 use crate::auth::{Role, TokenKeys, TokenRequest};
 use crate::graphql::ids::{self, Kind};
-use crate::seat_change_worker::SeatChangeWorker;
-use crate::server::{self, AppState, HttpConfig};
+use crate::server;
+use crate::settings::{ProcessEnv, ServeSettings};
 
 type CliResult<T> = Result<T, String>;
 
@@ -262,7 +262,7 @@ async fn run_command(cli: Cli) -> CliResult<()> {
 }
 
 async fn plugins_command(command: PluginsCommand) -> CliResult<()> {
-    let config = crate::plugins::host_config()?;
+    let config = crate::settings::host_config(&ProcessEnv)?;
     match command {
         PluginsCommand::List { plugins, server } => {
             let Some(dir) = plugins else {
@@ -344,12 +344,7 @@ fn parse_user(text: &str) -> CliResult<UserId> {
 
 async fn serve(database: &DatabaseUrl, options: StoreOptions, args: ServeArgs) -> CliResult<()> {
     // Settings first: a bad one stops the start before anything is touched.
-    let host_config = crate::plugins::host_config()?;
-    let worker_settings = crate::plugins::WorkerSettings::from_env(&host_config)?;
-    let notice_queue = crate::plugins::count_from_env(
-        crate::plugins::NOTICE_QUEUE_ENV,
-        crate::plugins::DEFAULT_NOTICE_QUEUE,
-    )?;
+    let settings = ServeSettings::from_vars(&ProcessEnv)?;
     let applied = Store::migrate(database)
         .await
         .map_err(|e| format!("migrating {database}: {e}"))?;
@@ -357,21 +352,10 @@ async fn serve(database: &DatabaseUrl, options: StoreOptions, args: ServeArgs) -
     let store = connect(database, options).await?;
     let keys = token_keys(database)?;
     let plugins = match (&args.plugins, args.demo) {
-        (None, true) => crate::plugins::load_demo(&host_config)?,
-        (dir, _) => crate::plugins::load(dir.as_deref(), &host_config)?,
+        (None, true) => crate::plugins::load_demo(&settings.host)?,
+        (dir, _) => crate::plugins::load(dir.as_deref(), &settings.host)?,
     };
-    let http = HttpConfig {
-        websocket: crate::websocket::WebsocketConfig::from_env()?,
-        ..HttpConfig::from_env()?
-    };
-    let state = AppState::new(store.clone(), keys.clone(), http)
-        .map_err(|e| e.to_string())?
-        .with_plugins(plugins.clone(), notice_queue);
-    let worker = SeatChangeWorker::new(store.clone(), plugins)
-        .with_poll_interval(worker_settings.poll_interval)
-        .with_lease(worker_settings.lease)
-        .with_per_adapter_concurrency(worker_settings.per_adapter_concurrency)
-        .with_notices(state.notices.clone());
+    let (state, worker) = server::assemble(store.clone(), keys.clone(), plugins, &settings)?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;

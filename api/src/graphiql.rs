@@ -112,9 +112,9 @@ impl AssetBase {
     }
 
     /// The base from `SEATWISE_GRAPHIQL_ASSET_BASE`, else the default.
-    pub fn from_env() -> Result<Self, InvalidAssetBase> {
-        match std::env::var(ASSET_BASE_ENV) {
-            Ok(value) if !value.trim().is_empty() => Self::parse(&value),
+    pub fn from_vars(vars: &dyn crate::settings::Vars) -> Result<Self, InvalidAssetBase> {
+        match vars.var(ASSET_BASE_ENV) {
+            Some(value) if !value.trim().is_empty() => Self::parse(&value),
             _ => Ok(Self::default()),
         }
     }

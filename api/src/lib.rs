@@ -15,6 +15,7 @@
 //! - [`graphiql`]: the GraphiQL page, pinned assets under a CSP.
 //! - [`seat_change_worker`]: carries seat-change operations forward through
 //!   the vendor adapters.
+//! - [`settings`]: the `SEATWISE_*` settings of `seatwise serve`, read once.
 //! - [`websocket`]: the GraphQL websocket and its limits.
 
 pub mod assignment_notices;
@@ -29,4 +30,5 @@ pub mod plugin_status;
 pub mod plugins;
 pub mod seat_change_worker;
 pub mod server;
+pub mod settings;
 pub mod websocket;

@@ -1,7 +1,7 @@
 //! Loading vendor adapter plugins for `seatwise serve` and `seatwise plugins`.
 //!
-//! Tunables come from the environment so operators (and tests) can adjust
-//! them without new flags:
+//! Tunables come from the environment (parsed in [`crate::settings`]) so
+//! operators can adjust them without new flags:
 //! - `SEATWISE_PLUGIN_TIMEOUT_MS`: longest an adapter call may take
 //!   (default 30 000); must be shorter than the worker lease;
 //! - `SEATWISE_PLUGIN_CONCURRENCY`: seat-change calls one adapter may have
@@ -49,21 +49,7 @@ pub const DEFAULT_NOTICE_QUEUE: usize = 1_000;
 /// package name (the file name is derived per platform).
 const DEMO_PLUGIN_PACKAGES: [&str; 2] = ["plugin_contoso_immediate", "plugin_fabrikam_async"];
 
-/// A positive count from `var`, or `default` when unset; garbage is an
-/// error naming the variable.
-pub fn count_from_env(var: &str, default: usize) -> Result<usize, String> {
-    match std::env::var(var) {
-        Ok(text) => text
-            .trim()
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| format!("{var}={text:?}: expected a positive whole number")),
-        Err(_) => Ok(default),
-    }
-}
-
-/// How the seat-change worker runs, from the environment.
+/// How the seat-change worker runs (read by [`crate::settings`]).
 #[derive(Clone, Copy, Debug)]
 pub struct WorkerSettings {
     /// How long a claim lasts.
@@ -72,21 +58,6 @@ pub struct WorkerSettings {
     pub poll_interval: Duration,
     /// Seat-change calls in flight per adapter.
     pub per_adapter_concurrency: usize,
-}
-
-impl WorkerSettings {
-    /// Reads the settings and checks them against the adapter call timeout:
-    /// a call that may outlast its lease could be started a second time by
-    /// another replica, so a timeout at or above the lease is refused.
-    pub fn from_env(host: &HostConfig) -> Result<Self, String> {
-        let settings = Self {
-            lease: millis_from_env(WORKER_LEASE_ENV, DEFAULT_WORKER_LEASE)?,
-            poll_interval: millis_from_env(WORKER_POLL_ENV, Duration::from_secs(1))?,
-            per_adapter_concurrency: count_from_env(CONCURRENCY_ENV, DEFAULT_CONCURRENCY)?,
-        };
-        check_timeout_below_lease(host.call_timeout, settings.lease)?;
-        Ok(settings)
-    }
 }
 
 /// A timeout at or above the lease is a start-up error, with the fix.
@@ -101,32 +72,6 @@ pub fn check_timeout_below_lease(timeout: Duration, lease: Duration) -> Result<(
         ));
     }
     Ok(())
-}
-
-/// Milliseconds from `var`, or `default` when unset; garbage is an error
-/// naming the variable.
-pub fn millis_from_env(var: &str, default: Duration) -> Result<Duration, String> {
-    match std::env::var(var) {
-        Ok(text) => text
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|ms| *ms > 0)
-            .map(Duration::from_millis)
-            .ok_or_else(|| format!("{var}={text:?}: expected a positive number of milliseconds")),
-        Err(_) => Ok(default),
-    }
-}
-
-/// The host configuration: the call timeout from `SEATWISE_PLUGIN_TIMEOUT_MS`,
-/// the quarantine bound from `SEATWISE_PLUGIN_MAX_ABANDONED`.
-pub fn host_config() -> Result<HostConfig, String> {
-    let defaults = HostConfig::default();
-    Ok(HostConfig {
-        call_timeout: millis_from_env(TIMEOUT_ENV, defaults.call_timeout)?,
-        max_abandoned_calls: count_from_env(MAX_ABANDONED_ENV, defaults.max_abandoned_calls)?,
-        ..defaults
-    })
 }
 
 /// The example plugins `serve --demo` loads: fixed file names beside the

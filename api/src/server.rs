@@ -31,6 +31,7 @@ use crate::graphql::errors::code;
 use crate::graphql::{AppSchema, Session};
 use crate::metrics::{Metrics, record_request};
 use crate::seat_change_worker::SeatChangeWorker;
+use crate::settings::ServeSettings;
 use crate::websocket::WebsocketConfig;
 
 /// Largest request body accepted, in bytes. GraphQL documents are small;
@@ -64,10 +65,12 @@ impl Default for HttpConfig {
 }
 
 impl HttpConfig {
-    /// Settings from the environment (`SEATWISE_CORS_ORIGINS`, a comma
-    /// list; `SEATWISE_GRAPHIQL_ASSET_BASE`). An unusable value is an error.
-    pub fn from_env() -> Result<Self, String> {
-        let cors_origins = std::env::var("SEATWISE_CORS_ORIGINS")
+    /// Settings from `vars` (`SEATWISE_CORS_ORIGINS`, a comma list;
+    /// `SEATWISE_GRAPHIQL_ASSET_BASE`; the websocket limits). An unusable
+    /// value is an error.
+    pub fn from_vars(vars: &dyn crate::settings::Vars) -> Result<Self, String> {
+        let cors_origins = vars
+            .var("SEATWISE_CORS_ORIGINS")
             .unwrap_or_default()
             .split(',')
             .map(str::trim)
@@ -76,7 +79,8 @@ impl HttpConfig {
             .collect();
         Ok(Self {
             cors_origins,
-            graphiql_assets: AssetBase::from_env().map_err(|e| e.to_string())?,
+            graphiql_assets: AssetBase::from_vars(vars).map_err(|e| e.to_string())?,
+            websocket: WebsocketConfig::from_vars(vars)?,
             ..Self::default()
         })
     }
@@ -144,6 +148,28 @@ impl AppState {
         self.notices = notices;
         self
     }
+}
+
+/// A server over `store` with `plugins`, configured by `settings`: the
+/// state its requests share and the seat-change worker to run beside them.
+/// `seatwise serve` and the in-process test harness both start here, so
+/// tests run the server production runs. Call it inside the runtime (the
+/// notice delivery tasks start here).
+pub fn assemble(
+    store: Store,
+    tokens: TokenKeys,
+    plugins: Arc<PluginRegistry>,
+    settings: &ServeSettings,
+) -> Result<(AppState, SeatChangeWorker), String> {
+    let state = AppState::new(store.clone(), tokens, settings.http.clone())
+        .map_err(|e| format!("cannot register the metrics: {e}"))?
+        .with_plugins(plugins.clone(), settings.notice_queue);
+    let worker = SeatChangeWorker::new(store, plugins)
+        .with_poll_interval(settings.worker.poll_interval)
+        .with_lease(settings.worker.lease)
+        .with_per_adapter_concurrency(settings.worker.per_adapter_concurrency)
+        .with_notices(state.notices.clone());
+    Ok((state, worker))
 }
 
 /// The whole HTTP application.
@@ -391,15 +417,26 @@ pub async fn serve(
     state: AppState,
     worker: SeatChangeWorker,
 ) -> std::io::Result<()> {
-    let (stop, stopping) = tokio::sync::watch::channel(false);
+    serve_until(listener, state, worker, shutdown_signal()).await
+}
+
+/// [`serve`] until `stop` completes instead of a signal (the in-process
+/// test harness runs many servers in one process this way).
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    worker: SeatChangeWorker,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_sender, stopping) = tokio::sync::watch::channel(false);
     let stopped = |mut stopping: tokio::sync::watch::Receiver<bool>| async move {
         // An error means the sender is gone, which also means stop.
         let _ = stopping.wait_for(|stop| *stop).await;
     };
     let worker = tokio::spawn(worker.run(stopped(stopping.clone())));
     tokio::spawn(async move {
-        shutdown_signal().await;
-        let _ = stop.send(true);
+        stop.await;
+        let _ = stop_sender.send(true);
     });
     let app = build_router(state);
     let served = axum::serve(

@@ -96,26 +96,15 @@ impl Default for WebsocketConfig {
 }
 
 impl WebsocketConfig {
-    /// Settings from the environment; a malformed value is an error (the
-    /// server refuses to start rather than run without a limit).
-    pub fn from_env() -> Result<Self, String> {
+    /// Settings from `vars`; a malformed value is an error (the server
+    /// refuses to start rather than run without a limit).
+    pub fn from_vars(vars: &dyn crate::settings::Vars) -> Result<Self, String> {
+        use crate::settings::{count, millis};
         let defaults = Self::default();
-        let millis = |var: &str, default: Duration| crate::plugins::millis_from_env(var, default);
-        let max_subscriptions = match std::env::var(MAX_SUBSCRIPTIONS_ENV) {
-            Ok(text) => text
-                .trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| {
-                    format!("{MAX_SUBSCRIPTIONS_ENV}={text:?}: expected a positive number")
-                })?,
-            Err(_) => defaults.max_subscriptions,
-        };
         Ok(Self {
-            init_timeout: millis(INIT_TIMEOUT_ENV, defaults.init_timeout)?,
-            keepalive_interval: millis(KEEPALIVE_ENV, defaults.keepalive_interval)?,
-            max_subscriptions,
+            init_timeout: millis(vars, INIT_TIMEOUT_ENV, defaults.init_timeout)?,
+            keepalive_interval: millis(vars, KEEPALIVE_ENV, defaults.keepalive_interval)?,
+            max_subscriptions: count(vars, MAX_SUBSCRIPTIONS_ENV, defaults.max_subscriptions)?,
             ..defaults
         })
     }

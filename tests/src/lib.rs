@@ -1,19 +1,22 @@
-//! The end-to-end harness: start the real `seatwise` binary on a free port
-//! against a throw-away database, and speak HTTP to it.
+//! The end-to-end harness: the real `seatwise` server on a free port
+//! against a throw-away database, spoken to over HTTP.
 //!
-//! - [`TestApp::start`] builds the binary once per test process (with
-//!   `cargo build -p seatwise-api --bin seatwise`; set `SEATWISE_BIN` to use
-//!   a prebuilt one), creates a tenant with `seatwise tenant create`,
-//!   starts `seatwise serve --listen 127.0.0.1:0`, reads the address it
-//!   printed and waits for `/readyz`. Dropping it stops the server.
-//! - [`TestApp::token`] mints tokens with `seatwise token`.
+//! - [`TestApp::start`] runs the server **in this test process**: the same
+//!   [`seatwise_api::server::assemble`] and router `seatwise serve` runs,
+//!   on its own database and tenant, with no build step and no child
+//!   process. Tokens are minted and tenants created in-process too.
+//! - A test of the process itself asks for a child process
+//!   ([`StartOptions::process`]): signals, crashes, its log, its secret
+//!   file. Plugins loaded from disk ([`StartOptions::plugins`]) always run
+//!   in one, so a hung or crashing plugin never takes the test with it.
+//!   The `seatwise` binary is then built once per test process (set
+//!   `SEATWISE_BIN` to use a prebuilt one).
 //! - [`TestApp::gql`] starts a GraphQL call ([`GraphqlCall`]) whose
-//!   [`GraphqlResponse`] has helpers for data and error codes.
+//!   [`GraphqlResponse`] has helpers for data, error codes and redacted
+//!   snapshots ([`snapshot::redact`]).
 //! - [`e2e_on_both_backends!`] runs each test on SQLite and PostgreSQL.
-//! - [`StartOptions::plugins`] starts the server with `--plugins DIR`
-//!   ([`PluginDir`] lays one out from the crates in `plugins/`);
-//!   [`TestApp::restart`] restarts the server on the same database and
-//!   [`TestApp::replica`] starts a second server on it.
+//! - [`TestApp::restart`] restarts the server on the same database and
+//!   [`TestApp::replica`] starts a second server on it (same mode).
 //! - [`PostgresCluster`] runs a throwaway PostgreSQL server that a test may
 //!   stop and start ([`TestApp::start_on`] serves a database on it);
 //!   [`TestApp::kill_and_restart`] simulates a crash. The fault tests
@@ -21,21 +24,28 @@
 
 mod cluster;
 mod fixtures;
+mod graphql;
+mod server;
+pub mod snapshot;
 
-use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use seatwise_api::auth::{Role, TokenKeys, TokenRequest};
+use seatwise_core::ids::{TenantId, UserId};
+use seatwise_core::model::Actor;
 use seatwise_core::testing::TestDatabase;
-use serde_json::{Value, json};
 
 pub use cluster::PostgresCluster;
 pub use fixtures::*;
+pub use graphql::{GraphqlCall, GraphqlResponse};
 /// The plugin crates, built once per test process, and private plugin
 /// directories: the adapter host's helpers, shared with its own tests.
 pub use seatwise_adapter_host::testing::{Plugin, PluginDir, built_plugins_dir};
+
+use server::Server;
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +138,7 @@ impl Runner {
     }
 }
 
-/// A running `seatwise serve` with its own database and tenant.
+/// A running server with its own database and tenant.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub base_url: String,
@@ -136,8 +146,10 @@ pub struct TestApp {
     pub tenant: String,
     runner: Runner,
     client: reqwest::Client,
-    server: Child,
+    server: Server,
     options: StartOptions,
+    /// Mints tokens in-process (`None` when the server made its own secret).
+    keys: Option<TokenKeys>,
     // Dropped after the server is stopped (fields drop after `Drop::drop`);
     // shared with replicas.
     database: Arc<TestDatabase>,
@@ -146,26 +158,57 @@ pub struct TestApp {
 /// Options for starting a server.
 #[derive(Debug, Clone, Default)]
 pub struct StartOptions {
-    /// Environment variables for the server (and CLI) beyond the defaults.
+    /// `SEATWISE_*` settings for the server (and CLI) beyond the defaults.
+    /// In-process they are read by the same parser `seatwise serve` uses.
     pub env: Vec<(String, String)>,
-    /// Do not set `SEATWISE_JWT_SECRET` (the server then generates one).
+    /// Do not set `SEATWISE_JWT_SECRET` (the server then generates one;
+    /// runs a child process).
     pub no_secret_env: bool,
-    /// Start the server with `--plugins DIR`.
+    /// Start the server with `--plugins DIR` (runs a child process).
     pub plugins: Option<PathBuf>,
+    /// Run `seatwise serve` as a child process even without plugins: for
+    /// tests of the process itself (signals, crashes, its log, database
+    /// timeouts given as flags).
+    pub process: bool,
 }
 
 impl StartOptions {
     /// Options with `--plugins dir` and `env`.
     pub fn with_plugins(dir: &Path, env: &[(&str, &str)]) -> Self {
         Self {
-            env: env
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            no_secret_env: false,
+            env: pairs(env),
             plugins: Some(dir.to_path_buf()),
+            ..Self::default()
         }
     }
+
+    /// In-process, with `env` settings.
+    pub fn with_env(env: &[(&str, &str)]) -> Self {
+        Self {
+            env: pairs(env),
+            ..Self::default()
+        }
+    }
+
+    /// A child process, with `env` settings.
+    pub fn process(env: &[(&str, &str)]) -> Self {
+        Self {
+            env: pairs(env),
+            process: true,
+            ..Self::default()
+        }
+    }
+
+    /// Whether the server runs as a child process.
+    fn needs_process(&self) -> bool {
+        self.process || self.plugins.is_some() || self.no_secret_env
+    }
+}
+
+fn pairs(env: &[(&str, &str)]) -> Vec<(String, String)> {
+    env.iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 impl TestApp {
@@ -187,20 +230,27 @@ impl TestApp {
     /// Start a server on a database the test made (for example one on a
     /// [`PostgresCluster`] it stops and starts).
     pub async fn start_on(database: TestDatabase, options: StartOptions) -> Self {
-        let work_dir =
-            std::env::temp_dir().join(format!("seatwise-e2e-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&work_dir).expect("create a work folder");
+        let secret = if options.no_secret_env {
+            String::new()
+        } else {
+            format!("e2e-secret-{}", uuid::Uuid::new_v4().simple())
+        };
         let runner = Runner {
             database_url: database.url().as_str().to_owned(),
-            secret: if options.no_secret_env {
-                String::new()
-            } else {
-                format!("e2e-secret-{}", uuid::Uuid::new_v4().simple())
-            },
-            work_dir,
+            secret,
+            work_dir: new_work_dir(),
         };
-        let tenant = runner.cli(&["tenant", "create", "Test Organisation"], &options.env);
-        let (server, base_url) = spawn_server(&runner, &options);
+        let tenant = database
+            .store()
+            .await
+            .create_tenant(&Actor::named("seatwise-cli"), "Test Organisation")
+            .await
+            .expect("create the test tenant")
+            .id
+            .to_string();
+        let keys =
+            (!runner.secret.is_empty()).then(|| TokenKeys::from_secret(runner.secret.as_bytes()));
+        let (server, base_url) = Server::start(&runner, &options).await;
         let app = Self {
             base_url,
             tenant,
@@ -208,6 +258,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             server,
             options,
+            keys,
             database: Arc::new(database),
         };
         app.wait_until_ready().await;
@@ -215,25 +266,25 @@ impl TestApp {
     }
 
     /// Kill the server with SIGKILL (no chance to finish anything, as in a
-    /// power cut) and start it again on the same database.
+    /// power cut) and start it again on the same database. Child process
+    /// only.
     pub async fn kill_and_restart(&mut self) {
-        // It may be dead already (killed by the test).
-        let _ = self.server.kill();
-        self.server.wait().expect("wait for the killed server");
-        let (server, base_url) = spawn_server(&self.runner, &self.options);
+        self.server.child("kill_and_restart").kill_and_wait();
+        let (server, base_url) = Server::start(&self.runner, &self.options).await;
         self.server = server;
         self.base_url = base_url;
         self.wait_until_ready().await;
     }
 
-    /// The server's process id (to signal it).
+    /// The server's process id (to signal it). Child process only.
     pub fn pid(&self) -> u32 {
-        self.server.id()
+        self.server.child_ref("pid").id()
     }
 
-    /// Whether the server process has exited; its status then.
+    /// Whether the server process has exited; its status then. Child
+    /// process only.
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.server.try_wait().expect("check the server process")
+        self.server.child("exited").try_wait()
     }
 
     /// The test's database, e.g. to check it through the core's `Store`.
@@ -241,13 +292,12 @@ impl TestApp {
         &self.database
     }
 
-    /// Stop the server with SIGTERM and start it again on the same database,
-    /// with the same options (the address changes).
-    #[cfg(unix)]
+    /// Stop the server (SIGTERM for a child process; its graceful stop
+    /// in-process) and start it again on the same database, with the same
+    /// options (the address changes).
     pub async fn restart(&mut self) {
-        let status = self.terminate();
-        assert!(status.success(), "the server exited with {status}");
-        let (server, base_url) = spawn_server(&self.runner, &self.options);
+        self.server.stop().await;
+        let (server, base_url) = Server::start(&self.runner, &self.options).await;
         self.server = server;
         self.base_url = base_url;
         self.wait_until_ready().await;
@@ -263,18 +313,13 @@ impl TestApp {
     /// options' environment, e.g. a different worker poll interval.
     pub async fn replica_with(&self, env: &[(&str, &str)]) -> TestApp {
         let mut options = self.options.clone();
-        options
-            .env
-            .extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        let work_dir =
-            std::env::temp_dir().join(format!("seatwise-e2e-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&work_dir).expect("create a work folder");
+        options.env.extend(pairs(env));
         let runner = Runner {
             database_url: self.runner.database_url.clone(),
             secret: self.runner.secret.clone(),
-            work_dir,
+            work_dir: new_work_dir(),
         };
-        let (server, base_url) = spawn_server(&runner, &options);
+        let (server, base_url) = Server::start(&runner, &options).await;
         let app = Self {
             base_url,
             tenant: self.tenant.clone(),
@@ -282,6 +327,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             server,
             options,
+            keys: self.keys.clone(),
             database: self.database.clone(),
         };
         app.wait_until_ready().await;
@@ -339,33 +385,23 @@ impl TestApp {
             assert!(
                 Instant::now() < deadline,
                 "the server never became ready; log:\n{}",
-                self.server_log()
+                self.runner.log()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
     /// Send SIGTERM and wait for the server to exit; its exit status.
+    /// Child process only.
     #[cfg(unix)]
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let pid = self.server.id().to_string();
-        let sent = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("run kill");
-        assert!(sent.success(), "kill -TERM {pid} failed");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.server.try_wait().expect("wait for the server") {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "the server ignored SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.server.child("terminate").terminate()
     }
 
-    /// What the server wrote to stderr so far.
+    /// What the server wrote to stderr so far. Child process only: an
+    /// in-process server logs to the test's output.
     pub fn server_log(&self) -> String {
+        self.server.child_ref("server_log");
         self.runner.log()
     }
 
@@ -431,8 +467,34 @@ impl TestApp {
         self.token_for(&self.tenant, roles, None)
     }
 
-    /// A token for any tenant, roles and optional user (a GraphQL user id).
+    /// A token for any tenant, roles and optional user (a GraphQL user id),
+    /// valid for an hour, with the subject `seatwise token` would give it.
     pub fn token_for(&self, tenant: &str, roles: &[&str], user: Option<&str>) -> String {
+        let Some(keys) = &self.keys else {
+            // The server made its own secret: only the CLI can read it.
+            return self.cli_token(tenant, roles, user);
+        };
+        let user = user.map(|id| match seatwise_api::graphql::ids::decode(id) {
+            Some((seatwise_api::graphql::ids::Kind::User, uuid)) => UserId(uuid),
+            _ => UserId(uuid::Uuid::parse_str(id).expect("a user's GraphQL id or UUID")),
+        });
+        let request = TokenRequest {
+            subject: match user {
+                Some(user) => format!("user:{user}"),
+                None => "seatwise-cli".to_owned(),
+            },
+            tenant: TenantId(uuid::Uuid::parse_str(tenant).expect("a tenant UUID")),
+            roles: roles
+                .iter()
+                .map(|role| role.parse::<Role>().expect("a role name"))
+                .collect(),
+            user,
+            ttl: Duration::from_secs(3_600),
+        };
+        keys.mint(&request).expect("sign a test token")
+    }
+
+    fn cli_token(&self, tenant: &str, roles: &[&str], user: Option<&str>) -> String {
         let roles = roles.join(",");
         let mut args = vec!["token", "--tenant", tenant];
         if !roles.is_empty() {
@@ -449,175 +511,63 @@ impl TestApp {
         self.token(&["GLOBAL_ADMIN"])
     }
 
-    /// Create another tenant (through the CLI); its id.
-    pub fn create_tenant(&self, name: &str) -> String {
-        self.cli(&["tenant", "create", name], &[])
+    /// Create another tenant on this app's database; its id.
+    pub async fn create_tenant(&self, name: &str) -> String {
+        self.database
+            .store()
+            .await
+            .create_tenant(&Actor::named("seatwise-cli"), name)
+            .await
+            .expect("create a tenant")
+            .id
+            .to_string()
     }
 
     /// Start a GraphQL call.
     pub fn gql(&self, query: &str) -> GraphqlCall<'_> {
-        GraphqlCall {
-            app: self,
-            query: query.to_owned(),
-            variables: serde_json::Map::new(),
-            token: None,
-        }
+        GraphqlCall::new(self, query)
     }
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let _ = self.server.kill();
-        let _ = self.server.wait();
+        self.server.abort();
         let _ = std::fs::remove_dir_all(&self.runner.work_dir);
     }
 }
 
-/// Start `seatwise serve` (appending to the runner's log); the child and
-/// the address it printed.
-fn spawn_server(runner: &Runner, options: &StartOptions) -> (Child, String) {
-    let stderr = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(runner.work_dir.join("server.log"))
-        .expect("server log file");
-    let mut command = Command::new(seatwise_bin());
-    command
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .stdin(Stdio::null());
-    if let Some(dir) = &options.plugins {
-        command.arg("--plugins").arg(dir);
-    }
-    runner.configure(&mut command, &options.env);
-    let mut server = command.spawn().expect("start seatwise serve");
-    let base_url = read_address(&mut server, runner);
-    (server, base_url)
-}
-
-/// Read the address `seatwise serve` prints once it listens.
-fn read_address(server: &mut Child, runner: &Runner) -> String {
-    let stdout = server.stdout.take().expect("server stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        // Keep reading to the end so the server never blocks on a full pipe.
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("seatwise listening on ") {
-                let _ = tx.send(url.trim().to_owned());
-            }
-        }
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(url) => url,
-        Err(_) => {
-            let _ = server.kill();
-            panic!("the server did not start; log:\n{}", runner.log());
-        }
-    }
-}
-
-/// A GraphQL request being built.
-pub struct GraphqlCall<'a> {
-    app: &'a TestApp,
-    query: String,
-    variables: serde_json::Map<String, Value>,
-    token: Option<String>,
-}
-
-impl GraphqlCall<'_> {
-    /// Set a variable.
-    pub fn var(mut self, name: &str, value: impl Into<Value>) -> Self {
-        self.variables.insert(name.to_owned(), value.into());
-        self
-    }
-
-    /// Send `Authorization: Bearer <token>`.
-    pub fn token(mut self, token: &str) -> Self {
-        self.token = Some(token.to_owned());
-        self
-    }
-
-    /// POST it.
-    pub async fn send(self) -> GraphqlResponse {
-        let body = json!({ "query": self.query, "variables": Value::Object(self.variables) });
-        let mut request = self.app.client.post(self.app.url("/graphql")).json(&body);
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token);
-        }
-        GraphqlResponse::from_http(request.send().await.expect("POST /graphql")).await
-    }
-}
-
-/// A GraphQL response.
-#[derive(Debug, Clone)]
-pub struct GraphqlResponse {
-    /// HTTP status.
-    pub status: u16,
-    /// The JSON body.
-    pub body: Value,
-}
-
-impl GraphqlResponse {
-    /// Read an HTTP response as GraphQL.
-    pub async fn from_http(response: reqwest::Response) -> Self {
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("response body");
-        let body = serde_json::from_str(&text)
-            .unwrap_or_else(|_| panic!("not JSON (status {status}): {text}"));
-        Self { status, body }
-    }
-
-    /// `data`, asserting there were no errors.
-    pub fn data(&self) -> &Value {
-        assert!(
-            self.body.get("errors").is_none(),
-            "unexpected errors: {:#}",
-            self.body
-        );
-        assert_eq!(self.status, 200, "{:#}", self.body);
-        &self.body["data"]
-    }
-
-    /// The `extensions.code` of every top-level error.
-    pub fn error_codes(&self) -> Vec<String> {
-        self.body["errors"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|e| {
-                e["extensions"]["code"]
-                    .as_str()
-                    .unwrap_or("<none>")
-                    .to_owned()
-            })
-            .collect()
-    }
-
-    /// The code of the only top-level error.
-    pub fn error_code(&self) -> String {
-        let codes = self.error_codes();
-        assert_eq!(codes.len(), 1, "expected one error: {:#}", self.body);
-        codes[0].clone()
-    }
+fn new_work_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("seatwise-e2e-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("create a work folder");
+    dir
 }
 
 /// Declare end-to-end tests that run once on SQLite and once on PostgreSQL.
-/// Each name is an `async fn name(app: TestApp)` in scope.
+/// Each name is an `async fn name(app: TestApp)` in scope. The servers run
+/// in-process; after `process:` they run as child processes (tests of the
+/// process itself).
 #[macro_export]
 macro_rules! e2e_on_both_backends {
+    (process: $($name:ident),* $(,)?) => {
+        $crate::e2e_on_both_backends!(@with $crate::StartOptions::process(&[]); $($name),*);
+    };
     ($($name:ident),* $(,)?) => {
+        $crate::e2e_on_both_backends!(@with $crate::StartOptions::default(); $($name),*);
+    };
+    (@with $options:expr; $($name:ident),*) => {
         $(
             mod $name {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
-                    let app = $crate::TestApp::start($crate::Backend::Sqlite).await.expect("SQLite always starts");
+                    let app = $crate::TestApp::start_with($crate::Backend::Sqlite, $options)
+                        .await
+                        .expect("SQLite always starts");
                     super::$name(app).await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    let Some(app) = $crate::TestApp::start($crate::Backend::Postgres).await else {
+                    let Some(app) = $crate::TestApp::start_with($crate::Backend::Postgres, $options).await else {
                         return;
                     };
                     super::$name(app).await;

@@ -36,7 +36,7 @@ async fn another_tenants_ids_behave_like_unknown_ids(app: TestApp) {
         .create_user(&admin_a, "Ada Lovelace", "ada@example.com")
         .await;
 
-    let tenant_b = app.create_tenant("Other Organisation");
+    let tenant_b = app.create_tenant("Other Organisation").await;
     let admin_b = app.token_for(&tenant_b, &["GLOBAL_ADMIN"], None);
     let app_b = app.register_app(&admin_b, "Fabrikam Timesheets", 5).await;
     let user_b = app

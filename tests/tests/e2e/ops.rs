@@ -125,7 +125,7 @@ async fn cors_allows_only_configured_origins() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_the_server_gracefully() {
-    let mut app = TestApp::start(Backend::Sqlite)
+    let mut app = TestApp::start_with(Backend::Sqlite, StartOptions::process(&[]))
         .await
         .expect("SQLite starts");
     let status = app.terminate();

@@ -80,4 +80,4 @@ async fn a_crash_mid_assignment_leaves_all_or_nothing(mut app: TestApp) {
     assert_eq!((seats.assigned, seats.assignments), (MEMBERS, 1));
 }
 
-e2e_on_both_backends!(a_crash_mid_assignment_leaves_all_or_nothing);
+e2e_on_both_backends!(process: a_crash_mid_assignment_leaves_all_or_nothing);

@@ -25,6 +25,7 @@ async fn the_server_survives_postgres_going_away() {
             ("SEATWISE_DB_CONNECT_TIMEOUT_MS".into(), "2000".into()),
             ("SEATWISE_DB_ACQUIRE_TIMEOUT_MS".into(), "3000".into()),
         ],
+        process: true,
         ..StartOptions::default()
     };
     let app = TestApp::start_on(database, options).await;

@@ -86,4 +86,4 @@ async fn clients_hanging_up_mid_assign_do_not_block_the_next_one(app: TestApp) {
     );
 }
 
-e2e_on_both_backends!(clients_hanging_up_mid_assign_do_not_block_the_next_one);
+e2e_on_both_backends!(process: clients_hanging_up_mid_assign_do_not_block_the_next_one);

@@ -83,4 +83,4 @@ async fn sigterm_finishes_requests_in_flight(mut app: TestApp) {
     assert!(status.success(), "clean exit: {status}");
 }
 
-e2e_on_both_backends!(sigterm_finishes_requests_in_flight);
+e2e_on_both_backends!(process: sigterm_finishes_requests_in_flight);

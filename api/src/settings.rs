@@ -1,0 +1,161 @@
+//! The server's tunables, read once at start from environment variables.
+//!
+//! Every `SEATWISE_*` setting of `seatwise serve` is parsed here, from a
+//! [`Vars`] source: the process environment in production, a plain map in
+//! the in-process test harness (which cannot change the environment of a
+//! process that runs many servers at once). A malformed value is an error
+//! naming the variable, so the server refuses to start rather than run
+//! without a limit.
+//!
+//! Architecture invariant: nothing else in `api/src` reads a `SEATWISE_*`
+//! serve setting from the environment; code takes the typed
+//! [`ServeSettings`] (or the part of it it needs).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use seatwise_adapter_host::HostConfig;
+
+use crate::plugins::{
+    CONCURRENCY_ENV, DEFAULT_CONCURRENCY, DEFAULT_NOTICE_QUEUE, DEFAULT_WORKER_LEASE,
+    MAX_ABANDONED_ENV, NOTICE_QUEUE_ENV, TIMEOUT_ENV, WORKER_LEASE_ENV, WORKER_POLL_ENV,
+    WorkerSettings, check_timeout_below_lease,
+};
+use crate::server::HttpConfig;
+
+/// Where settings come from.
+pub trait Vars {
+    /// The value of `name`, if set.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnv;
+
+impl Vars for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl Vars for HashMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned()
+    }
+}
+
+/// A positive count from `var`, or `default` when unset.
+pub fn count(vars: &dyn Vars, var: &str, default: usize) -> Result<usize, String> {
+    match vars.var(var) {
+        Some(text) => text
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("{var}={text:?}: expected a positive whole number")),
+        None => Ok(default),
+    }
+}
+
+/// A positive number of milliseconds from `var`, or `default` when unset.
+pub fn millis(vars: &dyn Vars, var: &str, default: Duration) -> Result<Duration, String> {
+    match vars.var(var) {
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| *ms > 0)
+            .map(Duration::from_millis)
+            .ok_or_else(|| format!("{var}={text:?}: expected a positive number of milliseconds")),
+        None => Ok(default),
+    }
+}
+
+/// Everything `seatwise serve` reads from the environment besides the
+/// database options (which are command-line flags with `env` fallbacks).
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    /// How adapter calls are bounded (`SEATWISE_PLUGIN_TIMEOUT_MS`,
+    /// `SEATWISE_PLUGIN_MAX_ABANDONED`).
+    pub host: HostConfig,
+    /// How the seat-change worker runs.
+    pub worker: WorkerSettings,
+    /// Assignment notices queued per adapter (`SEATWISE_NOTICE_QUEUE`).
+    pub notice_queue: usize,
+    /// The HTTP layer: CORS, GraphiQL assets, websocket limits.
+    pub http: HttpConfig,
+}
+
+impl ServeSettings {
+    /// Read and check every setting; the first bad one is the error.
+    pub fn from_vars(vars: &dyn Vars) -> Result<Self, String> {
+        let host = host_config(vars)?;
+        let worker = WorkerSettings {
+            lease: millis(vars, WORKER_LEASE_ENV, DEFAULT_WORKER_LEASE)?,
+            poll_interval: millis(vars, WORKER_POLL_ENV, Duration::from_secs(1))?,
+            per_adapter_concurrency: count(vars, CONCURRENCY_ENV, DEFAULT_CONCURRENCY)?,
+        };
+        // A call that may outlast its lease could be started a second time
+        // by another replica.
+        check_timeout_below_lease(host.call_timeout, worker.lease)?;
+        Ok(Self {
+            host,
+            worker,
+            notice_queue: count(vars, NOTICE_QUEUE_ENV, DEFAULT_NOTICE_QUEUE)?,
+            http: HttpConfig::from_vars(vars)?,
+        })
+    }
+}
+
+/// The adapter host's bounds (`SEATWISE_PLUGIN_TIMEOUT_MS`,
+/// `SEATWISE_PLUGIN_MAX_ABANDONED`); also used by `seatwise plugins`.
+pub fn host_config(vars: &dyn Vars) -> Result<HostConfig, String> {
+    let defaults = HostConfig::default();
+    Ok(HostConfig {
+        call_timeout: millis(vars, TIMEOUT_ENV, defaults.call_timeout)?,
+        max_abandoned_calls: count(vars, MAX_ABANDONED_ENV, defaults.max_abandoned_calls)?,
+        ..defaults
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        let settings = ServeSettings::from_vars(&vars(&[])).expect("defaults are valid");
+        assert_eq!(settings.notice_queue, DEFAULT_NOTICE_QUEUE);
+        assert_eq!(settings.worker.lease, DEFAULT_WORKER_LEASE);
+        assert!(settings.http.cors_origins.is_empty());
+    }
+
+    #[test]
+    fn a_malformed_value_names_its_variable() {
+        let error = ServeSettings::from_vars(&vars(&[(NOTICE_QUEUE_ENV, "lots")]))
+            .expect_err("garbage is refused");
+        assert_eq!(
+            error,
+            "SEATWISE_NOTICE_QUEUE=\"lots\": expected a positive whole number"
+        );
+    }
+
+    #[test]
+    fn a_timeout_at_the_lease_is_refused() {
+        let error =
+            ServeSettings::from_vars(&vars(&[(TIMEOUT_ENV, "5000"), (WORKER_LEASE_ENV, "5000")]))
+                .expect_err("timeout must be below the lease");
+        assert!(
+            error.contains("SEATWISE_WORKER_LEASE_MS=5000 ms"),
+            "{error}"
+        );
+    }
+}
