@@ -13,6 +13,7 @@
 //! - [`demo`]: the demo tenant of `seatwise serve --demo`.
 //! - [`console`]: the admin web console, embedded and served at `/`.
 //! - [`graphiql`]: the GraphiQL page, pinned assets under a CSP.
+//! - [`scim`]: the SCIM 2.0 protocol (filters, PATCH) for directory sync.
 //! - [`seat_change_worker`]: carries seat-change operations forward through
 //!   the vendor adapters.
 //! - [`settings`]: the `SEATWISE_*` settings of `seatwise serve`, read once.
@@ -28,6 +29,7 @@ pub mod graphql;
 pub mod metrics;
 pub mod plugin_status;
 pub mod plugins;
+pub mod scim;
 pub mod seat_change_worker;
 pub mod server;
 pub mod settings;
