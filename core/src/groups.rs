@@ -11,7 +11,7 @@ use crate::error::{CoreError, CoreResult, EntityKind, InputField};
 use crate::ids::*;
 use crate::licensing::engine::{self, Overflow};
 use crate::locks::{self, Mode};
-use crate::model::{Actor, Group, NewGroup, User, now, utc};
+use crate::model::{Actor, DirectoryRecord, DirectorySource, Group, NewGroup, User, now, utc};
 use crate::paging::{Cursor, Page, PageRequest, after_name_key};
 use crate::schema::{group_members, groups, license_assignments, users};
 use crate::users::UserRow;
@@ -31,6 +31,10 @@ struct GroupRow {
     name_key: String,
     description: String,
     created_at: chrono::NaiveDateTime,
+    external_id: Option<String>,
+    source: String,
+    version: i64,
+    updated_at: chrono::NaiveDateTime,
 }
 
 impl From<GroupRow> for Group {
@@ -40,6 +44,13 @@ impl From<GroupRow> for Group {
             display_name: r.display_name,
             description: r.description,
             created_at: utc(r.created_at),
+            directory: DirectoryRecord {
+                // The database's CHECK admits only known sources.
+                source: DirectorySource::from_stored(&r.source).unwrap_or(DirectorySource::Manual),
+                external_id: r.external_id,
+                version: r.version,
+                updated_at: utc(r.updated_at),
+            },
         }
     }
 }
@@ -164,6 +175,7 @@ impl Store {
             &new.display_name,
             validate::MAX_NAME_LEN,
         )?;
+        let at = now();
         let row = GroupRow {
             tenant_id: tenant,
             id: GroupId::new(),
@@ -174,7 +186,11 @@ impl Store {
                 &new.description,
                 validate::MAX_DESCRIPTION_LEN,
             )?,
-            created_at: now(),
+            created_at: at,
+            external_id: None,
+            source: DirectorySource::Manual.as_str().to_owned(),
+            version: 1,
+            updated_at: at,
         };
         write_txn!(self, conn => {
             self.require_tenant(conn, tenant).await?;

@@ -119,6 +119,60 @@ pub struct User {
     pub email: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Where it came from, and the identity provider's id for it.
+    pub directory: DirectoryRecord,
+    /// Whether the account may sign in. A disabled user keeps their
+    /// licenses, as in the model product.
+    pub account_enabled: bool,
+    /// Department (SCIM enterprise extension).
+    pub department: Option<String>,
+    /// The manager's id at the identity provider (SCIM enterprise
+    /// extension), as sent.
+    pub manager_external_id: Option<String>,
+}
+
+/// Where a user or group came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DirectorySource {
+    /// Created by an admin (GraphQL or the console).
+    Manual,
+    /// Provisioned by an identity provider over SCIM.
+    Scim,
+    /// Imported from a CSV file.
+    Csv,
+}
+
+impl DirectorySource {
+    /// Every source.
+    pub const ALL: [Self; 3] = [Self::Manual, Self::Scim, Self::Csv];
+
+    /// The stored form. Never change a released one.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Manual => "MANUAL",
+            Self::Scim => "SCIM",
+            Self::Csv => "CSV",
+        }
+    }
+
+    /// Parse [`DirectorySource::as_str`]'s output.
+    pub fn from_stored(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// The directory side of a user or group: its source, the identity
+/// provider's id, and a version that counts every change (SCIM ETags).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryRecord {
+    /// Where it came from.
+    pub source: DirectorySource,
+    /// The identity provider's id for it, unique in the tenant.
+    pub external_id: Option<String>,
+    /// 1 at creation, one more at every change.
+    pub version: i64,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
 }
 
 /// What creating a user needs.
@@ -141,6 +195,8 @@ pub struct Group {
     pub description: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Where it came from, and the identity provider's id for it.
+    pub directory: DirectoryRecord,
 }
 
 /// What creating a group needs.

@@ -50,6 +50,13 @@ diesel::table! {
         email -> Text,
         email_key -> Text,
         created_at -> Timestamp,
+        external_id -> Nullable<Text>,
+        source -> Text,
+        account_enabled -> Bool,
+        department -> Nullable<Text>,
+        manager_external_id -> Nullable<Text>,
+        version -> BigInt,
+        updated_at -> Timestamp,
     }
 }
 
@@ -64,6 +71,26 @@ diesel::table! {
         name_key -> Text,
         description -> Text,
         created_at -> Timestamp,
+        external_id -> Nullable<Text>,
+        source -> Text,
+        version -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    scim_tokens (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        secret_hash -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 

@@ -10,12 +10,13 @@ use crate::error::{CoreError, CoreResult, EntityKind, ImportedUserField, InputFi
 use crate::ids::*;
 use crate::licensing::engine::{self, ACTIVE};
 use crate::locks::{self, Mode};
-use crate::model::{Actor, NewUser, User, now, utc};
+use crate::model::{Actor, DirectoryRecord, DirectorySource, NewUser, User, now, utc};
 use crate::paging::{Cursor, Page, PageRequest, after_name_key};
 use crate::schema::{group_members, license_assignments, user_licenses, users};
 use crate::{search, validate};
 
-/// Users per statement in imports (7 binds each).
+/// Users per statement in imports (14 binds each: 28,000 stays under
+/// SQLite's limit of 32,766 bound values).
 const IMPORT_CHUNK: usize = 2_000;
 
 #[derive(Insertable, Queryable, Clone)]
@@ -28,6 +29,36 @@ pub(crate) struct UserRow {
     pub email: String,
     pub email_key: String,
     pub created_at: chrono::NaiveDateTime,
+    pub external_id: Option<String>,
+    pub source: String,
+    pub account_enabled: bool,
+    pub department: Option<String>,
+    pub manager_external_id: Option<String>,
+    pub version: i64,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl UserRow {
+    /// A new user's row, as an admin creates it.
+    pub(crate) fn new_manual(tenant_id: TenantId, display_name: String, email: String) -> Self {
+        let at = now();
+        UserRow {
+            tenant_id,
+            id: UserId::new(),
+            name_key: validate::sort_key(&display_name),
+            display_name,
+            email_key: validate::sort_key(&email),
+            email,
+            created_at: at,
+            external_id: None,
+            source: DirectorySource::Manual.as_str().to_owned(),
+            account_enabled: true,
+            department: None,
+            manager_external_id: None,
+            version: 1,
+            updated_at: at,
+        }
+    }
 }
 
 impl From<UserRow> for User {
@@ -37,6 +68,16 @@ impl From<UserRow> for User {
             display_name: r.display_name,
             email: r.email,
             created_at: utc(r.created_at),
+            directory: DirectoryRecord {
+                // The database's CHECK admits only known sources.
+                source: DirectorySource::from_stored(&r.source).unwrap_or(DirectorySource::Manual),
+                external_id: r.external_id,
+                version: r.version,
+                updated_at: utc(r.updated_at),
+            },
+            account_enabled: r.account_enabled,
+            department: r.department,
+            manager_external_id: r.manager_external_id,
         }
     }
 }
@@ -73,15 +114,7 @@ impl Store {
             validate::MAX_NAME_LEN,
         )?;
         let email = validate::email(InputField::Email, &new.email)?;
-        let row = UserRow {
-            tenant_id: tenant,
-            id: UserId::new(),
-            name_key: validate::sort_key(&display_name),
-            display_name,
-            email_key: validate::sort_key(&email),
-            email,
-            created_at: now(),
-        };
+        let row = UserRow::new_manual(tenant, display_name, email);
         write_txn!(self, conn => {
             self.require_tenant(conn, tenant).await?;
             if email_taken(conn, tenant, &row.email_key).await? {
@@ -127,7 +160,7 @@ impl Store {
                 &user.email,
             )?;
             let email_key = validate::sort_key(&email);
-            if !seen.insert(email_key.clone()) {
+            if !seen.insert(email_key) {
                 return Err(CoreError::AlreadyExists {
                     field: InputField::ImportedUser {
                         index: i,
@@ -136,15 +169,10 @@ impl Store {
                     message: format!("{email} appears twice in the import"),
                 });
             }
-            rows.push(UserRow {
-                tenant_id: tenant,
-                id: UserId::new(),
-                name_key: validate::sort_key(&display_name),
-                display_name,
-                email_key,
-                email,
-                created_at: at,
-            });
+            let mut row = UserRow::new_manual(tenant, display_name, email);
+            row.created_at = at;
+            row.updated_at = at;
+            rows.push(row);
         }
         write_txn!(self, conn => {
             self.require_tenant(conn, tenant).await?;

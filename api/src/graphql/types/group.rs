@@ -58,6 +58,17 @@ impl Group {
         self.0.created_at
     }
 
+    /// Where the group came from.
+    async fn source(&self) -> super::DirectorySource {
+        self.0.directory.source.into()
+    }
+
+    /// The identity provider's id for the group, when it was provisioned
+    /// with one.
+    async fn external_id(&self) -> Option<&str> {
+        self.0.directory.external_id.as_deref()
+    }
+
     /// How many users are in the group.
     async fn member_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
         authorize(ctx, Permission::ReadTenant)?;

@@ -3,6 +3,7 @@
 mod adapter;
 mod app;
 mod audit;
+mod directory;
 mod group;
 mod license;
 mod node;
@@ -13,6 +14,7 @@ mod viewer;
 pub use adapter::{Adapter, AdapterSeatChanges, install_adapter};
 pub use app::{App, AppConnection, Seats, Vendor};
 pub use audit::{AuditEvent, AuditEventConnection};
+pub use directory::DirectorySource;
 pub use group::{Group, GroupConnection};
 pub use license::{
     LicenseAssignment, LicenseAssignmentConnection, LicenseErrorCode, LicenseState, LicensedUser,

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use seatwise_core::model;
 use seatwise_core::paging::{Cursor, Page};
 
+use super::directory::DirectorySource;
 use super::group::{Group, GroupConnection};
 use super::license::{UserLicense, UserLicenseConnection};
 use crate::graphql::connection::{connection, page_cost, page_request, selects_total_count};
@@ -45,6 +46,28 @@ impl User {
     /// When the user was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+
+    /// Whether the account may sign in. A disabled user keeps their
+    /// licenses until an admin removes them.
+    async fn account_enabled(&self) -> bool {
+        self.0.account_enabled
+    }
+
+    /// Where the user came from.
+    async fn source(&self) -> DirectorySource {
+        self.0.directory.source.into()
+    }
+
+    /// The identity provider's id for the user, when it was provisioned
+    /// or imported with one.
+    async fn external_id(&self) -> Option<&str> {
+        self.0.directory.external_id.as_deref()
+    }
+
+    /// Department, as the identity provider sent it.
+    async fn department(&self) -> Option<&str> {
+        self.0.department.as_deref()
     }
 
     /// Groups the user belongs to, by name.

@@ -1,0 +1,14 @@
+DROP TABLE scim_tokens;
+DROP INDEX groups_by_external_id;
+ALTER TABLE groups DROP COLUMN updated_at;
+ALTER TABLE groups DROP COLUMN version;
+ALTER TABLE groups DROP COLUMN source;
+ALTER TABLE groups DROP COLUMN external_id;
+DROP INDEX users_by_external_id;
+ALTER TABLE users DROP COLUMN updated_at;
+ALTER TABLE users DROP COLUMN version;
+ALTER TABLE users DROP COLUMN manager_external_id;
+ALTER TABLE users DROP COLUMN department;
+ALTER TABLE users DROP COLUMN account_enabled;
+ALTER TABLE users DROP COLUMN source;
+ALTER TABLE users DROP COLUMN external_id;
