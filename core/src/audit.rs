@@ -62,11 +62,15 @@ pub enum AuditAction {
     /// A vendor call failed and will be tried again
     /// (`seat_change.retry_scheduled`).
     SeatChangeRetryScheduled,
+    /// A SCIM token was created (`scim_token.created`).
+    ScimTokenCreated,
+    /// A SCIM token was revoked (`scim_token.revoked`).
+    ScimTokenRevoked,
 }
 
 impl AuditAction {
     /// Every action, for conversions and tests.
-    pub const ALL: [AuditAction; 19] = [
+    pub const ALL: [AuditAction; 21] = [
         AuditAction::TenantCreated,
         AuditAction::AppRegistered,
         AuditAction::AppSeatsChanged,
@@ -86,6 +90,8 @@ impl AuditAction {
         AuditAction::SeatChangeRejected,
         AuditAction::SeatChangeContactVendor,
         AuditAction::SeatChangeRetryScheduled,
+        AuditAction::ScimTokenCreated,
+        AuditAction::ScimTokenRevoked,
     ];
 
     /// The stored and displayed form. Never change a released one: existing
@@ -111,6 +117,8 @@ impl AuditAction {
             AuditAction::SeatChangeRejected => "seat_change.rejected",
             AuditAction::SeatChangeContactVendor => "seat_change.contact_vendor",
             AuditAction::SeatChangeRetryScheduled => "seat_change.retry_scheduled",
+            AuditAction::ScimTokenCreated => "scim_token.created",
+            AuditAction::ScimTokenRevoked => "scim_token.revoked",
         }
     }
 }
@@ -191,6 +199,13 @@ impl Target {
     pub fn group(id: GroupId) -> Self {
         Self {
             kind: "group",
+            id: AnyId(id.0),
+            app: None,
+        }
+    }
+    pub fn scim_token(id: ScimTokenId) -> Self {
+        Self {
+            kind: "scim_token",
             id: AnyId(id.0),
             app: None,
         }
@@ -298,7 +313,7 @@ mod tests {
 
     /// The texts existing databases hold and clients filter on. A rename
     /// here is a breaking change that needs a migration, not an edit.
-    const RELEASED: [(AuditAction, &str); 19] = [
+    const RELEASED: [(AuditAction, &str); 21] = [
         (AuditAction::TenantCreated, "tenant.created"),
         (AuditAction::AppRegistered, "app.registered"),
         (AuditAction::AppSeatsChanged, "app.seats_changed"),
@@ -324,6 +339,8 @@ mod tests {
             AuditAction::SeatChangeRetryScheduled,
             "seat_change.retry_scheduled",
         ),
+        (AuditAction::ScimTokenCreated, "scim_token.created"),
+        (AuditAction::ScimTokenRevoked, "scim_token.revoked"),
     ];
 
     #[test]

@@ -160,6 +160,8 @@ pub enum EntityKind {
     Principal,
     /// A request to change an app's seats at its vendor.
     SeatChangeOperation,
+    /// An identity provider's SCIM bearer token.
+    ScimToken,
 }
 
 impl EntityKind {
@@ -173,6 +175,7 @@ impl EntityKind {
             EntityKind::Group => "group",
             EntityKind::Principal => "principal",
             EntityKind::SeatChangeOperation => "seat change operation",
+            EntityKind::ScimToken => "SCIM token",
         }
     }
 }

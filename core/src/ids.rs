@@ -100,6 +100,10 @@ define_id!(
     AuditEventId
 );
 define_id!(
+    /// Identifies an identity provider's SCIM bearer token.
+    ScimTokenId
+);
+define_id!(
     /// An id whose entity kind is known only from another column (audit
     /// targets, assignment principals).
     AnyId

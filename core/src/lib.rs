@@ -19,6 +19,7 @@ mod locks;
 pub mod model;
 pub mod paging;
 mod schema;
+pub mod scim_tokens;
 mod search;
 pub mod seat_changes;
 mod tenants;

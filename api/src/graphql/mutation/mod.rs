@@ -35,7 +35,7 @@ fn licensing_fields(entity: EntityKind) -> Option<InputField> {
         EntityKind::User | EntityKind::Group | EntityKind::Principal => {
             Some(InputField::PrincipalIds)
         }
-        EntityKind::Tenant | EntityKind::SeatChangeOperation => None,
+        EntityKind::Tenant | EntityKind::SeatChangeOperation | EntityKind::ScimToken => None,
     }
 }
 
@@ -46,7 +46,8 @@ fn membership_fields(entity: EntityKind) -> Option<InputField> {
         EntityKind::Tenant
         | EntityKind::App
         | EntityKind::Principal
-        | EntityKind::SeatChangeOperation => None,
+        | EntityKind::SeatChangeOperation
+        | EntityKind::ScimToken => None,
     }
 }
 
