@@ -11,7 +11,8 @@
 //!   [`GraphqlResponse`] has helpers for data and error codes.
 //! - [`e2e_on_both_backends!`] runs each test on SQLite and PostgreSQL.
 //! - [`StartOptions::plugins`] starts the server with `--plugins DIR`
-//!   ([`PluginDir`] lays one out from the crates in `plugins/`);
+//!   ([`PluginDir`] lays one out from the crates in `plugins/`), and
+//!   [`StartOptions::demo`] with `--demo` (the demo organisation's data);
 //!   [`TestApp::restart`] restarts the server on the same database and
 //!   [`TestApp::replica`] starts a second server on it.
 //! - [`PostgresCluster`] runs a throwaway PostgreSQL server that a test may
@@ -152,6 +153,9 @@ pub struct StartOptions {
     pub no_secret_env: bool,
     /// Start the server with `--plugins DIR`.
     pub plugins: Option<PathBuf>,
+    /// Start the server with `--demo`: [`TestApp::tenant`] is then the demo
+    /// organisation it seeds (api/src/demo.rs), not a fresh empty tenant.
+    pub demo: bool,
 }
 
 impl StartOptions {
@@ -164,6 +168,7 @@ impl StartOptions {
                 .collect(),
             no_secret_env: false,
             plugins: Some(dir.to_path_buf()),
+            demo: false,
         }
     }
 }
@@ -199,8 +204,12 @@ impl TestApp {
             },
             work_dir,
         };
-        let tenant = runner.cli(&["tenant", "create", "Test Organisation"], &options.env);
-        let (server, base_url) = spawn_server(&runner, &options);
+        // `--demo` seeds its own tenant; an extra empty one would do no harm
+        // but is not what the demo shows.
+        let created = (!options.demo)
+            .then(|| runner.cli(&["tenant", "create", "Test Organisation"], &options.env));
+        let (server, base_url, demo_tenant) = spawn_server(&runner, &options);
+        let tenant = created.or(demo_tenant).unwrap_or_default();
         let app = Self {
             base_url,
             tenant,
@@ -220,7 +229,7 @@ impl TestApp {
         // It may be dead already (killed by the test).
         let _ = self.server.kill();
         self.server.wait().expect("wait for the killed server");
-        let (server, base_url) = spawn_server(&self.runner, &self.options);
+        let (server, base_url, _) = spawn_server(&self.runner, &self.options);
         self.server = server;
         self.base_url = base_url;
         self.wait_until_ready().await;
@@ -247,7 +256,7 @@ impl TestApp {
     pub async fn restart(&mut self) {
         let status = self.terminate();
         assert!(status.success(), "the server exited with {status}");
-        let (server, base_url) = spawn_server(&self.runner, &self.options);
+        let (server, base_url, _) = spawn_server(&self.runner, &self.options);
         self.server = server;
         self.base_url = base_url;
         self.wait_until_ready().await;
@@ -274,7 +283,7 @@ impl TestApp {
             secret: self.runner.secret.clone(),
             work_dir,
         };
-        let (server, base_url) = spawn_server(&runner, &options);
+        let (server, base_url, _) = spawn_server(&runner, &options);
         let app = Self {
             base_url,
             tenant: self.tenant.clone(),
@@ -473,9 +482,9 @@ impl Drop for TestApp {
     }
 }
 
-/// Start `seatwise serve` (appending to the runner's log); the child and
-/// the address it printed.
-fn spawn_server(runner: &Runner, options: &StartOptions) -> (Child, String) {
+/// Start `seatwise serve` (appending to the runner's log); the child, the
+/// address it printed and, with `--demo`, the demo tenant's id.
+fn spawn_server(runner: &Runner, options: &StartOptions) -> (Child, String, Option<String>) {
     let stderr = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -490,31 +499,54 @@ fn spawn_server(runner: &Runner, options: &StartOptions) -> (Child, String) {
     if let Some(dir) = &options.plugins {
         command.arg("--plugins").arg(dir);
     }
+    if options.demo {
+        command.arg("--demo");
+    }
     runner.configure(&mut command, &options.env);
     let mut server = command.spawn().expect("start seatwise serve");
-    let base_url = read_address(&mut server, runner);
-    (server, base_url)
+    let (base_url, demo_tenant) = read_address(&mut server, runner, options.demo);
+    (server, base_url, demo_tenant)
 }
 
-/// Read the address `seatwise serve` prints once it listens.
-fn read_address(server: &mut Child, runner: &Runner) -> String {
+/// What `seatwise serve` prints on stdout that the harness reads.
+enum ServeLine {
+    /// "seatwise listening on URL".
+    Listening(String),
+    /// "Demo organisation: NAME (tenant ID)", printed once `--demo` seeded it.
+    DemoTenant(String),
+}
+
+/// Read the address `seatwise serve` prints once it listens and, when
+/// `demo`, the demo tenant it prints once seeded (so the data is there).
+fn read_address(server: &mut Child, runner: &Runner, demo: bool) -> (String, Option<String>) {
     let stdout = server.stdout.take().expect("server stdout");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         // Keep reading to the end so the server never blocks on a full pipe.
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(url) = line.strip_prefix("seatwise listening on ") {
-                let _ = tx.send(url.trim().to_owned());
+                let _ = tx.send(ServeLine::Listening(url.trim().to_owned()));
+            } else if let Some((_, id)) = line
+                .strip_prefix("Demo organisation: ")
+                .and_then(|rest| rest.rsplit_once("(tenant "))
+            {
+                let _ = tx.send(ServeLine::DemoTenant(id.trim_end_matches(')').to_owned()));
             }
         }
     });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(url) => url,
-        Err(_) => {
-            let _ = server.kill();
-            panic!("the server did not start; log:\n{}", runner.log());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (mut base_url, mut demo_tenant) = (None, None);
+    while base_url.is_none() || (demo && demo_tenant.is_none()) {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(ServeLine::Listening(url)) => base_url = Some(url),
+            Ok(ServeLine::DemoTenant(id)) => demo_tenant = Some(id),
+            Err(_) => {
+                let _ = server.kill();
+                panic!("the server did not start; log:\n{}", runner.log());
+            }
         }
     }
+    (base_url.unwrap_or_default(), demo_tenant)
 }
 
 /// A GraphQL request being built.
