@@ -47,7 +47,6 @@ const ASSETS: &[Asset] = &[
     asset!("js/main.js", JS),
     asset!("js/api.js", JS),
     asset!("js/session.js", JS),
-    asset!("js/features.js", JS),
     asset!("js/queries.js", JS),
     asset!("js/dom.js", JS),
     asset!("js/format.js", JS),

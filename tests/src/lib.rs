@@ -15,6 +15,8 @@
 //!   [`GraphqlResponse`] has helpers for data, error codes and redacted
 //!   snapshots ([`snapshot::redact`]).
 //! - [`e2e_on_both_backends!`] runs each test on SQLite and PostgreSQL.
+//! - [`StartOptions::demo`] starts `serve --demo` (the demo organisation's
+//!   data, for the console's browser tests).
 //! - [`TestApp::restart`] restarts the server on the same database and
 //!   [`TestApp::replica`] starts a second server on it (same mode).
 //! - [`PostgresCluster`] runs a throwaway PostgreSQL server that a test may
@@ -170,6 +172,10 @@ pub struct StartOptions {
     /// tests of the process itself (signals, crashes, its log, database
     /// timeouts given as flags).
     pub process: bool,
+    /// Start the server with `--demo` (runs a child process):
+    /// [`TestApp::tenant`] is then the demo organisation it seeds
+    /// (api/src/demo.rs), not a fresh empty tenant.
+    pub demo: bool,
 }
 
 impl StartOptions {
@@ -201,7 +207,7 @@ impl StartOptions {
 
     /// Whether the server runs as a child process.
     fn needs_process(&self) -> bool {
-        self.process || self.plugins.is_some() || self.no_secret_env
+        self.process || self.plugins.is_some() || self.no_secret_env || self.demo
     }
 }
 
@@ -250,7 +256,7 @@ impl TestApp {
             .to_string();
         let keys =
             (!runner.secret.is_empty()).then(|| TokenKeys::from_secret(runner.secret.as_bytes()));
-        let (server, base_url) = Server::start(&runner, &options).await;
+        let (server, base_url, _) = Server::start(&runner, &options).await;
         let app = Self {
             base_url,
             tenant,
@@ -270,7 +276,7 @@ impl TestApp {
     /// only.
     pub async fn kill_and_restart(&mut self) {
         self.server.child("kill_and_restart").kill_and_wait();
-        let (server, base_url) = Server::start(&self.runner, &self.options).await;
+        let (server, base_url, _) = Server::start(&self.runner, &self.options).await;
         self.server = server;
         self.base_url = base_url;
         self.wait_until_ready().await;
@@ -297,7 +303,7 @@ impl TestApp {
     /// options (the address changes).
     pub async fn restart(&mut self) {
         self.server.stop().await;
-        let (server, base_url) = Server::start(&self.runner, &self.options).await;
+        let (server, base_url, _) = Server::start(&self.runner, &self.options).await;
         self.server = server;
         self.base_url = base_url;
         self.wait_until_ready().await;
@@ -319,7 +325,7 @@ impl TestApp {
             secret: self.runner.secret.clone(),
             work_dir: new_work_dir(),
         };
-        let (server, base_url) = Server::start(&runner, &options).await;
+        let (server, base_url, _) = Server::start(&runner, &options).await;
         let app = Self {
             base_url,
             tenant: self.tenant.clone(),

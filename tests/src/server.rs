@@ -32,14 +32,18 @@ pub(crate) struct InProcess {
 pub(crate) struct ChildServer(Child);
 
 impl Server {
-    /// Start a server as `options` ask; it and its base URL.
-    pub(crate) async fn start(runner: &Runner, options: &StartOptions) -> (Self, String) {
+    /// Start a server as `options` ask; it, its base URL and, with
+    /// `--demo`, the demo tenant's id.
+    pub(crate) async fn start(
+        runner: &Runner,
+        options: &StartOptions,
+    ) -> (Self, String, Option<String>) {
         if options.needs_process() {
-            let (child, url) = spawn_child(runner, options);
-            (Server::Process(ChildServer(child)), url)
+            let (child, url, demo_tenant) = spawn_child(runner, options);
+            (Server::Process(ChildServer(child)), url, demo_tenant)
         } else {
             let (server, url) = start_in_process(runner, options).await;
-            (Server::InProcess(server), url)
+            (Server::InProcess(server), url, None)
         }
     }
 
@@ -172,9 +176,9 @@ async fn start_in_process(runner: &Runner, options: &StartOptions) -> (InProcess
     )
 }
 
-/// Start `seatwise serve` (appending to the runner's log); the child and
-/// the address it printed.
-fn spawn_child(runner: &Runner, options: &StartOptions) -> (Child, String) {
+/// Start `seatwise serve` (appending to the runner's log); the child, the
+/// address it printed and, with `--demo`, the demo tenant's id.
+fn spawn_child(runner: &Runner, options: &StartOptions) -> (Child, String, Option<String>) {
     let stderr = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -189,29 +193,52 @@ fn spawn_child(runner: &Runner, options: &StartOptions) -> (Child, String) {
     if let Some(dir) = &options.plugins {
         command.arg("--plugins").arg(dir);
     }
+    if options.demo {
+        command.arg("--demo");
+    }
     runner.configure(&mut command, &options.env);
     let mut server = command.spawn().expect("start seatwise serve");
-    let base_url = read_address(&mut server, runner);
-    (server, base_url)
+    let (base_url, demo_tenant) = read_address(&mut server, runner, options.demo);
+    (server, base_url, demo_tenant)
 }
 
-/// Read the address `seatwise serve` prints once it listens.
-fn read_address(server: &mut Child, runner: &Runner) -> String {
+/// What `seatwise serve` prints on stdout that the harness reads.
+enum ServeLine {
+    /// "seatwise listening on URL".
+    Listening(String),
+    /// "Demo organisation: NAME (tenant ID)", printed once `--demo` seeded it.
+    DemoTenant(String),
+}
+
+/// Read the address `seatwise serve` prints once it listens and, when
+/// `demo`, the demo tenant it prints once seeded (so the data is there).
+fn read_address(server: &mut Child, runner: &Runner, demo: bool) -> (String, Option<String>) {
     let stdout = server.stdout.take().expect("server stdout");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         // Keep reading to the end so the server never blocks on a full pipe.
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(url) = line.strip_prefix("seatwise listening on ") {
-                let _ = tx.send(url.trim().to_owned());
+                let _ = tx.send(ServeLine::Listening(url.trim().to_owned()));
+            } else if let Some((_, id)) = line
+                .strip_prefix("Demo organisation: ")
+                .and_then(|rest| rest.rsplit_once("(tenant "))
+            {
+                let _ = tx.send(ServeLine::DemoTenant(id.trim_end_matches(')').to_owned()));
             }
         }
     });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(url) => url,
-        Err(_) => {
-            let _ = server.kill();
-            panic!("the server did not start; log:\n{}", runner.log());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (mut base_url, mut demo_tenant) = (None, None);
+    while base_url.is_none() || (demo && demo_tenant.is_none()) {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(ServeLine::Listening(url)) => base_url = Some(url),
+            Ok(ServeLine::DemoTenant(id)) => demo_tenant = Some(id),
+            Err(_) => {
+                let _ = server.kill();
+                panic!("the server did not start; log:\n{}", runner.log());
+            }
         }
     }
+    (base_url.unwrap_or_default(), demo_tenant)
 }

@@ -11,11 +11,6 @@ export class ApiError extends Error {
     this.code = code;
     this.errors = errors;
   }
-
-  /** True when the query named a field this server does not have yet. */
-  get isUnknownField() {
-    return this.errors.some((e) => /Cannot query field|Unknown field/i.test(e.message || ''));
-  }
 }
 
 const CODE_WORDS = {

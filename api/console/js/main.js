@@ -6,7 +6,6 @@
 
 import { gql, onUnauthenticated } from './api.js';
 import { h, replace, focusHeading, messageBox } from './dom.js';
-import { detectFeatures } from './features.js';
 import { VIEWER } from './queries.js';
 import { session } from './session.js';
 import { renderSignIn } from './pages/sign-in.js';
@@ -29,11 +28,10 @@ onUnauthenticated((error) => {
   else route();
 });
 
-/** Load who is signed in and what the server offers. */
+/** Load who is signed in and what they may do. */
 export async function loadViewer() {
   const data = await gql(VIEWER);
   session.viewer = data.viewer;
-  session.features = await detectFeatures();
 }
 
 function homeHash() {

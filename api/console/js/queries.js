@@ -1,6 +1,6 @@
 // The GraphQL documents the console sends. Field names are the API contract
-// (schema.graphql); the adapter fields are added only when the server has
-// them (see features.js).
+// (schema.graphql): the console ships in the same binary as the schema, so
+// every document asks for its fields directly.
 
 export const VIEWER = `query ConsoleViewer {
   viewer { subject roles permissions tenant { id name } user { id displayName email } }
@@ -21,27 +21,6 @@ const PAGE = 50;
 /** Groups named per license ("Inherited from A, B and 3 more"). */
 const VIA_GROUPS = 3;
 
-/** The license details of one app; `features` picks the optional fields. */
-export function appDetails(features) {
-  const extras = [
-    features.install ? 'canInstall installUnavailableReason' : '',
-    features.adapter ? 'adapter { key displayName seatChanges }' : '',
-    features.seatChanges ? `seatChangeOperations(first: 5) { nodes { ${OPERATION_FIELDS} } }` : '',
-  ].join('\n');
-  return `query ConsoleApp($id: ID!) {
-  app(id: $id) {
-    id name description adapterKey licenseErrorCount
-    vendor { name website supportEmail }
-    seats { purchased assigned available }
-    ${extras}
-    assignments(first: ${PAGE}) { ...Assignments }
-    licensedUsers(first: ${PAGE}) { ...LicensedUsers }
-    licenseErrors(first: ${PAGE}) { ...LicensedUsers }
-  }
-}
-${ASSIGNMENT_FRAGMENTS}`;
-}
-
 const ASSIGNMENT_FRAGMENTS = `
 fragment Assignments on LicenseAssignmentConnection {
   totalCount pageInfo { hasNextPage endCursor }
@@ -58,6 +37,22 @@ fragment LicensedUsers on LicensedUserConnection {
   totalCount pageInfo { hasNextPage endCursor }
   nodes { state errorCode assignedDirectly since user { id displayName email } viaGroups(first: ${VIA_GROUPS}) { totalCount nodes { id displayName } } }
 }`;
+
+/** The license details of one app, with its adapter and recent seat changes. */
+export const APP_DETAILS = `query ConsoleApp($id: ID!) {
+  app(id: $id) {
+    id name description adapterKey licenseErrorCount
+    vendor { name website supportEmail }
+    seats { purchased assigned available }
+    canInstall installUnavailableReason
+    adapter { key displayName seatChanges }
+    seatChangeOperations(first: 5) { nodes { ${OPERATION_FIELDS} } }
+    assignments(first: ${PAGE}) { ...Assignments }
+    licensedUsers(first: ${PAGE}) { ...LicensedUsers }
+    licenseErrors(first: ${PAGE}) { ...LicensedUsers }
+  }
+}
+${ASSIGNMENT_FRAGMENTS}`;
 
 /** The next page of one of an app's lists (`field` names the connection). */
 export function appListPage(field) {

@@ -15,8 +15,6 @@ export const session = {
   token: readToken(),
   /** `viewer { tenant roles permissions subject user }`, once loaded. */
   viewer: null,
-  /** Which optional server features exist (see features.js). */
-  features: null,
 
   signIn(token) {
     this.token = token;
@@ -30,7 +28,6 @@ export const session = {
   signOut() {
     this.token = null;
     this.viewer = null;
-    this.features = null;
     try {
       sessionStorage.removeItem(TOKEN_KEY);
     } catch {

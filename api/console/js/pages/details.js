@@ -3,10 +3,10 @@
 // and the vendor's contact. Actions open the assign panel (3), the unassign
 // dialog (4), the seat-change dialog (5) or install the product (6).
 
-import { ApiError, gql } from '../api.js';
+import { gql } from '../api.js';
 import { h, replace, messageBox, announce } from '../dom.js';
 import { badge, formatDate, howHeld, plural, safeLink, seatHealth, statusBadge } from '../format.js';
-import { appDetails, appListPage } from '../queries.js';
+import { APP_DETAILS, appListPage } from '../queries.js';
 import { session } from '../session.js';
 import { openAssignPanel } from '../components/assign-panel.js';
 import { confirmUnassign } from '../components/unassign-dialog.js';
@@ -32,17 +32,9 @@ export async function renderDetails({ page, isCurrent }, appId) {
   view.render();
 }
 
-/** Load an app; drops optional fields the server turns out not to have. */
+/** Load an app with everything this page shows; `null` when it does not exist. */
 async function loadApp(appId) {
-  try {
-    return (await gql(appDetails(session.features), { id: appId })).app;
-  } catch (error) {
-    if (error instanceof ApiError && error.isUnknownField) {
-      session.features = { seatChanges: false, requestSeatChange: false, install: false, adapter: false };
-      return (await gql(appDetails(session.features), { id: appId })).app;
-    }
-    throw error;
-  }
+  return (await gql(APP_DETAILS, { id: appId })).app;
 }
 
 function breadcrumb(app) {
@@ -83,7 +75,6 @@ class DetailsView {
     const { app } = this;
     const can = session.can;
     const health = seatHealth(app);
-    const features = session.features;
 
     const actions = [];
     if (can.assign) {
@@ -92,18 +83,16 @@ class DetailsView {
         (this.unassignButton = h('button', { type: 'button', class: 'secondary', id: 'unassign-open', disabled: true, onclick: (e) => this.unassign(e.currentTarget) }, 'Unassign licenses')),
       );
     }
-    if (can.changeSeats && features.requestSeatChange) {
+    if (can.changeSeats) {
       actions.push(h('button', { type: 'button', class: 'secondary', id: 'seats-open', onclick: (e) => this.changeSeats(e.currentTarget) }, 'Add or remove licenses'));
     }
     let installNote = null;
-    if (features.install) {
-      if (app.canInstall && can.install) {
-        actions.push(h('button', { type: 'button', class: 'secondary', id: 'install', onclick: (e) => installProduct(app, e.currentTarget, this.outcome) }, 'Install this product'));
-      } else if (!app.canInstall) {
-        installNote = h('p', { class: 'hint', id: 'install-unavailable' }, `Install this product: not available. ${app.installUnavailableReason || 'The vendor offers no installation through Seatwise.'}`);
-      } else {
-        installNote = h('p', { class: 'hint', id: 'install-unavailable' }, 'Install this product: only a Global admin can install products.');
-      }
+    if (app.canInstall && can.install) {
+      actions.push(h('button', { type: 'button', class: 'secondary', id: 'install', onclick: (e) => installProduct(app, e.currentTarget, this.outcome) }, 'Install this product'));
+    } else if (!app.canInstall) {
+      installNote = h('p', { class: 'hint', id: 'install-unavailable' }, `Install this product: not available. ${app.installUnavailableReason || 'The vendor offers no installation through Seatwise.'}`);
+    } else {
+      installNote = h('p', { class: 'hint', id: 'install-unavailable' }, 'Install this product: only a Global admin can install products.');
     }
 
     replace(
@@ -177,7 +166,7 @@ class DetailsView {
       ['groups', `Groups (${groupAssignments.length}${app.assignments.pageInfo.hasNextPage ? '+' : ''})`, () => this.groupsPanel(groupAssignments)],
       ['errors', `License errors (${app.licenseErrors.totalCount})`, () => this.errorsPanel()],
     ];
-    if (session.features.seatChanges && app.seatChangeOperations) {
+    if (app.seatChangeOperations) {
       tabs.push(['changes', 'Seat changes', () => this.changesPanel()]);
     }
     const tablist = h('div', { role: 'tablist', 'aria-label': 'Who holds this license', class: 'tabs' });

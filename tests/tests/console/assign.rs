@@ -1,0 +1,80 @@
+//! The assign panel of the license details: a keyboard-driven typeahead over
+//! users and groups, all or nothing when seats run short.
+
+use fantoccini::key::Key;
+
+use crate::{Console, NEARLY_FULL_APP};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_too_large_a_group_then_assigns_a_user() {
+    let Some(console) = Console::signed_in_as_admin().await else {
+        return;
+    };
+    let browser = &console.browser;
+    console.open_app(NEARLY_FULL_APP).await;
+    browser
+        .click("#assign-open")
+        .await
+        .expect("open the assign panel");
+    browser.wait_text("#assign-panel", "Assign licenses").await;
+    browser
+        .wait_text("#assign-seats", "1 seat available of 5")
+        .await;
+
+    // Keyboard: type, arrow down to the option, Enter adds it.
+    browser.type_into("#assign-search", "Sales").await;
+    browser.wait_text("#assign-search-list", "Sales").await;
+    browser.press("#assign-search", Key::Down).await;
+    browser.press("#assign-search", Key::Enter).await;
+    browser.wait_text("#assign-chosen", "Sales").await;
+    browser.click("#assign-submit").await.expect("assign");
+    let outcome = browser
+        .wait_text("#assign-outcome", "Not enough seats")
+        .await;
+    assert!(outcome.contains("Nothing was changed"), "{outcome}");
+    assert!(
+        outcome.contains("need 4 seats") && outcome.contains("only 1 seat is available"),
+        "{outcome}"
+    );
+    browser.screenshot("assign-panel").await;
+
+    // Escape closes only the typeahead's list, not the panel.
+    browser
+        .click("[aria-label='Remove Sales']")
+        .await
+        .expect("remove Sales");
+    browser.type_into("#assign-search", "Lynne").await;
+    browser
+        .wait_text("#assign-search-list", "Lynne Robbins")
+        .await;
+    browser.press("#assign-search", Key::Escape).await;
+    browser
+        .wait_until("the list closes and the panel stays", || async {
+            browser
+                .attr("#assign-search", "aria-expanded")
+                .await
+                .as_deref()
+                == Some("false")
+                && browser.is_displayed("#assign-panel").await
+        })
+        .await;
+
+    browser.type_into("#assign-search", " ").await; // search again for "Lynne "
+    browser
+        .wait_text("#assign-search-list", "Lynne Robbins")
+        .await;
+    browser.press("#assign-search", Key::Down).await;
+    browser.press("#assign-search", Key::Enter).await;
+    browser.wait_text("#assign-chosen", "Lynne Robbins").await;
+    browser.click("#assign-submit").await.expect("assign");
+    let outcome = browser.wait_text("#assign-outcome", "Assigned").await;
+    assert!(outcome.contains("0 seats available now"), "{outcome}");
+    browser
+        .click("#assign-close")
+        .await
+        .expect("close the panel");
+
+    browser.wait_text("#users-table", "Lynne Robbins").await;
+    browser.wait_text("#seat-available", "0").await;
+    browser.wait_text("main", "All seats used").await;
+}

@@ -1,0 +1,118 @@
+//! Browser tests of the admin console: each flow is one test with its own
+//! `seatwise serve --demo` (the harness's [`TestApp`] with
+//! `StartOptions::demo`, on SQLite, with the Contoso and Fabrikam example
+//! plugins) and its own headless Chromium, so a failing test names its flow
+//! and no flow depends on another's state. A flow that needs earlier state
+//! (unassign after assign) makes it through GraphQL first.
+//!
+//! One module per console page or panel. Needs Debian's `chromium` and
+//! `chromium-driver`; see `browser.rs` for how they are found and when a
+//! missing chromedriver skips or fails the tests (`SEATWISE_REQUIRE_BROWSER`),
+//! and for where screenshots go (`SEATWISE_UPDATE_SCREENSHOTS`).
+
+mod browser;
+
+mod assign;
+mod install;
+mod license_details;
+mod licenses_list;
+mod my_licenses;
+mod phone;
+mod seat_change;
+mod sign_in;
+mod unassign;
+
+use seatwise_e2e::{Backend, Plugin, PluginDir, StartOptions, TestApp};
+use serde_json::json;
+
+use browser::Browser;
+
+/// Demo data (api/src/demo.rs): Northwind Analytics (no adapter) has 4 of 5
+/// seats used by Adele Vance, Alex Wilber, Diego Siciliani and Grady Archie;
+/// Sales has four members who hold no Northwind seat.
+const NEARLY_FULL_APP: &str = "Northwind Analytics";
+
+/// Demo data: Contoso Whiteboard, 25 seats, managed by the `contoso`
+/// example plugin (changes seats at once, builds a signed install URL at
+/// `https://apps.contoso.example`).
+const CONTOSO: &str = "Contoso Whiteboard";
+
+/// One flow's server and browser.
+struct Console {
+    browser: Browser,
+    app: TestApp,
+    /// Kept until the server stops: it loaded its plugins from here.
+    _plugins: PluginDir,
+}
+
+impl Console {
+    /// The demo server and a browser on its sign-in page; `None` when the
+    /// browser tests are skipped (no chromedriver, not required).
+    async fn start() -> Option<Self> {
+        let browser = Browser::open().await?;
+        // The demo's Contoso and Fabrikam apps are managed by these plugins,
+        // so seat changes and installs run against real vendor adapters.
+        let plugins = PluginDir::with(&[Plugin::Contoso, Plugin::Fabrikam]);
+        let options = StartOptions {
+            demo: true,
+            ..StartOptions::with_plugins(plugins.path(), &[])
+        };
+        let app = TestApp::start_with(Backend::Sqlite, options)
+            .await
+            .expect("SQLite always starts");
+        browser.goto(&app.base_url).await;
+        Some(Self {
+            browser,
+            app,
+            _plugins: plugins,
+        })
+    }
+
+    /// [`Console::start`], signed in as the demo's Global admin, on the
+    /// licenses list.
+    async fn signed_in_as_admin() -> Option<Self> {
+        let console = Self::start().await?;
+        console.browser.sign_in(&console.app.admin_token()).await;
+        console.browser.wait_text("h1", "Licenses").await;
+        Some(console)
+    }
+
+    /// From the licenses list, open the details of the app named `name`.
+    async fn open_app(&self, name: &str) {
+        self.browser.click_link(name).await;
+        self.browser.wait_text("h1", name).await;
+    }
+
+    /// The GraphQL id of the demo app named `name`.
+    async fn app_id(&self, name: &str) -> String {
+        let response = self
+            .app
+            .gql("query($s: String) { apps(search: $s, first: 1) { nodes { id name } } }")
+            .var("s", name)
+            .token(&self.app.admin_token())
+            .send()
+            .await;
+        let node = &response.data()["apps"]["nodes"][0];
+        assert_eq!(node["name"], json!(name), "the demo app {name}");
+        node["id"].as_str().expect("an app id").to_owned()
+    }
+
+    /// The GraphQL id of the demo user named `name`.
+    async fn user_id(&self, name: &str) -> String {
+        let response = self
+            .app
+            .gql("query($s: String) { users(search: $s, first: 1) { nodes { id displayName } } }")
+            .var("s", name)
+            .token(&self.app.admin_token())
+            .send()
+            .await;
+        let node = &response.data()["users"]["nodes"][0];
+        assert_eq!(node["displayName"], json!(name), "the demo user {name}");
+        node["id"].as_str().expect("a user id").to_owned()
+    }
+}
+
+/// The row of the licenses table for the app named `app`.
+fn row_of(app: &str) -> String {
+    format!("tr[data-app-name='{app}']")
+}
