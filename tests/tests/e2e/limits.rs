@@ -1,5 +1,5 @@
-//! Query and input limits stay explicit: lists of ids, adapter settings,
-//! `nodes`, the per-parent lists and the metrics' labels are bounded, and
+//! Query and input limits stay explicit: a query's depth and complexity,
+//! lists of ids, adapter settings, `nodes`, the per-parent lists and the metrics' labels are bounded, and
 //! input over a limit is refused with a typed error that changes nothing.
 
 use seatwise_e2e::{Backend, TestApp, e2e_on_both_backends};
@@ -277,7 +277,36 @@ async fn per_parent_lists_are_paged(app: TestApp) {
     assert_eq!(response.error_code(), "INVALID_INPUT");
 }
 
+async fn depth_and_complexity_are_limited(app: TestApp) {
+    let admin = app.admin_token();
+    // Cheap (one item per level) but deep.
+    let deep = "{ groups(first: 1) { nodes { members(first: 1) { nodes { groups(first: 1) { nodes { members(first: 1) { nodes { groups(first: 1) { nodes { members(first: 1) { nodes { groups(first: 1) { nodes { members(first: 1) { nodes { groups(first: 1) { nodes { displayName } } } } } } } } } } } } } } } } } } }";
+    let response = app.gql(deep).token(&admin).send().await;
+    assert_eq!(response.error_code(), "GRAPHQL_VALIDATION_FAILED");
+    insta::assert_json_snapshot!("query_too_deep", response.redacted());
+    assert!(
+        response.body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("nested too deep")),
+        "{:#}",
+        response.body
+    );
+
+    let costly = "{ apps(first: 100) { nodes { assignments(first: 100) { nodes { id principal { ... on Group { displayName } } } } } } }";
+    let response = app.gql(costly).token(&admin).send().await;
+    assert_eq!(response.error_code(), "GRAPHQL_VALIDATION_FAILED");
+    insta::assert_json_snapshot!("query_too_complex", response.redacted());
+    assert!(
+        response.body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("complex")),
+        "{:#}",
+        response.body
+    );
+}
+
 e2e_on_both_backends!(
+    depth_and_complexity_are_limited,
     one_id_too_many_is_refused_and_changes_nothing,
     oversized_adapter_settings_are_refused,
     per_parent_lists_are_paged,

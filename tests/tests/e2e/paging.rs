@@ -83,6 +83,7 @@ async fn page_info_says_where_a_page_starts_and_what_lies_around_it(app: TestApp
     app.create_users(&admin, "Person", 5).await;
 
     let first = users_page(&app, &admin, 2, None).await;
+    insta::assert_json_snapshot!("first_page", seatwise_e2e::snapshot::redact(&first));
     assert_eq!(display_names(&first), ["Person 0", "Person 1"]);
     let info = &first["pageInfo"];
     assert_eq!(info["hasPreviousPage"], false);
@@ -92,6 +93,7 @@ async fn page_info_says_where_a_page_starts_and_what_lies_around_it(app: TestApp
 
     let end = info["endCursor"].as_str().expect("endCursor");
     let last = users_page(&app, &admin, 3, Some(end)).await;
+    insta::assert_json_snapshot!("last_page", seatwise_e2e::snapshot::redact(&last));
     assert_eq!(display_names(&last), ["Person 2", "Person 3", "Person 4"]);
     let info = &last["pageInfo"];
     assert_eq!(info["hasPreviousPage"], true);
@@ -106,6 +108,7 @@ async fn page_info_says_where_a_page_starts_and_what_lies_around_it(app: TestApp
 
     let end = info["endCursor"].as_str().expect("endCursor");
     let beyond = users_page(&app, &admin, 3, Some(end)).await;
+    insta::assert_json_snapshot!("page_past_the_end", seatwise_e2e::snapshot::redact(&beyond));
     assert_eq!(display_names(&beyond), Vec::<&str>::new());
     let info = &beyond["pageInfo"];
     assert_eq!(info["hasPreviousPage"], true);
@@ -140,6 +143,7 @@ async fn oversize_or_bad_pages_are_invalid_input(app: TestApp) {
         .token(&admin)
         .send()
         .await;
+    insta::assert_json_snapshot!("page_over_the_limit", response.redacted());
     assert_eq!(response.body["errors"][0]["extensions"]["field"], "first");
     assert!(
         response.body["errors"][0]["message"]

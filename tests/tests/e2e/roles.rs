@@ -213,6 +213,7 @@ async fn a_user_token_without_roles_sees_only_the_viewer(app: TestApp) {
         .token(&token)
         .send()
         .await;
+    insta::assert_json_snapshot!("plain_user_viewer", me.redacted());
     assert_eq!(
         me.data()["viewer"],
         json!({

@@ -1,4 +1,7 @@
-//! The model product's main flow, as an admin clicks through it.
+//! The model product's main scenario, as an admin clicks through it: list
+//! the apps, open one, search for people, assign, unassign, read the audit
+//! log. Each GraphQL type and mutation also has its own tests under
+//! `types/` and `mutation/`; this story checks they fit together.
 
 use seatwise_e2e::{TestApp, e2e_on_both_backends};
 use serde_json::json;
@@ -26,6 +29,7 @@ async fn list_apps_open_details_search_assign_and_unassign(app: TestApp) {
         .token(&admin)
         .send()
         .await;
+    insta::assert_json_snapshot!("apps_list", list.redacted());
     let apps = &list.data()["apps"];
     assert_eq!(apps["totalCount"], 2);
     assert_eq!(apps["nodes"][0]["name"], "Contoso Whiteboard");
@@ -85,6 +89,7 @@ async fn list_apps_open_details_search_assign_and_unassign(app: TestApp) {
         .token(&admin)
         .send()
         .await;
+    insta::assert_json_snapshot!("app_details", details.redacted());
     let details = &details.data()["app"];
     assert_eq!(details["assignments"]["totalCount"], 2);
     assert_eq!(
@@ -123,12 +128,12 @@ async fn list_apps_open_details_search_assign_and_unassign(app: TestApp) {
         .token(&admin)
         .send()
         .await;
+    insta::assert_json_snapshot!("user_holds_through_group", grace_view.redacted());
+    let grace_license = &grace_view.data()["user"]["licenses"]["nodes"][0];
+    assert_eq!(grace_license["state"], "ACTIVE");
     assert_eq!(
-        grace_view.data()["user"],
-        json!({
-            "licenses": { "nodes": [{ "app": { "name": "Contoso Whiteboard" }, "state": "ACTIVE", "errorCode": null, "assignedDirectly": false, "viaGroups": { "nodes": [{ "id": engineering }] } }] },
-            "groups": { "nodes": [{ "displayName": "Engineering" }] }
-        })
+        grace_license["viaGroups"]["nodes"],
+        json!([{ "id": engineering }])
     );
 
     // 6. Unassign: seats come back.
@@ -160,92 +165,4 @@ async fn list_apps_open_details_search_assign_and_unassign(app: TestApp) {
     );
 }
 
-async fn nodes_refetch_by_global_id(app: TestApp) {
-    let admin = app.admin_token();
-    let whiteboard = app.register_app(&admin, "Contoso Whiteboard", 5).await;
-    let ada = app
-        .create_user(&admin, "Ada Lovelace", "ada@example.com")
-        .await;
-    let group = app
-        .create_group(&admin, "Engineering", std::slice::from_ref(&ada))
-        .await;
-    let response = app
-        .gql("query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on App { name } ... on User { email } ... on Group { memberCount } } }")
-        .var("ids", json!([whiteboard, ada, group]))
-        .token(&admin)
-        .send()
-        .await;
-    assert_eq!(
-        response.data()["nodes"],
-        json!([
-            { "__typename": "App", "id": whiteboard, "name": "Contoso Whiteboard" },
-            { "__typename": "User", "id": ada, "email": "ada@example.com" },
-            { "__typename": "Group", "id": group, "memberCount": 1 },
-        ])
-    );
-}
-
-async fn group_members_gain_and_lose_the_groups_apps(app: TestApp) {
-    let admin = app.admin_token();
-    let whiteboard = app.register_app(&admin, "Contoso Whiteboard", 1).await;
-    let users = app.create_users(&admin, "Member", 2).await;
-    let group = app.create_group(&admin, "Team", &[]).await;
-    assert_eq!(
-        app.assign(&admin, &whiteboard, std::slice::from_ref(&group))
-            .await["userErrors"],
-        json!([])
-    );
-
-    let add = app
-        .gql("mutation($input: AddGroupMembersInput!) { addGroupMembers(input: $input) { group { memberCount assignedApps { nodes { name } } } changedUsers { displayName } userErrors { code } } }")
-        .var("input", json!({ "groupId": group, "userIds": users }))
-        .token(&admin)
-        .send()
-        .await;
-    let add = &add.data()["addGroupMembers"];
-    assert_eq!(add["group"]["memberCount"], 2);
-    assert_eq!(
-        add["group"]["assignedApps"]["nodes"],
-        json!([{ "name": "Contoso Whiteboard" }])
-    );
-    // One seat, two members: the second waits in COUNT_VIOLATION.
-    let errors = app
-        .gql("query($id: ID!) { app(id: $id) { seats { assigned } licenseErrorCount licenseErrors { nodes { state errorCode } } } }")
-        .var("id", whiteboard.as_str())
-        .token(&admin)
-        .send()
-        .await;
-    assert_eq!(
-        errors.data()["app"],
-        json!({ "seats": { "assigned": 1 }, "licenseErrorCount": 1, "licenseErrors": { "nodes": [{ "state": "ERROR", "errorCode": "COUNT_VIOLATION" }] } })
-    );
-
-    let remove = app
-        .gql("mutation($input: RemoveGroupMembersInput!) { removeGroupMembers(input: $input) { group { memberCount } userErrors { code } } }")
-        .var("input", json!({ "groupId": group, "userIds": users }))
-        .token(&admin)
-        .send()
-        .await;
-    assert_eq!(
-        remove.data()["removeGroupMembers"]["group"]["memberCount"],
-        0
-    );
-    assert_eq!(app.seats(&admin, &whiteboard).await["assigned"], 0);
-
-    let delete = app
-        .gql("mutation($input: DeleteUserInput!) { deleteUser(input: $input) { deletedUserId userErrors { code } } }")
-        .var("input", json!({ "userId": users[0] }))
-        .token(&admin)
-        .send()
-        .await;
-    assert_eq!(
-        delete.data()["deleteUser"],
-        json!({ "deletedUserId": users[0], "userErrors": [] })
-    );
-}
-
-e2e_on_both_backends!(
-    list_apps_open_details_search_assign_and_unassign,
-    nodes_refetch_by_global_id,
-    group_members_gain_and_lose_the_groups_apps,
-);
+e2e_on_both_backends!(list_apps_open_details_search_assign_and_unassign);

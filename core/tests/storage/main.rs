@@ -1,0 +1,13 @@
+//! The storage tests of the core, on both backends, as one test binary
+//! (one link instead of one per file): a module per concern.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod audit;
+mod bulk_import;
+mod migrations;
+mod paging;
+mod search;
+mod tenant_isolation;
+mod validation;

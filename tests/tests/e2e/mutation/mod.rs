@@ -1,0 +1,11 @@
+//! Tests of the mutations, one module per mutation of
+//! `api/src/graphql/mutation/mod.rs` (snake_case): what each changes, the
+//! user errors it answers with, and that a refused call changes nothing.
+//! The vendor mutations (`vendor.rs`: `requestSeatChange`, `installApp`)
+//! are tested in `vendors.rs` and `vendor_*.rs`.
+
+mod add_group_members;
+mod assign_licenses;
+mod create_group;
+mod create_user;
+mod register_app;

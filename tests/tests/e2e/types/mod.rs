@@ -1,0 +1,9 @@
+//! Tests of the GraphQL object types, one module per file of
+//! `api/src/graphql/types/`: what a query of that type answers.
+
+mod app;
+mod audit;
+mod group;
+mod node;
+mod user;
+mod viewer;
