@@ -366,12 +366,11 @@ async fn serve(database: &DatabaseUrl, options: StoreOptions, args: ServeArgs) -
     };
     let state = AppState::new(store.clone(), keys.clone(), http)
         .map_err(|e| e.to_string())?
-        .with_plugins(plugins.clone(), notice_queue);
-    let worker = SeatChangeWorker::new(store.clone(), plugins)
+        .with_plugins(plugins, notice_queue);
+    let worker = SeatChangeWorker::new(store.clone(), state.vendor_effects.clone())
         .with_poll_interval(worker_settings.poll_interval)
         .with_lease(worker_settings.lease)
-        .with_per_adapter_concurrency(worker_settings.per_adapter_concurrency)
-        .with_notices(state.notices.clone());
+        .with_per_adapter_concurrency(worker_settings.per_adapter_concurrency);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;

@@ -21,6 +21,7 @@ use async_graphql::{Enum, ErrorExtensions as _, SimpleObject};
 use seatwise_core::{CoreError, EntityKind, ImportedUserField, InputField};
 
 use crate::auth::{AuthError, Permission};
+use crate::vendor_effects::InstallError;
 
 /// Result of a resolver.
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -328,22 +329,23 @@ impl UserError {
         }
     }
 
-    /// `INSTALL_UNAVAILABLE`, with the reason for people.
-    pub fn install_unavailable(reason: String) -> Self {
-        Self::plain(
-            UserErrorCode::InstallUnavailable,
-            Some(InputField::AppId),
-            reason,
-        )
-    }
-
-    /// `ADAPTER_ERROR`: adapter `key` failed with `error`.
-    pub fn adapter_error(key: &str, error: &seatwise_adapter_host::CallError) -> Self {
-        Self::plain(
-            UserErrorCode::AdapterError,
-            None,
-            format!("the vendor adapter `{key}` failed: {error}"),
-        )
+    /// A failed install redirect: `INSTALL_UNAVAILABLE` (on `appId`) or
+    /// `ADAPTER_ERROR` with the reason for people; a failure to audit it
+    /// stays a top-level error.
+    pub fn from_install(e: InstallError) -> ApiResult<UserError> {
+        match e {
+            InstallError::Unavailable(why) => Ok(Self::plain(
+                UserErrorCode::InstallUnavailable,
+                Some(InputField::AppId),
+                why.to_string(),
+            )),
+            e @ InstallError::Adapter { .. } => Ok(Self::plain(
+                UserErrorCode::AdapterError,
+                None,
+                e.to_string(),
+            )),
+            InstallError::Audit(e) => Err(e.into()),
+        }
     }
 }
 
