@@ -365,6 +365,43 @@ pub fn outcome<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vendor_effects::InstallUnavailable;
+
+    #[test]
+    fn install_failures_become_their_user_errors_and_an_audit_failure_stays_top_level() {
+        let unavailable =
+            UserError::from_install(InstallError::Unavailable(InstallUnavailable::NoAdapter {
+                app: "Draw".into(),
+                website: "https://contoso.example".into(),
+            }))
+            .expect("a user error");
+        assert_eq!(unavailable.code, UserErrorCode::InstallUnavailable);
+        assert_eq!(unavailable.field.as_deref(), Some("appId"));
+        assert!(
+            unavailable
+                .message
+                .starts_with("Draw has no vendor adapter")
+        );
+
+        let adapter = UserError::from_install(InstallError::Adapter {
+            adapter: "contoso".into(),
+            error: seatwise_adapter_host::CallError::MalformedOutput("bad expiry".into()),
+        })
+        .expect("a user error");
+        assert_eq!(adapter.code, UserErrorCode::AdapterError);
+        assert_eq!(adapter.field, None);
+        assert!(
+            adapter
+                .message
+                .starts_with("the vendor adapter `contoso` failed: "),
+            "{}",
+            adapter.message
+        );
+
+        let audit =
+            UserError::from_install(InstallError::Audit(CoreError::Unavailable("down".into())));
+        assert!(matches!(audit, Err(ApiError::Core(_))));
+    }
 
     fn client_sees(e: CoreError) -> (String, String) {
         let error = async_graphql::Error::from(ApiError::from(e));

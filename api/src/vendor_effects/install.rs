@@ -153,3 +153,49 @@ pub(super) async fn redirect(
         expires_at,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seatwise_core::ids::AppId;
+    use seatwise_core::model::{Seats, Vendor};
+
+    fn app(adapter_key: Option<&str>) -> App {
+        App {
+            id: AppId::new(),
+            name: "Contoso Draw".into(),
+            description: String::new(),
+            vendor: Vendor {
+                name: "Contoso".into(),
+                website: "https://contoso.example".into(),
+                support_email: "help@contoso.example".into(),
+            },
+            seats: Seats {
+                purchased: 1,
+                assigned: 0,
+            },
+            adapter_key: adapter_key.map(str::to_owned),
+            adapter_settings: serde_json::Value::Null,
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn admins_are_told_why_an_app_cannot_be_installed_and_where_to_go_instead() {
+        let registry = PluginRegistry::empty();
+        let why = |app: &App| match install_adapter(&registry, app) {
+            Ok(adapter) => panic!("no adapter is loaded, yet got {}", adapter.key()),
+            Err(why) => why.to_string(),
+        };
+        assert_eq!(
+            why(&app(None)),
+            "Contoso Draw has no vendor adapter, so Seatwise cannot start its installation; \
+             install it from https://contoso.example"
+        );
+        assert_eq!(
+            why(&app(Some("contoso"))),
+            "the vendor adapter `contoso` of Contoso Draw is not loaded on this server; ask your \
+             operator to install the plugin, or install it from https://contoso.example"
+        );
+    }
+}
