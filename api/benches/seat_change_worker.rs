@@ -46,6 +46,7 @@ use std::time::{Duration, Instant};
 use seatwise_adapter_host::testing::{Plugin, PluginDir};
 use seatwise_adapter_host::{HostConfig, PluginRegistry};
 use seatwise_api::seat_change_worker::SeatChangeWorker;
+use seatwise_api::vendor_effects::VendorEffects;
 use seatwise_core::Store;
 use seatwise_core::ids::{AppId, TenantId};
 use seatwise_core::model::{Actor, NewApp, Vendor};
@@ -195,8 +196,9 @@ async fn bench_isolation(db: &TestDatabase, registry: Arc<PluginRegistry>) -> Is
     let actor = Actor::system();
     let (tenant, apps) = seed(&store, &actor).await;
     let hung_apps = seed_hung(&store, &actor, tenant).await;
-    let worker = SeatChangeWorker::new(store.clone(), Arc::clone(&registry))
-        .with_poll_interval(LATENCY_POLL);
+    let effects = VendorEffects::new(store.clone(), Arc::clone(&registry));
+    let worker =
+        SeatChangeWorker::new(store.clone(), Arc::new(effects)).with_poll_interval(LATENCY_POLL);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let running = tokio::spawn(worker.run(async move {
         let mut stopped = stopped;
@@ -318,7 +320,8 @@ async fn bench_backend(db: &TestDatabase, registry: &Arc<PluginRegistry>) -> Vec
     let actor = Actor::system();
     let (tenant, apps) = seed(&store, &actor).await;
     // One vendor only: let it take all of the worker's slots.
-    let worker = SeatChangeWorker::new(store.clone(), Arc::clone(registry))
+    let effects = VendorEffects::new(store.clone(), Arc::clone(registry));
+    let worker = SeatChangeWorker::new(store.clone(), Arc::new(effects))
         .with_max_in_flight(BATCH)
         .with_per_adapter_concurrency(BATCH);
     let per_app = OPS / APPS;

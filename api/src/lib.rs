@@ -1,7 +1,6 @@
 //! Seatwise's face: the GraphQL API, the HTTP server around it, token auth,
 //! and the `seatwise` command.
 //!
-//! - [`assignment_notices`]: tells adapters who gained or lost a license.
 //! - [`cli`]: the `seatwise` command and its subcommands.
 //! - [`server`]: the axum [`Router`](axum::Router) built from an
 //!   [`AppState`](server::AppState); later features add routes there.
@@ -17,9 +16,10 @@
 //! - [`seat_change_worker`]: carries seat-change operations forward through
 //!   the vendor adapters.
 //! - [`settings`]: the `SEATWISE_*` settings of `seatwise serve`, read once.
+//! - [`vendor_effects`]: the one service that tells vendors who gained or
+//!   lost a license and asks them for install redirects.
 //! - [`websocket`]: the GraphQL websocket and its limits.
 
-pub mod assignment_notices;
 pub mod auth;
 pub mod cli;
 pub mod console;
@@ -33,4 +33,5 @@ pub mod scim;
 pub mod seat_change_worker;
 pub mod server;
 pub mod settings;
+pub mod vendor_effects;
 pub mod websocket;

@@ -16,12 +16,11 @@ use prometheus::{
     Encoder as _, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
     Opts, Registry, TextEncoder,
 };
-use seatwise_adapter_host::PluginRegistry;
 use seatwise_core::Store;
 
-use crate::assignment_notices::AssignmentNotices;
 use crate::plugin_status::{ABANDONED_METRIC, QUARANTINED_METRIC};
 use crate::server::AppState;
+use crate::vendor_effects::VendorEffects;
 
 /// The server's metrics.
 pub struct Metrics {
@@ -153,13 +152,8 @@ impl Metrics {
 
     /// The metrics as Prometheus text, with the store's, the adapters' and
     /// the notice queues' figures refreshed.
-    pub fn render(
-        &self,
-        store: &Store,
-        plugins: &PluginRegistry,
-        notices: &AssignmentNotices,
-    ) -> String {
-        for adapter in plugins.adapters() {
+    pub fn render(&self, store: &Store, vendor_effects: &VendorEffects) -> String {
+        for adapter in vendor_effects.plugins().adapters() {
             let health = adapter.health();
             self.adapter_quarantined
                 .with_label_values(&[adapter.key()])
@@ -171,7 +165,7 @@ impl Metrics {
                 .with_label_values(&[adapter.key()])
                 .set(to_i64(health.running_calls));
         }
-        for (queue, total) in notices.dropped() {
+        for (queue, total) in vendor_effects.dropped_notices() {
             let counter = self.notices_dropped.with_label_values(&[queue.as_str()]);
             if total > counter.get() {
                 counter.inc_by(total - counter.get());

@@ -53,8 +53,8 @@ use seatwise_core::{CoreError, CoreResult, Store};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::assignment_notices::{AssignmentChanges, AssignmentNotices};
 use crate::plugins::{DEFAULT_CONCURRENCY, DEFAULT_WORKER_LEASE};
+use crate::vendor_effects::VendorEffects;
 
 /// Polling for pending changes starts at this interval…
 const MIN_POLL_DELAY: Duration = Duration::from_secs(1);
@@ -75,8 +75,9 @@ const DEFAULT_MAX_IN_FLIGHT: usize = 32;
 #[derive(Clone)]
 pub struct SeatChangeWorker {
     store: Store,
-    registry: Arc<PluginRegistry>,
-    notices: Arc<AssignmentNotices>,
+    /// The adapters (seat changes are called here) and where the license
+    /// changes of a completed seat change go.
+    vendor_effects: Arc<VendorEffects>,
     owner: String,
     poll_interval: Duration,
     lease: Duration,
@@ -95,13 +96,19 @@ impl SeatChangeWorker {
     /// otherwise): a claim whose lease ran out may be taken over by another
     /// replica, which would call the vendor again (vendors deduplicate by
     /// operation id, and only one answer is ever recorded).
-    pub fn new(store: Store, registry: Arc<PluginRegistry>) -> Self {
+    ///
+    /// Seat changes go to the adapters of `vendor_effects`, and so do the
+    /// license changes of a completed one (users who were waiting got a
+    /// seat).
+    pub fn new(store: Store, vendor_effects: Arc<VendorEffects>) -> Self {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "seatwise".to_owned());
-        let adapter_slots = Arc::new(AdapterSlots::new(&registry, DEFAULT_CONCURRENCY));
+        let adapter_slots = Arc::new(AdapterSlots::new(
+            vendor_effects.plugins(),
+            DEFAULT_CONCURRENCY,
+        ));
         Self {
             store,
-            registry,
-            notices: Arc::new(AssignmentNotices::disabled()),
+            vendor_effects,
             owner: format!(
                 "{host}/{}/{}",
                 std::process::id(),
@@ -135,13 +142,7 @@ impl SeatChangeWorker {
 
     /// How many seat-change calls one adapter may have in flight at once.
     pub fn with_per_adapter_concurrency(mut self, limit: usize) -> Self {
-        self.adapter_slots = Arc::new(AdapterSlots::new(&self.registry, limit));
-        self
-    }
-
-    /// Where notices go when a completed change gives waiting users a seat.
-    pub fn with_notices(mut self, notices: Arc<AssignmentNotices>) -> Self {
-        self.notices = notices;
+        self.adapter_slots = Arc::new(AdapterSlots::new(self.vendor_effects.plugins(), limit));
         self
     }
 
@@ -315,7 +316,7 @@ impl SeatChangeWorker {
             .adapter_key
             .as_deref()
             .ok_or("the app has no vendor adapter")?;
-        let adapter = self.registry.get(key).ok_or_else(|| {
+        let adapter = self.vendor_effects.plugins().get(key).ok_or_else(|| {
             tracing::warn!(adapter = key, app = %app.id, "seat change for an adapter that is not loaded");
             format!("its adapter `{key}` is not loaded")
         })?;
@@ -334,12 +335,12 @@ impl SeatChangeWorker {
                     .await?;
                 if let Some(done) = done {
                     // Users who were waiting got a seat: tell the vendor.
-                    let mut changes = AssignmentChanges::new();
-                    changes.add(op.app_id, &done.resolved, &[]);
-                    changes.send(&self.notices, op.tenant_id);
+                    self.vendor_effects
+                        .license_changes_committed(op.tenant_id, &done.license_changes);
                     tracing::info!(
                         operation = %op.id, tenant = %op.tenant_id, app = %op.app_id, quantity,
-                        status = done.operation.status.as_str(), waiting_resolved = done.resolved.len(),
+                        status = done.operation.status.as_str(),
+                        waiting_resolved = done.license_changes.gained_count(),
                         "seat change completed by the vendor"
                     );
                 }

@@ -24,7 +24,6 @@ use seatwise_core::Store;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
-use crate::assignment_notices::AssignmentNotices;
 use crate::auth::TokenKeys;
 use crate::graphiql::AssetBase;
 use crate::graphql::errors::code;
@@ -32,6 +31,7 @@ use crate::graphql::{AppSchema, Session};
 use crate::metrics::{Metrics, record_request};
 use crate::seat_change_worker::SeatChangeWorker;
 use crate::settings::ServeSettings;
+use crate::vendor_effects::VendorEffects;
 use crate::websocket::WebsocketConfig;
 
 /// Largest request body accepted, in bytes. GraphQL documents are small;
@@ -99,10 +99,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// HTTP settings.
     pub http: Arc<HttpConfig>,
-    /// The vendor adapter plugins loaded at start (never unloaded).
-    pub plugins: Arc<PluginRegistry>,
-    /// The assignment notice queues of those plugins.
-    pub notices: Arc<AssignmentNotices>,
+    /// The vendor adapter plugins loaded at start (never unloaded), with
+    /// their notice queues: every vendor side effect goes through it.
+    pub vendor_effects: Arc<VendorEffects>,
 }
 
 impl AppState {
@@ -113,20 +112,20 @@ impl AppState {
         tokens: TokenKeys,
         http: HttpConfig,
     ) -> Result<Self, prometheus::Error> {
-        let plugins = Arc::new(PluginRegistry::empty());
-        let notices = Arc::new(AssignmentNotices::disabled());
+        let vendor_effects = Arc::new(VendorEffects::new(
+            store.clone(),
+            Arc::new(PluginRegistry::empty()),
+        ));
         Ok(Self {
-            schema: crate::graphql::build_schema_with_plugins(
+            schema: crate::graphql::build_schema_with_vendor_effects(
                 store.clone(),
-                plugins.clone(),
-                notices.clone(),
+                vendor_effects.clone(),
             ),
             store,
             tokens,
             metrics: Arc::new(Metrics::new()?),
             http: Arc::new(http),
-            plugins,
-            notices,
+            vendor_effects,
         })
     }
 
@@ -134,18 +133,16 @@ impl AppState {
     /// `notice_queue` assignment notices per adapter that wants them (the
     /// delivery tasks start here, so call this inside the runtime).
     pub fn with_plugins(mut self, plugins: Arc<PluginRegistry>, notice_queue: usize) -> Self {
-        let notices = Arc::new(AssignmentNotices::start(
+        let vendor_effects = Arc::new(VendorEffects::start(
             self.store.clone(),
-            &plugins,
+            plugins,
             notice_queue,
         ));
-        self.schema = crate::graphql::build_schema_with_plugins(
+        self.schema = crate::graphql::build_schema_with_vendor_effects(
             self.store.clone(),
-            plugins.clone(),
-            notices.clone(),
+            vendor_effects.clone(),
         );
-        self.plugins = plugins;
-        self.notices = notices;
+        self.vendor_effects = vendor_effects;
         self
     }
 }
@@ -163,12 +160,11 @@ pub fn assemble(
 ) -> Result<(AppState, SeatChangeWorker), String> {
     let state = AppState::new(store.clone(), tokens, settings.http.clone())
         .map_err(|e| format!("cannot register the metrics: {e}"))?
-        .with_plugins(plugins.clone(), settings.notice_queue);
-    let worker = SeatChangeWorker::new(store, plugins)
+        .with_plugins(plugins, settings.notice_queue);
+    let worker = SeatChangeWorker::new(store, state.vendor_effects.clone())
         .with_poll_interval(settings.worker.poll_interval)
         .with_lease(settings.worker.lease)
-        .with_per_adapter_concurrency(settings.worker.per_adapter_concurrency)
-        .with_notices(state.notices.clone());
+        .with_per_adapter_concurrency(settings.worker.per_adapter_concurrency);
     Ok((state, worker))
 }
 
@@ -402,9 +398,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state
-            .metrics
-            .render(&state.store, &state.plugins, &state.notices),
+        state.metrics.render(&state.store, &state.vendor_effects),
     )
         .into_response()
 }

@@ -8,7 +8,7 @@ use crate::audit::{self, AuditAction, Target};
 use crate::db::{Conn, Store, on_conn, read_conn, write_txn};
 use crate::error::{CoreError, CoreResult, EntityKind, InputField};
 use crate::ids::*;
-use crate::licensing::engine;
+use crate::licensing::{LicenseChanges, engine};
 use crate::locks;
 use crate::model::{Actor, App, NewApp, Seats, Vendor, now, utc};
 use crate::paging::{Cursor, Page, PageRequest, after_name_key};
@@ -84,7 +84,7 @@ pub(crate) async fn apply_purchased_seats(
     actor: &Actor,
     app: AppId,
     quantity: i64,
-) -> CoreResult<(App, Vec<UserId>)> {
+) -> CoreResult<(App, LicenseChanges)> {
     let quantity = check_seats(InputField::Quantity, quantity)?;
     locks::apps(conn, tenant, &[app]).await?;
     let seats = engine::seats(conn, tenant, app).await?;
@@ -116,7 +116,9 @@ pub(crate) async fn apply_purchased_seats(
         }),
     )
     .await?;
-    Ok((load(conn, tenant, app).await?, resolved))
+    let mut changes = LicenseChanges::new();
+    changes.record_gained(app, resolved);
+    Ok((load(conn, tenant, app).await?, changes))
 }
 
 pub(crate) fn check_seats(field: InputField, seats: i64) -> CoreResult<i64> {
@@ -244,14 +246,15 @@ impl Store {
 
     /// Set the purchased seats of an app (after the vendor confirmed the
     /// change). Refuses to go below the seats in use; extra seats go to users
-    /// waiting in `COUNT_VIOLATION`, oldest first.
+    /// waiting in `COUNT_VIOLATION`, oldest first (they are the returned
+    /// changes' gained users).
     pub async fn set_purchased_seats(
         &self,
         tenant: TenantId,
         actor: &Actor,
         app: AppId,
         quantity: i64,
-    ) -> CoreResult<(App, Vec<UserId>)> {
+    ) -> CoreResult<(App, LicenseChanges)> {
         write_txn!(self, conn => apply_purchased_seats(conn, tenant, actor, app, quantity).await)
     }
 

@@ -9,6 +9,7 @@ use crate::audit::{self, AuditAction, Target};
 use crate::db::{Conn, Store, insert_rows, on_conn, read_conn, write_txn};
 use crate::error::{CoreError, CoreResult, EntityKind, InputField};
 use crate::ids::*;
+use crate::licensing::LicenseChanges;
 use crate::licensing::engine::{self, Overflow};
 use crate::locks::{self, Mode};
 use crate::model::{Actor, DirectoryRecord, DirectorySource, Group, NewGroup, User, now, utc};
@@ -72,12 +73,10 @@ pub struct MembershipChange {
     /// Users whose membership changed (already-members and non-members are
     /// left out).
     pub changed: Vec<UserId>,
-    /// Per app: users who took a seat.
-    pub gained: BTreeMap<AppId, Vec<UserId>>,
+    /// Per app: who took a seat and who no longer holds the license.
+    pub license_changes: LicenseChanges,
     /// Per app: users left waiting for a seat (`COUNT_VIOLATION`).
     pub waiting: BTreeMap<AppId, Vec<UserId>>,
-    /// Per app: users who no longer hold the license.
-    pub lost: BTreeMap<AppId, Vec<UserId>>,
 }
 
 async fn load(conn: &mut Conn<'_>, tenant: TenantId, group: GroupId) -> CoreResult<Group> {
@@ -156,7 +155,7 @@ async fn add_members(
         let candidates =
             engine::users_without_seat(conn, tenant, app, &change.changed, &[]).await?;
         let granted = engine::grant(conn, tenant, app, &candidates, Overflow::RecordError).await?;
-        change.gained.insert(app, granted.activated);
+        change.license_changes.record_gained(app, granted.activated);
         change.waiting.insert(app, granted.errored);
     }
     Ok(change)
@@ -271,8 +270,8 @@ impl Store {
             if !change.changed.is_empty() {
                 for app in apps {
                     let (lost, _) = engine::revoke_unheld(conn, tenant, app, &change.changed, &[]).await?;
-                    change.lost.insert(app, lost);
-                    change.gained.insert(app, engine::resolve_waiting(conn, tenant, app).await?);
+                    let resolved = engine::resolve_waiting(conn, tenant, app).await?;
+                    change.license_changes.record_lost(app, lost).record_gained(app, resolved);
                 }
             }
             audit::record(conn, tenant, actor, AuditAction::GroupMembersRemoved, Target::group(group), serde_json::json!({

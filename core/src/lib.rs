@@ -34,6 +34,6 @@ pub use audit::{AuditAction, RecordedAction, UnknownAuditAction};
 pub use db::{Backend, DatabaseUrl, Store, StoreOptions};
 pub use error::{CoreError, CoreResult, EntityKind, ImportedUserField, InputField};
 pub use groups::MembershipChange;
-pub use licensing::{LicenseChange, LicenseFilter};
+pub use licensing::{AppLicenseChanges, LicenseChange, LicenseChanges, LicenseFilter};
 pub use search::MAX_SEARCH_RESULTS;
 pub use users::UserDeleted;

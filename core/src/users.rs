@@ -2,12 +2,12 @@
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use std::collections::BTreeMap;
 
 use crate::audit::{self, AuditAction, Target};
 use crate::db::{Conn, Store, insert_rows, on_conn, read_conn, write_txn};
 use crate::error::{CoreError, CoreResult, EntityKind, ImportedUserField, InputField};
 use crate::ids::*;
+use crate::licensing::LicenseChanges;
 use crate::licensing::engine::{self, ACTIVE};
 use crate::locks::{self, Mode};
 use crate::model::{Actor, DirectoryRecord, DirectorySource, NewUser, User, now, utc};
@@ -87,8 +87,9 @@ impl From<UserRow> for User {
 pub struct UserDeleted {
     /// Apps whose license the user held, with whether it used a seat.
     pub released: Vec<(AppId, bool)>,
-    /// Per app, users who took a freed seat (they were waiting).
-    pub resolved: BTreeMap<AppId, Vec<UserId>>,
+    /// The deleted user lost every released app's license; users waiting
+    /// for a seat took the seats it freed.
+    pub license_changes: LicenseChanges,
 }
 
 async fn email_taken(conn: &mut Conn<'_>, tenant: TenantId, email_key: &str) -> CoreResult<bool> {
@@ -255,9 +256,11 @@ impl Store {
             let mut outcome = UserDeleted::default();
             for (app, state) in released {
                 let used_seat = state == ACTIVE;
+                outcome.license_changes.record_lost(app, [user]);
                 if used_seat {
                     engine::add_assigned(conn, tenant, app, -1).await?;
-                    outcome.resolved.insert(app, engine::resolve_waiting(conn, tenant, app).await?);
+                    let resolved = engine::resolve_waiting(conn, tenant, app).await?;
+                    outcome.license_changes.record_gained(app, resolved);
                 }
                 outcome.released.push((app, used_seat));
             }

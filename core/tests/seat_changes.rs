@@ -250,7 +250,7 @@ async fn completing_updates_seats_and_resolves_waiting_users(db: &TestDatabase) 
     assert_eq!(done.operation.status, SeatChangeStatus::Succeeded);
     assert!(done.operation.completed_at.is_some());
     assert_eq!(done.operation.lease_owner, None);
-    assert_eq!(done.resolved.len(), 2);
+    assert_eq!(done.license_changes.gained_count(), 2);
     assert_eq!(f.seats(app).await.purchased, 3);
     assert!(
         f.licensed(app, LicenseFilter::Errors).await.is_empty(),

@@ -2,10 +2,27 @@
 
 mod support;
 
+use seatwise_core::ids::{AppId, UserId};
 use seatwise_core::model::{LicenseErrorCode, LicenseState};
 use seatwise_core::testing::TestDatabase;
-use seatwise_core::{CoreError, LicenseFilter, test_on_both_backends};
+use seatwise_core::{CoreError, LicenseChanges, LicenseFilter, test_on_both_backends};
 use support::{Fixture, g, u};
+
+/// Who took a seat of `app`, by id.
+fn gained(changes: &LicenseChanges, app: AppId) -> Vec<UserId> {
+    changes
+        .app(app)
+        .map(|c| c.gained().iter().copied().collect())
+        .unwrap_or_default()
+}
+
+/// Who lost `app`'s license, by id.
+fn lost(changes: &LicenseChanges, app: AppId) -> Vec<UserId> {
+    changes
+        .app(app)
+        .map(|c| c.lost().iter().copied().collect())
+        .unwrap_or_default()
+}
 
 test_on_both_backends!(
     one_seat_per_user_however_many_paths,
@@ -101,7 +118,12 @@ async fn unassigning_keeps_other_paths(db: &TestDatabase) {
     assert_eq!(f.seats(app).await.assigned, 2);
 
     let change = f.unassign(app, &[g(design)]).await.unwrap();
-    assert_eq!(change.lost, vec![bob], "only Bob lost the license");
+    assert_eq!(
+        lost(&change.license_changes, app),
+        vec![bob],
+        "only Bob lost the license"
+    );
+    assert!(gained(&change.license_changes, app).is_empty());
     assert_eq!(change.app.seats.assigned, 1);
     let license = f.license(ada, app).await.expect("Ada keeps it directly");
     assert!(license.assigned_directly && license.via_groups.is_empty());
@@ -191,7 +213,8 @@ async fn waiting_users_get_freed_seats_oldest_first(db: &TestDatabase) {
         LicenseState::Error
     );
     let change = f.unassign(direct, &[u(solo)]).await.unwrap();
-    assert_eq!(change.gained, vec![waiter]);
+    assert_eq!(gained(&change.license_changes, direct), vec![waiter]);
+    assert_eq!(lost(&change.license_changes, direct), vec![solo]);
     assert_eq!(
         f.license(waiter, direct).await.unwrap().state,
         LicenseState::Active
@@ -217,7 +240,8 @@ async fn more_purchased_seats_resolve_waiting_users(db: &TestDatabase) {
         .set_purchased_seats(f.tenant, &f.actor, app, 3)
         .await
         .unwrap();
-    assert_eq!(resolved.len(), 2);
+    assert_eq!(gained(&resolved, app).len(), 2);
+    assert_eq!(resolved.app_count(), 1);
     assert_eq!(app_after.seats.assigned, 3);
     assert_eq!(f.licensed(app, LicenseFilter::Errors).await.len(), 1);
     f.assert_seats_consistent(app).await;
@@ -234,7 +258,7 @@ async fn removing_a_member_frees_their_seat(db: &TestDatabase) {
         .remove_group_members(f.tenant, &f.actor, group, &[members[0]])
         .await
         .unwrap();
-    assert_eq!(change.lost.get(&app), Some(&vec![members[0]]));
+    assert_eq!(lost(&change.license_changes, app), vec![members[0]]);
     assert_eq!(f.seats(app).await.assigned, 2);
     f.assert_seats_consistent(app).await;
 }
@@ -249,6 +273,18 @@ async fn deleting_a_user_frees_their_seats(db: &TestDatabase) {
     f.assign(b, &[g(group)]).await.unwrap();
     let deleted = f.store.delete_user(f.tenant, &f.actor, ada).await.unwrap();
     assert_eq!(deleted.released.len(), 2);
+    let mut apps = [a, b];
+    apps.sort();
+    assert_eq!(
+        deleted
+            .license_changes
+            .apps()
+            .map(|(app, c)| (app, c.lost().iter().copied().collect::<Vec<_>>()))
+            .collect::<Vec<_>>(),
+        apps.iter().map(|app| (*app, vec![ada])).collect::<Vec<_>>(),
+        "Ada lost both apps and nobody was waiting"
+    );
+    assert_eq!(deleted.license_changes.gained_count(), 0);
     assert_eq!(f.seats(a).await.assigned, 0);
     assert_eq!(f.seats(b).await.assigned, 0);
     assert!(matches!(

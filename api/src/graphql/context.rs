@@ -1,5 +1,6 @@
 //! What a resolver knows about its request: the caller (or why there is
-//! none), the store, the loaded adapter plugins, and the request's loaders.
+//! none), the store, the vendor effects service (with the loaded adapter
+//! plugins), and the request's loaders.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -11,8 +12,8 @@ use seatwise_core::ids::UserId;
 
 use super::errors::{ApiError, ApiResult};
 use super::loaders::Loaders;
-use crate::assignment_notices::AssignmentNotices;
 use crate::auth::{AuthError, Caller, Permission};
+use crate::vendor_effects::VendorEffects;
 
 /// Per-request data, attached by the HTTP handler (or a test).
 pub struct Session {
@@ -126,18 +127,18 @@ pub fn store<'a>(ctx: &Context<'a>) -> ApiResult<&'a Store> {
     })
 }
 
-/// The assignment notice queues.
-pub fn notices<'a>(ctx: &Context<'a>) -> ApiResult<&'a Arc<AssignmentNotices>> {
-    ctx.data_opt::<Arc<AssignmentNotices>>().ok_or_else(|| {
-        seatwise_core::CoreError::Internal("the schema was built without notice queues".into())
-            .into()
-    })
+/// The service every vendor side effect goes through.
+pub fn vendor_effects<'a>(ctx: &Context<'a>) -> ApiResult<&'a VendorEffects> {
+    ctx.data_opt::<Arc<VendorEffects>>()
+        .map(Arc::as_ref)
+        .ok_or_else(|| {
+            seatwise_core::CoreError::Internal("the schema was built without vendor effects".into())
+                .into()
+        })
 }
 
-/// The vendor adapter plugins loaded at start.
-pub fn plugins<'a>(ctx: &Context<'a>) -> ApiResult<&'a Arc<PluginRegistry>> {
-    ctx.data_opt::<Arc<PluginRegistry>>().ok_or_else(|| {
-        seatwise_core::CoreError::Internal("the schema was built without a plugin registry".into())
-            .into()
-    })
+/// The vendor adapter plugins loaded at start, to read what they are (calls
+/// to them go through [`vendor_effects`]).
+pub fn plugins<'a>(ctx: &Context<'a>) -> ApiResult<&'a PluginRegistry> {
+    Ok(vendor_effects(ctx)?.plugins())
 }

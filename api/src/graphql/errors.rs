@@ -21,6 +21,7 @@ use async_graphql::{Enum, ErrorExtensions as _, SimpleObject};
 use seatwise_core::{CoreError, EntityKind, ImportedUserField, InputField};
 
 use crate::auth::{AuthError, Permission};
+use crate::vendor_effects::InstallError;
 
 /// Result of a resolver.
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -328,22 +329,23 @@ impl UserError {
         }
     }
 
-    /// `INSTALL_UNAVAILABLE`, with the reason for people.
-    pub fn install_unavailable(reason: String) -> Self {
-        Self::plain(
-            UserErrorCode::InstallUnavailable,
-            Some(InputField::AppId),
-            reason,
-        )
-    }
-
-    /// `ADAPTER_ERROR`: adapter `key` failed with `error`.
-    pub fn adapter_error(key: &str, error: &seatwise_adapter_host::CallError) -> Self {
-        Self::plain(
-            UserErrorCode::AdapterError,
-            None,
-            format!("the vendor adapter `{key}` failed: {error}"),
-        )
+    /// A failed install redirect: `INSTALL_UNAVAILABLE` (on `appId`) or
+    /// `ADAPTER_ERROR` with the reason for people; a failure to audit it
+    /// stays a top-level error.
+    pub fn from_install(e: InstallError) -> ApiResult<UserError> {
+        match e {
+            InstallError::Unavailable(why) => Ok(Self::plain(
+                UserErrorCode::InstallUnavailable,
+                Some(InputField::AppId),
+                why.to_string(),
+            )),
+            e @ InstallError::Adapter { .. } => Ok(Self::plain(
+                UserErrorCode::AdapterError,
+                None,
+                e.to_string(),
+            )),
+            InstallError::Audit(e) => Err(e.into()),
+        }
     }
 }
 
@@ -363,6 +365,43 @@ pub fn outcome<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vendor_effects::InstallUnavailable;
+
+    #[test]
+    fn install_failures_become_their_user_errors_and_an_audit_failure_stays_top_level() {
+        let unavailable =
+            UserError::from_install(InstallError::Unavailable(InstallUnavailable::NoAdapter {
+                app: "Draw".into(),
+                website: "https://contoso.example".into(),
+            }))
+            .expect("a user error");
+        assert_eq!(unavailable.code, UserErrorCode::InstallUnavailable);
+        assert_eq!(unavailable.field.as_deref(), Some("appId"));
+        assert!(
+            unavailable
+                .message
+                .starts_with("Draw has no vendor adapter")
+        );
+
+        let adapter = UserError::from_install(InstallError::Adapter {
+            adapter: "contoso".into(),
+            error: seatwise_adapter_host::CallError::MalformedOutput("bad expiry".into()),
+        })
+        .expect("a user error");
+        assert_eq!(adapter.code, UserErrorCode::AdapterError);
+        assert_eq!(adapter.field, None);
+        assert!(
+            adapter
+                .message
+                .starts_with("the vendor adapter `contoso` failed: "),
+            "{}",
+            adapter.message
+        );
+
+        let audit =
+            UserError::from_install(InstallError::Audit(CoreError::Unavailable("down".into())));
+        assert!(matches!(audit, Err(ApiError::Core(_))));
+    }
 
     fn client_sees(e: CoreError) -> (String, String) {
         let error = async_graphql::Error::from(ApiError::from(e));

@@ -1,7 +1,7 @@
 //! The GraphQL schema.
 //!
-//! [`build_schema_with_plugins`] gives the executable schema (with the store
-//! and the loaded adapter plugins attached);
+//! [`build_schema_with_vendor_effects`] gives the executable schema (with the
+//! store and the vendor effects service attached);
 //! every request also needs a [`Session`] in its data (the HTTP handler adds
 //! it after checking the token). [`sdl`] prints the schema for
 //! `schema.graphql`.
@@ -22,7 +22,7 @@ use async_graphql::{Schema, SchemaBuilder};
 use seatwise_adapter_host::PluginRegistry;
 use seatwise_core::Store;
 
-use crate::assignment_notices::AssignmentNotices;
+use crate::vendor_effects::VendorEffects;
 
 pub use context::Session;
 pub use mutation::MutationRoot;
@@ -49,21 +49,14 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
 
 /// The schema, serving from `store`, without vendor adapter plugins.
 pub fn build_schema(store: Store) -> AppSchema {
-    build_schema_with_plugins(
-        store,
-        Arc::new(PluginRegistry::empty()),
-        Arc::new(AssignmentNotices::disabled()),
-    )
+    let effects = VendorEffects::new(store.clone(), Arc::new(PluginRegistry::empty()));
+    build_schema_with_vendor_effects(store, Arc::new(effects))
 }
 
-/// The schema, serving from `store`, calling the adapters in `plugins` and
-/// sending assignment notices through `notices`.
-pub fn build_schema_with_plugins(
-    store: Store,
-    plugins: Arc<PluginRegistry>,
-    notices: Arc<AssignmentNotices>,
-) -> AppSchema {
-    builder().data(store).data(plugins).data(notices).finish()
+/// The schema, serving from `store`, reaching the vendor adapters only
+/// through `effects`.
+pub fn build_schema_with_vendor_effects(store: Store, effects: Arc<VendorEffects>) -> AppSchema {
+    builder().data(store).data(effects).finish()
 }
 
 /// The schema in SDL, as checked in at the repository root.

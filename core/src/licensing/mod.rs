@@ -1,8 +1,10 @@
 //! Assigning and unassigning app licenses, and reading who holds them.
 
+mod changes;
 pub(crate) mod engine;
 mod reads;
 
+pub use changes::{AppLicenseChanges, LicenseChanges};
 pub use reads::LicenseFilter;
 
 use diesel::prelude::*;
@@ -26,10 +28,8 @@ pub struct LicenseChange {
     /// Assignments created (assign) or removed (unassign). Principals that
     /// were already in the requested state are not listed.
     pub assignments: Vec<Assignment>,
-    /// Users who took a seat.
-    pub gained: Vec<UserId>,
-    /// Users who no longer hold the license at all.
-    pub lost: Vec<UserId>,
+    /// Who took a seat of the app and who no longer holds its license.
+    pub license_changes: LicenseChanges,
 }
 
 #[derive(Insertable, Queryable, Clone)]
@@ -153,12 +153,9 @@ impl Store {
                 .map(AssignmentRow::into_assignment)
                 .collect::<CoreResult<Vec<_>>>()?;
             let app = crate::apps::load(conn, tenant, app).await?;
-            Ok(LicenseChange {
-                app,
-                assignments,
-                gained: granted.activated,
-                lost: Vec::new(),
-            })
+            let mut license_changes = LicenseChanges::new();
+            license_changes.record_gained(app.id, granted.activated);
+            Ok(LicenseChange { app, assignments, license_changes })
         })
     }
 
@@ -189,7 +186,7 @@ impl Store {
             let removed: Vec<AssignmentRow> = on_conn!(conn, c => delete.load(c).await)?;
             if removed.is_empty() {
                 let app = crate::apps::load(conn, tenant, app).await?;
-                return Ok(LicenseChange { app, assignments: Vec::new(), gained: Vec::new(), lost: Vec::new() });
+                return Ok(LicenseChange { app, assignments: Vec::new(), license_changes: LicenseChanges::new() });
             }
             let removed_users: Vec<UserId> = removed
                 .iter()
@@ -223,8 +220,10 @@ impl Store {
                 .into_iter()
                 .map(AssignmentRow::into_assignment)
                 .collect::<CoreResult<Vec<_>>>()?;
+            let mut license_changes = LicenseChanges::new();
+            license_changes.record_lost(app, lost).record_gained(app, gained);
             let app = crate::apps::load(conn, tenant, app).await?;
-            Ok(LicenseChange { app, assignments, gained, lost })
+            Ok(LicenseChange { app, assignments, license_changes })
         })
     }
 }

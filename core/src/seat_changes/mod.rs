@@ -45,7 +45,8 @@ pub use transitions::MAX_VENDOR_REF_LEN;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AppId, TenantId, UserId};
+use crate::ids::{AppId, TenantId};
+use crate::licensing::LicenseChanges;
 
 /// Longest idempotency key accepted, in characters.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
@@ -173,6 +174,7 @@ pub struct SeatChangeCompletion {
     /// The operation after the change: `SUCCEEDED`, or `FAILED` when the
     /// vendor's quantity could not be applied (e.g. below seats in use).
     pub operation: SeatChangeOperation,
-    /// Users waiting in `COUNT_VIOLATION` who got a seat from the change.
-    pub resolved: Vec<UserId>,
+    /// Users waiting in `COUNT_VIOLATION` who got a seat from the change
+    /// (gained; nobody loses a license to a seat change).
+    pub license_changes: LicenseChanges,
 }

@@ -17,6 +17,7 @@ use crate::apps::apply_purchased_seats;
 use crate::audit::{self, AuditAction};
 use crate::db::{Conn, Store, on_conn, write_txn};
 use crate::error::{CoreError, CoreResult, InputField};
+use crate::licensing::LicenseChanges;
 use crate::locks;
 use crate::model::{Actor, now};
 use crate::schema::seat_change_operations as ops;
@@ -167,18 +168,18 @@ impl Store {
             let Some(current) = owned(conn, op, owner).await? else { return Ok(None) };
             let mut change = Transition::from(&current);
             match apply_purchased_seats(conn, op.tenant_id, &Actor::system(), op.app_id, quantity).await {
-                Ok((_, resolved)) => {
+                Ok((_, license_changes)) => {
                     let note = (quantity != current.requested_quantity).then(|| {
                         format!("the vendor set {quantity} seats (requested {})", current.requested_quantity)
                     });
                     change.finish(SeatChangeStatus::Succeeded, note);
                     let done = apply(conn, &current, change).await?;
                     audit_event(conn, &done, AuditAction::SeatChangeSucceeded, serde_json::json!({
-                        "quantity": quantity, "waitingResolved": resolved.len(),
+                        "quantity": quantity, "waitingResolved": license_changes.gained_count(),
                     }))
                     .await?;
                     tracing::info!(operation = %done.id, quantity, "seat change succeeded");
-                    Ok(Some(SeatChangeCompletion { operation: done, resolved }))
+                    Ok(Some(SeatChangeCompletion { operation: done, license_changes }))
                 }
                 // Both are refused before anything is written, so the
                 // transaction can go on to record the failure.
@@ -188,7 +189,7 @@ impl Store {
                     let done = apply(conn, &current, change).await?;
                     audit_event(conn, &done, AuditAction::SeatChangeFailed, serde_json::json!({ "reason": reason })).await?;
                     tracing::warn!(operation = %done.id, quantity, "seat change failed: {reason}");
-                    Ok(Some(SeatChangeCompletion { operation: done, resolved: Vec::new() }))
+                    Ok(Some(SeatChangeCompletion { operation: done, license_changes: LicenseChanges::new() }))
                 }
                 Err(other) => Err(other),
             }

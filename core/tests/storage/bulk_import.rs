@@ -54,7 +54,7 @@ async fn bulk_import_is_all_or_nothing_and_large_groups_assign_set_based(db: &Te
     let before = f.store.statements().get();
     let change = f.assign(app, &[g(group)]).await.unwrap();
     let statements = f.store.statements().get() - before;
-    assert_eq!(change.gained.len(), 12_000);
+    assert_eq!(change.license_changes.gained_count(), 12_000);
     assert!(
         statements < 40,
         "assigning a 12,000-member group took {statements} statements"

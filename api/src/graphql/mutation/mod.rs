@@ -12,16 +12,15 @@ mod vendor;
 use async_graphql::{Context, Object};
 use seatwise_core::ids::UserId;
 use seatwise_core::model::{NewApp, NewGroup, NewUser, Vendor};
-use seatwise_core::{CoreError, EntityKind, InputField};
+use seatwise_core::{CoreError, EntityKind, InputField, LicenseChanges};
 
 pub use inputs::*;
 pub use payloads::*;
 
-use super::context::{authorize, loaders, notices, store};
+use super::context::{authorize, loaders, store, vendor_effects};
 use super::errors::{ApiResult, outcome};
 use super::ids;
 use super::types::{App, Group, LicenseAssignment, User};
-use crate::assignment_notices::AssignmentChanges;
 use crate::auth::{Caller, Permission};
 
 /// Everything a client can change.
@@ -51,10 +50,10 @@ fn membership_fields(entity: EntityKind) -> Option<InputField> {
     }
 }
 
-/// Tell adapters that want it who gained or lost licenses (in the
-/// background; see `assignment_notices`).
-fn notify(ctx: &Context<'_>, caller: &Caller, changes: AssignmentChanges) -> ApiResult<()> {
-    changes.send(notices(ctx)?, caller.tenant);
+/// A write of the caller's tenant committed with `changes`: hand them to
+/// the vendor effects service (which tells vendors in the background).
+fn committed(ctx: &Context<'_>, caller: &Caller, changes: &LicenseChanges) -> ApiResult<()> {
+    vendor_effects(ctx)?.license_changes_committed(caller.tenant, changes);
     Ok(())
 }
 
@@ -145,15 +144,8 @@ impl MutationRoot {
         let (deleted, user_errors) = outcome(result, |entity| {
             (entity == EntityKind::User).then_some(InputField::UserId)
         })?;
-        if let (Some(deleted), Ok(user)) =
-            (&deleted, ids::user_id(InputField::UserId, &input.user_id))
-        {
-            let mut changes = AssignmentChanges::new();
-            for (app, _) in &deleted.released {
-                changes.add(*app, &[], &[user]);
-            }
-            changes.add_maps(&deleted.resolved, &Default::default());
-            notify(ctx, caller, changes)?;
+        if let Some(deleted) = &deleted {
+            committed(ctx, caller, &deleted.license_changes)?;
         }
         let released: Vec<_> = deleted
             .map(|d| d.released.into_iter().map(|(app, _)| app).collect())
@@ -228,9 +220,7 @@ impl MutationRoot {
         .await;
         let (change, user_errors) = outcome(result, membership_fields)?;
         if let Some(change) = &change {
-            let mut changes = AssignmentChanges::new();
-            changes.add_maps(&change.gained, &change.lost);
-            notify(ctx, caller, changes)?;
+            committed(ctx, caller, &change.license_changes)?;
         }
         let (group, changed) =
             change.map_or((None, Vec::new()), |c| (c.group.map(Group), c.changed));
@@ -260,9 +250,7 @@ impl MutationRoot {
         .await;
         let (change, user_errors) = outcome(result, membership_fields)?;
         if let Some(change) = &change {
-            let mut changes = AssignmentChanges::new();
-            changes.add_maps(&change.gained, &change.lost);
-            notify(ctx, caller, changes)?;
+            committed(ctx, caller, &change.license_changes)?;
         }
         let (group, changed) =
             change.map_or((None, Vec::new()), |c| (c.group.map(Group), c.changed));
@@ -298,9 +286,7 @@ impl MutationRoot {
         .await;
         let (change, user_errors) = outcome(result, licensing_fields)?;
         if let Some(change) = &change {
-            let mut changes = AssignmentChanges::new();
-            changes.add(change.app.id, &change.gained, &change.lost);
-            notify(ctx, caller, changes)?;
+            committed(ctx, caller, &change.license_changes)?;
         }
         let (app, assignments) =
             change.map_or((None, Vec::new()), |c| (Some(App(c.app)), c.assignments));
@@ -335,9 +321,7 @@ impl MutationRoot {
         .await;
         let (change, user_errors) = outcome(result, licensing_fields)?;
         if let Some(change) = &change {
-            let mut changes = AssignmentChanges::new();
-            changes.add(change.app.id, &change.gained, &change.lost);
-            notify(ctx, caller, changes)?;
+            committed(ctx, caller, &change.license_changes)?;
         }
         let (app, assignments) =
             change.map_or((None, Vec::new()), |c| (Some(App(c.app)), c.assignments));

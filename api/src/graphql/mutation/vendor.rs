@@ -1,19 +1,19 @@
 //! The mutations that involve the app's vendor: recording a seat change
 //! (carried out later by the seat-change worker) and "Install this product"
-//! (a redirect URL from the vendor adapter, asked for synchronously).
+//! (a redirect URL from the vendor adapter, asked for synchronously through
+//! `vendor_effects`).
 
 use async_graphql::Context;
-use chrono::{DateTime, Utc};
-use seatwise_adapter_host::{CallContext, InstallRequest, UserRef};
+use seatwise_adapter_host::UserRef;
 use seatwise_core::{CoreError, EntityKind, InputField};
 
 use super::inputs::{InstallAppInput, RequestSeatChangeInput};
 use super::payloads::{InstallAppPayload, RequestSeatChangePayload};
 use crate::auth::{Caller, Permission};
-use crate::graphql::context::{authorize, loaders, plugins, store};
+use crate::graphql::context::{authorize, loaders, store, vendor_effects};
 use crate::graphql::errors::{ApiResult, UserError, outcome};
 use crate::graphql::ids;
-use crate::graphql::types::{SeatChangeOperation, install_adapter};
+use crate::graphql::types::SeatChangeOperation;
 
 fn app_field(entity: EntityKind) -> Option<InputField> {
     (entity == EntityKind::App).then_some(InputField::AppId)
@@ -74,50 +74,24 @@ pub(super) async fn install_app(
         Ok(checked) => checked,
         Err(e) => return Ok(failed(UserError::from_core(e, app_field)?)),
     };
-    let adapter = match install_adapter(plugins(ctx)?, &app) {
-        Ok(adapter) => adapter,
-        Err(reason) => return Ok(failed(UserError::install_unavailable(reason))),
-    };
-    let call = CallContext {
-        tenant_id: caller.tenant.to_string(),
-        app_id: app.id.to_string(),
-        settings: app.adapter_settings.clone(),
-    };
-    let request = InstallRequest {
-        admin_user: admin_ref(ctx, caller).await?,
-        return_url,
-    };
-    let redirect = match adapter.install_redirect(&call, &request).await {
-        Ok(redirect) => redirect,
-        Err(error) => {
-            tracing::warn!(adapter = adapter.key(), tenant = %caller.tenant, app = %app.id, %error, "install redirect failed");
-            return Ok(failed(UserError::adapter_error(adapter.key(), &error)));
-        }
-    };
-    let expires_at = i64::try_from(redirect.expires_at)
-        .ok()
-        .and_then(|secs| DateTime::<Utc>::from_timestamp(secs, 0));
-    let Some(expires_at) = expires_at else {
-        let error = seatwise_adapter_host::CallError::MalformedOutput(format!(
-            "expiry {} is not a valid time",
-            redirect.expires_at
-        ));
-        return Ok(failed(UserError::adapter_error(adapter.key(), &error)));
-    };
-    store
-        .record_install_redirect(
-            caller.tenant,
-            &caller.actor(),
-            app.id,
-            adapter.key(),
-            expires_at,
-        )
-        .await?;
-    Ok(InstallAppPayload {
-        redirect_url: Some(redirect.url),
-        expires_at: Some(expires_at),
-        user_errors: Vec::new(),
-    })
+    let effects = vendor_effects(ctx)?;
+    // Checked before the admin is looked up, so an app that cannot be
+    // installed costs no read.
+    if let Some(why) = effects.install_unavailable(&app) {
+        return Ok(failed(UserError::from_install(why.into())?));
+    }
+    let admin = admin_ref(ctx, caller).await?;
+    match effects
+        .install_redirect(caller.tenant, &caller.actor(), &app, admin, return_url)
+        .await
+    {
+        Ok(redirect) => Ok(InstallAppPayload {
+            redirect_url: Some(redirect.url),
+            expires_at: Some(redirect.expires_at),
+            user_errors: Vec::new(),
+        }),
+        Err(e) => Ok(failed(UserError::from_install(e)?)),
+    }
 }
 
 /// Who the vendor is told is installing: the caller's user when the token

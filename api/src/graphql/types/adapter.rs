@@ -1,9 +1,7 @@
-//! `Adapter`: the vendor adapter plugin loaded for an app, and whether
-//! "Install this product" can work for it.
+//! `Adapter`: the vendor adapter plugin loaded for an app.
 
 use async_graphql::{Enum, SimpleObject};
-use seatwise_adapter_host::{AdapterHandle, AdapterInfo, PluginRegistry, SeatChangeMode};
-use seatwise_core::model;
+use seatwise_adapter_host::{AdapterInfo, SeatChangeMode};
 
 /// A vendor adapter plugin loaded by the server.
 #[derive(SimpleObject, Clone)]
@@ -48,30 +46,4 @@ impl From<&AdapterInfo> for Adapter {
             assignment_notices: info.capabilities.assignment_notices,
         }
     }
-}
-
-/// The adapter that can send an admin to install `app`, or why none can.
-pub fn install_adapter(
-    registry: &PluginRegistry,
-    app: &model::App,
-) -> Result<AdapterHandle, String> {
-    let Some(key) = app.adapter_key.as_deref() else {
-        return Err(format!(
-            "{} has no vendor adapter, so Seatwise cannot start its installation; install it from {}",
-            app.name, app.vendor.website
-        ));
-    };
-    let Some(adapter) = registry.get(key) else {
-        return Err(format!(
-            "the vendor adapter `{key}` of {} is not loaded on this server; ask your operator to install the plugin, or install it from {}",
-            app.name, app.vendor.website
-        ));
-    };
-    if !adapter.info().capabilities.install_redirect {
-        return Err(format!(
-            "the vendor adapter `{key}` does not offer installation; install {} from {}",
-            app.name, app.vendor.website
-        ));
-    }
-    Ok(adapter.clone())
 }

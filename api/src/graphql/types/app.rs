@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use seatwise_core::LicenseFilter;
 use seatwise_core::model;
 
-use super::adapter::{Adapter, install_adapter};
+use super::adapter::Adapter;
 use super::license::{
     LicenseAssignment, LicenseAssignmentConnection, LicensedUser, LicensedUserConnection,
     prime_assignment_page, prime_licensed_user_page,
@@ -13,7 +13,7 @@ use super::license::{
 use super::seat_change::{SeatChangeOperation, SeatChangeOperationConnection};
 use crate::auth::Permission;
 use crate::graphql::connection::{connection, page_cost, page_request, selects_total_count};
-use crate::graphql::context::{authorize, loaders, plugins, store};
+use crate::graphql::context::{authorize, loaders, plugins, store, vendor_effects};
 use crate::graphql::errors::ApiResult;
 use crate::graphql::ids::{Kind, encode};
 
@@ -111,12 +111,14 @@ impl App {
     /// Whether `installApp` can send an admin to the vendor's site for this
     /// app (its adapter is loaded and offers installation).
     async fn can_install(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        Ok(install_adapter(plugins(ctx)?, &self.0).is_ok())
+        Ok(vendor_effects(ctx)?.install_unavailable(&self.0).is_none())
     }
 
     /// Why `installApp` cannot work for this app; null when it can.
     async fn install_unavailable_reason(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
-        Ok(install_adapter(plugins(ctx)?, &self.0).err())
+        Ok(vendor_effects(ctx)?
+            .install_unavailable(&self.0)
+            .map(|why| why.to_string()))
     }
 
     /// Requests to change this app's purchased seats, newest first.

@@ -11,7 +11,7 @@ mod seat_change;
 mod user;
 mod viewer;
 
-pub use adapter::{Adapter, AdapterSeatChanges, install_adapter};
+pub use adapter::{Adapter, AdapterSeatChanges};
 pub use app::{App, AppConnection, Seats, Vendor};
 pub use audit::{AuditEvent, AuditEventConnection};
 pub use directory::DirectorySource;

@@ -1,17 +1,18 @@
 //! Telling vendor adapters which users gained or lost an app's license
 //! (`assignments_changed`), for adapters that ask for it.
 //!
-//! Notices are fire-and-forget: a change that committed hands its notices to
-//! [`AssignmentNotices`] and returns, so a slow or broken plugin never delays
-//! or fails an admin's request, and a failure is only logged (the vendor's
-//! service can always reconcile from its own view).
+//! Notices are fire-and-forget: a change that committed hands its
+//! [`LicenseChanges`] to [`AssignmentNotices`] and returns, so a slow or
+//! broken plugin never delays or fails an admin's request, and a failure is
+//! only logged (the vendor's service can always reconcile from its own view).
 //!
 //! Bounded, with one consumer per adapter, so a hung vendor costs a fixed
 //! amount of memory and no other vendor's notices:
 //! - one routing task reads the apps and users a change concerns (database
 //!   work only, never a plugin call) and puts one notice per app into the
 //!   queue of that app's adapter;
-//! - each adapter has its own queue of [`DEFAULT_NOTICE_QUEUE`] notices
+//! - each adapter has its own queue of
+//!   [`DEFAULT_NOTICE_QUEUE`](crate::plugins::DEFAULT_NOTICE_QUEUE) notices
 //!   (`SEATWISE_NOTICE_QUEUE`) and one task that delivers them in order;
 //! - a notice that finds its queue full is dropped, counted per adapter
 //!   (`seatwise_assignment_notices_dropped_total`) and logged.
@@ -25,59 +26,13 @@ use std::sync::{Arc, Mutex};
 use seatwise_adapter_host::{
     AdapterHandle, AssignmentNotice, CallContext, PluginRegistry, UserRef,
 };
-use seatwise_core::Store;
 use seatwise_core::ids::{AppId, TenantId, UserId};
+use seatwise_core::{LicenseChanges, Store};
 use tokio::sync::mpsc;
-
-pub use crate::plugins::DEFAULT_NOTICE_QUEUE;
 
 /// The label of notices dropped before their adapter was known (the routing
 /// queue itself was full).
-pub const UNROUTED: &str = "(routing)";
-
-/// Per app, the users who gained and who lost its license.
-#[derive(Debug, Default)]
-pub struct AssignmentChanges(BTreeMap<AppId, (Vec<UserId>, Vec<UserId>)>);
-
-impl AssignmentChanges {
-    /// No changes yet.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Record that `gained` took a seat of `app` and `lost` lost it.
-    pub fn add(&mut self, app: AppId, gained: &[UserId], lost: &[UserId]) -> &mut Self {
-        if !gained.is_empty() || !lost.is_empty() {
-            let entry = self.0.entry(app).or_default();
-            entry.0.extend_from_slice(gained);
-            entry.1.extend_from_slice(lost);
-        }
-        self
-    }
-
-    /// Record per-app maps of gained and lost users.
-    pub fn add_maps(
-        &mut self,
-        gained: &BTreeMap<AppId, Vec<UserId>>,
-        lost: &BTreeMap<AppId, Vec<UserId>>,
-    ) -> &mut Self {
-        for (app, users) in gained {
-            self.add(*app, users, &[]);
-        }
-        for (app, users) in lost {
-            self.add(*app, &[], users);
-        }
-        self
-    }
-
-    /// Hand the notices to `notices` for delivery in the background (see
-    /// the module docs).
-    pub fn send(self, notices: &AssignmentNotices, tenant: TenantId) {
-        notices.enqueue(tenant, self.0);
-    }
-}
-
-type Changes = BTreeMap<AppId, (Vec<UserId>, Vec<UserId>)>;
+const UNROUTED: &str = "(routing)";
 
 /// One app's notice, ready for its adapter.
 struct Delivery {
@@ -86,17 +41,16 @@ struct Delivery {
     notice: AssignmentNotice,
 }
 
-/// The notice queues of every adapter that wants notices. Cheap to share
-/// through an `Arc`; dropping it lets the delivery tasks finish their queues
-/// and end.
-pub struct AssignmentNotices {
-    routing: Option<mpsc::Sender<(TenantId, Changes)>>,
+/// The notice queues of every adapter that wants notices. Dropping it lets
+/// the delivery tasks finish their queues and end.
+pub(super) struct AssignmentNotices {
+    routing: Option<mpsc::Sender<(TenantId, LicenseChanges)>>,
     dropped: Arc<DropCounts>,
 }
 
 impl AssignmentNotices {
     /// No adapter wants notices: everything handed over is ignored.
-    pub fn disabled() -> Self {
+    pub(super) fn disabled() -> Self {
         Self {
             routing: None,
             dropped: Arc::default(),
@@ -107,7 +61,7 @@ impl AssignmentNotices {
     /// each with a queue of `capacity` notices, and the routing task in front
     /// of them. Must run inside the tokio runtime unless no adapter wants
     /// notices.
-    pub fn start(store: Store, registry: &PluginRegistry, capacity: usize) -> Self {
+    pub(super) fn start(store: Store, registry: &PluginRegistry, capacity: usize) -> Self {
         let capacity = capacity.max(1);
         let wanting: Vec<AdapterHandle> = registry
             .adapters()
@@ -134,19 +88,21 @@ impl AssignmentNotices {
 
     /// Notices dropped so far because a queue was full, per adapter key
     /// ([`UNROUTED`] for the routing queue).
-    pub fn dropped(&self) -> Vec<(String, u64)> {
+    pub(super) fn dropped(&self) -> Vec<(String, u64)> {
         self.dropped.snapshot()
     }
 
-    fn enqueue(&self, tenant: TenantId, changes: Changes) {
+    /// Queue the notices of `changes` for routing (see the module docs);
+    /// costs nothing when no adapter wants notices.
+    pub(super) fn enqueue(&self, tenant: TenantId, changes: &LicenseChanges) {
         let Some(routing) = &self.routing else { return };
         if changes.is_empty() {
             return;
         }
-        match routing.try_send((tenant, changes)) {
+        match routing.try_send((tenant, changes.clone())) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full((_, changes))) => {
-                self.dropped.add(UNROUTED, changes.len() as u64);
+                self.dropped.add(UNROUTED, changes.app_count() as u64);
             }
             // The routing task only ends with the runtime.
             Err(mpsc::error::TrySendError::Closed(_)) => {}
@@ -200,11 +156,11 @@ impl DropCounts {
 async fn route(
     store: Store,
     queues: HashMap<String, (AdapterHandle, mpsc::Sender<Delivery>)>,
-    mut incoming: mpsc::Receiver<(TenantId, Changes)>,
+    mut incoming: mpsc::Receiver<(TenantId, LicenseChanges)>,
     dropped: Arc<DropCounts>,
 ) {
     while let Some((tenant, changes)) = incoming.recv().await {
-        let deliveries = match prepare(&store, &queues, tenant, changes).await {
+        let deliveries = match prepare(&store, &queues, tenant, &changes).await {
             Ok(deliveries) => deliveries,
             Err(error) => {
                 tracing::warn!(tenant = %tenant, %error, "assignment notices not sent");
@@ -241,9 +197,9 @@ async fn prepare(
     store: &Store,
     queues: &HashMap<String, (AdapterHandle, mpsc::Sender<Delivery>)>,
     tenant: TenantId,
-    changes: Changes,
+    changes: &LicenseChanges,
 ) -> seatwise_core::CoreResult<Vec<(String, Delivery)>> {
-    let app_ids: Vec<AppId> = changes.keys().copied().collect();
+    let app_ids: Vec<AppId> = changes.apps().map(|(app, _)| app).collect();
     let apps = store.apps_by_ids(tenant, &app_ids).await?;
     let apps: Vec<_> = apps
         .into_iter()
@@ -257,10 +213,8 @@ async fn prepare(
     }
     let mut user_ids: Vec<UserId> = apps
         .iter()
-        .flat_map(|(app, _)| {
-            let (gained, lost) = &changes[&app.id];
-            gained.iter().chain(lost).copied()
-        })
+        .filter_map(|(app, _)| changes.app(app.id))
+        .flat_map(|change| change.gained().iter().chain(change.lost()).copied())
         .collect();
     user_ids.sort();
     user_ids.dedup();
@@ -285,8 +239,8 @@ async fn prepare(
     };
     Ok(apps
         .into_iter()
-        .map(|(app, key)| {
-            let (gained, lost) = &changes[&app.id];
+        .filter_map(|(app, key)| {
+            let change = changes.app(app.id)?;
             let delivery = Delivery {
                 app: app.id,
                 ctx: CallContext {
@@ -295,11 +249,11 @@ async fn prepare(
                     settings: app.adapter_settings.clone(),
                 },
                 notice: AssignmentNotice {
-                    gained: gained.iter().map(user_ref).collect(),
-                    lost: lost.iter().map(user_ref).collect(),
+                    gained: change.gained().iter().map(user_ref).collect(),
+                    lost: change.lost().iter().map(user_ref).collect(),
                 },
             };
-            (key, delivery)
+            Some((key, delivery))
         })
         .collect())
 }
