@@ -49,7 +49,7 @@ use seatwise_adapter_host::{
 };
 use seatwise_core::model::App;
 use seatwise_core::seat_changes::{SeatChangeOperation, VendorContactDetails};
-use seatwise_core::{CoreError, CoreResult, Store};
+use seatwise_core::{CoreError, CoreResult, Store, StoredEnum as _};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
@@ -339,7 +339,7 @@ impl SeatChangeWorker {
                     changes.send(&self.notices, op.tenant_id);
                     tracing::info!(
                         operation = %op.id, tenant = %op.tenant_id, app = %op.app_id, quantity,
-                        status = done.operation.status.as_str(), waiting_resolved = done.resolved.len(),
+                        status = done.operation.status.stored(), waiting_resolved = done.resolved.len(),
                         "seat change completed by the vendor"
                     );
                 }
@@ -422,7 +422,7 @@ impl SeatChangeWorker {
         {
             tracing::warn!(
                 operation = %op.id, tenant = %op.tenant_id, app = %op.app_id, %error,
-                attempts = after.attempts, status = after.status.as_str(), retry_in = ?delay,
+                attempts = after.attempts, status = after.status.stored(), retry_in = ?delay,
                 "seat change attempt failed"
             );
         }

@@ -143,9 +143,10 @@ pub enum ImportedUserField {
 }
 
 /// The kinds of thing an id can name, as reported by
-/// [`CoreError::NotFound`]. The API matches on the kind (to name the input
-/// field that held the id); people read its display form in messages, which
-/// is stable.
+/// [`CoreError::NotFound`] and stored as an audit event's `target_kind`
+/// (its [`StoredEnum`](crate::stored::StoredEnum) form, `SEAT_CHANGE_OPERATION`).
+/// The API matches on the kind (to name the input field that held the id);
+/// people read its display form in messages, which is stable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EntityKind {
     /// An organisation.
@@ -161,6 +162,15 @@ pub enum EntityKind {
     /// A request to change an app's seats at its vendor.
     SeatChangeOperation,
 }
+
+crate::stored::stored_enum!(EntityKind {
+    Tenant => "TENANT",
+    App => "APP",
+    User => "USER",
+    Group => "GROUP",
+    Principal => "PRINCIPAL",
+    SeatChangeOperation => "SEAT_CHANGE_OPERATION",
+});
 
 impl EntityKind {
     /// The kind as people read it in messages ("app", "seat change

@@ -21,6 +21,7 @@ pub mod paging;
 mod schema;
 mod search;
 pub mod seat_changes;
+pub mod stored;
 mod tenants;
 // Tests and benchmarks only (feature `testing`): not in the server build.
 #[cfg(any(test, feature = "testing"))]
@@ -35,4 +36,5 @@ pub use error::{CoreError, CoreResult, EntityKind, ImportedUserField, InputField
 pub use groups::MembershipChange;
 pub use licensing::{LicenseChange, LicenseFilter};
 pub use search::MAX_SEARCH_RESULTS;
+pub use stored::{Recorded, StoredEnum};
 pub use users::UserDeleted;

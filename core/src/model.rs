@@ -170,7 +170,17 @@ pub struct Assignment {
 }
 
 /// The state of one user's license for one app.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum LicenseState {
     /// The user holds a seat.
     Active,
@@ -178,23 +188,31 @@ pub enum LicenseState {
     Error,
 }
 
+crate::stored::stored_enum!(LicenseState {
+    Active => "ACTIVE",
+    Error => "ERROR",
+});
+
 /// Why a license is in [`LicenseState::Error`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum LicenseErrorCode {
     /// No seat was free when the user gained the license through a group.
     CountViolation,
 }
 
-impl LicenseErrorCode {
-    pub(crate) const COUNT_VIOLATION: &'static str = "COUNT_VIOLATION";
-
-    pub(crate) fn from_stored(code: Option<&str>) -> Option<Self> {
-        match code {
-            Some(Self::COUNT_VIOLATION) => Some(Self::CountViolation),
-            _ => None,
-        }
-    }
-}
+crate::stored::stored_enum!(LicenseErrorCode {
+    CountViolation => "COUNT_VIOLATION",
+});
 
 /// A user's effective license for an app, with every path by which they
 /// hold it.
@@ -225,10 +243,10 @@ pub struct AuditEvent {
     pub occurred_at: DateTime<Utc>,
     /// Who did it.
     pub actor: String,
-    /// What was done, e.g. `license.assigned`.
+    /// What was done, e.g. `LICENSE_ASSIGNED`.
     pub action: crate::audit::RecordedAction,
-    /// Kind of the changed object: `app`, `user`, `group`, `tenant`, …
-    pub target_kind: String,
+    /// Kind of the changed object: `APP`, `USER`, `GROUP`, `TENANT`, …
+    pub target_kind: crate::stored::Recorded<crate::error::EntityKind>,
     /// Id of the changed object.
     pub target_id: AnyId,
     /// The app concerned, if any.

@@ -8,9 +8,9 @@ use crate::audit::{self, AuditAction, Target};
 use crate::db::{Conn, Store, insert_rows, on_conn, read_conn, write_txn};
 use crate::error::{CoreError, CoreResult, EntityKind, ImportedUserField, InputField};
 use crate::ids::*;
-use crate::licensing::engine::{self, ACTIVE};
+use crate::licensing::engine;
 use crate::locks::{self, Mode};
-use crate::model::{Actor, NewUser, User, now, utc};
+use crate::model::{Actor, LicenseState, NewUser, User, now, utc};
 use crate::paging::{Cursor, Page, PageRequest, after_name_key};
 use crate::schema::{group_members, license_assignments, user_licenses, users};
 use crate::{search, validate};
@@ -213,7 +213,7 @@ impl Store {
                     .filter(user_licenses::user_id.eq(user)),
             )
             .returning((user_licenses::app_id, user_licenses::state));
-            let released: Vec<(AppId, String)> = on_conn!(conn, c => delete_licenses.load(c).await)?;
+            let released: Vec<(AppId, LicenseState)> = on_conn!(conn, c => delete_licenses.load(c).await)?;
             let delete_memberships = diesel::delete(
                 group_members::table
                     .filter(group_members::tenant_id.eq(tenant))
@@ -226,7 +226,7 @@ impl Store {
 
             let mut outcome = UserDeleted::default();
             for (app, state) in released {
-                let used_seat = state == ACTIVE;
+                let used_seat = state == LicenseState::Active;
                 if used_seat {
                     engine::add_assigned(conn, tenant, app, -1).await?;
                     outcome.resolved.insert(app, engine::resolve_waiting(conn, tenant, app).await?);

@@ -348,7 +348,7 @@ async fn contoso_changes_seats_and_installs_through_its_plugin(
         .as_array()
         .into_iter()
         .flatten()
-        .any(|event| event["action"] == "app.install_redirected");
+        .any(|event| event["action"] == "APP_INSTALL_REDIRECTED");
     assert!(redirected, "install redirect audited: {audit}");
 }
 
