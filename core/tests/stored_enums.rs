@@ -36,7 +36,7 @@ test_on_both_backends!(
 /// writes (old values, values it refuses).
 enum Raw {
     Sqlite(SqliteConnection),
-    Postgres(AsyncPgConnection),
+    Postgres(Box<AsyncPgConnection>),
 }
 
 #[derive(QueryableByName, Debug, PartialEq, Eq)]
@@ -52,11 +52,11 @@ impl Raw {
                 SqliteConnection::establish(db.url().sqlite_path().expect("a SQLite URL"))
                     .expect("open the SQLite database"),
             ),
-            Backend::Postgres => Raw::Postgres(
+            Backend::Postgres => Raw::Postgres(Box::new(
                 AsyncPgConnection::establish(db.url().as_str())
                     .await
                     .expect("connect to PostgreSQL"),
-            ),
+            )),
         }
     }
 
@@ -72,7 +72,9 @@ impl Raw {
         let sql = format!("SELECT {column} AS value FROM {table} ORDER BY 1");
         let rows: Vec<Value> = match self {
             Raw::Sqlite(c) => diesel::RunQueryDsl::load(diesel::sql_query(&sql), c),
-            Raw::Postgres(c) => diesel_async::RunQueryDsl::load(diesel::sql_query(&sql), c).await,
+            Raw::Postgres(c) => {
+                diesel_async::RunQueryDsl::load(diesel::sql_query(&sql), &mut **c).await
+            }
         }
         .unwrap_or_else(|e| panic!("read {table}.{column}: {e}"));
         rows.into_iter().map(|r| r.value).collect()
