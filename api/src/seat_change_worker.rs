@@ -49,7 +49,7 @@ use seatwise_adapter_host::{
 };
 use seatwise_core::model::App;
 use seatwise_core::seat_changes::{SeatChangeOperation, VendorContactDetails};
-use seatwise_core::{CoreError, CoreResult, Store};
+use seatwise_core::{CoreError, CoreResult, Store, StoredEnum as _};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
@@ -339,7 +339,7 @@ impl SeatChangeWorker {
                         .license_changes_committed(op.tenant_id, &done.license_changes);
                     tracing::info!(
                         operation = %op.id, tenant = %op.tenant_id, app = %op.app_id, quantity,
-                        status = done.operation.status.as_str(),
+                        status = done.operation.status.stored(),
                         waiting_resolved = done.license_changes.gained_count(),
                         "seat change completed by the vendor"
                     );
@@ -423,7 +423,7 @@ impl SeatChangeWorker {
         {
             tracing::warn!(
                 operation = %op.id, tenant = %op.tenant_id, app = %op.app_id, %error,
-                attempts = after.attempts, status = after.status.as_str(), retry_in = ?delay,
+                attempts = after.attempts, status = after.status.stored(), retry_in = ?delay,
                 "seat change attempt failed"
             );
         }

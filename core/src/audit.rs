@@ -1,131 +1,104 @@
 //! The audit trail: every change writes one event in the same transaction.
 //!
-//! What was done is an [`AuditAction`]; its text form (`license.assigned`)
-//! is what the `audit_events.action` column holds and what clients read, so
-//! a variant's text never changes once released.
+//! What was done is an [`AuditAction`]; its stored form (`LICENSE_ASSIGNED`,
+//! see `crate::stored`) is what the `audit_events.action` column holds and
+//! what clients read, so a variant's text never changes once released. What
+//! it was done to is an [`EntityKind`], stored the same way in
+//! `target_kind`.
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::db::{Conn, Store, on_conn, read_conn};
-use crate::error::CoreResult;
+use crate::error::{CoreResult, EntityKind};
 use crate::ids::*;
 use crate::model::{Actor, AuditEvent, now, utc};
 use crate::paging::{Cursor, Page, PageRequest};
 use crate::schema::audit_events;
+use crate::stored::{Recorded, StoredEnum, stored_enum};
 
-/// Everything the audit trail records. Stored and shown as [`as_str`]
-/// (`noun.verb_phrase`); [`FromStr`](std::str::FromStr) reads it back.
-///
-/// [`as_str`]: AuditAction::as_str
+/// Everything the audit trail records. Stored and shown as its
+/// [`StoredEnum::stored`] form (`NOUN_VERB_PHRASE`, the variant's name);
+/// [`FromStr`](std::str::FromStr) reads it back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditAction {
-    /// An organisation was created (`tenant.created`).
+    /// An organisation was created (`TENANT_CREATED`).
     TenantCreated,
-    /// An app was registered (`app.registered`).
+    /// An app was registered (`APP_REGISTERED`).
     AppRegistered,
-    /// An app's purchased seats were set by hand (`app.seats_changed`).
+    /// An app's purchased seats were set by hand (`APP_SEATS_CHANGED`).
     AppSeatsChanged,
     /// An admin was sent to the vendor to install the app
-    /// (`app.install_redirected`).
+    /// (`APP_INSTALL_REDIRECTED`).
     AppInstallRedirected,
-    /// A user was created (`user.created`).
+    /// A user was created (`USER_CREATED`).
     UserCreated,
-    /// Users were imported in bulk (`user.imported`).
+    /// Users were imported in bulk (`USER_IMPORTED`).
     UserImported,
-    /// A user was deleted (`user.deleted`).
+    /// A user was deleted (`USER_DELETED`).
     UserDeleted,
-    /// A group was created (`group.created`).
+    /// A group was created (`GROUP_CREATED`).
     GroupCreated,
-    /// Users joined a group (`group.members_added`).
+    /// Users joined a group (`GROUP_MEMBERS_ADDED`).
     GroupMembersAdded,
-    /// Users left a group (`group.members_removed`).
+    /// Users left a group (`GROUP_MEMBERS_REMOVED`).
     GroupMembersRemoved,
-    /// Licenses were assigned (`license.assigned`).
+    /// Licenses were assigned (`LICENSE_ASSIGNED`).
     LicenseAssigned,
-    /// Licenses were unassigned (`license.unassigned`).
+    /// Licenses were unassigned (`LICENSE_UNASSIGNED`).
     LicenseUnassigned,
-    /// A seat change was requested from the vendor (`seat_change.requested`).
+    /// A seat change was requested from the vendor (`SEAT_CHANGE_REQUESTED`).
     SeatChangeRequested,
     /// The vendor accepted a seat change and will finish it later
-    /// (`seat_change.accepted`).
+    /// (`SEAT_CHANGE_ACCEPTED`).
     SeatChangeAccepted,
-    /// The vendor applied a seat change (`seat_change.succeeded`).
+    /// The vendor applied a seat change (`SEAT_CHANGE_SUCCEEDED`).
     SeatChangeSucceeded,
-    /// A seat change cannot succeed (`seat_change.failed`).
+    /// A seat change cannot succeed (`SEAT_CHANGE_FAILED`).
     SeatChangeFailed,
-    /// The vendor refused a seat change (`seat_change.rejected`).
+    /// The vendor refused a seat change (`SEAT_CHANGE_REJECTED`).
     SeatChangeRejected,
     /// The vendor wants the admin to contact it
-    /// (`seat_change.contact_vendor`).
+    /// (`SEAT_CHANGE_CONTACT_VENDOR`).
     SeatChangeContactVendor,
     /// A vendor call failed and will be tried again
-    /// (`seat_change.retry_scheduled`).
+    /// (`SEAT_CHANGE_RETRY_SCHEDULED`).
     SeatChangeRetryScheduled,
-    /// A SCIM token was created (`scim_token.created`).
+    /// A SCIM token was created (`SCIM_TOKEN_CREATED`).
     ScimTokenCreated,
-    /// A SCIM token was revoked (`scim_token.revoked`).
+    /// A SCIM token was revoked (`SCIM_TOKEN_REVOKED`).
     ScimTokenRevoked,
 }
 
-impl AuditAction {
-    /// Every action, for conversions and tests.
-    pub const ALL: [AuditAction; 21] = [
-        AuditAction::TenantCreated,
-        AuditAction::AppRegistered,
-        AuditAction::AppSeatsChanged,
-        AuditAction::AppInstallRedirected,
-        AuditAction::UserCreated,
-        AuditAction::UserImported,
-        AuditAction::UserDeleted,
-        AuditAction::GroupCreated,
-        AuditAction::GroupMembersAdded,
-        AuditAction::GroupMembersRemoved,
-        AuditAction::LicenseAssigned,
-        AuditAction::LicenseUnassigned,
-        AuditAction::SeatChangeRequested,
-        AuditAction::SeatChangeAccepted,
-        AuditAction::SeatChangeSucceeded,
-        AuditAction::SeatChangeFailed,
-        AuditAction::SeatChangeRejected,
-        AuditAction::SeatChangeContactVendor,
-        AuditAction::SeatChangeRetryScheduled,
-        AuditAction::ScimTokenCreated,
-        AuditAction::ScimTokenRevoked,
-    ];
-
-    /// The stored and displayed form. Never change a released one: existing
-    /// databases hold it and clients filter on it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuditAction::TenantCreated => "tenant.created",
-            AuditAction::AppRegistered => "app.registered",
-            AuditAction::AppSeatsChanged => "app.seats_changed",
-            AuditAction::AppInstallRedirected => "app.install_redirected",
-            AuditAction::UserCreated => "user.created",
-            AuditAction::UserImported => "user.imported",
-            AuditAction::UserDeleted => "user.deleted",
-            AuditAction::GroupCreated => "group.created",
-            AuditAction::GroupMembersAdded => "group.members_added",
-            AuditAction::GroupMembersRemoved => "group.members_removed",
-            AuditAction::LicenseAssigned => "license.assigned",
-            AuditAction::LicenseUnassigned => "license.unassigned",
-            AuditAction::SeatChangeRequested => "seat_change.requested",
-            AuditAction::SeatChangeAccepted => "seat_change.accepted",
-            AuditAction::SeatChangeSucceeded => "seat_change.succeeded",
-            AuditAction::SeatChangeFailed => "seat_change.failed",
-            AuditAction::SeatChangeRejected => "seat_change.rejected",
-            AuditAction::SeatChangeContactVendor => "seat_change.contact_vendor",
-            AuditAction::SeatChangeRetryScheduled => "seat_change.retry_scheduled",
-            AuditAction::ScimTokenCreated => "scim_token.created",
-            AuditAction::ScimTokenRevoked => "scim_token.revoked",
-        }
-    }
-}
+// The stored and displayed form. Never change a released one: existing
+// databases hold it and clients filter on it.
+stored_enum!(AuditAction {
+    TenantCreated => "TENANT_CREATED",
+    AppRegistered => "APP_REGISTERED",
+    AppSeatsChanged => "APP_SEATS_CHANGED",
+    AppInstallRedirected => "APP_INSTALL_REDIRECTED",
+    UserCreated => "USER_CREATED",
+    UserImported => "USER_IMPORTED",
+    UserDeleted => "USER_DELETED",
+    GroupCreated => "GROUP_CREATED",
+    GroupMembersAdded => "GROUP_MEMBERS_ADDED",
+    GroupMembersRemoved => "GROUP_MEMBERS_REMOVED",
+    LicenseAssigned => "LICENSE_ASSIGNED",
+    LicenseUnassigned => "LICENSE_UNASSIGNED",
+    SeatChangeRequested => "SEAT_CHANGE_REQUESTED",
+    SeatChangeAccepted => "SEAT_CHANGE_ACCEPTED",
+    SeatChangeSucceeded => "SEAT_CHANGE_SUCCEEDED",
+    SeatChangeFailed => "SEAT_CHANGE_FAILED",
+    SeatChangeRejected => "SEAT_CHANGE_REJECTED",
+    SeatChangeContactVendor => "SEAT_CHANGE_CONTACT_VENDOR",
+    SeatChangeRetryScheduled => "SEAT_CHANGE_RETRY_SCHEDULED",
+    ScimTokenCreated => "SCIM_TOKEN_CREATED",
+    ScimTokenRevoked => "SCIM_TOKEN_REVOKED",
+});
 
 impl std::fmt::Display for AuditAction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.stored())
     }
 }
 
@@ -138,45 +111,18 @@ impl std::str::FromStr for AuditAction {
     type Err = UnknownAuditAction;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        AuditAction::ALL
-            .into_iter()
-            .find(|action| action.as_str() == text)
-            .ok_or_else(|| UnknownAuditAction(text.to_owned()))
+        AuditAction::from_stored(text).ok_or_else(|| UnknownAuditAction(text.to_owned()))
     }
 }
 
-/// An action as read back from the trail. A row this build does not know
-/// (written by a newer replica during a rolling upgrade, which shares the
-/// database) is kept with its text rather than failing the whole page:
-/// the trail is history, and one unfamiliar entry must not hide the rest.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RecordedAction {
-    /// An action this build knows.
-    Known(AuditAction),
-    /// Stored text this build does not know, as stored.
-    Unrecognized(String),
-}
-
-impl RecordedAction {
-    fn from_stored(text: String) -> Self {
-        match text.parse() {
-            Ok(action) => RecordedAction::Known(action),
-            Err(UnknownAuditAction(text)) => RecordedAction::Unrecognized(text),
-        }
-    }
-
-    /// The stored text (`license.assigned`).
-    pub fn as_str(&self) -> &str {
-        match self {
-            RecordedAction::Known(action) => action.as_str(),
-            RecordedAction::Unrecognized(text) => text,
-        }
-    }
-}
+/// An action as read back from the trail: a [`Recorded`] value, so a row
+/// this build does not know (written by a newer replica during a rolling
+/// upgrade) is kept with its text rather than failing the whole page.
+pub type RecordedAction = Recorded<AuditAction>;
 
 /// What an audit event is about.
 pub(crate) struct Target {
-    pub kind: &'static str,
+    pub kind: EntityKind,
     pub id: AnyId,
     pub app: Option<AppId>,
 }
@@ -184,41 +130,43 @@ pub(crate) struct Target {
 impl Target {
     pub fn app(id: AppId) -> Self {
         Self {
-            kind: "app",
+            kind: EntityKind::App,
             id: AnyId(id.0),
             app: Some(id),
         }
     }
     pub fn user(id: UserId) -> Self {
         Self {
-            kind: "user",
+            kind: EntityKind::User,
             id: AnyId(id.0),
             app: None,
         }
     }
     pub fn group(id: GroupId) -> Self {
         Self {
-            kind: "group",
+            kind: EntityKind::Group,
             id: AnyId(id.0),
             app: None,
         }
     }
     pub fn scim_token(id: ScimTokenId) -> Self {
         Self {
-            kind: "scim_token",
+            kind: EntityKind::ScimToken,
             id: AnyId(id.0),
             app: None,
         }
     }
     pub fn tenant(id: TenantId) -> Self {
         Self {
-            kind: "tenant",
+            kind: EntityKind::Tenant,
             id: AnyId(id.0),
             app: None,
         }
     }
 }
 
+/// Action and target kind are read as text (into [`Recorded`]), not as
+/// their enums: a newer release may have stored values this one lacks.
 #[derive(Insertable, Queryable)]
 #[diesel(table_name = audit_events)]
 struct AuditRow {
@@ -247,8 +195,8 @@ pub(crate) async fn record(
         id: AuditEventId::new(),
         occurred_at: now(),
         actor: actor.subject.clone(),
-        action: action.as_str().to_owned(),
-        target_kind: target.kind.to_owned(),
+        action: action.stored().to_owned(),
+        target_kind: target.kind.stored().to_owned(),
         target_id: target.id,
         app_id: target.app,
         details: details.to_string(),
@@ -295,8 +243,8 @@ impl Store {
                 id: r.id,
                 occurred_at: utc(r.occurred_at),
                 actor: r.actor,
-                action: RecordedAction::from_stored(r.action),
-                target_kind: r.target_kind,
+                action: Recorded::from_stored(r.action),
+                target_kind: Recorded::from_stored(r.target_kind),
                 target_id: r.target_id,
                 app_id: r.app_id,
                 details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
@@ -314,33 +262,33 @@ mod tests {
     /// The texts existing databases hold and clients filter on. A rename
     /// here is a breaking change that needs a migration, not an edit.
     const RELEASED: [(AuditAction, &str); 21] = [
-        (AuditAction::TenantCreated, "tenant.created"),
-        (AuditAction::AppRegistered, "app.registered"),
-        (AuditAction::AppSeatsChanged, "app.seats_changed"),
-        (AuditAction::AppInstallRedirected, "app.install_redirected"),
-        (AuditAction::UserCreated, "user.created"),
-        (AuditAction::UserImported, "user.imported"),
-        (AuditAction::UserDeleted, "user.deleted"),
-        (AuditAction::GroupCreated, "group.created"),
-        (AuditAction::GroupMembersAdded, "group.members_added"),
-        (AuditAction::GroupMembersRemoved, "group.members_removed"),
-        (AuditAction::LicenseAssigned, "license.assigned"),
-        (AuditAction::LicenseUnassigned, "license.unassigned"),
-        (AuditAction::SeatChangeRequested, "seat_change.requested"),
-        (AuditAction::SeatChangeAccepted, "seat_change.accepted"),
-        (AuditAction::SeatChangeSucceeded, "seat_change.succeeded"),
-        (AuditAction::SeatChangeFailed, "seat_change.failed"),
-        (AuditAction::SeatChangeRejected, "seat_change.rejected"),
+        (AuditAction::TenantCreated, "TENANT_CREATED"),
+        (AuditAction::AppRegistered, "APP_REGISTERED"),
+        (AuditAction::AppSeatsChanged, "APP_SEATS_CHANGED"),
+        (AuditAction::AppInstallRedirected, "APP_INSTALL_REDIRECTED"),
+        (AuditAction::UserCreated, "USER_CREATED"),
+        (AuditAction::UserImported, "USER_IMPORTED"),
+        (AuditAction::UserDeleted, "USER_DELETED"),
+        (AuditAction::GroupCreated, "GROUP_CREATED"),
+        (AuditAction::GroupMembersAdded, "GROUP_MEMBERS_ADDED"),
+        (AuditAction::GroupMembersRemoved, "GROUP_MEMBERS_REMOVED"),
+        (AuditAction::LicenseAssigned, "LICENSE_ASSIGNED"),
+        (AuditAction::LicenseUnassigned, "LICENSE_UNASSIGNED"),
+        (AuditAction::SeatChangeRequested, "SEAT_CHANGE_REQUESTED"),
+        (AuditAction::SeatChangeAccepted, "SEAT_CHANGE_ACCEPTED"),
+        (AuditAction::SeatChangeSucceeded, "SEAT_CHANGE_SUCCEEDED"),
+        (AuditAction::SeatChangeFailed, "SEAT_CHANGE_FAILED"),
+        (AuditAction::SeatChangeRejected, "SEAT_CHANGE_REJECTED"),
         (
             AuditAction::SeatChangeContactVendor,
-            "seat_change.contact_vendor",
+            "SEAT_CHANGE_CONTACT_VENDOR",
         ),
         (
             AuditAction::SeatChangeRetryScheduled,
-            "seat_change.retry_scheduled",
+            "SEAT_CHANGE_RETRY_SCHEDULED",
         ),
-        (AuditAction::ScimTokenCreated, "scim_token.created"),
-        (AuditAction::ScimTokenRevoked, "scim_token.revoked"),
+        (AuditAction::ScimTokenCreated, "SCIM_TOKEN_CREATED"),
+        (AuditAction::ScimTokenRevoked, "SCIM_TOKEN_REVOKED"),
     ];
 
     #[test]
@@ -348,50 +296,67 @@ mod tests {
         assert_eq!(AuditAction::ALL.len(), RELEASED.len());
         for (action, text) in RELEASED {
             assert!(AuditAction::ALL.contains(&action), "{action:?} is in ALL");
-            assert_eq!(action.as_str(), text);
+            assert_eq!(action.stored(), text);
             assert_eq!(text.parse::<AuditAction>(), Ok(action));
         }
         assert_eq!(
-            "license.revoked".parse::<AuditAction>(),
-            Err(UnknownAuditAction("license.revoked".into()))
+            "LICENSE_REVOKED".parse::<AuditAction>(),
+            Err(UnknownAuditAction("LICENSE_REVOKED".into()))
         );
     }
 
     crate::test_on_both_backends!(a_row_from_a_newer_release_is_shown_as_stored);
 
     /// A replica of a newer release shares the database and writes an
-    /// action this build does not know: the trail still reads, showing it.
+    /// action and a target kind this build does not know: the trail still
+    /// reads, showing them as stored.
     async fn a_row_from_a_newer_release_is_shown_as_stored(db: &TestDatabase) {
         let store = db.store().await;
         let actor = Actor::system();
         let tenant = store.create_tenant(&actor, "Contoso").await.unwrap();
-        insert_raw(&store, tenant.id, "license.revoked")
+        insert_raw(&store, tenant.id, "LICENSE_REVOKED", "LICENSE_POLICY")
             .await
             .unwrap();
         let log = store
             .audit_log(tenant.id, None, &PageRequest::first(10))
             .await
             .unwrap();
-        let actions: Vec<_> = log.items.iter().map(|(_, e)| e.action.clone()).collect();
+        let seen: Vec<_> = log
+            .items
+            .iter()
+            .map(|(_, e)| (e.action.clone(), e.target_kind.clone()))
+            .collect();
         assert_eq!(
-            actions,
+            seen,
             [
-                RecordedAction::Unrecognized("license.revoked".into()),
-                RecordedAction::Known(AuditAction::TenantCreated),
+                (
+                    RecordedAction::Unrecognized("LICENSE_REVOKED".into()),
+                    Recorded::Unrecognized("LICENSE_POLICY".into())
+                ),
+                (
+                    RecordedAction::Known(AuditAction::TenantCreated),
+                    Recorded::Known(EntityKind::Tenant)
+                ),
             ],
             "newest first"
         );
-        assert_eq!(actions[0].as_str(), "license.revoked");
+        assert_eq!(seen[0].0.as_str(), "LICENSE_REVOKED");
+        assert_eq!(seen[0].1.as_str(), "LICENSE_POLICY");
     }
 
-    async fn insert_raw(store: &Store, tenant: TenantId, action: &str) -> CoreResult<()> {
+    async fn insert_raw(
+        store: &Store,
+        tenant: TenantId,
+        action: &str,
+        target_kind: &str,
+    ) -> CoreResult<()> {
         let row = AuditRow {
             tenant_id: tenant,
             id: AuditEventId::new(),
             occurred_at: now(),
             actor: "newer-replica".into(),
             action: action.to_owned(),
-            target_kind: "tenant".into(),
+            target_kind: target_kind.to_owned(),
             target_id: AnyId(tenant.0),
             app_id: None,
             details: "{}".into(),

@@ -143,9 +143,10 @@ pub enum ImportedUserField {
 }
 
 /// The kinds of thing an id can name, as reported by
-/// [`CoreError::NotFound`]. The API matches on the kind (to name the input
-/// field that held the id); people read its display form in messages, which
-/// is stable.
+/// [`CoreError::NotFound`] and stored as an audit event's `target_kind`
+/// (its [`StoredEnum`](crate::stored::StoredEnum) form, `SEAT_CHANGE_OPERATION`).
+/// The API matches on the kind (to name the input field that held the id);
+/// people read its display form in messages, which is stable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EntityKind {
     /// An organisation.
@@ -163,6 +164,16 @@ pub enum EntityKind {
     /// An identity provider's SCIM bearer token.
     ScimToken,
 }
+
+crate::stored::stored_enum!(EntityKind {
+    Tenant => "TENANT",
+    App => "APP",
+    User => "USER",
+    Group => "GROUP",
+    Principal => "PRINCIPAL",
+    SeatChangeOperation => "SEAT_CHANGE_OPERATION",
+    ScimToken => "SCIM_TOKEN",
+});
 
 impl EntityKind {
     /// The kind as people read it in messages ("app", "seat change

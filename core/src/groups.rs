@@ -33,7 +33,7 @@ struct GroupRow {
     description: String,
     created_at: chrono::NaiveDateTime,
     external_id: Option<String>,
-    source: String,
+    source: DirectorySource,
     version: i64,
     updated_at: chrono::NaiveDateTime,
 }
@@ -46,8 +46,7 @@ impl From<GroupRow> for Group {
             description: r.description,
             created_at: utc(r.created_at),
             directory: DirectoryRecord {
-                // The database's CHECK admits only known sources.
-                source: DirectorySource::from_stored(&r.source).unwrap_or(DirectorySource::Manual),
+                source: r.source,
                 external_id: r.external_id,
                 version: r.version,
                 updated_at: utc(r.updated_at),
@@ -187,7 +186,7 @@ impl Store {
             )?,
             created_at: at,
             external_id: None,
-            source: DirectorySource::Manual.as_str().to_owned(),
+            source: DirectorySource::Manual,
             version: 1,
             updated_at: at,
         };

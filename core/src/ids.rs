@@ -109,6 +109,32 @@ define_id!(
     AnyId
 );
 
+/// Which of the two a principal is, as stored in `principal_kind` columns.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum PrincipalKind {
+    /// A single user.
+    User,
+    /// A group of users.
+    Group,
+}
+
+crate::stored::stored_enum!(PrincipalKind {
+    User => "USER",
+    Group => "GROUP",
+});
+
 /// A user or a group: who a license can be assigned to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PrincipalId {
@@ -119,11 +145,11 @@ pub enum PrincipalId {
 }
 
 impl PrincipalId {
-    /// The stored `principal_kind` value.
-    pub fn kind(&self) -> &'static str {
+    /// Its kind, as stored beside the id in `principal_kind` columns.
+    pub fn kind(&self) -> PrincipalKind {
         match self {
-            PrincipalId::User(_) => "user",
-            PrincipalId::Group(_) => "group",
+            PrincipalId::User(_) => PrincipalKind::User,
+            PrincipalId::Group(_) => PrincipalKind::Group,
         }
     }
 
@@ -135,12 +161,11 @@ impl PrincipalId {
         }
     }
 
-    /// Rebuild from stored columns; `None` for an unknown kind.
-    pub fn from_stored(kind: &str, id: AnyId) -> Option<Self> {
+    /// Rebuild from the stored columns.
+    pub fn from_parts(kind: PrincipalKind, id: AnyId) -> Self {
         match kind {
-            "user" => Some(PrincipalId::User(UserId(id.0))),
-            "group" => Some(PrincipalId::Group(GroupId(id.0))),
-            _ => None,
+            PrincipalKind::User => PrincipalId::User(UserId(id.0)),
+            PrincipalKind::Group => PrincipalId::Group(GroupId(id.0)),
         }
     }
 }

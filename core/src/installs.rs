@@ -8,7 +8,7 @@ use crate::ids::{AppId, TenantId};
 use crate::model::Actor;
 
 impl Store {
-    /// Record in the audit trail (`app.install_redirected`) that `actor` was
+    /// Record in the audit trail (`APP_INSTALL_REDIRECTED`) that `actor` was
     /// handed an install URL for `app` by adapter `adapter_key`. The URL
     /// itself is not stored: it carries a signed token.
     pub async fn record_install_redirect(

@@ -22,6 +22,7 @@ mod schema;
 pub mod scim_tokens;
 mod search;
 pub mod seat_changes;
+pub mod stored;
 mod tenants;
 // Tests and benchmarks only (feature `testing`): not in the server build.
 #[cfg(any(test, feature = "testing"))]
@@ -36,4 +37,5 @@ pub use error::{CoreError, CoreResult, EntityKind, ImportedUserField, InputField
 pub use groups::MembershipChange;
 pub use licensing::{AppLicenseChanges, LicenseChange, LicenseChanges, LicenseFilter};
 pub use search::MAX_SEARCH_RESULTS;
+pub use stored::{Recorded, StoredEnum};
 pub use users::UserDeleted;

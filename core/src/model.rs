@@ -132,7 +132,17 @@ pub struct User {
 }
 
 /// Where a user or group came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum DirectorySource {
     /// Created by an admin (GraphQL or the console).
     Manual,
@@ -142,24 +152,11 @@ pub enum DirectorySource {
     Csv,
 }
 
-impl DirectorySource {
-    /// Every source.
-    pub const ALL: [Self; 3] = [Self::Manual, Self::Scim, Self::Csv];
-
-    /// The stored form. Never change a released one.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Manual => "MANUAL",
-            Self::Scim => "SCIM",
-            Self::Csv => "CSV",
-        }
-    }
-
-    /// Parse [`DirectorySource::as_str`]'s output.
-    pub fn from_stored(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-}
+crate::stored::stored_enum!(DirectorySource {
+    Manual => "MANUAL",
+    Scim => "SCIM",
+    Csv => "CSV",
+});
 
 /// The directory side of a user or group: its source, the identity
 /// provider's id, and a version that counts every change (SCIM ETags).
@@ -226,7 +223,17 @@ pub struct Assignment {
 }
 
 /// The state of one user's license for one app.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum LicenseState {
     /// The user holds a seat.
     Active,
@@ -234,23 +241,31 @@ pub enum LicenseState {
     Error,
 }
 
+crate::stored::stored_enum!(LicenseState {
+    Active => "ACTIVE",
+    Error => "ERROR",
+});
+
 /// Why a license is in [`LicenseState::Error`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum LicenseErrorCode {
     /// No seat was free when the user gained the license through a group.
     CountViolation,
 }
 
-impl LicenseErrorCode {
-    pub(crate) const COUNT_VIOLATION: &'static str = "COUNT_VIOLATION";
-
-    pub(crate) fn from_stored(code: Option<&str>) -> Option<Self> {
-        match code {
-            Some(Self::COUNT_VIOLATION) => Some(Self::CountViolation),
-            _ => None,
-        }
-    }
-}
+crate::stored::stored_enum!(LicenseErrorCode {
+    CountViolation => "COUNT_VIOLATION",
+});
 
 /// A user's effective license for an app, with every path by which they
 /// hold it.
@@ -281,10 +296,10 @@ pub struct AuditEvent {
     pub occurred_at: DateTime<Utc>,
     /// Who did it.
     pub actor: String,
-    /// What was done, e.g. `license.assigned`.
+    /// What was done, e.g. `LICENSE_ASSIGNED`.
     pub action: crate::audit::RecordedAction,
-    /// Kind of the changed object: `app`, `user`, `group`, `tenant`, …
-    pub target_kind: String,
+    /// Kind of the changed object: `APP`, `USER`, `GROUP`, `TENANT`, …
+    pub target_kind: crate::stored::Recorded<crate::error::EntityKind>,
     /// Id of the changed object.
     pub target_id: AnyId,
     /// The app concerned, if any.

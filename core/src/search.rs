@@ -29,7 +29,7 @@ const RANK_EMAIL: i16 = 2;
 struct TermRow {
     tenant_id: TenantId,
     term: String,
-    principal_kind: &'static str,
+    principal_kind: PrincipalKind,
     principal_id: AnyId,
     rank: i16,
     name_key: String,
@@ -136,7 +136,7 @@ impl Store {
         }
         // Every string starting with `prefix` sorts below `prefix` + U+10FFFF.
         let upper = format!("{prefix}\u{10FFFF}");
-        let hits: Vec<(String, AnyId, i16, String)> = read_conn!(self, conn => {
+        let hits: Vec<(PrincipalKind, AnyId, i16, String)> = read_conn!(self, conn => {
             let q = principal_terms::table
                 .filter(principal_terms::tenant_id.eq(tenant))
                 .filter(principal_terms::term.ge(&prefix))
@@ -158,12 +158,12 @@ impl Store {
         })?;
         let users: Vec<UserId> = hits
             .iter()
-            .filter(|h| h.0 == "user")
+            .filter(|h| h.0 == PrincipalKind::User)
             .map(|h| UserId(h.1.0))
             .collect();
         let groups: Vec<GroupId> = hits
             .iter()
-            .filter(|h| h.0 == "group")
+            .filter(|h| h.0 == PrincipalKind::Group)
             .map(|h| GroupId(h.1.0))
             .collect();
         let mut users: HashMap<UserId, _> = self
@@ -180,9 +180,9 @@ impl Store {
             .collect();
         Ok(hits
             .into_iter()
-            .filter_map(|(kind, id, _, _)| match kind.as_str() {
-                "user" => users.remove(&UserId(id.0)).map(Principal::User),
-                _ => groups.remove(&GroupId(id.0)).map(Principal::Group),
+            .filter_map(|(kind, id, _, _)| match kind {
+                PrincipalKind::User => users.remove(&UserId(id.0)).map(Principal::User),
+                PrincipalKind::Group => groups.remove(&GroupId(id.0)).map(Principal::Group),
             })
             .collect())
     }

@@ -33,6 +33,16 @@ pub struct TestDatabase {
 impl TestDatabase {
     /// A new, migrated SQLite database in its own temporary folder.
     pub async fn sqlite() -> Self {
+        Self::sqlite_migrated(None).await
+    }
+
+    /// A new SQLite database migrated only through `version` (see
+    /// [`Store::migrate_through`]), to test the migrations after it.
+    pub async fn sqlite_through(version: &str) -> Self {
+        Self::sqlite_migrated(Some(version)).await
+    }
+
+    async fn sqlite_migrated(through: Option<&str>) -> Self {
         let dir =
             std::env::temp_dir().join(format!("seatwise-test-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("create a temporary folder for the test database");
@@ -43,15 +53,31 @@ impl TestDatabase {
             url,
             cleanup: Cleanup::Sqlite(dir),
         };
-        Store::migrate(&db.url)
-            .await
-            .expect("migrate the test database");
+        db.migrate(through).await;
         db
+    }
+
+    async fn migrate(&self, through: Option<&str>) {
+        match through {
+            None => Store::migrate(&self.url).await,
+            Some(version) => Store::migrate_through(&self.url, version).await,
+        }
+        .expect("migrate the test database");
     }
 
     /// A new, migrated PostgreSQL database, or `None` (with a message) when
     /// PostgreSQL is not reachable and `SEATWISE_REQUIRE_POSTGRES` is not 1.
     pub async fn postgres() -> Option<Self> {
+        Self::postgres_migrated(None).await
+    }
+
+    /// A new PostgreSQL database migrated only through `version`, or `None`
+    /// as [`TestDatabase::postgres`].
+    pub async fn postgres_through(version: &str) -> Option<Self> {
+        Self::postgres_migrated(Some(version)).await
+    }
+
+    async fn postgres_migrated(through: Option<&str>) -> Option<Self> {
         let admin_url = std::env::var("SEATWISE_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
         let required = std::env::var("SEATWISE_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
@@ -68,7 +94,7 @@ impl TestDatabase {
                 "SEATWISE_REQUIRE_POSTGRES=1 but PostgreSQL at {admin_url} is unreachable: {e}"
             ),
         };
-        Some(Self::postgres_with(&mut admin, admin_url).await)
+        Some(Self::postgres_with(&mut admin, admin_url, through).await)
     }
 
     /// A new, migrated PostgreSQL database on the server at `admin_url` (a
@@ -78,10 +104,14 @@ impl TestDatabase {
         let mut admin = AsyncPgConnection::establish(admin_url)
             .await
             .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is unreachable: {e}"));
-        Self::postgres_with(&mut admin, admin_url.to_owned()).await
+        Self::postgres_with(&mut admin, admin_url.to_owned(), None).await
     }
 
-    async fn postgres_with(admin: &mut AsyncPgConnection, admin_url: String) -> Self {
+    async fn postgres_with(
+        admin: &mut AsyncPgConnection,
+        admin_url: String,
+        through: Option<&str>,
+    ) -> Self {
         let name = format!("seatwise_test_{}", uuid::Uuid::new_v4().simple());
         admin
             .batch_execute(&format!("CREATE DATABASE {name}"))
@@ -94,9 +124,7 @@ impl TestDatabase {
             url,
             cleanup: Cleanup::Postgres { admin_url, name },
         };
-        Store::migrate(&db.url)
-            .await
-            .expect("migrate the test database");
+        db.migrate(through).await;
         db
     }
 

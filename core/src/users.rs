@@ -8,9 +8,11 @@ use crate::db::{Conn, Store, insert_rows, on_conn, read_conn, write_txn};
 use crate::error::{CoreError, CoreResult, EntityKind, ImportedUserField, InputField};
 use crate::ids::*;
 use crate::licensing::LicenseChanges;
-use crate::licensing::engine::{self, ACTIVE};
+use crate::licensing::engine;
 use crate::locks::{self, Mode};
-use crate::model::{Actor, DirectoryRecord, DirectorySource, NewUser, User, now, utc};
+use crate::model::{
+    Actor, DirectoryRecord, DirectorySource, LicenseState, NewUser, User, now, utc,
+};
 use crate::paging::{Cursor, Page, PageRequest, after_name_key};
 use crate::schema::{group_members, license_assignments, user_licenses, users};
 use crate::{search, validate};
@@ -30,7 +32,7 @@ pub(crate) struct UserRow {
     pub email_key: String,
     pub created_at: chrono::NaiveDateTime,
     pub external_id: Option<String>,
-    pub source: String,
+    pub source: DirectorySource,
     pub account_enabled: bool,
     pub department: Option<String>,
     pub manager_external_id: Option<String>,
@@ -51,7 +53,7 @@ impl UserRow {
             email,
             created_at: at,
             external_id: None,
-            source: DirectorySource::Manual.as_str().to_owned(),
+            source: DirectorySource::Manual,
             account_enabled: true,
             department: None,
             manager_external_id: None,
@@ -69,8 +71,7 @@ impl From<UserRow> for User {
             email: r.email,
             created_at: utc(r.created_at),
             directory: DirectoryRecord {
-                // The database's CHECK admits only known sources.
-                source: DirectorySource::from_stored(&r.source).unwrap_or(DirectorySource::Manual),
+                source: r.source,
                 external_id: r.external_id,
                 version: r.version,
                 updated_at: utc(r.updated_at),
@@ -242,7 +243,7 @@ impl Store {
                     .filter(user_licenses::user_id.eq(user)),
             )
             .returning((user_licenses::app_id, user_licenses::state));
-            let released: Vec<(AppId, String)> = on_conn!(conn, c => delete_licenses.load(c).await)?;
+            let released: Vec<(AppId, LicenseState)> = on_conn!(conn, c => delete_licenses.load(c).await)?;
             let delete_memberships = diesel::delete(
                 group_members::table
                     .filter(group_members::tenant_id.eq(tenant))
@@ -255,7 +256,7 @@ impl Store {
 
             let mut outcome = UserDeleted::default();
             for (app, state) in released {
-                let used_seat = state == ACTIVE;
+                let used_seat = state == LicenseState::Active;
                 outcome.license_changes.record_lost(app, [user]);
                 if used_seat {
                     engine::add_assigned(conn, tenant, app, -1).await?;

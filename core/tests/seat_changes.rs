@@ -112,7 +112,7 @@ async fn the_same_key_returns_the_same_operation(db: &TestDatabase) {
         .audit_actions(app)
         .await
         .iter()
-        .filter(|a| *a == "seat_change.requested")
+        .filter(|a| *a == "SEAT_CHANGE_REQUESTED")
         .count();
     assert_eq!(requested, 1, "one audit event for one operation");
     assert_eq!(
@@ -260,8 +260,8 @@ async fn completing_updates_seats_and_resolves_waiting_users(db: &TestDatabase) 
 
     let audit = f.audit_actions(app).await;
     assert!(
-        audit.contains(&"seat_change.succeeded".to_owned())
-            && audit.contains(&"app.seats_changed".to_owned())
+        audit.contains(&"SEAT_CHANGE_SUCCEEDED".to_owned())
+            && audit.contains(&"APP_SEATS_CHANGED".to_owned())
     );
     assert!(
         f.store
@@ -493,9 +493,9 @@ async fn pending_contact_and_rejected_outcomes_are_recorded(db: &TestDatabase) {
 
     let audit = f.audit_actions(app).await;
     for action in [
-        "seat_change.accepted",
-        "seat_change.contact_vendor",
-        "seat_change.rejected",
+        "SEAT_CHANGE_ACCEPTED",
+        "SEAT_CHANGE_CONTACT_VENDOR",
+        "SEAT_CHANGE_REJECTED",
     ] {
         assert!(
             audit.iter().any(|a| a == action),

@@ -14,11 +14,8 @@ use std::collections::BTreeMap;
 use crate::db::{Conn, insert_rows, on_conn};
 use crate::error::{CoreError, CoreResult, EntityKind};
 use crate::ids::*;
-use crate::model::{LicenseErrorCode, Seats, now};
+use crate::model::{LicenseErrorCode, LicenseState, Seats, now};
 use crate::schema::{apps, group_members, license_assignments, user_licenses};
-
-pub(crate) const ACTIVE: &str = "active";
-pub(crate) const ERROR: &str = "error";
 
 /// Rows per INSERT: 6 binds each keeps well under SQLite's 32,766 limit.
 const INSERT_CHUNK: usize = 2_000;
@@ -49,8 +46,8 @@ struct NewLicense {
     tenant_id: TenantId,
     app_id: AppId,
     user_id: UserId,
-    state: &'static str,
-    error_code: Option<&'static str>,
+    state: LicenseState,
+    error_code: Option<LicenseErrorCode>,
     since: chrono::NaiveDateTime,
 }
 
@@ -85,11 +82,11 @@ pub(crate) async fn users_without_seat(
             .filter(user_licenses::app_id.eq(app))
             .filter(user_licenses::user_id.eq_any(chunk))
             .select((user_licenses::user_id, user_licenses::state));
-        let held: Vec<(UserId, String)> = on_conn!(conn, c => held.load(c).await)?;
-        let held: BTreeMap<UserId, String> = held.into_iter().collect();
+        let held: Vec<(UserId, LicenseState)> = on_conn!(conn, c => held.load(c).await)?;
+        let held: BTreeMap<UserId, LicenseState> = held.into_iter().collect();
         for user in chunk {
-            match held.get(user).map(String::as_str) {
-                Some(ACTIVE) => {}
+            match held.get(user) {
+                Some(LicenseState::Active) => {}
                 Some(_) => {
                     out.insert(*user, true);
                 }
@@ -112,11 +109,11 @@ pub(crate) async fn users_without_seat(
             .filter(
                 user_licenses::state
                     .is_null()
-                    .or(user_licenses::state.eq(ERROR)),
+                    .or(user_licenses::state.eq(LicenseState::Error)),
             )
             .select((group_members::user_id, user_licenses::state.nullable()))
             .distinct();
-        let rows: Vec<(UserId, Option<String>)> = on_conn!(conn, c => members.load(c).await)?;
+        let rows: Vec<(UserId, Option<LicenseState>)> = on_conn!(conn, c => members.load(c).await)?;
         for (user, state) in rows {
             out.insert(user, state.is_some());
         }
@@ -156,8 +153,8 @@ pub(crate) async fn grant(
     let (insert_active, insert_error) = newcomers.split_at(free.min(newcomers.len()));
 
     activate_waiting(conn, tenant, app, &promote).await?;
-    insert_rows(conn, tenant, app, insert_active, ACTIVE).await?;
-    insert_rows(conn, tenant, app, insert_error, ERROR).await?;
+    insert_rows(conn, tenant, app, insert_active, LicenseState::Active).await?;
+    insert_rows(conn, tenant, app, insert_error, LicenseState::Error).await?;
 
     let mut errored: Vec<UserId> = waiting[promote.len()..].to_vec();
     errored.extend_from_slice(insert_error);
@@ -210,10 +207,10 @@ pub(crate) async fn revoke_unheld(
             .returning((user_licenses::user_id, user_licenses::state))
         };
     }
-    let mut removed: Vec<(UserId, String)> = Vec::new();
+    let mut removed: Vec<(UserId, LicenseState)> = Vec::new();
     for chunk in users.chunks(ID_CHUNK) {
         let query = unheld_delete!(user_licenses::user_id.eq_any(chunk));
-        removed.extend(on_conn!(conn, c => query.load::<(UserId, String)>(c).await)?);
+        removed.extend(on_conn!(conn, c => query.load::<(UserId, LicenseState)>(c).await)?);
     }
     if !groups.is_empty() {
         let members = group_members::table
@@ -221,9 +218,12 @@ pub(crate) async fn revoke_unheld(
             .filter(group_members::group_id.eq_any(groups))
             .select(group_members::user_id);
         let query = unheld_delete!(user_licenses::user_id.eq_any(members));
-        removed.extend(on_conn!(conn, c => query.load::<(UserId, String)>(c).await)?);
+        removed.extend(on_conn!(conn, c => query.load::<(UserId, LicenseState)>(c).await)?);
     }
-    let freed = removed.iter().filter(|(_, s)| s == ACTIVE).count() as i64;
+    let freed = removed
+        .iter()
+        .filter(|(_, s)| *s == LicenseState::Active)
+        .count() as i64;
     add_assigned(conn, tenant, app, -freed).await?;
     Ok((removed.into_iter().map(|(u, _)| u).collect(), freed))
 }
@@ -242,7 +242,7 @@ pub(crate) async fn resolve_waiting(
     let oldest = user_licenses::table
         .filter(user_licenses::tenant_id.eq(tenant))
         .filter(user_licenses::app_id.eq(app))
-        .filter(user_licenses::state.eq(ERROR))
+        .filter(user_licenses::state.eq(LicenseState::Error))
         .order((user_licenses::since, user_licenses::user_id))
         .limit(available)
         .select(user_licenses::user_id);
@@ -267,8 +267,8 @@ async fn activate_waiting(
                 .filter(user_licenses::user_id.eq_any(chunk)),
         )
         .set((
-            user_licenses::state.eq(ACTIVE),
-            user_licenses::error_code.eq(None::<String>),
+            user_licenses::state.eq(LicenseState::Active),
+            user_licenses::error_code.eq(None::<LicenseErrorCode>),
             user_licenses::since.eq(at),
         ));
         on_conn!(conn, c => query.execute(c).await)?;
@@ -281,10 +281,10 @@ async fn insert_rows(
     tenant: TenantId,
     app: AppId,
     users: &[UserId],
-    state: &'static str,
+    state: LicenseState,
 ) -> CoreResult<()> {
     let at = now();
-    let error_code = (state == ERROR).then_some(LicenseErrorCode::COUNT_VIOLATION);
+    let error_code = (state == LicenseState::Error).then_some(LicenseErrorCode::CountViolation);
     for chunk in users.chunks(INSERT_CHUNK) {
         let rows: Vec<NewLicense> = chunk
             .iter()

@@ -18,6 +18,7 @@ use crate::ids::*;
 use crate::locks::{self, Mode};
 use crate::model::{Actor, App, Assignment, now, utc};
 use crate::schema::license_assignments;
+use crate::stored::StoredEnum;
 use engine::Overflow;
 
 /// What an assign or unassign changed.
@@ -38,7 +39,7 @@ pub(crate) struct AssignmentRow {
     pub tenant_id: TenantId,
     pub id: AssignmentId,
     pub app_id: AppId,
-    pub principal_kind: String,
+    pub principal_kind: PrincipalKind,
     pub principal_id: AnyId,
     pub assigned_by: String,
     pub assigned_at: chrono::NaiveDateTime,
@@ -46,10 +47,7 @@ pub(crate) struct AssignmentRow {
 
 impl AssignmentRow {
     pub(crate) fn into_assignment(self) -> CoreResult<Assignment> {
-        let principal = PrincipalId::from_stored(&self.principal_kind, self.principal_id)
-            .ok_or_else(|| {
-                CoreError::Internal(format!("unknown principal kind {}", self.principal_kind))
-            })?;
+        let principal = PrincipalId::from_parts(self.principal_kind, self.principal_id);
         Ok(Assignment {
             id: self.id,
             app_id: self.app_id,
@@ -125,7 +123,7 @@ impl Store {
                     tenant_id: tenant,
                     id: AssignmentId::new(),
                     app_id: app,
-                    principal_kind: p.kind().to_owned(),
+                    principal_kind: p.kind(),
                     principal_id: p.any(),
                     assigned_by: actor.subject.clone(),
                     assigned_at: at,
@@ -141,7 +139,7 @@ impl Store {
                     Target::app(app),
                     serde_json::json!({
                         "principals": rows.iter().map(|r| serde_json::json!({
-                            "kind": r.principal_kind, "id": r.principal_id
+                            "kind": r.principal_kind.stored(), "id": r.principal_id
                         })).collect::<Vec<_>>(),
                         "seatsTaken": granted.activated.len(),
                     }),
@@ -190,12 +188,12 @@ impl Store {
             }
             let removed_users: Vec<UserId> = removed
                 .iter()
-                .filter(|r| r.principal_kind == "user")
+                .filter(|r| r.principal_kind == PrincipalKind::User)
                 .map(|r| UserId(r.principal_id.0))
                 .collect();
             let removed_groups: Vec<GroupId> = removed
                 .iter()
-                .filter(|r| r.principal_kind == "group")
+                .filter(|r| r.principal_kind == PrincipalKind::Group)
                 .map(|r| GroupId(r.principal_id.0))
                 .collect();
             let (lost, freed) =
@@ -209,7 +207,7 @@ impl Store {
                 Target::app(app),
                 serde_json::json!({
                     "principals": removed.iter().map(|r| serde_json::json!({
-                        "kind": r.principal_kind, "id": r.principal_id
+                        "kind": r.principal_kind.stored(), "id": r.principal_id
                     })).collect::<Vec<_>>(),
                     "seatsFreed": freed,
                     "waitingResolved": gained.len(),

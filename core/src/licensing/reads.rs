@@ -7,7 +7,6 @@ use diesel_async::RunQueryDsl;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::AssignmentRow;
-use super::engine::{ACTIVE, ERROR};
 use crate::db::{Conn, Store, on_conn, read_conn};
 use crate::error::CoreResult;
 use crate::ids::*;
@@ -33,8 +32,8 @@ const LICENSE_COLUMNS: (
 struct LicenseRow {
     app_id: AppId,
     user_id: UserId,
-    state: String,
-    error_code: Option<String>,
+    state: LicenseState,
+    error_code: Option<LicenseErrorCode>,
     since: chrono::NaiveDateTime,
 }
 
@@ -118,7 +117,7 @@ impl Store {
                     .filter(user_licenses::app_id.eq(app))
                     .into_boxed();
                 if filter == LicenseFilter::Errors {
-                    q = q.filter(user_licenses::state.eq(ERROR));
+                    q = q.filter(user_licenses::state.eq(LicenseState::Error));
                 }
                 if let Some(after) = after {
                     q = q.filter(user_licenses::user_id.gt(after));
@@ -141,7 +140,7 @@ impl Store {
                         .filter(user_licenses::app_id.eq(app))
                         .into_boxed();
                     if filter == LicenseFilter::Errors {
-                        q = q.filter(user_licenses::state.eq(ERROR));
+                        q = q.filter(user_licenses::state.eq(LicenseState::Error));
                     }
                     q.count().get_result(c).await
                 })?)
@@ -192,7 +191,7 @@ impl Store {
             let query = license_assignments::table
                 .filter(license_assignments::tenant_id.eq(tenant))
                 .filter(license_assignments::principal_id.eq_any(groups))
-                .filter(license_assignments::principal_kind.eq("group"))
+                .filter(license_assignments::principal_kind.eq(PrincipalKind::Group))
                 .order(license_assignments::id)
                 .select((
                     license_assignments::principal_id,
@@ -218,7 +217,7 @@ impl Store {
             let query = user_licenses::table
                 .filter(user_licenses::tenant_id.eq(tenant))
                 .filter(user_licenses::app_id.eq_any(apps))
-                .filter(user_licenses::state.eq(ERROR))
+                .filter(user_licenses::state.eq(LicenseState::Error))
                 .group_by(user_licenses::app_id)
                 .select((user_licenses::app_id, diesel::dsl::count_star()));
             let rows: Vec<(AppId, i64)> = on_conn!(conn, c => query.load(c).await)?;
@@ -285,12 +284,8 @@ async fn with_paths(
         .map(|r| EffectiveLicense {
             assigned_directly: direct.contains(&(r.app_id, AnyId(r.user_id.0))),
             via_groups: groups.remove(&(r.app_id, r.user_id)).unwrap_or_default(),
-            state: if r.state == ACTIVE {
-                LicenseState::Active
-            } else {
-                LicenseState::Error
-            },
-            error_code: LicenseErrorCode::from_stored(r.error_code.as_deref()),
+            state: r.state,
+            error_code: r.error_code,
             since: utc(r.since),
             app_id: r.app_id,
             user_id: r.user_id,

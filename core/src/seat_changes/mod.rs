@@ -55,8 +55,21 @@ pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
 /// is given up as `FAILED`.
 pub const MAX_SEAT_CHANGE_ATTEMPTS: i32 = 5;
 
-/// Where a seat-change operation stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Where a seat-change operation stands. Stored (and named in GraphQL) as
+/// its [`StoredEnum`](crate::stored::StoredEnum) form, e.g. `IN_PROGRESS`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SeatChangeStatus {
     /// Recorded; the vendor has not accepted it yet (first call due, or a
@@ -75,34 +88,17 @@ pub enum SeatChangeStatus {
     Rejected,
 }
 
+// In lifecycle order (`ALL` follows it).
+crate::stored::stored_enum!(SeatChangeStatus {
+    Pending => "PENDING",
+    InProgress => "IN_PROGRESS",
+    Succeeded => "SUCCEEDED",
+    Failed => "FAILED",
+    ContactVendor => "CONTACT_VENDOR",
+    Rejected => "REJECTED",
+});
+
 impl SeatChangeStatus {
-    /// Every status, in lifecycle order.
-    pub const ALL: [Self; 6] = [
-        Self::Pending,
-        Self::InProgress,
-        Self::Succeeded,
-        Self::Failed,
-        Self::ContactVendor,
-        Self::Rejected,
-    ];
-
-    /// The stored (and GraphQL) name, e.g. `IN_PROGRESS`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "PENDING",
-            Self::InProgress => "IN_PROGRESS",
-            Self::Succeeded => "SUCCEEDED",
-            Self::Failed => "FAILED",
-            Self::ContactVendor => "CONTACT_VENDOR",
-            Self::Rejected => "REJECTED",
-        }
-    }
-
-    /// Parse [`SeatChangeStatus::as_str`]'s output.
-    pub fn from_stored(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
     /// True once the operation will not change any more.
     pub fn is_final(self) -> bool {
         !matches!(self, Self::Pending | Self::InProgress)

@@ -62,7 +62,7 @@ impl Store {
                 id: SeatChangeOperationId::new(),
                 app_id: app,
                 idempotency_key: key.clone(),
-                status: SeatChangeStatus::Pending.as_str().to_owned(),
+                status: SeatChangeStatus::Pending,
                 previous_quantity: seats.purchased,
                 requested_quantity: quantity,
                 vendor_ref: None,

@@ -6,7 +6,7 @@ use diesel_async::RunQueryDsl;
 use super::{SeatChangeOperation, SeatChangeOperationId, SeatChangeStatus, VendorContactDetails};
 use crate::audit::Target;
 use crate::db::{Conn, on_conn};
-use crate::error::{CoreError, CoreResult};
+use crate::error::{CoreError, CoreResult, EntityKind};
 use crate::ids::{AnyId, AppId, TenantId};
 use crate::model::utc;
 use crate::schema::seat_change_operations as ops;
@@ -18,7 +18,7 @@ pub(super) struct OperationRow {
     pub id: SeatChangeOperationId,
     pub app_id: AppId,
     pub idempotency_key: String,
-    pub status: String,
+    pub status: SeatChangeStatus,
     pub previous_quantity: i64,
     pub requested_quantity: i64,
     pub vendor_ref: Option<String>,
@@ -35,12 +35,7 @@ pub(super) struct OperationRow {
 impl OperationRow {
     /// The public form. Fails only on a row this code could not have written.
     pub fn into_operation(self) -> CoreResult<SeatChangeOperation> {
-        let status = SeatChangeStatus::from_stored(&self.status).ok_or_else(|| {
-            CoreError::Internal(format!(
-                "seat change {} has unknown status {:?}",
-                self.id, self.status
-            ))
-        })?;
+        let status = self.status;
         let contact = self
             .contact
             .as_deref()
@@ -80,14 +75,16 @@ impl OperationRow {
     }
 }
 
-/// Statuses the worker still carries forward.
-pub(super) const OPEN: [&str; 2] = ["PENDING", "IN_PROGRESS"];
+/// Statuses the worker still carries forward (the partial index
+/// `seat_change_operations_due` covers exactly these).
+pub(super) const OPEN: [SeatChangeStatus; 2] =
+    [SeatChangeStatus::Pending, SeatChangeStatus::InProgress];
 
 /// The audit target of an operation: the operation itself, tagged with its
 /// app so it shows in the app's audit trail.
 pub(super) fn target(op: &SeatChangeOperation) -> Target {
     Target {
-        kind: "seat_change_operation",
+        kind: EntityKind::SeatChangeOperation,
         id: AnyId(op.id.0),
         app: Some(op.app_id),
     }

@@ -21,6 +21,7 @@ use crate::licensing::LicenseChanges;
 use crate::locks;
 use crate::model::{Actor, now};
 use crate::schema::seat_change_operations as ops;
+use crate::stored::StoredEnum;
 
 /// Longest vendor reference stored; a longer one is refused, since a
 /// shortened reference could not be polled.
@@ -32,7 +33,7 @@ const MAX_MESSAGE_LEN: usize = 2_000;
 #[derive(AsChangeset)]
 #[diesel(table_name = ops, treat_none_as_null = true)]
 struct Transition {
-    status: String,
+    status: SeatChangeStatus,
     vendor_ref: Option<String>,
     message: Option<String>,
     contact: Option<String>,
@@ -48,7 +49,7 @@ impl Transition {
     /// it as is (nothing is due again), others set their own.
     fn from(op: &SeatChangeOperation) -> Self {
         Self {
-            status: op.status.as_str().to_owned(),
+            status: op.status,
             vendor_ref: op.vendor_ref.clone(),
             message: op.message.clone(),
             contact: None,
@@ -60,7 +61,7 @@ impl Transition {
     }
 
     fn finish(&mut self, status: SeatChangeStatus, message: Option<String>) {
-        self.status = status.as_str().to_owned();
+        self.status = status;
         self.message = message;
     }
 }
@@ -91,7 +92,7 @@ async fn audit_event(
 ) -> CoreResult<()> {
     if let Some(map) = details.as_object_mut() {
         map.insert("operationId".into(), serde_json::json!(op.id));
-        map.insert("status".into(), serde_json::json!(op.status.as_str()));
+        map.insert("status".into(), serde_json::json!(op.status.stored()));
         map.insert("requestedBy".into(), serde_json::json!(op.requested_by));
     }
     audit::record(
@@ -218,7 +219,7 @@ impl Store {
         let changed = write_txn!(self, conn => {
             let Some(current) = owned(conn, op, owner).await? else { return Ok(None) };
             let mut change = Transition::from(&current);
-            change.status = SeatChangeStatus::InProgress.as_str().to_owned();
+            change.status = SeatChangeStatus::InProgress;
             change.vendor_ref = Some(vendor_ref.to_owned());
             change.message = message.map(bounded);
             change.next_attempt_at = after(poll_in);

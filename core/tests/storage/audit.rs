@@ -30,7 +30,7 @@ async fn audit_trail_records_changes(db: &TestDatabase) {
     let actions: Vec<_> = log.items.iter().map(|(_, e)| e.action.as_str()).collect();
     assert_eq!(
         actions,
-        ["license.unassigned", "license.assigned", "app.registered"],
+        ["LICENSE_UNASSIGNED", "LICENSE_ASSIGNED", "APP_REGISTERED"],
         "newest first"
     );
     assert_eq!(log.items[0].1.actor, "license-admin@contoso");

@@ -36,7 +36,7 @@ async fn contoso_sends_the_browser_to_its_signed_install_url() {
         .as_array()
         .into_iter()
         .flatten()
-        .any(|event| event["action"] == "app.install_redirected");
+        .any(|event| event["action"] == "APP_INSTALL_REDIRECTED");
     assert!(redirected, "install redirect audited: {:#}", audit.body);
 }
 

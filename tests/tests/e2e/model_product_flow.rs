@@ -161,7 +161,7 @@ async fn list_apps_open_details_search_assign_and_unassign(app: TestApp) {
         .collect();
     assert_eq!(
         actions,
-        ["license.unassigned", "license.assigned", "app.registered"]
+        ["LICENSE_UNASSIGNED", "LICENSE_ASSIGNED", "APP_REGISTERED"]
     );
 }
 

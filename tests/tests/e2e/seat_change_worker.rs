@@ -91,7 +91,7 @@ async fn two_servers_complete_each_operation_once(backend: Backend) {
         .await;
     let mut succeeded: HashMap<String, usize> = HashMap::new();
     for event in log.data()["auditLog"]["nodes"].as_array().expect("nodes") {
-        if event["action"] == "seat_change.succeeded" {
+        if event["action"] == "SEAT_CHANGE_SUCCEEDED" {
             let op = event["details"]["operationId"]
                 .as_str()
                 .unwrap_or_default()

@@ -152,7 +152,7 @@ async fn contoso_changes_seats_and_installs(backend: Backend) {
     assert!(
         audit_actions(&app, &admin, &office)
             .await
-            .contains(&"app.install_redirected".to_owned())
+            .contains(&"APP_INSTALL_REDIRECTED".to_owned())
     );
 
     // Only http(s) return URLs; only global admins install.
@@ -260,9 +260,9 @@ async fn fabrikam_completes_later_and_the_subscription_sees_it(backend: Backend)
 
     let actions = audit_actions(&app, &admin, &crm).await;
     for action in [
-        "seat_change.requested",
-        "seat_change.accepted",
-        "seat_change.succeeded",
+        "SEAT_CHANGE_REQUESTED",
+        "SEAT_CHANGE_ACCEPTED",
+        "SEAT_CHANGE_SUCCEEDED",
     ] {
         assert!(
             actions.contains(&action.to_owned()),

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Json, Object};
 use chrono::{DateTime, Utc};
-use seatwise_core::model;
+use seatwise_core::{EntityKind, model};
 
 use super::app::App;
 use crate::graphql::connection::connection;
@@ -40,24 +40,30 @@ impl AuditEvent {
         &self.0.actor
     }
 
-    /// What was done, e.g. `license.assigned`.
+    /// What was done, as the server stores it: a SCREAMING_SNAKE_CASE name
+    /// such as `LICENSE_ASSIGNED`, `APP_SEATS_CHANGED` or
+    /// `SEAT_CHANGE_SUCCEEDED`. A string rather than an enum because the list
+    /// grows with new releases; a released name never changes.
     async fn action(&self) -> &str {
         self.0.action.as_str()
     }
 
-    /// The kind of the changed object: `app`, `user`, `group` or `tenant`.
+    /// The kind of the changed object, as the server stores it: `APP`,
+    /// `USER`, `GROUP`, `TENANT` or `SEAT_CHANGE_OPERATION`.
     async fn target_kind(&self) -> &str {
-        &self.0.target_kind
+        self.0.target_kind.as_str()
     }
 
-    /// The changed object's id: a global id for apps, users and groups (usable
-    /// with `node`), the tenant id for tenants.
+    /// The changed object's id: a global id for apps, users, groups and
+    /// seat-change operations (usable with `node`), the tenant id for
+    /// tenants.
     async fn target_id(&self) -> ID {
         let uuid = self.0.target_id.0;
-        match self.0.target_kind.as_str() {
-            "app" => encode(Kind::App, uuid),
-            "user" => encode(Kind::User, uuid),
-            "group" => encode(Kind::Group, uuid),
+        match self.0.target_kind.known() {
+            Some(EntityKind::App) => encode(Kind::App, uuid),
+            Some(EntityKind::User) => encode(Kind::User, uuid),
+            Some(EntityKind::Group) => encode(Kind::Group, uuid),
+            Some(EntityKind::SeatChangeOperation) => encode(Kind::SeatChangeOperation, uuid),
             _ => ID(uuid.to_string()),
         }
     }

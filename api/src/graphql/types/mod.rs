@@ -27,3 +27,36 @@ pub use seat_change::{
 };
 pub use user::{User, UserConnection};
 pub use viewer::{Tenant, Viewer};
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::resolver_utils::EnumType;
+    use seatwise_core::{StoredEnum, model, seat_changes};
+
+    /// Each GraphQL enum value's name, with the stored text of the core
+    /// value it mirrors.
+    fn names_and_stored<G, C>() -> Vec<(&'static str, &'static str)>
+    where
+        G: EnumType + Copy,
+        C: StoredEnum + From<G>,
+    {
+        G::items()
+            .iter()
+            .map(|item| (item.name, C::from(item.value).stored()))
+            .collect()
+    }
+
+    /// The stored-value convention (`seatwise_core::stored`): a stored enum
+    /// value is the name of the GraphQL enum value that shows it.
+    #[test]
+    fn graphql_enum_values_are_named_as_stored() {
+        let pairs = [
+            names_and_stored::<super::LicenseState, model::LicenseState>(),
+            names_and_stored::<super::LicenseErrorCode, model::LicenseErrorCode>(),
+            names_and_stored::<super::SeatChangeStatus, seat_changes::SeatChangeStatus>(),
+        ];
+        for (name, stored) in pairs.into_iter().flatten() {
+            assert_eq!(name, stored);
+        }
+    }
+}

@@ -21,7 +21,7 @@ async fn events_say_who_did_what_to_which_object(app: TestApp) {
     insta::assert_json_snapshot!("app_audit_log", response.redacted());
     let log = &response.data()["auditLog"];
     assert_eq!(log["totalCount"], 2, "Ada's creation is not the app's");
-    assert_eq!(log["nodes"][0]["action"], "license.assigned");
+    assert_eq!(log["nodes"][0]["action"], "LICENSE_ASSIGNED");
     assert_eq!(log["nodes"][1]["targetId"], whiteboard.as_str());
 }
 
