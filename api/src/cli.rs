@@ -119,6 +119,11 @@ enum Command {
     Serve(ServeArgs),
     /// Print a signed access token.
     Token(TokenArgs),
+    /// Manage the SCIM tokens identity providers sync the directory with.
+    ScimToken {
+        #[command(subcommand)]
+        command: ScimTokenCommand,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Show vendor adapter plugins and why any are refused.
@@ -145,6 +150,19 @@ enum PluginsCommand {
     Inspect {
         /// The plugin file.
         path: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ScimTokenCommand {
+    /// Create a token and print its secret (once: only a hash is kept).
+    Create {
+        /// The tenant id, as printed by `seatwise tenant create`.
+        #[arg(long)]
+        tenant: uuid::Uuid,
+        /// What to call it, e.g. the identity provider.
+        #[arg(long, default_value = "SCIM")]
+        name: String,
     },
 }
 
@@ -254,6 +272,19 @@ async fn run_command(cli: Cli) -> CliResult<()> {
         Command::Token(args) => {
             let keys = token_keys(&database)?;
             println!("{}", mint(&keys, args)?);
+            Ok(())
+        }
+        Command::ScimToken {
+            command: ScimTokenCommand::Create { tenant, name },
+        } => {
+            Store::migrate(&database).await.map_err(|e| e.to_string())?;
+            let store = connect(&database, options).await?;
+            let (token, secret) = store
+                .create_scim_token(TenantId(tenant), &Actor::named("seatwise-cli"), &name)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(token = %token.id, name = %token.name, "SCIM token created");
+            println!("{}", secret.expose());
             Ok(())
         }
         Command::Serve(args) => serve(&database, options, args).await,

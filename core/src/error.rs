@@ -110,6 +110,8 @@ pub enum InputField {
     Quantity,
     /// The key that makes a seat-change request safe to repeat.
     IdempotencyKey,
+    /// `tokenId`: a SCIM token.
+    TokenId,
     /// Where the vendor sends the admin back to after an install.
     ReturnUrl,
     /// A page size.

@@ -181,13 +181,13 @@ impl Store {
         })
     }
 
-    /// The tenant's tokens, newest first (at most
-    /// [`MAX_TOKENS_PER_TENANT`], so one page).
+    /// The tenant's tokens, oldest first (ids are time-ordered); at most
+    /// [`MAX_TOKENS_PER_TENANT`], so callers page them in memory.
     pub async fn scim_tokens(&self, tenant: TenantId) -> CoreResult<Vec<ScimToken>> {
         read_conn!(self, conn => {
             let rows: Vec<TokenRow> = on_conn!(conn, c => scim_tokens::table
                 .filter(scim_tokens::tenant_id.eq(tenant))
-                .order((scim_tokens::created_at.desc(), scim_tokens::id.desc()))
+                .order(scim_tokens::id.asc())
                 .load(c)
                 .await)?;
             Ok(rows.into_iter().map(ScimToken::from).collect())

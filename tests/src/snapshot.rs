@@ -56,7 +56,7 @@ impl Volatile {
 
     /// What the field named `key` holds, when it is volatile.
     fn of_field(key: &str) -> Option<Self> {
-        if key == "id" || key.ends_with("Id") || key == "vendorReference" {
+        if key == "id" || key.ends_with("Id") || key.ends_with("Ids") || key == "vendorReference" {
             Some(Volatile::Id)
         } else if key.ends_with("Cursor") || key == "cursor" {
             Some(Volatile::Cursor)
@@ -86,16 +86,52 @@ fn redact_value(key: Option<&str>, value: &Value, seen: &mut Placeholders) -> Va
         ),
         Value::String(text) => match key.and_then(Volatile::of_field) {
             Some(kind) => Value::String(seen.of(kind, text)),
-            None => value.clone(),
+            // Messages that quote a raw id ("app 0193… was not found").
+            None => Value::String(redact_uuids(text, seen)),
         },
         _ => value.clone(),
     }
+}
+
+/// `text` with every UUID in it (8-4-4-4-12 hex digits) replaced by its
+/// placeholder.
+fn redact_uuids(text: &str, seen: &mut Placeholders) -> String {
+    const LEN: usize = 36;
+    let is_uuid = |candidate: &str| {
+        candidate.len() == LEN
+            && candidate.char_indices().all(|(i, c)| match i {
+                8 | 13 | 18 | 23 => c == '-',
+                _ => c.is_ascii_hexdigit(),
+            })
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        if rest.len() >= LEN && rest.is_char_boundary(LEN) && is_uuid(&rest[..LEN]) {
+            out.push_str(&seen.of(Volatile::Id, &rest[..LEN].to_ascii_lowercase()));
+            rest = &rest[LEN..];
+        } else {
+            let c = rest.chars().next().unwrap_or_default();
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn raw_ids_inside_messages_are_redacted() {
+        let body = json!({ "errors": [ { "message": "app 0193a6f2-7c1e-7b21-9c3d-5e6f7a8b9c0d was not found" } ] });
+        assert_eq!(
+            redact(&body),
+            json!({ "errors": [ { "message": "app [id 1] was not found" } ] })
+        );
+    }
 
     #[test]
     fn same_value_same_placeholder_and_the_rest_kept() {

@@ -90,16 +90,20 @@ pub enum Permission {
     ManageApps,
     /// Install apps from their vendor.
     InstallApps,
+    /// Create, list and revoke the SCIM tokens identity providers sync
+    /// the directory with.
+    ManageDirectorySync,
 }
 
 impl Permission {
     /// Every permission, in declaration order.
-    pub const ALL: [Permission; 5] = [
+    pub const ALL: [Permission; 6] = [
         Permission::ReadTenant,
         Permission::AssignLicenses,
         Permission::ManageUsersAndGroups,
         Permission::ManageApps,
         Permission::InstallApps,
+        Permission::ManageDirectorySync,
     ];
 
     /// The roles that grant this permission.
@@ -117,6 +121,7 @@ impl Permission {
             Permission::ManageUsersAndGroups => &[GlobalAdmin, UserAdmin],
             Permission::ManageApps => &[GlobalAdmin, BillingAdmin],
             Permission::InstallApps => &[GlobalAdmin],
+            Permission::ManageDirectorySync => &[GlobalAdmin, UserAdmin],
         }
     }
 
@@ -128,6 +133,7 @@ impl Permission {
             Permission::ManageUsersAndGroups => "manage users and groups",
             Permission::ManageApps => "register apps or change seats",
             Permission::InstallApps => "install apps",
+            Permission::ManageDirectorySync => "manage directory sync",
         }
     }
 }
@@ -189,11 +195,11 @@ mod tests {
         use Permission::*;
         use Role::*;
         let expect = [
-            (GlobalAdmin, [true, true, true, true, true]),
-            (LicenseAdmin, [true, true, false, false, false]),
-            (UserAdmin, [true, true, true, false, false]),
-            (BillingAdmin, [true, false, false, true, false]),
-            (GlobalReader, [true, false, false, false, false]),
+            (GlobalAdmin, [true, true, true, true, true, true]),
+            (LicenseAdmin, [true, true, false, false, false, false]),
+            (UserAdmin, [true, true, true, false, false, true]),
+            (BillingAdmin, [true, false, false, true, false, false]),
+            (GlobalReader, [true, false, false, false, false, false]),
         ];
         for (role, allowed) in expect {
             let c = caller(&[role]);
@@ -203,6 +209,7 @@ mod tests {
                 ManageUsersAndGroups,
                 ManageApps,
                 InstallApps,
+                ManageDirectorySync,
             ]
             .map(|p| c.may(p));
             assert_eq!(got, allowed, "{role}");

@@ -110,6 +110,7 @@ pub fn field_name(field: InputField) -> Cow<'static, str> {
         InputField::MemberIds => "memberIds",
         InputField::PrincipalIds => "principalIds",
         InputField::Name => "name",
+        InputField::TokenId => "tokenId",
         InputField::DisplayName => "displayName",
         InputField::Email => "email",
         InputField::Description => "description",

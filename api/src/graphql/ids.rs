@@ -9,7 +9,7 @@
 use async_graphql::ID;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use seatwise_core::ids::{AppId, GroupId, PrincipalId, UserId};
+use seatwise_core::ids::{AppId, GroupId, PrincipalId, ScimTokenId, UserId};
 use seatwise_core::seat_changes::SeatChangeOperationId;
 use seatwise_core::{CoreError, EntityKind, InputField};
 
@@ -28,16 +28,19 @@ pub enum Kind {
     AuditEvent,
     /// A seat-change operation.
     SeatChangeOperation,
+    /// A SCIM token.
+    ScimToken,
 }
 
 impl Kind {
-    const ALL: [Kind; 6] = [
+    const ALL: [Kind; 7] = [
         Kind::App,
         Kind::User,
         Kind::Group,
         Kind::LicenseAssignment,
         Kind::AuditEvent,
         Kind::SeatChangeOperation,
+        Kind::ScimToken,
     ];
 
     fn name(self) -> &'static str {
@@ -48,6 +51,7 @@ impl Kind {
             Kind::LicenseAssignment => "LicenseAssignment",
             Kind::AuditEvent => "AuditEvent",
             Kind::SeatChangeOperation => "SeatChangeOperation",
+            Kind::ScimToken => "ScimToken",
         }
     }
 }
@@ -114,6 +118,14 @@ pub fn seat_change_operation_id(
     match decode_input(field, id)? {
         (Kind::SeatChangeOperation, uuid) => Ok(SeatChangeOperationId(uuid)),
         _ => Err(not_found(EntityKind::SeatChangeOperation, id)),
+    }
+}
+
+/// A SCIM token id from input field `field`.
+pub fn scim_token_id(field: InputField, id: &ID) -> Result<ScimTokenId, CoreError> {
+    match decode_input(field, id)? {
+        (Kind::ScimToken, uuid) => Ok(ScimTokenId(uuid)),
+        _ => Err(not_found(EntityKind::ScimToken, id)),
     }
 }
 

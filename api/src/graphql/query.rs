@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, ID, Object};
 use seatwise_core::ids::{AppId, GroupId, UserId};
+use seatwise_core::paging::{Cursor, Page};
 use seatwise_core::seat_changes::SeatChangeOperationId;
 use seatwise_core::{CoreError, InputField, MAX_SEARCH_RESULTS, model};
 
@@ -11,7 +12,8 @@ use super::errors::ApiResult;
 use super::ids::{self, Kind};
 use super::types::{
     App, AppConnection, AuditEvent, AuditEventConnection, Group, GroupConnection, Node, Principal,
-    SeatChangeOperation, User, UserConnection, Viewer, prime_group_page, prime_user_page,
+    ScimToken, ScimTokenConnection, SeatChangeOperation, User, UserConnection, Viewer,
+    prime_group_page, prime_user_page,
 };
 use crate::auth::Permission;
 
@@ -241,6 +243,25 @@ impl QueryRoot {
             .transpose()?;
         let page = store(ctx)?.audit_log(caller.tenant, app, &page).await?;
         Ok(AuditEventConnection::from_page(page, AuditEvent))
+    }
+
+    /// The SCIM tokens identity providers sync the directory with, oldest
+    /// first, revoked ones included; secrets are never shown again. Needs
+    /// `GLOBAL_ADMIN` or `USER_ADMIN`.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn scim_tokens(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many tokens to return (at most 100, default 20).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the tokens after this cursor.")] after: Option<String>,
+    ) -> ApiResult<ScimTokenConnection> {
+        let caller = authorize(ctx, Permission::ManageDirectorySync)?;
+        let page = page_request(first, after.as_deref())?.counting_total(selects_total_count(ctx));
+        let tokens = store(ctx)?.scim_tokens(caller.tenant).await?;
+        let page = Page::of_sorted(&page, tokens, |t| Cursor::new("", t.id.0));
+        Ok(ScimTokenConnection::from_page(page, ScimToken))
     }
 }
 

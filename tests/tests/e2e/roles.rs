@@ -145,6 +145,11 @@ async fn each_roles_viewer_permissions_are_what_the_server_enforces(app: TestApp
                 "mutation($input: InstallAppInput!) { installApp(input: $input) { redirectUrl userErrors { code } } }".to_owned(),
                 Some(json!({ "appId": whiteboard, "returnUrl": "https://console.example/back" })),
             ),
+            (
+                "MANAGE_DIRECTORY_SYNC",
+                "mutation($input: CreateScimTokenInput!) { createScimToken(input: $input) { userErrors { code } } }".to_owned(),
+                Some(json!({ "name": format!("{role} token") })),
+            ),
         ]
     };
 

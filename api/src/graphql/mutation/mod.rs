@@ -5,6 +5,7 @@
 //! the core refuses (unknown ids, empty names, no free seats, …) comes back
 //! in the payload's `userErrors`, with nothing changed.
 
+mod directory;
 mod inputs;
 mod payloads;
 mod vendor;
@@ -358,5 +359,26 @@ impl MutationRoot {
         input: InstallAppInput,
     ) -> ApiResult<InstallAppPayload> {
         vendor::install_app(ctx, input).await
+    }
+
+    /// Create a SCIM token for the organisation's identity provider to
+    /// sync users and groups with (`/scim/v2`). The secret is in this
+    /// answer only. Needs `GLOBAL_ADMIN` or `USER_ADMIN`.
+    async fn create_scim_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token's name.")] input: directory::CreateScimTokenInput,
+    ) -> ApiResult<directory::CreateScimTokenPayload> {
+        directory::create_scim_token(ctx, input).await
+    }
+
+    /// Revoke a SCIM token: it authenticates nothing from now on (revoking
+    /// twice changes nothing). Needs `GLOBAL_ADMIN` or `USER_ADMIN`.
+    async fn revoke_scim_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token to revoke.")] input: directory::RevokeScimTokenInput,
+    ) -> ApiResult<directory::RevokeScimTokenPayload> {
+        directory::revoke_scim_token(ctx, input).await
     }
 }

@@ -54,9 +54,9 @@ impl AuditEvent {
         self.0.target_kind.as_str()
     }
 
-    /// The changed object's id: a global id for apps, users, groups and
-    /// seat-change operations (usable with `node`), the tenant id for
-    /// tenants.
+    /// The changed object's id: a global id for apps, users, groups,
+    /// seat-change operations (usable with `node`) and SCIM tokens, the
+    /// tenant id for tenants.
     async fn target_id(&self) -> ID {
         let uuid = self.0.target_id.0;
         match self.0.target_kind.known() {
@@ -64,6 +64,7 @@ impl AuditEvent {
             Some(EntityKind::User) => encode(Kind::User, uuid),
             Some(EntityKind::Group) => encode(Kind::Group, uuid),
             Some(EntityKind::SeatChangeOperation) => encode(Kind::SeatChangeOperation, uuid),
+            Some(EntityKind::ScimToken) => encode(Kind::ScimToken, uuid),
             _ => ID(uuid.to_string()),
         }
     }

@@ -7,6 +7,7 @@ mod directory;
 mod group;
 mod license;
 mod node;
+mod scim_token;
 mod seat_change;
 mod user;
 mod viewer;
@@ -22,6 +23,7 @@ pub use license::{
 };
 pub(crate) use license::{prime_group_page, prime_user_page};
 pub use node::Node;
+pub use scim_token::{ScimToken, ScimTokenConnection};
 pub use seat_change::{
     SeatChangeOperation, SeatChangeOperationConnection, SeatChangeStatus, VendorContact,
 };

@@ -9,3 +9,4 @@ mod assign_licenses;
 mod create_group;
 mod create_user;
 mod register_app;
+mod scim_tokens;
