@@ -177,6 +177,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .merge(crate::scim::router())
         .merge(crate::console::router());
     // `route_layer` runs after routing, so the metrics middleware sees the
     // matched route pattern.

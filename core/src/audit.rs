@@ -35,6 +35,8 @@ pub enum AuditAction {
     UserCreated,
     /// Users were imported in bulk (`USER_IMPORTED`).
     UserImported,
+    /// A user's attributes were changed (`USER_UPDATED`).
+    UserUpdated,
     /// A user was deleted (`USER_DELETED`).
     UserDeleted,
     /// A group was created (`GROUP_CREATED`).
@@ -80,6 +82,7 @@ stored_enum!(AuditAction {
     UserCreated => "USER_CREATED",
     UserImported => "USER_IMPORTED",
     UserDeleted => "USER_DELETED",
+    UserUpdated => "USER_UPDATED",
     GroupCreated => "GROUP_CREATED",
     GroupMembersAdded => "GROUP_MEMBERS_ADDED",
     GroupMembersRemoved => "GROUP_MEMBERS_REMOVED",
@@ -261,7 +264,7 @@ mod tests {
 
     /// The texts existing databases hold and clients filter on. A rename
     /// here is a breaking change that needs a migration, not an edit.
-    const RELEASED: [(AuditAction, &str); 21] = [
+    const RELEASED: [(AuditAction, &str); 22] = [
         (AuditAction::TenantCreated, "TENANT_CREATED"),
         (AuditAction::AppRegistered, "APP_REGISTERED"),
         (AuditAction::AppSeatsChanged, "APP_SEATS_CHANGED"),
@@ -289,6 +292,7 @@ mod tests {
         ),
         (AuditAction::ScimTokenCreated, "SCIM_TOKEN_CREATED"),
         (AuditAction::ScimTokenRevoked, "SCIM_TOKEN_REVOKED"),
+        (AuditAction::UserUpdated, "USER_UPDATED"),
     ];
 
     #[test]

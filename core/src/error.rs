@@ -48,6 +48,15 @@ pub enum CoreError {
         /// What clashes.
         message: String,
     },
+    /// The caller's copy is out of date: it named a version (SCIM
+    /// `If-Match`) that is no longer the stored one. Nothing was changed.
+    #[error("{entity} changed since it was read (now version {current})")]
+    VersionMismatch {
+        /// What was written.
+        entity: EntityKind,
+        /// The stored version.
+        current: i64,
+    },
     /// The database cannot be reached or the pool is exhausted.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -112,6 +121,10 @@ pub enum InputField {
     IdempotencyKey,
     /// `tokenId`: a SCIM token.
     TokenId,
+    /// `externalId`: the identity provider's id for a user or group.
+    ExternalId,
+    /// `department`.
+    Department,
     /// Where the vendor sends the admin back to after an install.
     ReturnUrl,
     /// A page size.

@@ -124,6 +124,10 @@ pub struct User {
     /// Whether the account may sign in. A disabled user keeps their
     /// licenses, as in the model product.
     pub account_enabled: bool,
+    /// False once the identity provider deactivated the user (SCIM
+    /// `active: false`): such a user holds no seat; their assignments and
+    /// group memberships stay, and count again when they are reactivated.
+    pub directory_active: bool,
     /// Department (SCIM enterprise extension).
     pub department: Option<String>,
     /// The manager's id at the identity provider (SCIM enterprise

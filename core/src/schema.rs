@@ -53,6 +53,7 @@ diesel::table! {
         external_id -> Nullable<Text>,
         source -> Text,
         account_enabled -> Bool,
+        directory_active -> Bool,
         department -> Nullable<Text>,
         manager_external_id -> Nullable<Text>,
         version -> BigInt,

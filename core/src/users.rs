@@ -34,6 +34,7 @@ pub(crate) struct UserRow {
     pub external_id: Option<String>,
     pub source: DirectorySource,
     pub account_enabled: bool,
+    pub directory_active: bool,
     pub department: Option<String>,
     pub manager_external_id: Option<String>,
     pub version: i64,
@@ -55,6 +56,7 @@ impl UserRow {
             external_id: None,
             source: DirectorySource::Manual,
             account_enabled: true,
+            directory_active: true,
             department: None,
             manager_external_id: None,
             version: 1,
@@ -77,6 +79,7 @@ impl From<UserRow> for User {
                 updated_at: utc(r.updated_at),
             },
             account_enabled: r.account_enabled,
+            directory_active: r.directory_active,
             department: r.department,
             manager_external_id: r.manager_external_id,
         }

@@ -68,6 +68,8 @@ pub mod code {
     pub const NOT_ENOUGH_SEATS: &str = "NOT_ENOUGH_SEATS";
     /// Seats cannot drop below those in use.
     pub const SEATS_IN_USE: &str = "SEATS_IN_USE";
+    /// The object changed since the caller read it.
+    pub const VERSION_MISMATCH: &str = "VERSION_MISMATCH";
     /// Bad input.
     pub const INVALID_INPUT: &str = "INVALID_INPUT";
     /// A unique value is taken.
@@ -111,6 +113,8 @@ pub fn field_name(field: InputField) -> Cow<'static, str> {
         InputField::PrincipalIds => "principalIds",
         InputField::Name => "name",
         InputField::TokenId => "tokenId",
+        InputField::ExternalId => "externalId",
+        InputField::Department => "department",
         InputField::DisplayName => "displayName",
         InputField::Email => "email",
         InputField::Description => "description",
@@ -174,6 +178,7 @@ fn describe(e: &CoreError) -> Described {
             ..plain(code::NOT_ENOUGH_SEATS)
         },
         CoreError::SeatsInUse { .. } => plain(code::SEATS_IN_USE),
+        CoreError::VersionMismatch { .. } => plain(code::VERSION_MISMATCH),
         CoreError::InvalidInput { field, message } => {
             about_field(code::INVALID_INPUT, field, message)
         }
@@ -296,6 +301,7 @@ impl UserError {
             CoreError::InvalidInput { .. } => UserErrorCode::InvalidInput,
             CoreError::AlreadyExists { .. } => UserErrorCode::AlreadyExists,
             CoreError::Unavailable(_)
+            | CoreError::VersionMismatch { .. }
             | CoreError::TimedOut(_)
             | CoreError::Database(_)
             | CoreError::Internal(_) => {

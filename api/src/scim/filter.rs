@@ -258,14 +258,14 @@ fn compare(path: &AttrPath, found: &Value, op: CompareOp, literal: &Literal) -> 
 }
 
 fn compare_strings(path: &AttrPath, have: &str, op: CompareOp, want: &str) -> bool {
-    if matches!(
+    let ordering = matches!(
         op,
         CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le
-    ) {
-        if let (Ok(have), Ok(want)) = (have.parse::<DateTime<Utc>>(), want.parse::<DateTime<Utc>>())
-        {
-            return ordered(have.partial_cmp(&want), op);
-        }
+    );
+    if ordering
+        && let (Ok(have), Ok(want)) = (have.parse::<DateTime<Utc>>(), want.parse::<DateTime<Utc>>())
+    {
+        return ordered(have.partial_cmp(&want), op);
     }
     let (have, want) = if case_exact(path) {
         (have.to_owned(), want.to_owned())

@@ -1,9 +1,110 @@
-//! SCIM 2.0 (RFC 7643, RFC 7644): the protocol pieces the `/scim/v2`
-//! service provider is built from.
+//! SCIM 2.0 (RFC 7643, RFC 7644): the `/scim/v2` service provider that
+//! identity providers (Entra ID, Okta, …) push the directory to.
 //!
 //! - [`filter`]: `filter=` expressions, parsed and evaluated on a
 //!   resource's JSON.
 //! - [`patch`]: PATCH operations, parsed and applied to a resource's JSON.
+//! - [`user_resource`]: a user as a SCIM User and back.
+//! - [`users`]: the `/Users` endpoints.
+//! - [`discovery`]: `ServiceProviderConfig`, `ResourceTypes`, `Schemas`.
+//! - [`error`]: RFC 7644 error bodies.
+//!
+//! Every request carries a tenant's SCIM token (`Authorization: Bearer
+//! swscim_…`, see `seatwise_core::scim_tokens`); the token decides the
+//! tenant, so another tenant's ids are simply not found. Bodies are
+//! `application/scim+json` both ways (plain `application/json` is accepted
+//! too).
 
+pub mod discovery;
+pub mod error;
 pub mod filter;
 pub mod patch;
+pub mod user_resource;
+pub mod users;
+
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use seatwise_core::scim_tokens::ScimToken;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::server::AppState;
+use error::{SCIM_JSON, ScimError};
+
+/// The routes under `/scim/v2`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/scim/v2/ServiceProviderConfig",
+            get(service_provider_config),
+        )
+        .route("/scim/v2/ResourceTypes", get(resource_types))
+        .route("/scim/v2/Schemas", get(schemas))
+        .route("/scim/v2/Users", get(users::list).post(users::create))
+        .route(
+            "/scim/v2/Users/{id}",
+            get(users::get)
+                .put(users::replace)
+                .patch(users::patch)
+                .delete(users::delete),
+        )
+}
+
+/// The token a request authenticated with.
+pub struct ScimCaller(pub ScimToken);
+
+impl FromRequestParts<AppState> for ScimCaller {
+    type Rejection = ScimError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ScimError> {
+        let secret = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or_else(ScimError::unauthorized)?;
+        match state.store.authenticate_scim(secret).await? {
+            Some(token) => Ok(ScimCaller(token)),
+            None => Err(ScimError::unauthorized()),
+        }
+    }
+}
+
+/// A SCIM JSON answer.
+pub fn scim_json(status: StatusCode, body: &Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
+    response
+}
+
+/// A request body as `T`; malformed JSON is `invalidSyntax`.
+pub fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ScimError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ScimError::bad_request(
+            "invalidSyntax",
+            format!("the body is not a valid request: {e}"),
+        )
+    })
+}
+
+async fn service_provider_config(_caller: ScimCaller) -> Response {
+    scim_json(StatusCode::OK, &discovery::service_provider_config())
+}
+
+async fn resource_types(_caller: ScimCaller) -> Response {
+    scim_json(StatusCode::OK, &discovery::resource_types())
+}
+
+async fn schemas(_caller: ScimCaller) -> Response {
+    scim_json(StatusCode::OK, &discovery::schemas())
+}

@@ -15,7 +15,7 @@ use crate::db::{Conn, insert_rows, on_conn};
 use crate::error::{CoreError, CoreResult, EntityKind};
 use crate::ids::*;
 use crate::model::{LicenseErrorCode, LicenseState, Seats, now};
-use crate::schema::{apps, group_members, license_assignments, user_licenses};
+use crate::schema::{apps, group_members, license_assignments, user_licenses, users};
 
 /// Rows per INSERT: 6 binds each keeps well under SQLite's 32,766 limit.
 const INSERT_CHUNK: usize = 2_000;
@@ -77,6 +77,13 @@ pub(crate) async fn users_without_seat(
 ) -> CoreResult<BTreeMap<UserId, bool>> {
     let mut out = BTreeMap::new();
     for chunk in users.chunks(ID_CHUNK) {
+        // A user the identity provider deactivated takes no seat.
+        let inactive = users::table
+            .filter(users::tenant_id.eq(tenant))
+            .filter(users::id.eq_any(chunk))
+            .filter(users::directory_active.eq(false))
+            .select(users::id);
+        let inactive: Vec<UserId> = on_conn!(conn, c => inactive.load(c).await)?;
         let held = user_licenses::table
             .filter(user_licenses::tenant_id.eq(tenant))
             .filter(user_licenses::app_id.eq(app))
@@ -84,7 +91,7 @@ pub(crate) async fn users_without_seat(
             .select((user_licenses::user_id, user_licenses::state));
         let held: Vec<(UserId, LicenseState)> = on_conn!(conn, c => held.load(c).await)?;
         let held: BTreeMap<UserId, LicenseState> = held.into_iter().collect();
-        for user in chunk {
+        for user in chunk.iter().filter(|u| !inactive.contains(u)) {
             match held.get(user) {
                 Some(LicenseState::Active) => {}
                 Some(_) => {
@@ -104,6 +111,12 @@ pub(crate) async fn users_without_seat(
                     .and(user_licenses::app_id.eq(app))
                     .and(user_licenses::user_id.eq(group_members::user_id))),
             )
+            .inner_join(
+                users::table.on(users::tenant_id
+                    .eq(group_members::tenant_id)
+                    .and(users::id.eq(group_members::user_id))),
+            )
+            .filter(users::directory_active.eq(true))
             .filter(group_members::tenant_id.eq(tenant))
             .filter(group_members::group_id.eq_any(groups))
             .filter(

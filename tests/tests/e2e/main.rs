@@ -21,6 +21,7 @@ mod ops;
 mod paging;
 mod requests;
 mod roles;
+mod scim;
 mod secrets;
 mod subscription_limits;
 mod tokens;

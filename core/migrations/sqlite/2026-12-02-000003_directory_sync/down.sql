@@ -9,6 +9,7 @@ ALTER TABLE users DROP COLUMN updated_at;
 ALTER TABLE users DROP COLUMN version;
 ALTER TABLE users DROP COLUMN manager_external_id;
 ALTER TABLE users DROP COLUMN department;
+ALTER TABLE users DROP COLUMN directory_active;
 ALTER TABLE users DROP COLUMN account_enabled;
 ALTER TABLE users DROP COLUMN source;
 ALTER TABLE users DROP COLUMN external_id;

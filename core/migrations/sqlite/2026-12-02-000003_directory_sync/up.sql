@@ -9,6 +9,9 @@ ALTER TABLE users ADD COLUMN external_id text;
 ALTER TABLE users ADD COLUMN source text NOT NULL DEFAULT 'MANUAL'
     CHECK (source IN ('MANUAL', 'SCIM', 'CSV'));
 ALTER TABLE users ADD COLUMN account_enabled boolean NOT NULL DEFAULT true;
+-- false once the identity provider deactivated the user (SCIM active:
+-- false): such a user holds no seat until reactivated.
+ALTER TABLE users ADD COLUMN directory_active boolean NOT NULL DEFAULT true;
 ALTER TABLE users ADD COLUMN department text;
 -- The SCIM enterprise extension's manager, as the provider sent its id.
 ALTER TABLE users ADD COLUMN manager_external_id text;

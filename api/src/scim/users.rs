@@ -1,0 +1,297 @@
+//! `/scim/v2/Users`: list (filter, `startIndex`/`count`, `attributes`),
+//! read, create, replace, patch and delete, each through the core in one
+//! transaction, with the token's name as the audited actor.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use seatwise_core::ids::UserId;
+use seatwise_core::model::{DirectorySource, User};
+use seatwise_core::scim_tokens::ScimToken;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::ScimCaller;
+use super::discovery::{LIST_SCHEMA, MAX_RESULTS};
+use super::error::ScimError;
+use super::filter::Filter;
+use super::patch::PatchRequest;
+use super::user_resource::{etag, from_json, project, to_json, version_of};
+use super::{parse_body, scim_json};
+use crate::server::AppState;
+
+/// Users read per statement when a filter must look at every user.
+const SCAN_CHUNK: i64 = 1_000;
+
+/// The query of a list request.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    filter: Option<String>,
+    start_index: Option<i64>,
+    count: Option<i64>,
+    attributes: Option<String>,
+    excluded_attributes: Option<String>,
+}
+
+fn names(list: Option<&str>) -> Vec<String> {
+    list.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn user_id(id: &str) -> Result<UserId, ScimError> {
+    uuid::Uuid::parse_str(id)
+        .map(UserId)
+        .map_err(|_| ScimError::not_found("user", id))
+}
+
+/// One user, with its ETag.
+fn answer(status: StatusCode, user: &User) -> Response {
+    let mut response = scim_json(status, &to_json(user));
+    if let Ok(value) = etag(user.directory.version).parse() {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    if status == StatusCode::CREATED
+        && let Ok(value) = format!("/scim/v2/Users/{}", user.id.0).parse()
+    {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+async fn read(state: &AppState, token: &ScimToken, id: &str) -> Result<User, ScimError> {
+    Ok(state.store.user(token.tenant, user_id(id)?).await?)
+}
+
+/// `GET /Users/{id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    ScimCaller(token): ScimCaller,
+    Path(id): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ScimError> {
+    let user = read(&state, &token, &id).await?;
+    let mut response = answer(StatusCode::OK, &user);
+    let projected = project(
+        to_json(&user),
+        &names(query.attributes.as_deref()),
+        &names(query.excluded_attributes.as_deref()),
+    );
+    *response.body_mut() = projected.to_string().into();
+    Ok(response)
+}
+
+/// `GET /Users`.
+pub async fn list(
+    State(state): State<AppState>,
+    ScimCaller(token): ScimCaller,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, ScimError> {
+    let start = query.start_index.unwrap_or(1).max(1);
+    let count = query
+        .count
+        .unwrap_or(100)
+        .clamp(0, i64::try_from(MAX_RESULTS).unwrap_or(i64::MAX));
+    let filter = query
+        .filter
+        .as_deref()
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .map(Filter::parse)
+        .transpose()?;
+    let store = &state.store;
+    let tenant = token.tenant;
+    let (total, page): (i64, Vec<User>) = match &filter {
+        None => {
+            let total = store.user_count(tenant).await?;
+            let page = store.users_at_offset(tenant, start - 1, count).await?;
+            (total, page)
+        }
+        Some(filter) => {
+            let matches = matching(state.store.clone(), tenant, filter).await?;
+            let total = i64::try_from(matches.len()).unwrap_or(i64::MAX);
+            let page = matches
+                .into_iter()
+                .skip(usize::try_from(start - 1).unwrap_or(usize::MAX))
+                .take(usize::try_from(count).unwrap_or(0))
+                .collect();
+            (total, page)
+        }
+    };
+    let attributes = names(query.attributes.as_deref());
+    let excluded = names(query.excluded_attributes.as_deref());
+    let resources: Vec<Value> = page
+        .iter()
+        .map(|u| project(to_json(u), &attributes, &excluded))
+        .collect();
+    Ok(scim_json(
+        StatusCode::OK,
+        &serde_json::json!({
+            "schemas": [LIST_SCHEMA],
+            "totalResults": total,
+            "startIndex": start,
+            "itemsPerPage": resources.len(),
+            "Resources": resources,
+        }),
+    ))
+}
+
+/// Every user `filter` matches, in id order. A provider's lookups
+/// (`userName eq`, `externalId eq`, `emails.value eq`, `id eq`) read one
+/// row; other filters walk every user.
+async fn matching(
+    store: seatwise_core::Store,
+    tenant: seatwise_core::ids::TenantId,
+    filter: &Filter,
+) -> Result<Vec<User>, ScimError> {
+    let candidate = if let Some(name) = filter.equality_on("username", None) {
+        Some(store.user_by_email(tenant, name).await?)
+    } else if let Some(email) = filter.equality_on("emails", Some("value")) {
+        Some(store.user_by_email(tenant, email).await?)
+    } else if let Some(external) = filter.equality_on("externalid", None) {
+        Some(store.user_by_external_id(tenant, external).await?)
+    } else if let Some(id) = filter.equality_on("id", None) {
+        match uuid::Uuid::parse_str(id) {
+            Ok(uuid) => Some(store.users_by_ids(tenant, &[UserId(uuid)]).await?.pop()),
+            Err(_) => Some(None),
+        }
+    } else {
+        None
+    };
+    if let Some(candidate) = candidate {
+        return Ok(candidate
+            .into_iter()
+            .filter(|u| filter.matches(&to_json(u)))
+            .collect());
+    }
+    let mut found = Vec::new();
+    let mut after = None;
+    loop {
+        let chunk = store.users_in_id_order(tenant, after, SCAN_CHUNK).await?;
+        let Some(last) = chunk.last() else {
+            break;
+        };
+        after = Some(last.id);
+        let full = chunk.len() == usize::try_from(SCAN_CHUNK).unwrap_or(usize::MAX);
+        found.extend(chunk.into_iter().filter(|u| filter.matches(&to_json(u))));
+        if !full {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+/// `POST /Users`.
+pub async fn create(
+    State(state): State<AppState>,
+    ScimCaller(token): ScimCaller,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let resource: Value = parse_body(&body)?;
+    let user = from_json(&resource)?;
+    let created = state
+        .store
+        .provision_user(token.tenant, &token.actor(), DirectorySource::Scim, user)
+        .await?;
+    Ok(answer(StatusCode::CREATED, &created))
+}
+
+/// `PUT /Users/{id}`: replace every attribute.
+pub async fn replace(
+    State(state): State<AppState>,
+    ScimCaller(token): ScimCaller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let resource: Value = parse_body(&body)?;
+    let user = from_json(&resource)?;
+    write(&state, &token, &id, &headers, user).await
+}
+
+/// `PATCH /Users/{id}`: operations applied to the current representation,
+/// then written as a replacement, all or nothing.
+pub async fn patch(
+    State(state): State<AppState>,
+    ScimCaller(token): ScimCaller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let request: PatchRequest = parse_body(&body)?;
+    let operations = request.operations()?;
+    let current = read(&state, &token, &id).await?;
+    let Value::Object(mut resource) = to_json(&current) else {
+        return Err(ScimError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            None,
+            "internal error",
+        ));
+    };
+    for operation in &operations {
+        operation.apply(&mut resource)?;
+    }
+    let user = from_json(&Value::Object(resource))?;
+    // Without If-Match, the version read above guards against a change
+    // made between the read and the write.
+    let mut headers = headers;
+    if !headers.contains_key(header::IF_MATCH)
+        && let Ok(value) = etag(current.directory.version).parse()
+    {
+        headers.insert(header::IF_MATCH, value);
+    }
+    write(&state, &token, &id, &headers, user).await
+}
+
+async fn write(
+    state: &AppState,
+    token: &ScimToken,
+    id: &str,
+    headers: &HeaderMap,
+    user: seatwise_core::directory::DirectoryUser,
+) -> Result<Response, ScimError> {
+    let if_version = version_of(headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()))?;
+    let replaced = state
+        .store
+        .replace_directory_user(token.tenant, &token.actor(), user_id(id)?, user, if_version)
+        .await?;
+    state
+        .vendor_effects
+        .license_changes_committed(token.tenant, &replaced.license_changes);
+    Ok(answer(StatusCode::OK, &replaced.user))
+}
+
+/// `DELETE /Users/{id}`: the user and their seats, which waiting users
+/// take.
+pub async fn delete(
+    State(state): State<AppState>,
+    ScimCaller(token): ScimCaller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ScimError> {
+    let user = user_id(&id)?;
+    if let Some(expected) = version_of(headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()))?
+    {
+        let current = state.store.user(token.tenant, user).await?;
+        if current.directory.version != expected {
+            return Err(seatwise_core::CoreError::VersionMismatch {
+                entity: seatwise_core::EntityKind::User,
+                current: current.directory.version,
+            }
+            .into());
+        }
+    }
+    let deleted = state
+        .store
+        .delete_user(token.tenant, &token.actor(), user)
+        .await?;
+    state
+        .vendor_effects
+        .license_changes_committed(token.tenant, &deleted.license_changes);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,385 @@
+//! Users as an identity provider sees them: provisioning, replacing and
+//! looking up users by the directory's keys, for SCIM (and any other sync).
+//!
+//! A change from the directory is one transaction through the same seat
+//! engine as the GraphQL mutations. A user the directory deactivates
+//! (`directory_active = false`) gives back every seat at once, and waiting
+//! users take them; their assignments and memberships stay, so
+//! reactivating gives the licenses back (or a place in the queue when the
+//! seats are gone meanwhile). While deactivated they take no new seat
+//! (`engine::users_without_seat` leaves them out).
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::audit::{self, AuditAction, Target};
+use crate::db::{Conn, Store, on_conn, read_conn, write_txn};
+use crate::error::{CoreError, CoreResult, EntityKind, InputField};
+use crate::ids::*;
+use crate::licensing::LicenseChanges;
+use crate::licensing::engine::{self, Overflow};
+use crate::locks::{self, Mode};
+use crate::model::{Actor, DirectorySource, LicenseState, User, now};
+use crate::schema::{group_members, license_assignments, user_licenses, users};
+use crate::stored::StoredEnum as _;
+use crate::users::UserRow;
+use crate::{search, validate};
+
+/// Longest external id accepted.
+pub const MAX_EXTERNAL_ID_LEN: usize = 256;
+
+/// A user as the directory describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryUser {
+    /// Name shown to admins.
+    pub display_name: String,
+    /// Email, unique in the tenant.
+    pub email: String,
+    /// The directory's id for the user.
+    pub external_id: Option<String>,
+    /// False when the directory deactivated the user.
+    pub active: bool,
+    /// Department.
+    pub department: Option<String>,
+    /// The manager's id in the directory.
+    pub manager_external_id: Option<String>,
+}
+
+/// A replaced user and what it did to seats.
+#[derive(Debug, Clone)]
+pub struct UserReplaced {
+    /// The user as stored now.
+    pub user: User,
+    /// Who gained or lost licenses (deactivation, reactivation).
+    pub license_changes: LicenseChanges,
+}
+
+/// Validated columns of a [`DirectoryUser`].
+struct Checked {
+    display_name: String,
+    email: String,
+    external_id: Option<String>,
+    department: Option<String>,
+    manager_external_id: Option<String>,
+}
+
+fn check(user: &DirectoryUser) -> CoreResult<Checked> {
+    let optional = |field, value: &Option<String>, max| -> CoreResult<Option<String>> {
+        match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            Some(v) => validate::required(field, v, max).map(Some),
+            None => Ok(None),
+        }
+    };
+    Ok(Checked {
+        display_name: validate::required(
+            InputField::DisplayName,
+            &user.display_name,
+            validate::MAX_NAME_LEN,
+        )?,
+        email: validate::email(InputField::Email, &user.email)?,
+        external_id: optional(
+            InputField::ExternalId,
+            &user.external_id,
+            MAX_EXTERNAL_ID_LEN,
+        )?,
+        department: optional(
+            InputField::Department,
+            &user.department,
+            validate::MAX_NAME_LEN,
+        )?,
+        manager_external_id: optional(
+            InputField::ExternalId,
+            &user.manager_external_id,
+            MAX_EXTERNAL_ID_LEN,
+        )?,
+    })
+}
+
+/// Refuse an email or external id another user of the tenant holds.
+async fn refuse_taken(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    me: Option<UserId>,
+    email_key: &str,
+    external_id: Option<&str>,
+) -> CoreResult<()> {
+    let by_email = users::table
+        .filter(users::tenant_id.eq(tenant))
+        .filter(users::email_key.eq(email_key))
+        .select(users::id);
+    let holders: Vec<UserId> = on_conn!(conn, c => by_email.load(c).await)?;
+    if holders.iter().any(|h| Some(*h) != me) {
+        return Err(CoreError::AlreadyExists {
+            field: InputField::Email,
+            message: format!("another user has the email {email_key}"),
+        });
+    }
+    if let Some(external_id) = external_id {
+        let by_external = users::table
+            .filter(users::tenant_id.eq(tenant))
+            .filter(users::external_id.eq(external_id))
+            .select(users::id);
+        let holders: Vec<UserId> = on_conn!(conn, c => by_external.load(c).await)?;
+        if holders.iter().any(|h| Some(*h) != me) {
+            return Err(CoreError::AlreadyExists {
+                field: InputField::ExternalId,
+                message: format!("another user has the external id {external_id}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Create a user from the directory (`source` says which sync).
+    pub async fn provision_user(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        source: DirectorySource,
+        user: DirectoryUser,
+    ) -> CoreResult<User> {
+        let checked = check(&user)?;
+        let mut row = UserRow::new_manual(tenant, checked.display_name, checked.email);
+        row.source = source;
+        row.external_id = checked.external_id;
+        row.department = checked.department;
+        row.manager_external_id = checked.manager_external_id;
+        row.directory_active = user.active;
+        row.account_enabled = user.active;
+        write_txn!(self, conn => {
+            self.require_tenant(conn, tenant).await?;
+            refuse_taken(conn, tenant, None, &row.email_key, row.external_id.as_deref()).await?;
+            on_conn!(conn, c => diesel::insert_into(users::table).values(&row).execute(c).await)?;
+            search::index(conn, tenant, PrincipalId::User(row.id), &row.display_name, Some(&row.email)).await?;
+            audit::record(conn, tenant, actor, AuditAction::UserCreated, Target::user(row.id),
+                serde_json::json!({ "displayName": row.display_name, "email": row.email, "source": source.stored() })).await?;
+            Ok(())
+        })?;
+        Ok(row.into())
+    }
+
+    /// Replace a user's directory attributes. With `if_version`, refuse
+    /// (`VersionMismatch`) unless the stored version is that one.
+    /// Deactivating gives back every seat; reactivating takes them again.
+    pub async fn replace_directory_user(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: UserId,
+        user: DirectoryUser,
+        if_version: Option<i64>,
+    ) -> CoreResult<UserReplaced> {
+        let checked = check(&user)?;
+        let email_key = validate::sort_key(&checked.email);
+        write_txn!(self, conn => {
+            locks::users(conn, tenant, &[id], Mode::Update).await?;
+            let before: UserRow = on_conn!(conn, c => users::table
+                .filter(users::tenant_id.eq(tenant))
+                .filter(users::id.eq(id))
+                .first(c)
+                .await)?;
+            if let Some(expected) = if_version
+                && expected != before.version
+            {
+                return Err(CoreError::VersionMismatch { entity: EntityKind::User, current: before.version });
+            }
+            refuse_taken(conn, tenant, Some(id), &email_key, checked.external_id.as_deref()).await?;
+            let mut license_changes = LicenseChanges::new();
+            if before.directory_active && !user.active {
+                release_seats(conn, tenant, id, &mut license_changes).await?;
+            } else if !before.directory_active && user.active {
+                take_seats(conn, tenant, id, &mut license_changes).await?;
+            }
+            let at = now();
+            let update = diesel::update(users::table
+                .filter(users::tenant_id.eq(tenant))
+                .filter(users::id.eq(id)))
+                .set((
+                    users::display_name.eq(&checked.display_name),
+                    users::name_key.eq(validate::sort_key(&checked.display_name)),
+                    users::email.eq(&checked.email),
+                    users::email_key.eq(&email_key),
+                    users::external_id.eq(&checked.external_id),
+                    users::department.eq(&checked.department),
+                    users::manager_external_id.eq(&checked.manager_external_id),
+                    users::directory_active.eq(user.active),
+                    users::account_enabled.eq(user.active),
+                    users::version.eq(before.version + 1),
+                    users::updated_at.eq(at),
+                ));
+            on_conn!(conn, c => update.execute(c).await)?;
+            if before.display_name != checked.display_name || before.email != checked.email {
+                search::unindex(conn, tenant, AnyId(id.0)).await?;
+                search::index(conn, tenant, PrincipalId::User(id), &checked.display_name, Some(&checked.email)).await?;
+            }
+            audit::record(conn, tenant, actor, AuditAction::UserUpdated, Target::user(id), serde_json::json!({
+                "displayName": checked.display_name,
+                "email": checked.email,
+                "active": user.active,
+                "licensesReleased": license_changes.apps().map(|(_, c)| c.lost().len()).sum::<usize>(),
+            })).await?;
+            let after: UserRow = on_conn!(conn, c => users::table
+                .filter(users::tenant_id.eq(tenant))
+                .filter(users::id.eq(id))
+                .first(c)
+                .await)?;
+            Ok(UserReplaced { user: after.into(), license_changes })
+        })
+    }
+
+    /// The user the directory knows by `external_id`, if any.
+    pub async fn user_by_external_id(
+        &self,
+        tenant: TenantId,
+        external_id: &str,
+    ) -> CoreResult<Option<User>> {
+        let external_id = external_id.to_owned();
+        read_conn!(self, conn => {
+            let row: Option<UserRow> = on_conn!(conn, c => users::table
+                .filter(users::tenant_id.eq(tenant))
+                .filter(users::external_id.eq(&external_id))
+                .first(c)
+                .await
+                .optional())?;
+            Ok(row.map(User::from))
+        })
+    }
+
+    /// The user with `email` (compared case-insensitively), if any.
+    pub async fn user_by_email(&self, tenant: TenantId, email: &str) -> CoreResult<Option<User>> {
+        let email_key = validate::sort_key(email.trim());
+        read_conn!(self, conn => {
+            let row: Option<UserRow> = on_conn!(conn, c => users::table
+                .filter(users::tenant_id.eq(tenant))
+                .filter(users::email_key.eq(&email_key))
+                .first(c)
+                .await
+                .optional())?;
+            Ok(row.map(User::from))
+        })
+    }
+
+    /// Up to `limit` users in id order after `after`: a stable walk over
+    /// every user, for directory paging and filtering.
+    pub async fn users_in_id_order(
+        &self,
+        tenant: TenantId,
+        after: Option<UserId>,
+        limit: i64,
+    ) -> CoreResult<Vec<User>> {
+        read_conn!(self, conn => {
+            let rows: Vec<UserRow> = on_conn!(conn, c => {
+                let mut q = users::table.filter(users::tenant_id.eq(tenant)).into_boxed();
+                if let Some(after) = after {
+                    q = q.filter(users::id.gt(after));
+                }
+                q.order(users::id).limit(limit).load(c).await
+            })?;
+            Ok(rows.into_iter().map(User::from).collect())
+        })
+    }
+
+    /// Up to `limit` users in id order, skipping the first `offset`: SCIM's
+    /// `startIndex` paging.
+    pub async fn users_at_offset(
+        &self,
+        tenant: TenantId,
+        offset: i64,
+        limit: i64,
+    ) -> CoreResult<Vec<User>> {
+        read_conn!(self, conn => {
+            let rows: Vec<UserRow> = on_conn!(conn, c => users::table
+                .filter(users::tenant_id.eq(tenant))
+                .order(users::id)
+                .offset(offset)
+                .limit(limit)
+                .load(c)
+                .await)?;
+            Ok(rows.into_iter().map(User::from).collect())
+        })
+    }
+
+    /// How many users the tenant has.
+    pub async fn user_count(&self, tenant: TenantId) -> CoreResult<i64> {
+        read_conn!(self, conn => {
+            Ok(on_conn!(conn, c => users::table
+                .filter(users::tenant_id.eq(tenant))
+                .count()
+                .get_result(c)
+                .await)?)
+        })
+    }
+}
+
+/// Give back every seat (and every place in a queue) `user` holds; waiting
+/// users take the seats.
+async fn release_seats(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    user: UserId,
+    changes: &mut LicenseChanges,
+) -> CoreResult<()> {
+    let held = user_licenses::table
+        .filter(user_licenses::tenant_id.eq(tenant))
+        .filter(user_licenses::user_id.eq(user))
+        .select(user_licenses::app_id);
+    let apps: Vec<AppId> = on_conn!(conn, c => held.load(c).await)?;
+    locks::apps(conn, tenant, &apps).await?;
+    let delete = diesel::delete(
+        user_licenses::table
+            .filter(user_licenses::tenant_id.eq(tenant))
+            .filter(user_licenses::user_id.eq(user)),
+    )
+    .returning((user_licenses::app_id, user_licenses::state));
+    let released: Vec<(AppId, LicenseState)> = on_conn!(conn, c => delete.load(c).await)?;
+    for (app, state) in released {
+        changes.record_lost(app, [user]);
+        if state == LicenseState::Active {
+            engine::add_assigned(conn, tenant, app, -1).await?;
+            let resolved = engine::resolve_waiting(conn, tenant, app).await?;
+            changes.record_gained(app, resolved);
+        }
+    }
+    Ok(())
+}
+
+/// Take the seats of every app `user` is assigned, directly or through a
+/// group; without a free seat the user waits in `COUNT_VIOLATION`.
+async fn take_seats(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    user: UserId,
+    changes: &mut LicenseChanges,
+) -> CoreResult<()> {
+    let groups = group_members::table
+        .filter(group_members::tenant_id.eq(tenant))
+        .filter(group_members::user_id.eq(user))
+        .select(group_members::group_id);
+    let groups: Vec<GroupId> = on_conn!(conn, c => groups.load(c).await)?;
+    let mut principals: Vec<AnyId> = groups.iter().map(|g| AnyId(g.0)).collect();
+    principals.push(AnyId(user.0));
+    let assigned = license_assignments::table
+        .filter(license_assignments::tenant_id.eq(tenant))
+        .filter(license_assignments::principal_id.eq_any(&principals))
+        .select(license_assignments::app_id)
+        .distinct();
+    let mut apps: Vec<AppId> = on_conn!(conn, c => assigned.load(c).await)?;
+    apps.sort();
+    locks::apps(conn, tenant, &apps).await?;
+    // The user is active again (set by the caller after this returns), so
+    // mark it first: the engine leaves deactivated users out.
+    let reactivate = diesel::update(
+        users::table
+            .filter(users::tenant_id.eq(tenant))
+            .filter(users::id.eq(user)),
+    )
+    .set(users::directory_active.eq(true));
+    on_conn!(conn, c => reactivate.execute(c).await)?;
+    for app in apps {
+        let candidates = engine::users_without_seat(conn, tenant, app, &[user], &[]).await?;
+        let granted = engine::grant(conn, tenant, app, &candidates, Overflow::RecordError).await?;
+        changes.record_gained(app, granted.activated.iter().copied());
+    }
+    Ok(())
+}
