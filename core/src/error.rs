@@ -34,7 +34,7 @@ pub enum CoreError {
     /// An app still has license assignments, and its removal did not ask
     /// to unassign them; nothing was changed.
     #[error(
-        "the app still has {assignments} license assignment(s); unassign them first or remove it with unassignAll"
+        "the app still has {assignments} license assignment(s); unassign them first, or remove the app and unassign everyone with it"
     )]
     AppHasAssignments {
         /// Assignments (direct and through groups) the app has.
