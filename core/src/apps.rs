@@ -228,7 +228,11 @@ impl Store {
             .map(|d| validate::optional(InputField::Description, &d, validate::MAX_DESCRIPTION_LEN))
             .transpose()?;
         let vendor = update.vendor.as_ref().map(vendor).transpose()?;
-        let adapter_key = update.adapter_key.as_deref().map(|k| adapter_key(Some(k))).transpose()?;
+        let adapter_key = update
+            .adapter_key
+            .as_deref()
+            .map(|k| adapter_key(Some(k)))
+            .transpose()?;
         let adapter_settings = update
             .adapter_settings
             .as_ref()
@@ -251,15 +255,12 @@ impl Store {
                 row.description = description;
                 changed.push("description");
             }
-            if let Some(vendor) = vendor {
-                if (&vendor.name, &vendor.website, &vendor.support_email)
-                    != (&row.vendor_name, &row.vendor_website, &row.vendor_support_email)
-                {
-                    row.vendor_name = vendor.name;
-                    row.vendor_website = vendor.website;
-                    row.vendor_support_email = vendor.support_email;
-                    changed.push("vendor");
-                }
+            let current = (&row.vendor_name, &row.vendor_website, &row.vendor_support_email);
+            if let Some(vendor) = vendor.filter(|v| (&v.name, &v.website, &v.support_email) != current) {
+                row.vendor_name = vendor.name;
+                row.vendor_website = vendor.website;
+                row.vendor_support_email = vendor.support_email;
+                changed.push("vendor");
             }
             if let Some(key) = adapter_key.filter(|k| *k != row.adapter_key) {
                 row.adapter_key = key;

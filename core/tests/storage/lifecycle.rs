@@ -50,7 +50,9 @@ async fn deleting_a_group_frees_only_seats_held_through_it_and_promotes_a_waitin
     let other = f.user("Also Engineering").await;
     let design = f.group("Design", &[only, direct, other]).await;
     let eng = f.group("Engineering", &[other]).await;
-    f.assign(app, &[g(design), u(direct), g(eng)]).await.unwrap();
+    f.assign(app, &[g(design), u(direct), g(eng)])
+        .await
+        .unwrap();
     assert_eq!(f.seats(app).await.assigned, 3, "all seats taken");
     // A fourth user waits for a seat in COUNT_VIOLATION.
     let waiting = f.user("Waiting").await;
@@ -63,7 +65,11 @@ async fn deleting_a_group_frees_only_seats_held_through_it_and_promotes_a_waitin
     let license = f.license(waiting, app).await.expect("waiting license");
     assert_eq!(license.error_code, Some(LicenseErrorCode::CountViolation));
 
-    let deleted = f.store.delete_group(f.tenant, &f.actor, design).await.unwrap();
+    let deleted = f
+        .store
+        .delete_group(f.tenant, &f.actor, design)
+        .await
+        .unwrap();
 
     assert_eq!(deleted.apps, vec![app]);
     assert_eq!(

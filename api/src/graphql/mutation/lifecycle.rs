@@ -68,8 +68,7 @@ pub(super) async fn update_group(
             .await
     }
     .await;
-    let (group, user_errors) =
-        outcome(result, id_field(EntityKind::Group, InputField::GroupId))?;
+    let (group, user_errors) = outcome(result, id_field(EntityKind::Group, InputField::GroupId))?;
     Ok(UpdateGroupPayload {
         group: group.map(Group),
         user_errors,
@@ -89,8 +88,7 @@ pub(super) async fn delete_group(
             .await
     }
     .await;
-    let (deleted, user_errors) =
-        outcome(result, id_field(EntityKind::Group, InputField::GroupId))?;
+    let (deleted, user_errors) = outcome(result, id_field(EntityKind::Group, InputField::GroupId))?;
     if let Some(deleted) = &deleted {
         committed(ctx, caller, &deleted.license_changes)?;
     }

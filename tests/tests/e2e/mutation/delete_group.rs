@@ -23,15 +23,25 @@ async fn license_states(app: &TestApp, token: &str, user: &str) -> serde_json::V
 async fn frees_only_seats_held_through_it(app: TestApp) {
     let admin = app.admin_token();
     let whiteboard = app.register_app(&admin, "Whiteboard", 2).await;
-    let only = app.create_user(&admin, "Only Design", "only@example.com").await;
-    let direct = app.create_user(&admin, "Also Direct", "direct@example.com").await;
-    let waiting = app.create_user(&admin, "Waiting", "waiting@example.com").await;
+    let only = app
+        .create_user(&admin, "Only Design", "only@example.com")
+        .await;
+    let direct = app
+        .create_user(&admin, "Also Direct", "direct@example.com")
+        .await;
+    let waiting = app
+        .create_user(&admin, "Waiting", "waiting@example.com")
+        .await;
     let design = app
         .create_group(&admin, "Design", &[only.clone(), direct.clone()])
         .await;
     let late = app.create_group(&admin, "Late", &[]).await;
     let assigned = app
-        .assign(&admin, &whiteboard, &[design.clone(), direct.clone(), late.clone()])
+        .assign(
+            &admin,
+            &whiteboard,
+            &[design.clone(), direct.clone(), late.clone()],
+        )
         .await;
     assert_eq!(assigned["userErrors"], json!([]), "{assigned:#}");
     let added = app
@@ -112,4 +122,7 @@ async fn roles_and_tenants_are_enforced(app: TestApp) {
     assert_eq!(still.data()["group"], json!({ "displayName": "Design" }));
 }
 
-e2e_on_both_backends!(frees_only_seats_held_through_it, roles_and_tenants_are_enforced);
+e2e_on_both_backends!(
+    frees_only_seats_held_through_it,
+    roles_and_tenants_are_enforced
+);

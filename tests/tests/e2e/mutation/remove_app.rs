@@ -23,8 +23,12 @@ async fn send(app: &TestApp, token: &str, input: Value) -> GraphqlResponse {
 async fn refused_while_assigned_then_removed_with_unassign_all(app: TestApp) {
     let admin = app.admin_token();
     let whiteboard = app.register_app(&admin, "Whiteboard", 5).await;
-    let ada = app.create_user(&admin, "Ada Lovelace", "ada@example.com").await;
-    let team = app.create_group(&admin, "Team", std::slice::from_ref(&ada)).await;
+    let ada = app
+        .create_user(&admin, "Ada Lovelace", "ada@example.com")
+        .await;
+    let team = app
+        .create_group(&admin, "Team", std::slice::from_ref(&ada))
+        .await;
     app.assign(&admin, &whiteboard, &[ada.clone(), team]).await;
 
     let refused = send(&app, &admin, json!({ "appId": whiteboard })).await;
@@ -39,7 +43,12 @@ async fn refused_while_assigned_then_removed_with_unassign_all(app: TestApp) {
         "nothing changed"
     );
 
-    let removed = send(&app, &admin, json!({ "appId": whiteboard, "unassignAll": true })).await;
+    let removed = send(
+        &app,
+        &admin,
+        json!({ "appId": whiteboard, "unassignAll": true }),
+    )
+    .await;
     assert_eq!(
         removed.data()["removeApp"],
         json!({ "removedAppId": whiteboard, "userErrors": [] })
@@ -71,7 +80,12 @@ async fn roles_and_tenants_are_enforced(app: TestApp) {
 
     let other = app.create_tenant("Other Organisation").await;
     let other_admin = app.token_for(&other, &["GLOBAL_ADMIN"], None);
-    let foreign = send(&app, &other_admin, json!({ "appId": whiteboard, "unassignAll": true })).await;
+    let foreign = send(
+        &app,
+        &other_admin,
+        json!({ "appId": whiteboard, "unassignAll": true }),
+    )
+    .await;
     let payload = &foreign.data()["removeApp"];
     assert_eq!(payload["userErrors"][0]["field"], "appId");
     assert_eq!(payload["userErrors"][0]["code"], "NOT_FOUND");

@@ -49,7 +49,12 @@ async fn changes_are_saved_and_seats_untouched(app: TestApp) {
         })
     );
     // An empty key removes the adapter; fields left out stay.
-    let cleared = send(&app, &admin, json!({ "appId": whiteboard, "adapterKey": "" })).await;
+    let cleared = send(
+        &app,
+        &admin,
+        json!({ "appId": whiteboard, "adapterKey": "" }),
+    )
+    .await;
     let app_after = &cleared.data()["updateApp"]["app"];
     assert_eq!(app_after["adapterKey"], json!(null));
     assert_eq!(app_after["name"], "Whiteboard Pro");
@@ -107,12 +112,22 @@ async fn roles_and_tenants_are_enforced(app: TestApp) {
     let admin = app.admin_token();
     let whiteboard = app.register_app(&admin, "Whiteboard", 3).await;
     let user_admin = app.token(&["USER_ADMIN"]);
-    let refused = send(&app, &user_admin, json!({ "appId": whiteboard, "name": "Mine" })).await;
+    let refused = send(
+        &app,
+        &user_admin,
+        json!({ "appId": whiteboard, "name": "Mine" }),
+    )
+    .await;
     assert_eq!(refused.error_code(), "FORBIDDEN");
 
     let other = app.create_tenant("Other Organisation").await;
     let other_admin = app.token_for(&other, &["GLOBAL_ADMIN"], None);
-    let foreign = send(&app, &other_admin, json!({ "appId": whiteboard, "name": "Mine" })).await;
+    let foreign = send(
+        &app,
+        &other_admin,
+        json!({ "appId": whiteboard, "name": "Mine" }),
+    )
+    .await;
     let payload = &foreign.data()["updateApp"];
     assert_eq!(payload["userErrors"][0]["field"], "appId");
     assert_eq!(payload["userErrors"][0]["code"], "NOT_FOUND");

@@ -52,7 +52,10 @@ async fn an_empty_name_changes_nothing(app: TestApp) {
     let group = app.create_group(&admin, "Design", &[]).await;
     let refused = app
         .gql(UPDATE_GROUP)
-        .var("input", json!({ "groupId": group, "displayName": " ", "description": "new" }))
+        .var(
+            "input",
+            json!({ "groupId": group, "displayName": " ", "description": "new" }),
+        )
         .token(&admin)
         .send()
         .await;
@@ -86,11 +89,13 @@ async fn roles_and_tenants_are_enforced(app: TestApp) {
 
     let other = app.create_tenant("Other Organisation").await;
     let other_admin = app.token_for(&other, &["GLOBAL_ADMIN"], None);
-    let payload = update(&app, &other_admin, json!({ "groupId": group, "displayName": "Mine" })).await;
-    assert_eq!(
-        payload["userErrors"][0]["field"], "groupId",
-        "{payload:#}"
-    );
+    let payload = update(
+        &app,
+        &other_admin,
+        json!({ "groupId": group, "displayName": "Mine" }),
+    )
+    .await;
+    assert_eq!(payload["userErrors"][0]["field"], "groupId", "{payload:#}");
     assert_eq!(payload["userErrors"][0]["code"], "NOT_FOUND");
 }
 

@@ -68,10 +68,7 @@ async fn a_disabled_renamed_user_keeps_their_licenses(app: TestApp) {
         .token(&admin)
         .send()
         .await;
-    assert_eq!(
-        log.data()["auditLog"]["nodes"][0]["action"],
-        "USER_UPDATED"
-    );
+    assert_eq!(log.data()["auditLog"]["nodes"][0]["action"], "USER_UPDATED");
 }
 
 async fn bad_values_and_a_taken_email_change_nothing(app: TestApp) {
@@ -83,7 +80,12 @@ async fn bad_values_and_a_taken_email_change_nothing(app: TestApp) {
         .await;
     let cases = [
         (
-            send(&app, &admin, json!({ "userId": ada, "displayName": "Ada King", "email": "GRACE@example.com" })).await,
+            send(
+                &app,
+                &admin,
+                json!({ "userId": ada, "displayName": "Ada King", "email": "GRACE@example.com" }),
+            )
+            .await,
             "email",
             "ALREADY_EXISTS",
         ),
@@ -93,12 +95,20 @@ async fn bad_values_and_a_taken_email_change_nothing(app: TestApp) {
             "INVALID_INPUT",
         ),
         (
-            send(&app, &admin, json!({ "userId": ada, "email": "not-an-email" })).await,
+            send(
+                &app,
+                &admin,
+                json!({ "userId": ada, "email": "not-an-email" }),
+            )
+            .await,
             "email",
             "INVALID_INPUT",
         ),
     ];
-    let redacted: Vec<Value> = cases.iter().map(|(response, _, _)| response.redacted()).collect();
+    let redacted: Vec<Value> = cases
+        .iter()
+        .map(|(response, _, _)| response.redacted())
+        .collect();
     insta::assert_json_snapshot!("refused", redacted);
     for (response, field, code) in &cases {
         let payload = &response.data()["updateUser"];
@@ -134,7 +144,12 @@ async fn roles_and_tenants_are_enforced(app: TestApp) {
 
     let other = app.create_tenant("Other Organisation").await;
     let other_admin = app.token_for(&other, &["GLOBAL_ADMIN"], None);
-    let payload = update(&app, &other_admin, json!({ "userId": ada, "displayName": "Mallory" })).await;
+    let payload = update(
+        &app,
+        &other_admin,
+        json!({ "userId": ada, "displayName": "Mallory" }),
+    )
+    .await;
     assert_eq!(payload["user"], json!(null));
     assert_eq!(payload["userErrors"][0]["field"], "userId");
     assert_eq!(payload["userErrors"][0]["code"], "NOT_FOUND");
