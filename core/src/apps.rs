@@ -10,9 +10,10 @@ use crate::error::{CoreError, CoreResult, EntityKind, InputField};
 use crate::ids::*;
 use crate::licensing::{LicenseChanges, engine};
 use crate::locks;
-use crate::model::{Actor, App, NewApp, Seats, Vendor, now, utc};
+use crate::model::{Actor, App, AppUpdate, NewApp, Seats, Vendor, now, utc};
 use crate::paging::{Cursor, Page, PageRequest, after_name_key};
-use crate::schema::apps;
+use crate::schema::{apps, license_assignments, seat_change_operations, user_licenses};
+use crate::seat_changes::SeatChangeStatus;
 use crate::validate;
 
 /// Largest seat count an app may have.
@@ -58,6 +59,37 @@ impl From<AppRow> for App {
             created_at: utc(r.created_at),
         }
     }
+}
+
+/// What removing an app released.
+#[derive(Debug, Clone, Default)]
+pub struct AppRemoved {
+    /// Assignments (to users and groups) removed with it.
+    pub assignments_removed: usize,
+    /// Every user who held the app's license (or waited for a seat) lost
+    /// it.
+    pub license_changes: LicenseChanges,
+}
+
+/// An adapter key as stored: trimmed, and none when empty.
+fn adapter_key(key: Option<&str>) -> CoreResult<Option<String>> {
+    match key.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(key) => Ok(Some(validate::required(
+            InputField::AdapterKey,
+            key,
+            validate::MAX_NAME_LEN,
+        )?)),
+    }
+}
+
+/// The vendor's contact details, checked as registering an app checks them.
+fn vendor(vendor: &Vendor) -> CoreResult<Vendor> {
+    Ok(Vendor {
+        name: validate::required(InputField::VendorName, &vendor.name, validate::MAX_NAME_LEN)?,
+        website: validate::http_url(InputField::VendorWebsite, &vendor.website)?,
+        support_email: validate::email(InputField::VendorSupportEmail, &vendor.support_email)?,
+    })
 }
 
 /// One app by id, inside a transaction or not.
@@ -142,14 +174,8 @@ impl Store {
         let name = validate::required(InputField::Name, &new.name, validate::MAX_NAME_LEN)?;
         let adapter_settings =
             validate::adapter_settings(InputField::AdapterSettings, &new.adapter_settings)?;
-        let adapter_key = match new.adapter_key.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(key) => Some(validate::required(
-                InputField::AdapterKey,
-                key,
-                validate::MAX_NAME_LEN,
-            )?),
-        };
+        let adapter_key = adapter_key(new.adapter_key.as_deref())?;
+        let vendor = vendor(&new.vendor)?;
         let at = now();
         let row = AppRow {
             tenant_id: tenant,
@@ -161,16 +187,9 @@ impl Store {
                 &new.description,
                 validate::MAX_DESCRIPTION_LEN,
             )?,
-            vendor_name: validate::required(
-                InputField::VendorName,
-                &new.vendor.name,
-                validate::MAX_NAME_LEN,
-            )?,
-            vendor_website: validate::http_url(InputField::VendorWebsite, &new.vendor.website)?,
-            vendor_support_email: validate::email(
-                InputField::VendorSupportEmail,
-                &new.vendor.support_email,
-            )?,
+            vendor_name: vendor.name,
+            vendor_website: vendor.website,
+            vendor_support_email: vendor.support_email,
             purchased_seats: check_seats(InputField::Seats, new.seats)?,
             assigned_seats: 0,
             adapter_key,
@@ -187,6 +206,161 @@ impl Store {
             Ok(())
         })?;
         Ok(row.into())
+    }
+
+    /// Change an app's name, description, vendor contact or adapter, with
+    /// the checks of [`Store::register_app`] (adapter settings: a JSON
+    /// object of at most 16 KiB). Seats are not changed here. When nothing
+    /// changes, nothing is written (no audit event).
+    pub async fn update_app(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        app: AppId,
+        update: AppUpdate,
+    ) -> CoreResult<App> {
+        let name = update
+            .name
+            .map(|n| validate::required(InputField::Name, &n, validate::MAX_NAME_LEN))
+            .transpose()?;
+        let description = update
+            .description
+            .map(|d| validate::optional(InputField::Description, &d, validate::MAX_DESCRIPTION_LEN))
+            .transpose()?;
+        let vendor = update.vendor.as_ref().map(vendor).transpose()?;
+        let adapter_key = update
+            .adapter_key
+            .as_deref()
+            .map(|k| adapter_key(Some(k)))
+            .transpose()?;
+        let adapter_settings = update
+            .adapter_settings
+            .as_ref()
+            .map(|s| validate::adapter_settings(InputField::AdapterSettings, s))
+            .transpose()?;
+        write_txn!(self, conn => {
+            locks::apps(conn, tenant, &[app]).await?;
+            let query = apps::table
+                .filter(apps::tenant_id.eq(tenant))
+                .filter(apps::id.eq(app))
+                .select(apps::all_columns);
+            let mut row: AppRow = on_conn!(conn, c => query.first(c).await)?;
+            let mut changed: Vec<&str> = Vec::new();
+            if let Some(name) = name.filter(|n| *n != row.name) {
+                row.name_key = validate::sort_key(&name);
+                row.name = name;
+                changed.push("name");
+            }
+            if let Some(description) = description.filter(|d| *d != row.description) {
+                row.description = description;
+                changed.push("description");
+            }
+            let current = (&row.vendor_name, &row.vendor_website, &row.vendor_support_email);
+            if let Some(vendor) = vendor.filter(|v| (&v.name, &v.website, &v.support_email) != current) {
+                row.vendor_name = vendor.name;
+                row.vendor_website = vendor.website;
+                row.vendor_support_email = vendor.support_email;
+                changed.push("vendor");
+            }
+            if let Some(key) = adapter_key.filter(|k| *k != row.adapter_key) {
+                row.adapter_key = key;
+                changed.push("adapterKey");
+            }
+            if let Some(settings) = adapter_settings.filter(|s| *s != row.adapter_settings) {
+                row.adapter_settings = settings;
+                changed.push("adapterSettings");
+            }
+            if changed.is_empty() {
+                return Ok(App::from(row));
+            }
+            row.updated_at = now();
+            let write = diesel::update(apps::table.filter(apps::tenant_id.eq(tenant)).filter(apps::id.eq(app)))
+                .set((
+                    apps::name.eq(&row.name),
+                    apps::name_key.eq(&row.name_key),
+                    apps::description.eq(&row.description),
+                    apps::vendor_name.eq(&row.vendor_name),
+                    apps::vendor_website.eq(&row.vendor_website),
+                    apps::vendor_support_email.eq(&row.vendor_support_email),
+                    apps::adapter_key.eq(&row.adapter_key),
+                    apps::adapter_settings.eq(&row.adapter_settings),
+                    apps::updated_at.eq(row.updated_at),
+                ));
+            on_conn!(conn, c => write.execute(c).await)?;
+            // Settings may carry account ids: the trail names the fields
+            // that changed, not the settings' values.
+            audit::record(conn, tenant, actor, AuditAction::AppUpdated, Target::app(app), serde_json::json!({
+                "changed": changed, "name": row.name, "adapterKey": row.adapter_key,
+            })).await?;
+            Ok(App::from(row))
+        })
+    }
+
+    /// Remove an app the tenant no longer uses.
+    ///
+    /// Refused with [`CoreError::AppHasAssignments`] while it has any
+    /// assignment, unless `unassign_all`: then every assignment and license
+    /// goes in the same transaction (every holder, and every user waiting
+    /// for a seat, loses it). Refused with [`CoreError::SeatChangeUnderWay`]
+    /// while a seat change is `PENDING` or `IN_PROGRESS`, whatever
+    /// `unassign_all` says: the vendor is acting on it and the worker must
+    /// be able to record the answer. Finished seat changes go with the app;
+    /// the audit trail keeps their history.
+    pub async fn remove_app(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        app: AppId,
+        unassign_all: bool,
+    ) -> CoreResult<AppRemoved> {
+        write_txn!(self, conn => {
+            locks::apps(conn, tenant, &[app]).await?;
+            let under_way = seat_change_operations::table
+                .filter(seat_change_operations::tenant_id.eq(tenant))
+                .filter(seat_change_operations::app_id.eq(app))
+                .filter(seat_change_operations::status.eq_any([SeatChangeStatus::Pending, SeatChangeStatus::InProgress]))
+                .count();
+            let operations: i64 = on_conn!(conn, c => under_way.get_result(c).await)?;
+            if operations > 0 {
+                return Err(CoreError::SeatChangeUnderWay { operations });
+            }
+            let assigned = license_assignments::table
+                .filter(license_assignments::tenant_id.eq(tenant))
+                .filter(license_assignments::app_id.eq(app))
+                .count();
+            let assignments: i64 = on_conn!(conn, c => assigned.get_result(c).await)?;
+            if assignments > 0 && !unassign_all {
+                return Err(CoreError::AppHasAssignments { assignments });
+            }
+            let name = load(conn, tenant, app).await?.name;
+            let delete_licenses = diesel::delete(
+                user_licenses::table
+                    .filter(user_licenses::tenant_id.eq(tenant))
+                    .filter(user_licenses::app_id.eq(app)),
+            )
+            .returning(user_licenses::user_id);
+            let lost: Vec<UserId> = on_conn!(conn, c => delete_licenses.load(c).await)?;
+            let delete_assignments = diesel::delete(
+                license_assignments::table
+                    .filter(license_assignments::tenant_id.eq(tenant))
+                    .filter(license_assignments::app_id.eq(app)),
+            );
+            let assignments_removed = on_conn!(conn, c => delete_assignments.execute(c).await)?;
+            let delete_operations = diesel::delete(
+                seat_change_operations::table
+                    .filter(seat_change_operations::tenant_id.eq(tenant))
+                    .filter(seat_change_operations::app_id.eq(app)),
+            );
+            on_conn!(conn, c => delete_operations.execute(c).await)?;
+            let delete_app = diesel::delete(apps::table.filter(apps::tenant_id.eq(tenant)).filter(apps::id.eq(app)));
+            on_conn!(conn, c => delete_app.execute(c).await)?;
+            audit::record(conn, tenant, actor, AuditAction::AppRemoved, Target::app(app), serde_json::json!({
+                "name": name, "assignmentsRemoved": assignments_removed, "licensesReleased": lost.len(),
+            })).await?;
+            let mut license_changes = LicenseChanges::new();
+            license_changes.record_lost(app, lost);
+            Ok(AppRemoved { assignments_removed, license_changes })
+        })
     }
 
     /// One app.

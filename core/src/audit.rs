@@ -35,8 +35,6 @@ pub enum AuditAction {
     UserCreated,
     /// Users were imported in bulk (`USER_IMPORTED`).
     UserImported,
-    /// A user's attributes were changed (`USER_UPDATED`).
-    UserUpdated,
     /// A user was deleted (`USER_DELETED`).
     UserDeleted,
     /// A group was created (`GROUP_CREATED`).
@@ -70,6 +68,18 @@ pub enum AuditAction {
     ScimTokenCreated,
     /// A SCIM token was revoked (`SCIM_TOKEN_REVOKED`).
     ScimTokenRevoked,
+    /// A user's name, email, sign-in or directory attributes were changed
+    /// (`USER_UPDATED`).
+    UserUpdated,
+    /// A group's name or description was changed (`GROUP_UPDATED`).
+    GroupUpdated,
+    /// A group was deleted (`GROUP_DELETED`).
+    GroupDeleted,
+    /// An app's name, description, vendor or adapter was changed
+    /// (`APP_UPDATED`).
+    AppUpdated,
+    /// An app was removed with its assignments (`APP_REMOVED`).
+    AppRemoved,
 }
 
 // The stored and displayed form. Never change a released one: existing
@@ -82,7 +92,6 @@ stored_enum!(AuditAction {
     UserCreated => "USER_CREATED",
     UserImported => "USER_IMPORTED",
     UserDeleted => "USER_DELETED",
-    UserUpdated => "USER_UPDATED",
     GroupCreated => "GROUP_CREATED",
     GroupMembersAdded => "GROUP_MEMBERS_ADDED",
     GroupMembersRemoved => "GROUP_MEMBERS_REMOVED",
@@ -97,6 +106,11 @@ stored_enum!(AuditAction {
     SeatChangeRetryScheduled => "SEAT_CHANGE_RETRY_SCHEDULED",
     ScimTokenCreated => "SCIM_TOKEN_CREATED",
     ScimTokenRevoked => "SCIM_TOKEN_REVOKED",
+    UserUpdated => "USER_UPDATED",
+    GroupUpdated => "GROUP_UPDATED",
+    GroupDeleted => "GROUP_DELETED",
+    AppUpdated => "APP_UPDATED",
+    AppRemoved => "APP_REMOVED",
 });
 
 impl std::fmt::Display for AuditAction {
@@ -264,7 +278,7 @@ mod tests {
 
     /// The texts existing databases hold and clients filter on. A rename
     /// here is a breaking change that needs a migration, not an edit.
-    const RELEASED: [(AuditAction, &str); 22] = [
+    const RELEASED: [(AuditAction, &str); 26] = [
         (AuditAction::TenantCreated, "TENANT_CREATED"),
         (AuditAction::AppRegistered, "APP_REGISTERED"),
         (AuditAction::AppSeatsChanged, "APP_SEATS_CHANGED"),
@@ -293,6 +307,10 @@ mod tests {
         (AuditAction::ScimTokenCreated, "SCIM_TOKEN_CREATED"),
         (AuditAction::ScimTokenRevoked, "SCIM_TOKEN_REVOKED"),
         (AuditAction::UserUpdated, "USER_UPDATED"),
+        (AuditAction::GroupUpdated, "GROUP_UPDATED"),
+        (AuditAction::GroupDeleted, "GROUP_DELETED"),
+        (AuditAction::AppUpdated, "APP_UPDATED"),
+        (AuditAction::AppRemoved, "APP_REMOVED"),
     ];
 
     #[test]

@@ -31,6 +31,24 @@ pub enum CoreError {
         /// Seats currently assigned.
         in_use: i64,
     },
+    /// An app still has license assignments, and its removal did not ask
+    /// to unassign them; nothing was changed.
+    #[error(
+        "the app still has {assignments} license assignment(s); unassign them first, or remove the app and unassign everyone with it"
+    )]
+    AppHasAssignments {
+        /// Assignments (direct and through groups) the app has.
+        assignments: i64,
+    },
+    /// An app has a seat change the vendor has not finished (`PENDING` or
+    /// `IN_PROGRESS`), so it cannot be removed yet; nothing was changed.
+    #[error(
+        "the app has {operations} seat change(s) still under way at its vendor; wait until they finish"
+    )]
+    SeatChangeUnderWay {
+        /// Seat-change operations not yet final.
+        operations: i64,
+    },
     /// A field of the input is invalid; nothing was changed. The API names
     /// the field for its clients (the Display form here is for logs).
     #[error("{field:?}: {message}")]

@@ -12,7 +12,9 @@ use crate::ids::*;
 use crate::licensing::LicenseChanges;
 use crate::licensing::engine::{self, Overflow};
 use crate::locks::{self, Mode};
-use crate::model::{Actor, DirectoryRecord, DirectorySource, Group, NewGroup, User, now, utc};
+use crate::model::{
+    Actor, DirectoryRecord, DirectorySource, Group, GroupUpdate, NewGroup, User, now, utc,
+};
 use crate::paging::{Cursor, Page, PageRequest, after_name_key};
 use crate::schema::{group_members, groups, license_assignments, users};
 use crate::users::UserRow;
@@ -76,6 +78,16 @@ pub struct MembershipChange {
     pub license_changes: LicenseChanges,
     /// Per app: users left waiting for a seat (`COUNT_VIOLATION`).
     pub waiting: BTreeMap<AppId, Vec<UserId>>,
+}
+
+/// What deleting a group released.
+#[derive(Debug, Clone, Default)]
+pub struct GroupDeleted {
+    /// Apps that were assigned to the group (their assignments are gone).
+    pub apps: Vec<AppId>,
+    /// Per app: members who held it only through the group lost it, and
+    /// users waiting for a seat took the seats that freed.
+    pub license_changes: LicenseChanges,
 }
 
 async fn load(conn: &mut Conn<'_>, tenant: TenantId, group: GroupId) -> CoreResult<Group> {
@@ -278,6 +290,120 @@ impl Store {
             })).await?;
             change.group = Some(load(conn, tenant, group).await?);
             Ok(change)
+        })
+    }
+
+    /// Change a group's name or description; the typeahead follows a
+    /// rename. A field equal to its current value is no change; when nothing
+    /// changes, nothing is written (no audit event, `version` unchanged).
+    pub async fn update_group(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        group: GroupId,
+        update: GroupUpdate,
+    ) -> CoreResult<Group> {
+        let display_name = update
+            .display_name
+            .map(|name| validate::required(InputField::DisplayName, &name, validate::MAX_NAME_LEN))
+            .transpose()?;
+        let description = update
+            .description
+            .map(|d| validate::optional(InputField::Description, &d, validate::MAX_DESCRIPTION_LEN))
+            .transpose()?;
+        write_txn!(self, conn => {
+            locks::groups(conn, tenant, &[group], Mode::Update).await?;
+            let query = groups::table
+                .filter(groups::tenant_id.eq(tenant))
+                .filter(groups::id.eq(group))
+                .select(groups::all_columns);
+            let mut row: GroupRow = on_conn!(conn, c => query.first(c).await)?;
+            let mut changed: Vec<&str> = Vec::new();
+            if let Some(name) = display_name.filter(|n| *n != row.display_name) {
+                row.name_key = validate::sort_key(&name);
+                row.display_name = name;
+                changed.push("displayName");
+            }
+            if let Some(description) = description.filter(|d| *d != row.description) {
+                row.description = description;
+                changed.push("description");
+            }
+            if changed.is_empty() {
+                return Ok(Group::from(row));
+            }
+            row.version += 1;
+            row.updated_at = now();
+            let write = diesel::update(groups::table.filter(groups::tenant_id.eq(tenant)).filter(groups::id.eq(group)))
+                .set((
+                    groups::display_name.eq(&row.display_name),
+                    groups::name_key.eq(&row.name_key),
+                    groups::description.eq(&row.description),
+                    groups::version.eq(row.version),
+                    groups::updated_at.eq(row.updated_at),
+                ));
+            on_conn!(conn, c => write.execute(c).await)?;
+            if changed.contains(&"displayName") {
+                search::reindex(conn, tenant, PrincipalId::Group(group), &row.display_name, None).await?;
+            }
+            audit::record(conn, tenant, actor, AuditAction::GroupUpdated, Target::group(group), serde_json::json!({
+                "changed": changed,
+                "displayName": row.display_name,
+            })).await?;
+            Ok(Group::from(row))
+        })
+    }
+
+    /// Delete a group with its memberships and assignments. Members who
+    /// held one of its apps only through it lose that license (a member who
+    /// also holds the app directly or through another group keeps it and
+    /// their seat), and the freed seats go to users waiting in
+    /// `COUNT_VIOLATION`, oldest first — the seat engine's rules of
+    /// [`Store::remove_group_members`].
+    ///
+    /// Locks the group, then its apps; no user row changes, so no user is
+    /// locked (the global order users → groups → apps still holds).
+    pub async fn delete_group(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        group: GroupId,
+    ) -> CoreResult<GroupDeleted> {
+        write_txn!(self, conn => {
+            locks::groups(conn, tenant, &[group], Mode::Update).await?;
+            let mut apps = apps_of_group(conn, tenant, group).await?;
+            apps.sort();
+            locks::apps(conn, tenant, &apps).await?;
+
+            // Without its assignments the group is no path to its apps, so
+            // `revoke_unheld` over its members takes exactly the licenses
+            // held through it alone.
+            let delete_assignments = diesel::delete(
+                license_assignments::table
+                    .filter(license_assignments::tenant_id.eq(tenant))
+                    .filter(license_assignments::principal_id.eq(group)),
+            );
+            on_conn!(conn, c => delete_assignments.execute(c).await)?;
+            let mut outcome = GroupDeleted { apps: apps.clone(), ..Default::default() };
+            for app in apps {
+                let (lost, _) = engine::revoke_unheld(conn, tenant, app, &[], &[group]).await?;
+                let resolved = engine::resolve_waiting(conn, tenant, app).await?;
+                outcome.license_changes.record_lost(app, lost).record_gained(app, resolved);
+            }
+            let delete_members = diesel::delete(
+                group_members::table
+                    .filter(group_members::tenant_id.eq(tenant))
+                    .filter(group_members::group_id.eq(group)),
+            );
+            let members = on_conn!(conn, c => delete_members.execute(c).await)?;
+            search::unindex(conn, tenant, AnyId(group.0)).await?;
+            let delete_group = diesel::delete(groups::table.filter(groups::tenant_id.eq(tenant)).filter(groups::id.eq(group)));
+            on_conn!(conn, c => delete_group.execute(c).await)?;
+            audit::record(conn, tenant, actor, AuditAction::GroupDeleted, Target::group(group), serde_json::json!({
+                "members": members,
+                "apps": outcome.apps,
+                "licensesReleased": outcome.license_changes.apps().map(|(_, c)| c.lost().len()).sum::<usize>(),
+            })).await?;
+            Ok(outcome)
         })
     }
 

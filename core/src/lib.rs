@@ -31,11 +31,11 @@ pub mod testing;
 mod users;
 pub mod validate;
 
-pub use apps::MAX_SEATS;
+pub use apps::{AppRemoved, MAX_SEATS};
 pub use audit::{AuditAction, RecordedAction, UnknownAuditAction};
 pub use db::{Backend, DatabaseUrl, Store, StoreOptions};
 pub use error::{CoreError, CoreResult, EntityKind, ImportedUserField, InputField};
-pub use groups::MembershipChange;
+pub use groups::{GroupDeleted, MembershipChange};
 pub use licensing::{AppLicenseChanges, LicenseChange, LicenseChanges, LicenseFilter};
 pub use search::MAX_SEARCH_RESULTS;
 pub use stored::{Recorded, StoredEnum};

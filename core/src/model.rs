@@ -185,6 +185,17 @@ pub struct NewUser {
     pub email: String,
 }
 
+/// Changes to a user; a `None` field is left as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserUpdate {
+    /// A new name shown to admins.
+    pub display_name: Option<String>,
+    /// A new email, unique in the tenant (case-insensitively).
+    pub email: Option<String>,
+    /// Whether the user may sign in. A disabled user keeps their licenses.
+    pub account_enabled: Option<bool>,
+}
+
 /// A group of users; a license assigned to it reaches every member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
@@ -209,6 +220,31 @@ pub struct NewGroup {
     pub description: String,
     /// Initial members.
     pub member_ids: Vec<UserId>,
+}
+
+/// Changes to a group; a `None` field is left as it is.
+#[derive(Debug, Clone, Default)]
+pub struct GroupUpdate {
+    /// A new name shown to admins.
+    pub display_name: Option<String>,
+    /// A new description.
+    pub description: Option<String>,
+}
+
+/// Changes to an app; a `None` field is left as it is. Seats change only
+/// through `set_purchased_seats` or a seat-change operation.
+#[derive(Debug, Clone, Default)]
+pub struct AppUpdate {
+    /// A new product name.
+    pub name: Option<String>,
+    /// A new description.
+    pub description: Option<String>,
+    /// New vendor contact details (all three together).
+    pub vendor: Option<Vendor>,
+    /// A new adapter key; an empty one removes the adapter.
+    pub adapter_key: Option<String>,
+    /// New adapter settings (a JSON object; null stores `{}`).
+    pub adapter_settings: Option<serde_json::Value>,
 }
 
 /// One assignment of an app's license to a user or a group.

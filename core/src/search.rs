@@ -118,6 +118,19 @@ pub(crate) async fn unindex(
     Ok(())
 }
 
+/// Replace the terms of a renamed principal (or a user whose email
+/// changed), so the typeahead finds it by its new name only.
+pub(crate) async fn reindex(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    principal: PrincipalId,
+    display_name: &str,
+    email: Option<&str>,
+) -> CoreResult<()> {
+    unindex(conn, tenant, principal.any()).await?;
+    index(conn, tenant, principal, display_name, email).await
+}
+
 impl Store {
     /// Users and groups whose name or email starts with `query` (or a later
     /// word of the name does), best matches first: name starts, then later

@@ -70,6 +70,11 @@ pub mod code {
     pub const SEATS_IN_USE: &str = "SEATS_IN_USE";
     /// The object changed since the caller read it.
     pub const VERSION_MISMATCH: &str = "VERSION_MISMATCH";
+    /// An app still has assignments and its removal did not ask to
+    /// unassign them.
+    pub const APP_HAS_ASSIGNMENTS: &str = "APP_HAS_ASSIGNMENTS";
+    /// An app has a seat change its vendor has not finished.
+    pub const SEAT_CHANGE_UNDER_WAY: &str = "SEAT_CHANGE_UNDER_WAY";
     /// Bad input.
     pub const INVALID_INPUT: &str = "INVALID_INPUT";
     /// A unique value is taken.
@@ -179,6 +184,8 @@ fn describe(e: &CoreError) -> Described {
         },
         CoreError::SeatsInUse { .. } => plain(code::SEATS_IN_USE),
         CoreError::VersionMismatch { .. } => plain(code::VERSION_MISMATCH),
+        CoreError::AppHasAssignments { .. } => plain(code::APP_HAS_ASSIGNMENTS),
+        CoreError::SeatChangeUnderWay { .. } => plain(code::SEAT_CHANGE_UNDER_WAY),
         CoreError::InvalidInput { field, message } => {
             about_field(code::INVALID_INPUT, field, message)
         }
@@ -259,6 +266,12 @@ pub enum UserErrorCode {
     NotEnoughSeats,
     /// Seats cannot be reduced below those in use.
     SeatsInUse,
+    /// The app still has license assignments; remove it with
+    /// `unassignAll: true` to unassign them in the same change.
+    AppHasAssignments,
+    /// The app has a seat change its vendor has not finished (`PENDING` or
+    /// `IN_PROGRESS`); try again once it is final.
+    SeatChangeUnderWay,
     /// An input field is invalid; nothing was changed.
     InvalidInput,
     /// A unique value (such as an email) is already taken.
@@ -298,6 +311,8 @@ impl UserError {
             CoreError::NotFound { .. } => UserErrorCode::NotFound,
             CoreError::NotEnoughSeats { .. } => UserErrorCode::NotEnoughSeats,
             CoreError::SeatsInUse { .. } => UserErrorCode::SeatsInUse,
+            CoreError::AppHasAssignments { .. } => UserErrorCode::AppHasAssignments,
+            CoreError::SeatChangeUnderWay { .. } => UserErrorCode::SeatChangeUnderWay,
             CoreError::InvalidInput { .. } => UserErrorCode::InvalidInput,
             CoreError::AlreadyExists { .. } => UserErrorCode::AlreadyExists,
             CoreError::Unavailable(_)

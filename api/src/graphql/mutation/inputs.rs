@@ -122,3 +122,66 @@ pub struct InstallAppInput {
     /// https).
     pub return_url: String,
 }
+
+/// Changes to a user; fields left out (or null) stay as they are.
+#[derive(InputObject)]
+pub struct UpdateUserInput {
+    /// The user's global id.
+    pub user_id: ID,
+    /// A new name shown to admins.
+    pub display_name: Option<String>,
+    /// A new email address; must be unused in the organisation (compared
+    /// case-insensitively).
+    pub email: Option<String>,
+    /// Whether the user may sign in. A disabled user keeps their licenses
+    /// and seats.
+    pub account_enabled: Option<bool>,
+}
+
+/// Changes to a group; fields left out (or null) stay as they are.
+#[derive(InputObject)]
+pub struct UpdateGroupInput {
+    /// The group's global id.
+    pub group_id: ID,
+    /// A new name shown to admins.
+    pub display_name: Option<String>,
+    /// A new description (empty to clear it).
+    pub description: Option<String>,
+}
+
+/// The group to delete.
+#[derive(InputObject)]
+pub struct DeleteGroupInput {
+    /// The group's global id.
+    pub group_id: ID,
+}
+
+/// Changes to an app; fields left out (or null) stay as they are. Seats
+/// change through `requestSeatChange`.
+#[derive(InputObject)]
+pub struct UpdateAppInput {
+    /// The app's global id.
+    pub app_id: ID,
+    /// A new product name.
+    pub name: Option<String>,
+    /// A new description (empty to clear it).
+    pub description: Option<String>,
+    /// New vendor contact details (all three together).
+    pub vendor: Option<VendorInput>,
+    /// A new vendor adapter plugin key; an empty string removes the
+    /// adapter.
+    pub adapter_key: Option<String>,
+    /// New settings for the adapter: a JSON object, at most 16 KiB as JSON.
+    pub adapter_settings: Option<Json<serde_json::Value>>,
+}
+
+/// The app to remove.
+#[derive(InputObject)]
+pub struct RemoveAppInput {
+    /// The app's global id.
+    pub app_id: ID,
+    /// Unassign everyone in the same change. Without it, an app that still
+    /// has assignments is not removed (`APP_HAS_ASSIGNMENTS`).
+    #[graphql(default = false)]
+    pub unassign_all: bool,
+}

@@ -7,6 +7,7 @@
 
 mod directory;
 mod inputs;
+mod lifecycle;
 mod payloads;
 mod vendor;
 
@@ -331,6 +332,64 @@ impl MutationRoot {
             assignments: assignments.into_iter().map(LicenseAssignment).collect(),
             user_errors,
         })
+    }
+
+    /// Change a user's display name, email or sign-in (`accountEnabled`). A
+    /// disabled user keeps their licenses and seats. Needs `GLOBAL_ADMIN`
+    /// or `USER_ADMIN`.
+    async fn update_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user and the fields to change.")] input: UpdateUserInput,
+    ) -> ApiResult<UpdateUserPayload> {
+        lifecycle::update_user(ctx, input).await
+    }
+
+    /// Change a group's display name or description. Needs `GLOBAL_ADMIN`
+    /// or `USER_ADMIN`.
+    async fn update_group(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group and the fields to change.")] input: UpdateGroupInput,
+    ) -> ApiResult<UpdateGroupPayload> {
+        lifecycle::update_group(ctx, input).await
+    }
+
+    /// Delete a group with its memberships and assignments. Members who
+    /// held an app only through the group lose it (those who also hold it
+    /// directly or through another group keep their seat), and freed seats
+    /// go to users waiting for one. Needs `GLOBAL_ADMIN` or `USER_ADMIN`.
+    async fn delete_group(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group to delete.")] input: DeleteGroupInput,
+    ) -> ApiResult<DeleteGroupPayload> {
+        lifecycle::delete_group(ctx, input).await
+    }
+
+    /// Change an app's name, description, vendor contact or adapter (with
+    /// the checks of `registerApp`). Needs `GLOBAL_ADMIN` or
+    /// `BILLING_ADMIN`.
+    async fn update_app(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The app and the fields to change.")] input: UpdateAppInput,
+    ) -> ApiResult<UpdateAppPayload> {
+        lifecycle::update_app(ctx, input).await
+    }
+
+    /// Remove an app. Refused with `APP_HAS_ASSIGNMENTS` while it has
+    /// assignments, unless `unassignAll` is true, which unassigns everyone
+    /// in the same change; refused with `SEAT_CHANGE_UNDER_WAY` while a
+    /// seat change is `PENDING` or `IN_PROGRESS`. Needs `GLOBAL_ADMIN` or
+    /// `BILLING_ADMIN`.
+    async fn remove_app(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The app to remove, and whether to unassign everyone.")]
+        input: RemoveAppInput,
+    ) -> ApiResult<RemoveAppPayload> {
+        lifecycle::remove_app(ctx, input).await
     }
 
     /// Ask the app's vendor to set its purchased seats to `quantity`. The

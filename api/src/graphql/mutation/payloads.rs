@@ -101,3 +101,51 @@ pub struct InstallAppPayload {
     /// `INVALID_INPUT`, `NOT_FOUND`).
     pub user_errors: Vec<UserError>,
 }
+
+/// Result of `updateUser`.
+#[derive(SimpleObject)]
+pub struct UpdateUserPayload {
+    /// The user after the change (null when `userErrors` is not empty).
+    pub user: Option<User>,
+    /// Why the user was not changed.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of `updateGroup`.
+#[derive(SimpleObject)]
+pub struct UpdateGroupPayload {
+    /// The group after the change (null when `userErrors` is not empty).
+    pub group: Option<Group>,
+    /// Why the group was not changed.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of `deleteGroup`.
+#[derive(SimpleObject)]
+pub struct DeleteGroupPayload {
+    /// The global id of the deleted group (null when `userErrors` is not
+    /// empty).
+    pub deleted_group_id: Option<ID>,
+    /// Why the group was not deleted.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of `updateApp`.
+#[derive(SimpleObject)]
+pub struct UpdateAppPayload {
+    /// The app after the change (null when `userErrors` is not empty).
+    pub app: Option<App>,
+    /// Why the app was not changed.
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of `removeApp`.
+#[derive(SimpleObject)]
+pub struct RemoveAppPayload {
+    /// The global id of the removed app (null when `userErrors` is not
+    /// empty).
+    pub removed_app_id: Option<ID>,
+    /// Why the app was not removed (`APP_HAS_ASSIGNMENTS`,
+    /// `SEAT_CHANGE_UNDER_WAY`, `NOT_FOUND`).
+    pub user_errors: Vec<UserError>,
+}
