@@ -10,6 +10,7 @@
 mod apps;
 mod audit;
 pub mod db;
+pub mod directory_import;
 mod error;
 mod groups;
 pub mod ids;
