@@ -236,7 +236,7 @@ async fn assignments_export_one_row_each(app: TestApp) {
         .create_user(&token, "Ada Lovelace", "ada@contoso.example")
         .await;
     let group = app
-        .create_group(&token, "Engineering", &[ada.clone()])
+        .create_group(&token, "Engineering", std::slice::from_ref(&ada))
         .await;
     let visio = app.register_app(&token, "Visio", 5).await;
     let teams = app.register_app(&token, "Teams", 5).await;
