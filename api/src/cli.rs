@@ -10,7 +10,13 @@
 //! seatwise plugins inspect PATH          # one plugin file; fails if refused
 //! seatwise token --tenant ID [--roles A,B] [--user USER_ID] [--ttl 1h]
 //! seatwise schema                        # prints the GraphQL SDL
+//! seatwise import users --tenant ID [--dry-run] FILE.csv
+//! seatwise import groups --tenant ID [--dry-run] FILE.csv
+//! seatwise export assignments --tenant ID [--app ID] > out.csv
 //! ```
+//!
+//! The CSV formats are described in `cli/csv_import.rs` and
+//! `cli/csv_export.rs` (and in each subcommand's `--help`).
 //!
 //! `--database` (or `SEATWISE_DATABASE_URL`) applies to every subcommand.
 //! Logs go to stderr (filter with `SEATWISE_LOG` or `RUST_LOG`); stdout
@@ -22,7 +28,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use seatwise_core::ids::{TenantId, UserId};
+use seatwise_core::ids::{AppId, TenantId, UserId};
 use seatwise_core::model::Actor;
 use seatwise_core::{CoreError, DatabaseUrl, Store, StoreOptions};
 use tracing_subscriber::EnvFilter;
@@ -33,6 +39,9 @@ use crate::auth::{Role, TokenKeys, TokenRequest};
 use crate::graphql::ids::{self, Kind};
 use crate::server;
 use crate::settings::{ProcessEnv, ServeSettings};
+
+mod csv_export;
+mod csv_import;
 
 type CliResult<T> = Result<T, String>;
 
@@ -130,6 +139,69 @@ enum Command {
     Plugins {
         #[command(subcommand)]
         command: PluginsCommand,
+    },
+    /// Create or update users or groups from a CSV file.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Write data as CSV on stdout.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Create or update users from a CSV file with the header
+    /// `displayName,email[,externalId]` (columns in any order).
+    ///
+    /// A row updates the user with its externalId, else the one with its
+    /// email (case-insensitive), else creates one; re-running a file changes
+    /// nothing. Every bad row is printed with its line on stderr and then
+    /// nothing is written; a summary (created, updated, unchanged, bad rows)
+    /// goes to stdout. Rows are written in batches of 5,000, each in one
+    /// transaction, after the whole file was checked.
+    Users(ImportArgs),
+    /// Create or update groups from a CSV file with the header
+    /// `displayName[,description][,members][,externalId]`, one row per group.
+    ///
+    /// `members` lists the members' emails separated by `;`
+    /// (`ada@contoso.com;grace@contoso.com`); each must be a user already
+    /// (import users first) or the row is bad. Members are added, never
+    /// removed, and take seats of the group's apps like any new member (or
+    /// wait for one). A row updates the group with its externalId, else the
+    /// one with its name (case-insensitive), else creates one. Bad rows,
+    /// summary and batches (of 500 groups) as for users.
+    Groups(ImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ImportArgs {
+    /// The tenant id, as printed by `seatwise tenant create`.
+    #[arg(long)]
+    tenant: uuid::Uuid,
+    /// Check every row against the database and print the summary, but
+    /// write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// The CSV file (UTF-8, comma-separated, with a header row).
+    file: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum ExportCommand {
+    /// One row per license assignment, with the header
+    /// `app,appId,principalKind,principalName,principalId,email,assignedBy,assignedAt`
+    /// (`principalKind` is USER or GROUP; a group's row has no email).
+    Assignments {
+        /// The tenant id, as printed by `seatwise tenant create`.
+        #[arg(long)]
+        tenant: uuid::Uuid,
+        /// Only this app: its GraphQL id or UUID.
+        #[arg(long)]
+        app: Option<String>,
     },
 }
 
@@ -288,6 +360,32 @@ async fn run_command(cli: Cli) -> CliResult<()> {
             Ok(())
         }
         Command::Serve(args) => serve(&database, options, args).await,
+        Command::Import { command } => {
+            let (kind, args) = match command {
+                ImportCommand::Users(args) => (csv_import::ImportKind::Users, args),
+                ImportCommand::Groups(args) => (csv_import::ImportKind::Groups, args),
+            };
+            Store::migrate(&database).await.map_err(|e| e.to_string())?;
+            let store = connect(&database, options).await?;
+            csv_import::run(
+                &store,
+                TenantId(args.tenant),
+                kind,
+                &args.file,
+                args.dry_run,
+            )
+            .await
+        }
+        Command::Export {
+            command: ExportCommand::Assignments { tenant, app },
+        } => {
+            let app = app.as_deref().map(parse_app).transpose()?;
+            let store = connect(&database, options).await?;
+            let stdout = std::io::stdout().lock();
+            let written = csv_export::assignments(&store, TenantId(tenant), app, stdout).await?;
+            tracing::info!(assignments = written, "exported");
+            Ok(())
+        }
         Command::Schema | Command::Plugins { .. } => Ok(()),
     }
 }
@@ -360,6 +458,17 @@ fn mint(keys: &TokenKeys, args: TokenArgs) -> CliResult<String> {
     };
     keys.mint(&request)
         .map_err(|e| format!("cannot sign the token: {e}"))
+}
+
+/// An app's GraphQL id, or a raw UUID.
+fn parse_app(text: &str) -> CliResult<AppId> {
+    match ids::decode(text) {
+        Some((Kind::App, uuid)) => Ok(AppId(uuid)),
+        Some(_) => Err(format!("--app {text}: not an app id")),
+        None => uuid::Uuid::parse_str(text)
+            .map(AppId)
+            .map_err(|_| format!("--app {text}: expected an app's GraphQL id or UUID")),
+    }
 }
 
 /// A user's GraphQL id, or a raw UUID.

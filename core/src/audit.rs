@@ -64,6 +64,9 @@ pub enum AuditAction {
     /// A vendor call failed and will be tried again
     /// (`SEAT_CHANGE_RETRY_SCHEDULED`).
     SeatChangeRetryScheduled,
+    /// Groups were imported in bulk, with their members
+    /// (`GROUP_IMPORTED`).
+    GroupImported,
     /// A SCIM token was created (`SCIM_TOKEN_CREATED`).
     ScimTokenCreated,
     /// A SCIM token was revoked (`SCIM_TOKEN_REVOKED`).
@@ -104,6 +107,7 @@ stored_enum!(AuditAction {
     SeatChangeRejected => "SEAT_CHANGE_REJECTED",
     SeatChangeContactVendor => "SEAT_CHANGE_CONTACT_VENDOR",
     SeatChangeRetryScheduled => "SEAT_CHANGE_RETRY_SCHEDULED",
+    GroupImported => "GROUP_IMPORTED",
     ScimTokenCreated => "SCIM_TOKEN_CREATED",
     ScimTokenRevoked => "SCIM_TOKEN_REVOKED",
     UserUpdated => "USER_UPDATED",
@@ -278,7 +282,7 @@ mod tests {
 
     /// The texts existing databases hold and clients filter on. A rename
     /// here is a breaking change that needs a migration, not an edit.
-    const RELEASED: [(AuditAction, &str); 26] = [
+    const RELEASED: [(AuditAction, &str); 27] = [
         (AuditAction::TenantCreated, "TENANT_CREATED"),
         (AuditAction::AppRegistered, "APP_REGISTERED"),
         (AuditAction::AppSeatsChanged, "APP_SEATS_CHANGED"),
@@ -304,6 +308,7 @@ mod tests {
             AuditAction::SeatChangeRetryScheduled,
             "SEAT_CHANGE_RETRY_SCHEDULED",
         ),
+        (AuditAction::GroupImported, "GROUP_IMPORTED"),
         (AuditAction::ScimTokenCreated, "SCIM_TOKEN_CREATED"),
         (AuditAction::ScimTokenRevoked, "SCIM_TOKEN_REVOKED"),
         (AuditAction::UserUpdated, "USER_UPDATED"),

@@ -115,7 +115,7 @@ async fn apps_of_group(
 /// Add members inside the caller's transaction. Locks in the global order
 /// (users, group, apps); new members get the group's apps where seats are
 /// free and wait in `COUNT_VIOLATION` where not.
-async fn add_members(
+pub(crate) async fn add_members(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     group: GroupId,

@@ -131,6 +131,23 @@ pub(crate) async fn reindex(
     index(conn, tenant, principal, display_name, email).await
 }
 
+/// Forget the terms of many principals (before indexing them anew).
+pub(crate) async fn unindex_many(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    principals: &[AnyId],
+) -> CoreResult<()> {
+    for chunk in principals.chunks(10_000) {
+        let delete = diesel::delete(
+            principal_terms::table
+                .filter(principal_terms::tenant_id.eq(tenant))
+                .filter(principal_terms::principal_id.eq_any(chunk)),
+        );
+        on_conn!(conn, c => delete.execute(c).await)?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Users and groups whose name or email starts with `query` (or a later
     /// word of the name does), best matches first: name starts, then later

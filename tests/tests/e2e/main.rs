@@ -26,6 +26,9 @@ mod secrets;
 mod subscription_limits;
 mod tokens;
 
+// The CLI's CSV import and export.
+mod csv;
+
 // Vendors, their adapters and the seat-change worker.
 mod plugin_faults;
 mod seat_change_worker;
