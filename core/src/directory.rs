@@ -357,6 +357,9 @@ async fn take_seats(
         .filter(group_members::user_id.eq(user))
         .select(group_members::group_id);
     let groups: Vec<GroupId> = on_conn!(conn, c => groups.load(c).await)?;
+    // Hold the memberships still while the user's seats are granted from
+    // them (lock order: users, groups, apps).
+    locks::groups(conn, tenant, &groups, Mode::Share).await?;
     let mut principals: Vec<AnyId> = groups.iter().map(|g| AnyId(g.0)).collect();
     principals.push(AnyId(user.0));
     let assigned = license_assignments::table
