@@ -246,17 +246,25 @@ impl TestApp {
             secret,
             work_dir: new_work_dir(),
         };
-        let tenant = database
-            .store()
-            .await
-            .create_tenant(&Actor::named("seatwise-cli"), "Test Organisation")
-            .await
-            .expect("create the test tenant")
-            .id
-            .to_string();
+        // `--demo` seeds its own tenant; an extra empty one is not what the
+        // demo shows.
+        let created = if options.demo {
+            None
+        } else {
+            let tenant = database
+                .store()
+                .await
+                .create_tenant(&Actor::named("seatwise-cli"), "Test Organisation")
+                .await
+                .expect("create the test tenant");
+            Some(tenant.id.to_string())
+        };
         let keys =
             (!runner.secret.is_empty()).then(|| TokenKeys::from_secret(runner.secret.as_bytes()));
-        let (server, base_url, _) = Server::start(&runner, &options).await;
+        let (server, base_url, demo_tenant) = Server::start(&runner, &options).await;
+        let tenant = created
+            .or(demo_tenant)
+            .expect("a tenant: created here, or seeded by --demo");
         let app = Self {
             base_url,
             tenant,
