@@ -315,23 +315,9 @@ async fn plan_users(
             (None, None) => None,
         };
         let Some(id) = target else {
-            plan.create.push(UserRow {
-                tenant_id: tenant,
-                id: UserId::new(),
-                name_key: validate::sort_key(&row.display_name),
-                display_name: row.display_name,
-                email_key: row.email_key,
-                email: row.email,
-                created_at: at,
-                external_id: row.external_id,
-                source,
-                account_enabled: true,
-                directory_active: true,
-                department: None,
-                manager_external_id: None,
-                version: 1,
-                updated_at: at,
-            });
+            let mut new = UserRow::new(tenant, row.display_name, row.email, source, at);
+            new.external_id = row.external_id;
+            plan.create.push(new);
             continue;
         };
         if let Some(first) = claimed.insert(id, row.line) {

@@ -44,7 +44,25 @@ pub(crate) struct UserRow {
 impl UserRow {
     /// A new user's row, as an admin creates it.
     pub(crate) fn new_manual(tenant_id: TenantId, display_name: String, email: String) -> Self {
-        let at = now();
+        Self::new(
+            tenant_id,
+            display_name,
+            email,
+            DirectorySource::Manual,
+            now(),
+        )
+    }
+
+    /// A new user's row from `source`, created `at`: active, version 1,
+    /// with no directory attributes yet. Every new user starts here, so a
+    /// column added to users gets its starting value in one place.
+    pub(crate) fn new(
+        tenant_id: TenantId,
+        display_name: String,
+        email: String,
+        source: DirectorySource,
+        at: chrono::NaiveDateTime,
+    ) -> Self {
         UserRow {
             tenant_id,
             id: UserId::new(),
@@ -54,7 +72,7 @@ impl UserRow {
             email,
             created_at: at,
             external_id: None,
-            source: DirectorySource::Manual,
+            source,
             account_enabled: true,
             directory_active: true,
             department: None,
@@ -174,10 +192,13 @@ impl Store {
                     message: format!("{email} appears twice in the import"),
                 });
             }
-            let mut row = UserRow::new_manual(tenant, display_name, email);
-            row.created_at = at;
-            row.updated_at = at;
-            rows.push(row);
+            rows.push(UserRow::new(
+                tenant,
+                display_name,
+                email,
+                DirectorySource::Manual,
+                at,
+            ));
         }
         write_txn!(self, conn => {
             self.require_tenant(conn, tenant).await?;
