@@ -321,8 +321,32 @@ impl Store {
         actor: &Actor,
         user: UserId,
     ) -> CoreResult<UserDeleted> {
+        self.delete_user_at_version(tenant, actor, user, None).await
+    }
+
+    /// [`Store::delete_user`], refused with `VersionMismatch` unless the
+    /// user's stored version is `if_version` (SCIM's `If-Match`). The
+    /// version is read under the user's row lock, in the deleting
+    /// transaction, so no change can slip in between check and delete.
+    pub async fn delete_user_at_version(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        user: UserId,
+        if_version: Option<i64>,
+    ) -> CoreResult<UserDeleted> {
         write_txn!(self, conn => {
             locks::users(conn, tenant, &[user], Mode::Update).await?;
+            if let Some(expected) = if_version {
+                let version_query = users::table
+                    .filter(users::tenant_id.eq(tenant))
+                    .filter(users::id.eq(user))
+                    .select(users::version);
+                let current: i64 = on_conn!(conn, c => version_query.first(c).await)?;
+                if current != expected {
+                    return Err(CoreError::VersionMismatch { entity: EntityKind::User, current });
+                }
+            }
             let groups_query = group_members::table
                 .filter(group_members::tenant_id.eq(tenant))
                 .filter(group_members::user_id.eq(user))

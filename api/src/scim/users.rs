@@ -275,20 +275,10 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> Result<Response, ScimError> {
     let user = user_id(&id)?;
-    if let Some(expected) = version_of(headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()))?
-    {
-        let current = state.store.user(token.tenant, user).await?;
-        if current.directory.version != expected {
-            return Err(seatwise_core::CoreError::VersionMismatch {
-                entity: seatwise_core::EntityKind::User,
-                current: current.directory.version,
-            }
-            .into());
-        }
-    }
+    let if_version = version_of(headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()))?;
     let deleted = state
         .store
-        .delete_user(token.tenant, &token.actor(), user)
+        .delete_user_at_version(token.tenant, &token.actor(), user, if_version)
         .await?;
     state
         .vendor_effects

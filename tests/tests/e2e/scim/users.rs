@@ -306,7 +306,14 @@ async fn value_filter_paths_versions_and_errors(app: TestApp) {
         .await;
     assert_eq!(put.status, 200);
     assert_eq!(put.body["displayName"], "Lee Gu-Smith");
-    let gone = scim.send(Method::DELETE, &path, None, &[]).await;
+    let stale_delete = scim
+        .send(Method::DELETE, &path, None, &[("If-Match", "W/\"2\"")])
+        .await;
+    assert_eq!(stale_delete.status, 412);
+    assert_eq!(scim.get(&path).await.body["displayName"], "Lee Gu-Smith");
+    let gone = scim
+        .send(Method::DELETE, &path, None, &[("If-Match", "W/\"3\"")])
+        .await;
     assert_eq!(gone.status, 204);
     assert_eq!(scim.get(&path).await.status, 404);
 }
