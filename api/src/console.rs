@@ -54,11 +54,21 @@ const ASSETS: &[Asset] = &[
     asset!("js/pages/licenses.js", JS),
     asset!("js/pages/details.js", JS),
     asset!("js/pages/my-licenses.js", JS),
+    asset!("js/pages/users.js", JS),
+    asset!("js/pages/user.js", JS),
+    asset!("js/pages/groups.js", JS),
+    asset!("js/pages/group.js", JS),
+    asset!("js/pages/directory-sync.js", JS),
     asset!("js/components/combobox.js", JS),
     asset!("js/components/assign-panel.js", JS),
     asset!("js/components/unassign-dialog.js", JS),
     asset!("js/components/seat-change.js", JS),
     asset!("js/components/install.js", JS),
+    asset!("js/components/show-more.js", JS),
+    asset!("js/components/list-section.js", JS),
+    asset!("js/components/directory-list.js", JS),
+    asset!("js/components/copy-field.js", JS),
+    asset!("js/components/confirm-dialog.js", JS),
 ];
 
 const INDEX_TEMPLATE: &str = include_str!("../console/index.html");

@@ -4,8 +4,11 @@
 //! Seeding is idempotent: the tenant is found by name, and only created
 //! (with all its data) when missing.
 
+use seatwise_core::directory::DirectoryUser;
 use seatwise_core::ids::{PrincipalId, TenantId, UserId};
-use seatwise_core::model::{Actor, NewApp, NewGroup, NewUser, Tenant, Vendor};
+use seatwise_core::model::{
+    Actor, DirectorySource, NewApp, NewGroup, NewUser, Tenant, UserUpdate, Vendor,
+};
 use seatwise_core::{CoreResult, Store};
 
 /// The demo tenant's name.
@@ -110,6 +113,25 @@ async fn seed(store: &Store, tenant: TenantId, actor: &Actor) -> CoreResult<()> 
         };
         users.push(store.create_user(tenant, actor, new).await?.id);
     }
+    // One user as an identity provider provisions them over SCIM (Entra ID
+    // sends its object id as `externalId`, and a department), so the
+    // console's Users page shows a directory-managed user beside the
+    // manual ones. In Engineering, so the license comes through a group.
+    let scim_user = store
+        .provision_user(
+            tenant,
+            &Actor::named("scim:Entra ID"),
+            DirectorySource::Scim,
+            DirectoryUser {
+                display_name: "Pradeep Gupta".to_owned(),
+                email: "pradeep.gupta@demo.seatwise.example".to_owned(),
+                external_id: Some("5f8c2a71-93d4-4b6e-a0c2-7d1e9b34f865".to_owned()),
+                active: true,
+                department: Some("Engineering".to_owned()),
+                manager_external_id: None,
+            },
+        )
+        .await?;
     let mut apps = Vec::new();
     for app in &APPS {
         let new = NewApp {
@@ -131,11 +153,13 @@ async fn seed(store: &Store, tenant: TenantId, actor: &Actor) -> CoreResult<()> 
         description: description.to_owned(),
         member_ids: members.to_vec(),
     };
+    let mut engineers = users[0..5].to_vec();
+    engineers.push(scim_user.id);
     let engineering = store
         .create_group(
             tenant,
             actor,
-            group("Engineering", "Builds the product.", &users[0..5]),
+            group("Engineering", "Builds the product.", &engineers),
         )
         .await?;
     let sales = store
@@ -175,5 +199,13 @@ async fn seed(store: &Store, tenant: TenantId, actor: &Actor) -> CoreResult<()> 
         analytics,
     )
     .await?;
+    // A disabled account keeps its licenses and seats, as in the model
+    // product: Isaiah Langer (Sales) still holds Fabrikam Timesheets
+    // through his group while he cannot sign in.
+    let blocked = UserUpdate {
+        account_enabled: Some(false),
+        ..UserUpdate::default()
+    };
+    store.update_user(tenant, actor, users[5], blocked).await?;
     Ok(())
 }

@@ -91,3 +91,17 @@ export function messageBox(kind, title, ...body) {
     ...body,
   );
 }
+
+/** A breadcrumb: `parent` is `[href, label]`; `current` the page's name, if known. */
+export function breadcrumb([href, label], current) {
+  return h(
+    'nav',
+    { 'aria-label': 'Breadcrumb', class: 'breadcrumb' },
+    h('ol', {}, h('li', {}, h('a', { href }, label)), current ? h('li', {}, h('span', { 'aria-current': 'page' }, current)) : null),
+  );
+}
+
+/** One term and its value of a `<dl class="facts">`. */
+export function fact(term, value) {
+  return [h('dt', {}, term), h('dd', {}, value)];
+}

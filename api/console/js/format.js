@@ -87,3 +87,29 @@ export function safeLink(url) {
   }
   return url;
 }
+
+const SOURCE_WORDS = {
+  MANUAL: 'Manual',
+  SCIM: 'SCIM (identity provider)',
+  CSV: 'CSV import',
+};
+
+/** Where a user or group came from (`DirectorySource`), in words. */
+export function sourceLabel(source) {
+  return SOURCE_WORDS[source] || source;
+}
+
+/**
+ * Whether a user may sign in. A disabled account keeps its licenses and
+ * seats (as in the model product), so the badge says sign-in, not access.
+ */
+export function accountBadge(user) {
+  return user.accountEnabled ? badge('ok', 'Enabled') : badge('danger', 'Sign-in blocked');
+}
+
+/** A license's state: active, or waiting for a seat (`COUNT_VIOLATION`). */
+export function licenseStateBadge(entry) {
+  if (entry.state === 'ACTIVE') return badge('ok', 'Active');
+  if (entry.errorCode === 'COUNT_VIOLATION') return badge('danger', 'No seat free (count violation)');
+  return badge('danger', entry.errorCode ? `Error: ${entry.errorCode}` : 'Error');
+}

@@ -1,8 +1,9 @@
 // Entry point: the shell (header, navigation, sign-out) and the hash router.
 //
-// Routes: #/apps (licenses list), #/apps/<id> (license details), #/me (my
-// licenses), #/sign-in. Hash routing needs nothing from the server: every
-// page is the same index.html at `/`.
+// Routes: #/apps (licenses list), #/apps/<id> (license details), #/users
+// and #/users/<id>, #/groups and #/groups/<id>, #/settings/directory-sync,
+// #/me (my licenses), #/sign-in. Hash routing needs nothing from the
+// server: every page is the same index.html at `/`.
 
 import { gql, onUnauthenticated } from './api.js';
 import { h, replace, focusHeading, messageBox } from './dom.js';
@@ -12,6 +13,11 @@ import { renderSignIn } from './pages/sign-in.js';
 import { renderLicenses } from './pages/licenses.js';
 import { renderDetails } from './pages/details.js';
 import { renderMyLicenses } from './pages/my-licenses.js';
+import { renderUsers } from './pages/users.js';
+import { renderUser } from './pages/user.js';
+import { renderGroups } from './pages/groups.js';
+import { renderGroup } from './pages/group.js';
+import { renderDirectorySync } from './pages/directory-sync.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -40,21 +46,40 @@ function homeHash() {
   return '#/me';
 }
 
+/** The section of the console a hash belongs to (`#/users/<id>` → `#/users`). */
+function section(hash) {
+  const [, first, second] = hash.split('/');
+  if (first === 'settings') return `#/settings/${second || ''}`;
+  return `#/${first || ''}`;
+}
+
+function navList(links, current, attributes = {}) {
+  return h(
+    'ul',
+    attributes,
+    links.map(([href, label]) => h('li', {}, h('a', { href, 'aria-current': current === href ? 'page' : false }, label))),
+  );
+}
+
 function renderShell() {
   const viewer = session.viewer;
+  const can = session.can;
   const links = [];
-  if (viewer && session.can.read) links.push(['#/apps', 'Licenses']);
-  if (viewer && session.can.myLicenses) links.push(['#/me', 'My licenses']);
-  const current = location.hash.startsWith('#/apps') ? '#/apps' : location.hash;
+  if (viewer && can.read) links.push(['#/apps', 'Licenses'], ['#/users', 'Users'], ['#/groups', 'Groups']);
+  if (viewer && can.myLicenses) links.push(['#/me', 'My licenses']);
+  // Settings lists only what the role may manage; with nothing, no heading.
+  const settings = [];
+  if (viewer && can.directorySync) settings.push(['#/settings/directory-sync', 'Directory sync']);
+  const current = section(location.hash);
   replace(
     nav,
-    links.length
+    links.length ? navList(links, current) : null,
+    settings.length
       ? h(
-          'ul',
-          {},
-          links.map(([href, label]) =>
-            h('li', {}, h('a', { href, 'aria-current': current === href ? 'page' : false }, label)),
-          ),
+          'div',
+          { class: 'nav-group', id: 'nav-settings' },
+          h('p', { class: 'nav-heading', id: 'nav-settings-heading' }, 'Settings'),
+          navList(settings, current, { 'aria-labelledby': 'nav-settings-heading' }),
         )
       : null,
   );
@@ -90,6 +115,15 @@ function signOut() {
   renderShell();
   location.hash = '#/sign-in';
 }
+
+/** Why a known page is not shown to this caller. */
+const NOT_ALLOWED = {
+  apps: 'Your role cannot view license management.',
+  users: 'Your role cannot view users and groups.',
+  groups: 'Your role cannot view users and groups.',
+  settings: 'Your role cannot change these settings.',
+  me: 'Your token is not linked to a user, so there are no licenses of your own to show.',
+};
 
 let routeVersion = 0;
 
@@ -132,18 +166,26 @@ async function route() {
   } else if (first === 'apps' && session.can.read) {
     if (second) await renderDetails(context, decodeURIComponent(second));
     else await renderLicenses(context);
+  } else if (first === 'users' && session.can.read) {
+    if (second) await renderUser(context, decodeURIComponent(second));
+    else await renderUsers(context);
+  } else if (first === 'groups' && session.can.read) {
+    if (second) await renderGroup(context, decodeURIComponent(second));
+    else await renderGroups(context);
+  } else if (first === 'settings' && session.can.directorySync) {
+    // Directory sync is the only setting so far: it is the section's page.
+    if (second !== 'directory-sync') {
+      location.replace('#/settings/directory-sync');
+      return;
+    }
+    await renderDirectorySync(context);
   } else if (first === 'me' && session.can.myLicenses) {
     await renderMyLicenses(context);
-  } else if (first === 'apps' || first === 'me') {
+  } else if (Object.hasOwn(NOT_ALLOWED, first ?? '')) {
     replace(
       page,
       h('h1', {}, 'Not available'),
-      messageBox(
-        'info',
-        null,
-        h('p', {}, first === 'me' ? 'Your token is not linked to a user, so there are no licenses of your own to show.' : 'Your role cannot view license management.'),
-        h('p', {}, h('a', { href: homeHash() }, 'Go to your start page')),
-      ),
+      messageBox('info', null, h('p', {}, NOT_ALLOWED[first]), h('p', {}, h('a', { href: homeHash() }, 'Go to your start page'))),
     );
   } else {
     location.replace(homeHash());

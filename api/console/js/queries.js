@@ -21,8 +21,10 @@ const PAGE = 50;
 /** Groups named per license ("Inherited from A, B and 3 more"). */
 const VIA_GROUPS = 3;
 
-const ASSIGNMENT_FRAGMENTS = `
-fragment Assignments on LicenseAssignmentConnection {
+// GraphQL refuses a document with an unused fragment: a page query carries
+// only the one it spreads.
+const APP_FRAGMENTS = {
+  Assignments: `fragment Assignments on LicenseAssignmentConnection {
   totalCount pageInfo { hasNextPage endCursor }
   nodes {
     id assignedAt assignedBy
@@ -32,11 +34,12 @@ fragment Assignments on LicenseAssignmentConnection {
       ... on Group { id displayName memberCount }
     }
   }
-}
-fragment LicensedUsers on LicensedUserConnection {
+}`,
+  LicensedUsers: `fragment LicensedUsers on LicensedUserConnection {
   totalCount pageInfo { hasNextPage endCursor }
   nodes { state errorCode assignedDirectly since user { id displayName email } viaGroups(first: ${VIA_GROUPS}) { totalCount nodes { id displayName } } }
-}`;
+}`,
+};
 
 /** The license details of one app, with its adapter and recent seat changes. */
 export const APP_DETAILS = `query ConsoleApp($id: ID!) {
@@ -52,7 +55,8 @@ export const APP_DETAILS = `query ConsoleApp($id: ID!) {
     licenseErrors(first: ${PAGE}) { ...LicensedUsers }
   }
 }
-${ASSIGNMENT_FRAGMENTS}`;
+${APP_FRAGMENTS.Assignments}
+${APP_FRAGMENTS.LicensedUsers}`;
 
 /** The next page of one of an app's lists (`field` names the connection). */
 export function appListPage(field) {
@@ -60,7 +64,7 @@ export function appListPage(field) {
   return `query ConsoleAppPage($id: ID!, $after: String) {
   app(id: $id) { id ${field}(first: ${PAGE}, after: $after) { ...${fragment} } }
 }
-${ASSIGNMENT_FRAGMENTS}`;
+${APP_FRAGMENTS[fragment]}`;
 }
 
 export const SEARCH_PRINCIPALS = `query ConsoleSearch($query: String!) {
@@ -109,4 +113,112 @@ export const MY_LICENSES = `query ConsoleMyLicenses {
       }
     }
   }
+}`;
+
+// --- Users, groups and directory sync ------------------------------------
+
+/** Rows per page of the users and groups lists, and per "Show more". */
+const DIRECTORY_PAGE = 20;
+
+const USER_ROW = 'id displayName email accountEnabled source department';
+const GROUP_ROW = 'id displayName description source memberCount';
+
+export const USERS = `query ConsoleUsers($after: String, $search: String) {
+  users(first: ${DIRECTORY_PAGE}, after: $after, search: $search) {
+    totalCount pageInfo { hasNextPage endCursor }
+    nodes { ${USER_ROW} }
+  }
+}`;
+
+export const GROUPS = `query ConsoleGroups($after: String, $search: String) {
+  groups(first: ${DIRECTORY_PAGE}, after: $after, search: $search) {
+    totalCount pageInfo { hasNextPage endCursor }
+    nodes { ${GROUP_ROW} }
+  }
+}`;
+
+// GraphQL refuses a document with an unused fragment: each page query
+// carries only the one it spreads.
+const USER_FRAGMENTS = {
+  licenses: `fragment UserLicenses on UserLicenseConnection {
+  totalCount pageInfo { hasNextPage endCursor }
+  nodes {
+    state errorCode assignedDirectly since
+    viaGroups(first: ${VIA_GROUPS}) { totalCount nodes { id displayName } }
+    app { id name vendor { name } }
+  }
+}`,
+  groups: `fragment UserGroups on GroupConnection {
+  totalCount pageInfo { hasNextPage endCursor }
+  nodes { ${GROUP_ROW} }
+}`,
+};
+
+/** One user: their account, where they came from, licenses and groups. */
+export const USER_DETAILS = `query ConsoleUser($id: ID!) {
+  user(id: $id) {
+    id displayName email accountEnabled source externalId department createdAt
+    licenses(first: ${DIRECTORY_PAGE}) { ...UserLicenses }
+    groups(first: ${DIRECTORY_PAGE}) { ...UserGroups }
+  }
+}
+${USER_FRAGMENTS.licenses}
+${USER_FRAGMENTS.groups}`;
+
+/** The next page of a user's `licenses` or `groups`. */
+export function userListPage(field) {
+  const fragment = field === 'licenses' ? 'UserLicenses' : 'UserGroups';
+  return `query ConsoleUserPage($id: ID!, $after: String) {
+  user(id: $id) { id ${field}(first: ${DIRECTORY_PAGE}, after: $after) { ...${fragment} } }
+}
+${USER_FRAGMENTS[field]}`;
+}
+
+const GROUP_FRAGMENTS = {
+  members: `fragment GroupMembers on UserConnection {
+  totalCount pageInfo { hasNextPage endCursor }
+  nodes { ${USER_ROW} }
+}`,
+  assignedApps: `fragment GroupApps on AssignedAppConnection {
+  totalCount pageInfo { hasNextPage endCursor }
+  nodes { id name vendor { name } seats { purchased assigned available } licenseErrorCount }
+}`,
+};
+
+/** One group: where it came from, its members and the apps it carries. */
+export const GROUP_DETAILS = `query ConsoleGroup($id: ID!) {
+  group(id: $id) {
+    id displayName description source externalId createdAt memberCount
+    members(first: ${DIRECTORY_PAGE}) { ...GroupMembers }
+    assignedApps(first: ${DIRECTORY_PAGE}) { ...GroupApps }
+  }
+}
+${GROUP_FRAGMENTS.members}
+${GROUP_FRAGMENTS.assignedApps}`;
+
+/** The next page of a group's `members` or `assignedApps`. */
+export function groupListPage(field) {
+  const fragment = field === 'members' ? 'GroupMembers' : 'GroupApps';
+  return `query ConsoleGroupPage($id: ID!, $after: String) {
+  group(id: $id) { id ${field}(first: ${DIRECTORY_PAGE}, after: $after) { ...${fragment} } }
+}
+${GROUP_FRAGMENTS[field]}`;
+}
+
+const SCIM_TOKEN_FIELDS = 'id name createdBy createdAt lastUsedAt revokedAt active';
+
+/** Every SCIM token of the organisation (a handful), revoked ones included. */
+export const SCIM_TOKENS = `query ConsoleScimTokens($after: String) {
+  scimTokens(first: 100, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { ${SCIM_TOKEN_FIELDS} }
+  }
+}`;
+
+export const CREATE_SCIM_TOKEN = `mutation ConsoleCreateScimToken($input: CreateScimTokenInput!) {
+  createScimToken(input: $input) { token { ${SCIM_TOKEN_FIELDS} } secret userErrors { field message code } }
+}`;
+
+export const REVOKE_SCIM_TOKEN = `mutation ConsoleRevokeScimToken($input: RevokeScimTokenInput!) {
+  revokeScimToken(input: $input) { token { ${SCIM_TOKEN_FIELDS} } userErrors { field message code } }
 }`;

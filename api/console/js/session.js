@@ -50,6 +50,7 @@ export const session = {
       assign: this.may('ASSIGN_LICENSES'),
       changeSeats: this.may('MANAGE_APPS'),
       install: this.may('INSTALL_APPS'),
+      directorySync: this.may('MANAGE_DIRECTORY_SYNC'),
       myLicenses: Boolean(this.viewer?.user),
     };
   },

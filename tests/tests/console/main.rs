@@ -13,6 +13,8 @@
 mod browser;
 
 mod assign;
+mod directory_sync;
+mod groups;
 mod install;
 mod license_details;
 mod licenses_list;
@@ -21,6 +23,7 @@ mod phone;
 mod seat_change;
 mod sign_in;
 mod unassign;
+mod users;
 
 use seatwise_e2e::{Backend, Plugin, PluginDir, StartOptions, TestApp};
 use serde_json::json;
@@ -36,6 +39,14 @@ const NEARLY_FULL_APP: &str = "Northwind Analytics";
 /// example plugin (changes seats at once, builds a signed install URL at
 /// `https://apps.contoso.example`).
 const CONTOSO: &str = "Contoso Whiteboard";
+
+/// Demo data: Isaiah Langer's account is disabled (sign-in blocked); he
+/// keeps Fabrikam Timesheets, which he holds through the Sales group.
+const BLOCKED_USER: &str = "Isaiah Langer";
+
+/// Demo data: provisioned by the identity provider over SCIM, with an
+/// external id and a department, and a member of Engineering.
+const SCIM_USER: &str = "Pradeep Gupta";
 
 /// One flow's server and browser.
 struct Console {
@@ -109,6 +120,40 @@ impl Console {
         let node = &response.data()["users"]["nodes"][0];
         assert_eq!(node["displayName"], json!(name), "the demo user {name}");
         node["id"].as_str().expect("a user id").to_owned()
+    }
+
+    /// The GraphQL id of the demo group named `name`.
+    async fn group_id(&self, name: &str) -> String {
+        let response = self
+            .app
+            .gql("query($s: String) { groups(search: $s, first: 1) { nodes { id displayName } } }")
+            .var("s", name)
+            .token(&self.app.admin_token())
+            .send()
+            .await;
+        let node = &response.data()["groups"]["nodes"][0];
+        assert_eq!(node["displayName"], json!(name), "the demo group {name}");
+        node["id"].as_str().expect("a group id").to_owned()
+    }
+
+    /// Run `addGroupMembers` as the admin; it must succeed.
+    async fn add_members(&self, group: &str, users: &[String]) {
+        let response = self
+            .app
+            .gql(
+                "mutation($input: AddGroupMembersInput!) {
+                    addGroupMembers(input: $input) { userErrors { message } }
+                }",
+            )
+            .var("input", json!({ "groupId": group, "userIds": users }))
+            .token(&self.app.admin_token())
+            .send()
+            .await;
+        assert_eq!(
+            response.data()["addGroupMembers"]["userErrors"],
+            json!([]),
+            "add members to {group}"
+        );
     }
 }
 

@@ -28,3 +28,45 @@ async fn the_licenses_list_fits_a_phone_width() {
     );
     browser.screenshot("licenses-phone").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_groups_and_directory_sync_fit_a_phone_width() {
+    let Some(console) = Console::signed_in_as_admin().await else {
+        return;
+    };
+    let browser = &console.browser;
+    browser.set_window_size(390, 844).await;
+    let overflow = "return document.documentElement.scrollWidth > window.innerWidth";
+    for (hash, shows) in [
+        ("#/users", "#users-table"),
+        ("#/groups", "#groups-table"),
+        ("#/settings/directory-sync", "#scim-base-url"),
+    ] {
+        browser.reload(&console.app.url(&format!("/{hash}"))).await;
+        browser
+            .wait_until(&format!("{hash} shows {shows}"), || async {
+                browser.is_displayed(shows).await
+            })
+            .await;
+        assert_eq!(
+            browser.execute(overflow).await,
+            json!(false),
+            "no sideways scrolling on {hash} at phone width"
+        );
+    }
+    // Every entry of the navigation is reachable: the bar scrolls by itself.
+    let nav = browser.text("#nav").await;
+    assert!(nav.contains("Users"), "{nav}");
+    browser.click_link("Directory sync").await;
+    browser.wait_text("h1", "Directory sync").await;
+
+    browser.click_link("Users").await;
+    browser.click_link(crate::BLOCKED_USER).await;
+    browser.wait_text("#user-status", "Sign-in blocked").await;
+    assert_eq!(
+        browser.execute(overflow).await,
+        json!(false),
+        "no sideways scrolling on a user's page"
+    );
+    browser.screenshot("user-phone").await;
+}
