@@ -50,3 +50,34 @@ async fn a_reader_sees_the_details_but_no_actions() {
         "no action bar: {main}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shows_more_holders_after_the_first_fifty() {
+    let Some(console) = Console::signed_in_as_admin().await else {
+        return;
+    };
+    let browser = &console.browser;
+    let admin = console.app.admin_token();
+    let app = console.app.register_app(&admin, "Wide App", 60).await;
+    let users = console.app.create_users(&admin, "Wide Holder", 55).await;
+    let assigned = console.app.assign(&admin, &app, &users).await;
+    assert_eq!(
+        assigned["userErrors"],
+        serde_json::json!([]),
+        "{assigned:#}"
+    );
+
+    browser.reload(&console.app.url("/#/apps")).await;
+    console.open_app("Wide App").await;
+    let rows = "return document.querySelectorAll('#users-table tbody tr').length";
+    browser.wait_text("#tab-users", "Users (55)").await;
+    assert_eq!(browser.execute(rows).await, serde_json::json!(50));
+    browser
+        .click("#panel-users .more button")
+        .await
+        .expect("show more holders");
+    browser
+        .wait_text("#panel-users .more", "5 more rows shown")
+        .await;
+    assert_eq!(browser.execute(rows).await, serde_json::json!(55));
+}
