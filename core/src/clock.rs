@@ -91,7 +91,9 @@ mod manual {
 
         fn lock(&self) -> std::sync::MutexGuard<'_, DateTime<Utc>> {
             // A panic elsewhere while holding the lock leaves a valid time.
-            self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+            self.0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
         }
     }
 

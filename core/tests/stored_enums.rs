@@ -423,7 +423,10 @@ async fn rows_of_the_previous_release_read_back_after_the_migration(db: &TestDat
     // Later releases' migrations are reverted first, then the one under test.
     let mut reverted = Vec::new();
     while reverted.last().map(String::as_str) != Some(STORED_ENUMS) {
-        assert!(reverted.len() < 20, "never reverted {STORED_ENUMS}: {reverted:?}");
+        assert!(
+            reverted.len() < 20,
+            "never reverted {STORED_ENUMS}: {reverted:?}"
+        );
         reverted.push(
             Store::revert_last_migration(db.url())
                 .await

@@ -223,7 +223,11 @@ fn checked(tenant: TenantId, app: AppId, input: &SubscriptionInput) -> CoreResul
     }
     let price_per_seat_e4 = money::price_to_stored(InputField::PricePerSeat, input.price_per_seat)?;
     let currency = money::currency(InputField::Currency, &input.currency)?;
-    let notice_days = days(InputField::NoticeDays, input.notice_days, DEFAULT_NOTICE_DAYS)?;
+    let notice_days = days(
+        InputField::NoticeDays,
+        input.notice_days,
+        DEFAULT_NOTICE_DAYS,
+    )?;
     let grace_days = days(InputField::GraceDays, input.grace_days, DEFAULT_GRACE_DAYS)?;
     let low_seat_threshold = input.low_seat_threshold.unwrap_or(0);
     if !(0..=MAX_SEATS).contains(&low_seat_threshold) {
@@ -308,7 +312,15 @@ async fn load_with_seats(
     })?;
     Ok(rows
         .into_iter()
-        .map(|(row, purchased, assigned)| (row, Seats { purchased, assigned }))
+        .map(|(row, purchased, assigned)| {
+            (
+                row,
+                Seats {
+                    purchased,
+                    assigned,
+                },
+            )
+        })
         .collect())
 }
 

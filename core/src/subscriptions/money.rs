@@ -44,8 +44,7 @@ pub(crate) fn price_to_stored(field: InputField, price: Decimal) -> CoreResult<i
     }
     let mut scaled = price;
     scaled.rescale(PRICE_SCALE);
-    i64::try_from(scaled.mantissa().abs())
-        .map_err(|_| CoreError::invalid(field, "is out of range"))
+    i64::try_from(scaled.mantissa().abs()).map_err(|_| CoreError::invalid(field, "is out of range"))
 }
 
 /// The price a stored integer holds.

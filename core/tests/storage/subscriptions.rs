@@ -132,7 +132,11 @@ async fn a_disabled_app_refuses_new_assignments_and_changes_nothing(db: &TestDat
     let newcomer = f.user("Newcomer").await;
     let late = f.group("Late", &[newcomer]).await;
     let audit_before = audit_count(&f).await;
-    for principals in [vec![u(newcomer)], vec![g(late)], vec![u(direct), u(newcomer)]] {
+    for principals in [
+        vec![u(newcomer)],
+        vec![g(late)],
+        vec![u(direct), u(newcomer)],
+    ] {
         let refused = f.assign(app, &principals).await.unwrap_err();
         assert!(
             matches!(
@@ -241,9 +245,12 @@ async fn costs_and_spend_per_currency_are_exact(db: &TestDatabase) {
     let (f, _clock) = on_day(db, "2026-06-01").await;
     let whiteboard = f.app(10).await;
     let users: Vec<UserId> = f.users(3).await;
-    f.assign(whiteboard, &users.iter().map(|id| u(*id)).collect::<Vec<_>>())
-        .await
-        .unwrap();
+    f.assign(
+        whiteboard,
+        &users.iter().map(|id| u(*id)).collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap();
     let s = set(&f, whiteboard, year_2026()).await.unwrap();
     assert_eq!(s.terms.price_per_seat.to_string(), "12.50");
     assert_eq!(s.annual_cost.to_string(), "125.00");
@@ -307,14 +314,21 @@ async fn costs_and_spend_per_currency_are_exact(db: &TestDatabase) {
     ];
     let seen: Vec<(String, i64, String, String)> = spend
         .iter()
-        .map(|CurrencySpend { currency, subscriptions, annual_cost, unused_seat_cost }| {
-            (
-                currency.clone(),
-                *subscriptions,
-                annual_cost.to_string(),
-                unused_seat_cost.to_string(),
-            )
-        })
+        .map(
+            |CurrencySpend {
+                 currency,
+                 subscriptions,
+                 annual_cost,
+                 unused_seat_cost,
+             }| {
+                (
+                    currency.clone(),
+                    *subscriptions,
+                    annual_cost.to_string(),
+                    unused_seat_cost.to_string(),
+                )
+            },
+        )
         .collect();
     let expected: Vec<(String, i64, String, String)> = expected
         .iter()
