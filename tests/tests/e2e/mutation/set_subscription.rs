@@ -121,7 +121,9 @@ async fn a_disabled_app_refuses_new_assignments_until_renewed(app: TestApp) {
     let grace = app
         .create_user(&admin, "Grace", "grace@contoso.example")
         .await;
-    let design = app.create_group(&admin, "Design", &[grace.clone()]).await;
+    let design = app
+        .create_group(&admin, "Design", std::slice::from_ref(&grace))
+        .await;
     app.assign(&admin, &whiteboard, std::slice::from_ref(&ada))
         .await;
     send(&app, &admin, year_2026(&whiteboard)).await;
@@ -143,8 +145,12 @@ async fn a_disabled_app_refuses_new_assignments_until_renewed(app: TestApp) {
     }
 
     // Direct and group assignments are both refused, and nothing changes.
-    let refused_direct = app.assign(&admin, &whiteboard, &[grace.clone()]).await;
-    let refused_group = app.assign(&admin, &whiteboard, &[design.clone()]).await;
+    let refused_direct = app
+        .assign(&admin, &whiteboard, std::slice::from_ref(&grace))
+        .await;
+    let refused_group = app
+        .assign(&admin, &whiteboard, std::slice::from_ref(&design))
+        .await;
     insta::assert_json_snapshot!("refused_while_disabled", refused_direct);
     for refused in [&refused_direct, &refused_group] {
         assert_eq!(refused["app"], json!(null));
