@@ -83,6 +83,9 @@ pub enum AuditAction {
     AppUpdated,
     /// An app was removed with its assignments (`APP_REMOVED`).
     AppRemoved,
+    /// An app's subscription terms were set or changed, a renewal included
+    /// (`SUBSCRIPTION_SET`).
+    SubscriptionSet,
 }
 
 // The stored and displayed form. Never change a released one: existing
@@ -115,6 +118,7 @@ stored_enum!(AuditAction {
     GroupDeleted => "GROUP_DELETED",
     AppUpdated => "APP_UPDATED",
     AppRemoved => "APP_REMOVED",
+    SubscriptionSet => "SUBSCRIPTION_SET",
 });
 
 impl std::fmt::Display for AuditAction {
@@ -282,7 +286,7 @@ mod tests {
 
     /// The texts existing databases hold and clients filter on. A rename
     /// here is a breaking change that needs a migration, not an edit.
-    const RELEASED: [(AuditAction, &str); 27] = [
+    const RELEASED: [(AuditAction, &str); 28] = [
         (AuditAction::TenantCreated, "TENANT_CREATED"),
         (AuditAction::AppRegistered, "APP_REGISTERED"),
         (AuditAction::AppSeatsChanged, "APP_SEATS_CHANGED"),
@@ -316,6 +320,7 @@ mod tests {
         (AuditAction::GroupDeleted, "GROUP_DELETED"),
         (AuditAction::AppUpdated, "APP_UPDATED"),
         (AuditAction::AppRemoved, "APP_REMOVED"),
+        (AuditAction::SubscriptionSet, "SUBSCRIPTION_SET"),
     ];
 
     #[test]

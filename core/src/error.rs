@@ -49,6 +49,19 @@ pub enum CoreError {
         /// Seat-change operations not yet final.
         operations: i64,
     },
+    /// The app's subscription is `DISABLED` (its term ended and the grace
+    /// period after it is over), so it takes no new assignment; nothing was
+    /// changed. Existing assignments stay. A renewal (a later term end)
+    /// lifts it.
+    #[error(
+        "the app's subscription ended on {term_end} and its {grace_days}-day grace period is over; renew it (a later termEnd) before assigning it"
+    )]
+    SubscriptionInactive {
+        /// The last day of the term that ended.
+        term_end: chrono::NaiveDate,
+        /// The grace period after it, in days.
+        grace_days: i32,
+    },
     /// A field of the input is invalid; nothing was changed. The API names
     /// the field for its clients (the Display form here is for logs).
     #[error("{field:?}: {message}")]
@@ -157,6 +170,21 @@ pub enum InputField {
     Lease,
     /// The database URL.
     Database,
+    /// The first day of a subscription's term.
+    TermStart,
+    /// The last day of a subscription's term.
+    TermEnd,
+    /// A subscription's price of one seat.
+    PricePerSeat,
+    /// A subscription's ISO 4217 currency code.
+    Currency,
+    /// Days before the term end from which a subscription is `EXPIRING`.
+    NoticeDays,
+    /// Days after the term end during which a subscription is `EXPIRED`
+    /// but still takes assignments.
+    GraceDays,
+    /// Free seats at or under which an app is low on seats.
+    LowSeatThreshold,
     /// A field of one entry of a bulk user import.
     ImportedUser {
         /// The entry's position in the import, from 0.

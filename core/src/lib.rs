@@ -9,6 +9,7 @@
 
 mod apps;
 mod audit;
+pub mod clock;
 pub mod db;
 pub mod directory;
 pub mod directory_import;
@@ -25,6 +26,7 @@ pub mod scim_tokens;
 mod search;
 pub mod seat_changes;
 pub mod stored;
+pub mod subscriptions;
 mod tenants;
 // Tests and benchmarks only (feature `testing`): not in the server build.
 #[cfg(any(test, feature = "testing"))]
@@ -34,6 +36,7 @@ pub mod validate;
 
 pub use apps::{AppRemoved, MAX_SEATS};
 pub use audit::{AuditAction, RecordedAction, UnknownAuditAction};
+pub use clock::Clock;
 pub use db::{Backend, DatabaseUrl, Store, StoreOptions};
 pub use error::{CoreError, CoreResult, EntityKind, ImportedUserField, InputField};
 pub use groups::{GroupDeleted, MembershipChange};

@@ -202,3 +202,23 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    app_subscriptions (tenant_id, app_id) {
+        tenant_id -> Uuid,
+        app_id -> Uuid,
+        term_start -> Date,
+        term_end -> Date,
+        auto_renew -> Bool,
+        price_per_seat_e4 -> BigInt,
+        currency -> Text,
+        notice_days -> Integer,
+        grace_days -> Integer,
+        low_seat_threshold -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(app_subscriptions, apps);

@@ -176,6 +176,11 @@ pub struct StartOptions {
     /// [`TestApp::tenant`] is then the demo organisation it seeds
     /// (api/src/demo.rs), not a fresh empty tenant.
     pub demo: bool,
+    /// The clock the in-process server's store reads "today" from (a
+    /// [`ManualClock`](seatwise_core::clock::ManualClock)'s, which the
+    /// test keeps to move the date); the system clock when `None`.
+    /// In-process only: a child process always runs the system clock.
+    pub clock: Option<seatwise_core::Clock>,
 }
 
 impl StartOptions {
@@ -186,6 +191,23 @@ impl StartOptions {
             plugins: Some(dir.to_path_buf()),
             ..Self::default()
         }
+    }
+
+    /// In-process, with the store reading the date from `clock` (a
+    /// [`ManualClock`](seatwise_core::clock::ManualClock)'s clock).
+    pub fn with_clock(clock: seatwise_core::Clock) -> Self {
+        Self {
+            clock: Some(clock),
+            ..Self::default()
+        }
+    }
+
+    /// In-process, on a fresh [`ManualClock`](seatwise_core::clock::ManualClock)
+    /// standing at 2026-01-01; the test moves it through
+    /// [`TestApp::manual_clock`].
+    pub fn with_manual_clock() -> Self {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("a valid date");
+        Self::with_clock(seatwise_core::clock::ManualClock::on(day).clock())
     }
 
     /// In-process, with `env` settings.
@@ -299,6 +321,16 @@ impl TestApp {
     /// process only.
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
         self.server.child("exited").try_wait()
+    }
+
+    /// The manual clock the server reads "today" from (started with
+    /// [`StartOptions::with_clock`] or [`StartOptions::with_manual_clock`]),
+    /// to move the date.
+    pub fn manual_clock(&self) -> &seatwise_core::clock::ManualClock {
+        match &self.options.clock {
+            Some(seatwise_core::Clock::Manual(manual)) => manual,
+            _ => panic!("TestApp::manual_clock needs StartOptions::with_manual_clock()"),
+        }
     }
 
     /// The test's database, e.g. to check it through the core's `Store`.
@@ -559,11 +591,15 @@ fn new_work_dir() -> PathBuf {
 /// Declare end-to-end tests that run once on SQLite and once on PostgreSQL.
 /// Each name is an `async fn name(app: TestApp)` in scope. The servers run
 /// in-process; after `process:` they run as child processes (tests of the
-/// process itself).
+/// process itself); after `manual_clock:` the server reads the date from a
+/// manual clock the test moves ([`TestApp::manual_clock`]).
 #[macro_export]
 macro_rules! e2e_on_both_backends {
     (process: $($name:ident),* $(,)?) => {
         $crate::e2e_on_both_backends!(@with $crate::StartOptions::process(&[]); $($name),*);
+    };
+    (manual_clock: $($name:ident),* $(,)?) => {
+        $crate::e2e_on_both_backends!(@with $crate::StartOptions::with_manual_clock(); $($name),*);
     };
     ($($name:ident),* $(,)?) => {
         $crate::e2e_on_both_backends!(@with $crate::StartOptions::default(); $($name),*);

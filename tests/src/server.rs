@@ -39,6 +39,10 @@ impl Server {
         options: &StartOptions,
     ) -> (Self, String, Option<String>) {
         if options.needs_process() {
+            assert!(
+                options.clock.is_none(),
+                "StartOptions::clock works in-process only; a child process runs the system clock"
+            );
             let (child, url, demo_tenant) = spawn_child(runner, options);
             (Server::Process(ChildServer(child)), url, demo_tenant)
         } else {
@@ -149,7 +153,8 @@ async fn start_in_process(runner: &Runner, options: &StartOptions) -> (InProcess
     let url: DatabaseUrl = runner.database_url.parse().expect("the test database URL");
     let store = Store::connect(&url, StoreOptions::default())
         .await
-        .expect("connect to the test database");
+        .expect("connect to the test database")
+        .with_clock(options.clock.clone().unwrap_or_default());
     let tokens = TokenKeys::from_secret(runner.secret.as_bytes());
     let plugins = Arc::new(PluginRegistry::empty());
     let (state, worker) = seatwise_api::server::assemble(store, tokens, plugins, &settings)

@@ -93,17 +93,20 @@ pub enum Permission {
     /// Create, list and revoke the SCIM tokens identity providers sync
     /// the directory with.
     ManageDirectorySync,
+    /// Set apps' subscription terms: term, price per seat, renewal.
+    ManageSubscriptions,
 }
 
 impl Permission {
     /// Every permission, in declaration order.
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 7] = [
         Permission::ReadTenant,
         Permission::AssignLicenses,
         Permission::ManageUsersAndGroups,
         Permission::ManageApps,
         Permission::InstallApps,
         Permission::ManageDirectorySync,
+        Permission::ManageSubscriptions,
     ];
 
     /// The roles that grant this permission.
@@ -122,6 +125,7 @@ impl Permission {
             Permission::ManageApps => &[GlobalAdmin, BillingAdmin],
             Permission::InstallApps => &[GlobalAdmin],
             Permission::ManageDirectorySync => &[GlobalAdmin, UserAdmin],
+            Permission::ManageSubscriptions => &[GlobalAdmin, BillingAdmin],
         }
     }
 
@@ -134,6 +138,7 @@ impl Permission {
             Permission::ManageApps => "register apps or change seats",
             Permission::InstallApps => "install apps",
             Permission::ManageDirectorySync => "manage directory sync",
+            Permission::ManageSubscriptions => "manage subscriptions",
         }
     }
 }
@@ -195,11 +200,17 @@ mod tests {
         use Permission::*;
         use Role::*;
         let expect = [
-            (GlobalAdmin, [true, true, true, true, true, true]),
-            (LicenseAdmin, [true, true, false, false, false, false]),
-            (UserAdmin, [true, true, true, false, false, true]),
-            (BillingAdmin, [true, false, false, true, false, false]),
-            (GlobalReader, [true, false, false, false, false, false]),
+            (GlobalAdmin, [true, true, true, true, true, true, true]),
+            (
+                LicenseAdmin,
+                [true, true, false, false, false, false, false],
+            ),
+            (UserAdmin, [true, true, true, false, false, true, false]),
+            (BillingAdmin, [true, false, false, true, false, false, true]),
+            (
+                GlobalReader,
+                [true, false, false, false, false, false, false],
+            ),
         ];
         for (role, allowed) in expect {
             let c = caller(&[role]);
@@ -210,6 +221,7 @@ mod tests {
                 ManageApps,
                 InstallApps,
                 ManageDirectorySync,
+                ManageSubscriptions,
             ]
             .map(|p| c.may(p));
             assert_eq!(got, allowed, "{role}");

@@ -75,6 +75,8 @@ pub mod code {
     pub const APP_HAS_ASSIGNMENTS: &str = "APP_HAS_ASSIGNMENTS";
     /// An app has a seat change its vendor has not finished.
     pub const SEAT_CHANGE_UNDER_WAY: &str = "SEAT_CHANGE_UNDER_WAY";
+    /// The app's subscription is `DISABLED`: it takes no new assignment.
+    pub const SUBSCRIPTION_INACTIVE: &str = "SUBSCRIPTION_INACTIVE";
     /// Bad input.
     pub const INVALID_INPUT: &str = "INVALID_INPUT";
     /// A unique value is taken.
@@ -138,6 +140,13 @@ pub fn field_name(field: InputField) -> Cow<'static, str> {
         InputField::WorkerOwner => "owner",
         InputField::Lease => "lease",
         InputField::Database => "database",
+        InputField::TermStart => "termStart",
+        InputField::TermEnd => "termEnd",
+        InputField::PricePerSeat => "pricePerSeat",
+        InputField::Currency => "currency",
+        InputField::NoticeDays => "noticeDays",
+        InputField::GraceDays => "graceDays",
+        InputField::LowSeatThreshold => "lowSeatThreshold",
         InputField::ImportedUser { index, field } => {
             let field = match field {
                 ImportedUserField::DisplayName => "displayName",
@@ -186,6 +195,11 @@ fn describe(e: &CoreError) -> Described {
         CoreError::VersionMismatch { .. } => plain(code::VERSION_MISMATCH),
         CoreError::AppHasAssignments { .. } => plain(code::APP_HAS_ASSIGNMENTS),
         CoreError::SeatChangeUnderWay { .. } => plain(code::SEAT_CHANGE_UNDER_WAY),
+        // The app named by the mutation is what cannot take the change.
+        CoreError::SubscriptionInactive { .. } => Described {
+            field: Some(field_name(InputField::AppId).into_owned()),
+            ..plain(code::SUBSCRIPTION_INACTIVE)
+        },
         CoreError::InvalidInput { field, message } => {
             about_field(code::INVALID_INPUT, field, message)
         }
@@ -272,6 +286,10 @@ pub enum UserErrorCode {
     /// The app has a seat change its vendor has not finished (`PENDING` or
     /// `IN_PROGRESS`); try again once it is final.
     SeatChangeUnderWay,
+    /// The app's subscription is `DISABLED` (its term and grace period are
+    /// over): it takes no new assignment until renewed; nothing was
+    /// changed.
+    SubscriptionInactive,
     /// An input field is invalid; nothing was changed.
     InvalidInput,
     /// A unique value (such as an email) is already taken.
@@ -313,6 +331,7 @@ impl UserError {
             CoreError::SeatsInUse { .. } => UserErrorCode::SeatsInUse,
             CoreError::AppHasAssignments { .. } => UserErrorCode::AppHasAssignments,
             CoreError::SeatChangeUnderWay { .. } => UserErrorCode::SeatChangeUnderWay,
+            CoreError::SubscriptionInactive { .. } => UserErrorCode::SubscriptionInactive,
             CoreError::InvalidInput { .. } => UserErrorCode::InvalidInput,
             CoreError::AlreadyExists { .. } => UserErrorCode::AlreadyExists,
             CoreError::Unavailable(_)

@@ -11,6 +11,7 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use seatwise_core::ids::{AppId, AssignmentId, GroupId, TenantId, UserId};
 use seatwise_core::model::{App, EffectiveLicense, Group, User};
 use seatwise_core::seat_changes::{SeatChangeOperation, SeatChangeOperationId};
+use seatwise_core::subscriptions::Subscription;
 use seatwise_core::{CoreError, Store};
 
 /// A loader's error: shared, because one failed batch fails every waiter.
@@ -81,6 +82,11 @@ batch_loader!(
     SeatChangeOperationsById: SeatChangeOperationId => SeatChangeOperation,
     |s, keys| s.store.seat_change_operations_by_ids(s.tenant, keys).await?.into_iter().map(|o| (o.id, o)).collect()
 );
+batch_loader!(
+    /// Subscriptions of apps, as they stand today (absent: none).
+    SubscriptionsOfApps: AppId => Subscription,
+    |s, keys| s.store.subscriptions_of_apps(s.tenant, keys).await?
+);
 
 /// The request's loaders.
 pub struct Loaders {
@@ -100,6 +106,8 @@ pub struct Loaders {
     pub license_error_counts: DataLoader<LicenseErrorCounts, HashMapCache>,
     /// Seat-change operations by id.
     pub seat_change_operations: DataLoader<SeatChangeOperationsById, HashMapCache>,
+    /// Subscriptions of apps.
+    pub subscriptions: DataLoader<SubscriptionsOfApps, HashMapCache>,
 }
 
 impl Loaders {
@@ -120,7 +128,8 @@ impl Loaders {
             user_licenses: make(LicensesOfUsers(scoped.clone())),
             group_apps: make(AppsOfGroups(scoped.clone())),
             license_error_counts: make(LicenseErrorCounts(scoped.clone())),
-            seat_change_operations: make(SeatChangeOperationsById(scoped)),
+            seat_change_operations: make(SeatChangeOperationsById(scoped.clone())),
+            subscriptions: make(SubscriptionsOfApps(scoped)),
         }
     }
 
@@ -137,6 +146,7 @@ impl Loaders {
         loaders.group_apps.enable_all_cache(false);
         loaders.license_error_counts.enable_all_cache(false);
         loaders.seat_change_operations.enable_all_cache(false);
+        loaders.subscriptions.enable_all_cache(false);
         loaders
     }
 }

@@ -31,6 +31,7 @@ use diesel_async::{
 use futures::FutureExt;
 use std::time::Duration;
 
+use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
 use crate::seat_changes::notices::SeatChangeNotices;
 
@@ -365,6 +366,7 @@ pub struct Store {
     statements: StatementCounter,
     acquire_timeout: Duration,
     seat_change_notices: SeatChangeNotices,
+    clock: Clock,
 }
 
 impl Store {
@@ -453,7 +455,20 @@ impl Store {
             statements,
             acquire_timeout: options.acquire_timeout,
             seat_change_notices,
+            clock: Clock::System,
         })
+    }
+
+    /// This store reading the time from `clock` (see [`Clock`]): tests set
+    /// the date with a manual clock; production keeps the system clock.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Where this store reads "now" and "today".
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Which backend this store talks to.

@@ -82,7 +82,9 @@ impl Store {
     ///
     /// Principals that already hold an assignment are left as they are. If
     /// the users who would newly take a seat outnumber the free seats, fails
-    /// with [`CoreError::NotEnoughSeats`] and changes nothing.
+    /// with [`CoreError::NotEnoughSeats`] and changes nothing. A new
+    /// assignment of an app whose subscription is `DISABLED` fails with
+    /// [`CoreError::SubscriptionInactive`] and changes nothing.
     pub async fn assign_licenses(
         &self,
         tenant: TenantId,
@@ -91,6 +93,7 @@ impl Store {
         principals: &[PrincipalId],
     ) -> CoreResult<LicenseChange> {
         let (users, groups) = split(principals)?;
+        let today = self.clock().today();
         write_txn!(self, conn => {
             locks::users(conn, tenant, &users, Mode::Share).await?;
             locks::groups(conn, tenant, &groups, Mode::Share).await?;
@@ -109,6 +112,11 @@ impl Store {
                 users.iter().filter(|u| !existing.contains(&AnyId(u.0))).copied().collect();
             let new_groups: Vec<GroupId> =
                 groups.iter().filter(|g| !existing.contains(&AnyId(g.0))).copied().collect();
+            if !new_users.is_empty() || !new_groups.is_empty() {
+                // Under the app's lock taken above, so a renewal committing
+                // meanwhile is seen whole (see `subscriptions`).
+                crate::subscriptions::require_assignable(conn, tenant, app, today).await?;
+            }
 
             let candidates =
                 engine::users_without_seat(conn, tenant, app, &new_users, &new_groups).await?;

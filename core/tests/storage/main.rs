@@ -11,5 +11,6 @@ mod lifecycle;
 mod migrations;
 mod paging;
 mod search;
+mod subscriptions;
 mod tenant_isolation;
 mod validation;

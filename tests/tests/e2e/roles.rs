@@ -150,6 +150,11 @@ async fn each_roles_viewer_permissions_are_what_the_server_enforces(app: TestApp
                 "mutation($input: CreateScimTokenInput!) { createScimToken(input: $input) { userErrors { code } } }".to_owned(),
                 Some(json!({ "name": format!("{role} token") })),
             ),
+            (
+                "MANAGE_SUBSCRIPTIONS",
+                "mutation($input: SetSubscriptionInput!) { setSubscription(input: $input) { userErrors { code } } }".to_owned(),
+                Some(json!({ "appId": whiteboard, "termStart": "2026-01-01", "termEnd": "2026-12-31", "pricePerSeat": "1.00", "currency": "EUR" })),
+            ),
         ]
     };
 

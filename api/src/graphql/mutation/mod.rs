@@ -9,6 +9,7 @@ mod directory;
 mod inputs;
 mod lifecycle;
 mod payloads;
+mod subscriptions;
 mod vendor;
 
 use async_graphql::{Context, Object};
@@ -265,8 +266,10 @@ impl MutationRoot {
 
     /// Give an app's license to users and groups, all or nothing: when the
     /// users who would newly take a seat outnumber the free seats, nothing
-    /// changes and `userErrors` says `NOT_ENOUGH_SEATS`. Needs
-    /// `GLOBAL_ADMIN`, `LICENSE_ADMIN` or `USER_ADMIN`.
+    /// changes and `userErrors` says `NOT_ENOUGH_SEATS`. An app whose
+    /// subscription is `DISABLED` takes no new assignment
+    /// (`SUBSCRIPTION_INACTIVE`, nothing changed). Needs `GLOBAL_ADMIN`,
+    /// `LICENSE_ADMIN` or `USER_ADMIN`.
     async fn assign_licenses(
         &self,
         ctx: &Context<'_>,
@@ -418,6 +421,20 @@ impl MutationRoot {
         input: InstallAppInput,
     ) -> ApiResult<InstallAppPayload> {
         vendor::install_app(ctx, input).await
+    }
+
+    /// Set an app's subscription terms: its term, the price of a seat and
+    /// the renewal settings; they replace any it had. A later `termEnd`
+    /// is a renewal: a `DISABLED` app takes new assignments again. Setting
+    /// the terms it already has changes nothing. Needs `GLOBAL_ADMIN` or
+    /// `BILLING_ADMIN`.
+    async fn set_subscription(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The app and its subscription terms.")]
+        input: subscriptions::SetSubscriptionInput,
+    ) -> ApiResult<subscriptions::SetSubscriptionPayload> {
+        subscriptions::set_subscription(ctx, input).await
     }
 
     /// Create a SCIM token for the organisation's identity provider to

@@ -11,6 +11,7 @@ use super::license::{
     prime_assignment_page, prime_licensed_user_page,
 };
 use super::seat_change::{SeatChangeOperation, SeatChangeOperationConnection};
+use super::subscription::AppSubscription;
 use crate::auth::Permission;
 use crate::graphql::connection::{connection, page_cost, page_request, selects_total_count};
 use crate::graphql::context::{authorize, loaders, plugins, store, vendor_effects};
@@ -192,6 +193,17 @@ impl App {
     ) -> ApiResult<LicensedUserConnection> {
         self.licenses(ctx, LicenseFilter::Errors, first, after)
             .await
+    }
+
+    /// The app's subscription terms, their state today and the seats'
+    /// costs; null when none was set (`setSubscription`).
+    async fn subscription(&self, ctx: &Context<'_>) -> ApiResult<Option<AppSubscription>> {
+        authorize(ctx, Permission::ReadTenant)?;
+        Ok(loaders(ctx)?
+            .subscriptions
+            .load_one(self.0.id)
+            .await?
+            .map(AppSubscription))
     }
 
     /// How many users are waiting for a seat of this app.

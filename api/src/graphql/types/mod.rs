@@ -9,6 +9,7 @@ mod license;
 mod node;
 mod scim_token;
 mod seat_change;
+mod subscription;
 mod user;
 mod viewer;
 
@@ -27,6 +28,7 @@ pub use scim_token::{ScimToken, ScimTokenConnection};
 pub use seat_change::{
     SeatChangeOperation, SeatChangeOperationConnection, SeatChangeStatus, VendorContact,
 };
+pub use subscription::{AppSubscription, CurrencySpend, SubscriptionState};
 pub use user::{User, UserConnection};
 pub use viewer::{Tenant, Viewer};
 

@@ -1,15 +1,18 @@
 //! `viewer`: who is calling.
 
-use async_graphql::{Context, ID, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use seatwise_core::ids::TenantId;
 
+use super::subscription::CurrencySpend;
 use super::user::User;
 use crate::auth::{Permission, Role};
-use crate::graphql::context::{caller, loaders, store};
+use crate::graphql::context::{authorize, caller, loaders, store};
 use crate::graphql::errors::ApiResult;
 
 /// An organisation using Seatwise.
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct Tenant {
     /// The tenant id, as printed by `seatwise tenant create` and carried in
     /// tokens as `tid`.
@@ -18,6 +21,20 @@ pub struct Tenant {
     pub name: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub tenant_id: TenantId,
+}
+
+#[ComplexObject]
+impl Tenant {
+    /// What the organisation's subscriptions cost a year, one entry per
+    /// currency (by code), over the subscriptions that are not `DISABLED`.
+    /// Empty when no app has a subscription.
+    async fn spend(&self, ctx: &Context<'_>) -> ApiResult<Vec<CurrencySpend>> {
+        authorize(ctx, Permission::ReadTenant)?;
+        let spend = store(ctx)?.spend(self.tenant_id).await?;
+        Ok(spend.into_iter().map(CurrencySpend::from).collect())
+    }
 }
 
 /// The caller: their organisation, roles and (for a user's token) their
@@ -36,6 +53,7 @@ impl Viewer {
             id: ID(tenant.id.to_string()),
             name: tenant.name,
             created_at: tenant.created_at,
+            tenant_id: tenant.id,
         })
     }
 

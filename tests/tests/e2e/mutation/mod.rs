@@ -12,6 +12,7 @@ mod delete_group;
 mod register_app;
 mod remove_app;
 mod scim_tokens;
+mod set_subscription;
 mod update_app;
 mod update_group;
 mod update_user;
