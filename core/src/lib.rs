@@ -11,6 +11,7 @@ mod apps;
 mod audit;
 pub mod db;
 pub mod directory;
+pub mod directory_groups;
 pub mod directory_import;
 mod error;
 mod groups;
