@@ -383,10 +383,10 @@ async fn entra_provisions_groups_with_its_request_shapes(app: TestApp) {
             "GROUP_MEMBERS_REMOVED",
             "GROUP_UPDATED",
             "GROUP_UPDATED",
-            "GROUP_MEMBERS_ADDED",
             "GROUP_MEMBERS_REMOVED",
+            "GROUP_MEMBERS_ADDED",
         ],
-        "PUT swapped Alex for Adele: one removal, one addition"
+        "PUT swapped Alex for Adele: the removal first, then the addition"
     );
 }
 
@@ -451,7 +451,8 @@ async fn seat_rules_apply_to_members_changed_over_scim(app: TestApp) {
     );
 
     // Deleting a group frees the seats held only through it: Cy holds the
-    // app through Design, Dee waits through Legal, Design goes.
+    // app through Design, Dee joins Legal (assigned too) and waits, Design
+    // goes.
     let planner = app.register_app(&admin, "Fabrikam Planner", 1).await;
     let design = scim
         .post(
@@ -463,14 +464,25 @@ async fn seat_rules_apply_to_members_changed_over_scim(app: TestApp) {
     let legal = scim
         .post(
             "/scim/v2/Groups",
-            json!({ "schemas": [GROUP_SCHEMA], "displayName": "Legal", "members": [{ "value": dee }] }),
+            json!({ "schemas": [GROUP_SCHEMA], "displayName": "Legal" }),
         )
         .await;
     let legal = legal.body["id"].as_str().expect("id").to_owned();
-    app.assign(&admin, &planner, &[graphql_id("Group", &design)])
+    let assigned = app
+        .assign(
+            &admin,
+            &planner,
+            &[graphql_id("Group", &design), graphql_id("Group", &legal)],
+        )
         .await;
-    app.assign(&admin, &planner, &[graphql_id("Group", &legal)])
+    assert_eq!(assigned["userErrors"], json!([]));
+    let dee_joins = scim
+        .patch(
+            &format!("/scim/v2/Groups/{legal}"),
+            patch_body(json!([{ "op": "add", "path": "members", "value": [{ "value": dee }] }])),
+        )
         .await;
+    assert_eq!(dee_joins.status, 204);
     assert_eq!(seats_and_waiting(&app, &planner).await, (1, 1));
     let deleted = scim
         .send(
