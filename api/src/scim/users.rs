@@ -16,8 +16,7 @@ use super::error::ScimError;
 use super::filter::Filter;
 use super::patch::PatchRequest;
 use super::user_resource::{etag, from_json, project, to_json, version_of};
-use super::{ListQuery, ScimCaller, names};
-use super::{parse_body, scim_json};
+use super::{ListQuery, ScimCaller, names, parse_body, scim_json};
 use crate::server::AppState;
 
 /// Users read per statement when a filter must look at every user.
