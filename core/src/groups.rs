@@ -27,17 +27,17 @@ const ID_CHUNK: usize = 10_000;
 
 #[derive(Insertable, Queryable)]
 #[diesel(table_name = groups)]
-struct GroupRow {
-    tenant_id: TenantId,
-    id: GroupId,
-    display_name: String,
-    name_key: String,
-    description: String,
-    created_at: chrono::NaiveDateTime,
-    external_id: Option<String>,
-    source: DirectorySource,
-    version: i64,
-    updated_at: chrono::NaiveDateTime,
+pub(crate) struct GroupRow {
+    pub(crate) tenant_id: TenantId,
+    pub(crate) id: GroupId,
+    pub(crate) display_name: String,
+    pub(crate) name_key: String,
+    pub(crate) description: String,
+    pub(crate) created_at: chrono::NaiveDateTime,
+    pub(crate) external_id: Option<String>,
+    pub(crate) source: DirectorySource,
+    pub(crate) version: i64,
+    pub(crate) updated_at: chrono::NaiveDateTime,
 }
 
 impl From<GroupRow> for Group {
@@ -90,7 +90,11 @@ pub struct GroupDeleted {
     pub license_changes: LicenseChanges,
 }
 
-async fn load(conn: &mut Conn<'_>, tenant: TenantId, group: GroupId) -> CoreResult<Group> {
+pub(crate) async fn load(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    group: GroupId,
+) -> CoreResult<Group> {
     let query = groups::table
         .filter(groups::tenant_id.eq(tenant))
         .filter(groups::id.eq(group))
@@ -172,6 +176,76 @@ pub(crate) async fn add_members(
     Ok(change)
 }
 
+/// Remove members inside the caller's transaction. Locks the group, then
+/// its apps (users the caller wants locked, it locks first: the global
+/// order is users, groups, apps). Those who hold the group's apps by no
+/// other path lose them, and the freed seats go to users waiting. Ids that
+/// are not members (or no user at all) are left out of `changed`.
+pub(crate) async fn remove_members(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    group: GroupId,
+    users: &[UserId],
+) -> CoreResult<MembershipChange> {
+    let users: Vec<UserId> = users
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    locks::groups(conn, tenant, &[group], Mode::Update).await?;
+    let apps = apps_of_group(conn, tenant, group).await?;
+    locks::apps(conn, tenant, &apps).await?;
+    let mut removed: Vec<UserId> = Vec::new();
+    for chunk in users.chunks(ID_CHUNK) {
+        let delete = diesel::delete(
+            group_members::table
+                .filter(group_members::tenant_id.eq(tenant))
+                .filter(group_members::group_id.eq(group))
+                .filter(group_members::user_id.eq_any(chunk)),
+        )
+        .returning(group_members::user_id);
+        removed.extend(on_conn!(conn, c => delete.load::<UserId>(c).await)?);
+    }
+    removed.sort();
+    let mut change = MembershipChange {
+        changed: removed,
+        ..Default::default()
+    };
+    if !change.changed.is_empty() {
+        for app in apps {
+            let (lost, _) = engine::revoke_unheld(conn, tenant, app, &change.changed, &[]).await?;
+            let resolved = engine::resolve_waiting(conn, tenant, app).await?;
+            change
+                .license_changes
+                .record_lost(app, lost)
+                .record_gained(app, resolved);
+        }
+    }
+    Ok(change)
+}
+
+/// Count one more change of the group (its SCIM ETag) and when it was
+/// made. Callers bump once per write that changed the group's name or
+/// members.
+pub(crate) async fn bump_version(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    group: GroupId,
+) -> CoreResult<()> {
+    let bump = diesel::update(
+        groups::table
+            .filter(groups::tenant_id.eq(tenant))
+            .filter(groups::id.eq(group)),
+    )
+    .set((
+        groups::version.eq(groups::version + 1),
+        groups::updated_at.eq(now()),
+    ));
+    on_conn!(conn, c => bump.execute(c).await)?;
+    Ok(())
+}
+
 impl Store {
     /// Create a group, optionally with members.
     pub async fn create_group(
@@ -231,6 +305,9 @@ impl Store {
         }
         write_txn!(self, conn => {
             let mut change = add_members(conn, tenant, group, users).await?;
+            if !change.changed.is_empty() {
+                bump_version(conn, tenant, group).await?;
+            }
             audit::record(conn, tenant, actor, AuditAction::GroupMembersAdded, Target::group(group), serde_json::json!({
                 "users": change.changed,
                 "waitingForSeat": change.waiting.values().map(Vec::len).sum::<usize>(),
@@ -255,35 +332,11 @@ impl Store {
                 "name at least one user",
             ));
         }
-        let users: Vec<UserId> = users
-            .iter()
-            .copied()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
         write_txn!(self, conn => {
-            locks::users(conn, tenant, &users, Mode::Share).await?;
-            locks::groups(conn, tenant, &[group], Mode::Update).await?;
-            let apps = apps_of_group(conn, tenant, group).await?;
-            locks::apps(conn, tenant, &apps).await?;
-            let mut removed: Vec<UserId> = Vec::new();
-            for chunk in users.chunks(ID_CHUNK) {
-                let delete = diesel::delete(
-                    group_members::table
-                        .filter(group_members::tenant_id.eq(tenant))
-                        .filter(group_members::group_id.eq(group))
-                        .filter(group_members::user_id.eq_any(chunk)),
-                )
-                .returning(group_members::user_id);
-                removed.extend(on_conn!(conn, c => delete.load::<UserId>(c).await)?);
-            }
-            let mut change = MembershipChange { changed: removed, ..Default::default() };
+            locks::users(conn, tenant, users, Mode::Share).await?;
+            let mut change = remove_members(conn, tenant, group, users).await?;
             if !change.changed.is_empty() {
-                for app in apps {
-                    let (lost, _) = engine::revoke_unheld(conn, tenant, app, &change.changed, &[]).await?;
-                    let resolved = engine::resolve_waiting(conn, tenant, app).await?;
-                    change.license_changes.record_lost(app, lost).record_gained(app, resolved);
-                }
+                bump_version(conn, tenant, group).await?;
             }
             audit::record(conn, tenant, actor, AuditAction::GroupMembersRemoved, Target::group(group), serde_json::json!({
                 "users": change.changed,
@@ -368,8 +421,29 @@ impl Store {
         actor: &Actor,
         group: GroupId,
     ) -> CoreResult<GroupDeleted> {
+        self.delete_group_at_version(tenant, actor, group, None)
+            .await
+    }
+
+    /// [`Store::delete_group`], refused with `VersionMismatch` unless the
+    /// group's stored version is `if_version` (SCIM's `If-Match`). The
+    /// version is read under the group's row lock, in the deleting
+    /// transaction, so no change can slip in between check and delete.
+    pub async fn delete_group_at_version(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        group: GroupId,
+        if_version: Option<i64>,
+    ) -> CoreResult<GroupDeleted> {
         write_txn!(self, conn => {
             locks::groups(conn, tenant, &[group], Mode::Update).await?;
+            if let Some(expected) = if_version {
+                let current = load(conn, tenant, group).await?.directory.version;
+                if current != expected {
+                    return Err(CoreError::VersionMismatch { entity: EntityKind::Group, current });
+                }
+            }
             let mut apps = apps_of_group(conn, tenant, group).await?;
             apps.sort();
             locks::apps(conn, tenant, &apps).await?;

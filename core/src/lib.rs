@@ -12,6 +12,7 @@ mod audit;
 pub mod clock;
 pub mod db;
 pub mod directory;
+pub mod directory_groups;
 pub mod directory_import;
 mod error;
 mod groups;

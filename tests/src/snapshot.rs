@@ -60,7 +60,13 @@ impl Volatile {
             Some(Volatile::Id)
         } else if key.ends_with("Cursor") || key == "cursor" {
             Some(Volatile::Cursor)
-        } else if key.ends_with("At") || key == "since" || key == "lastUsed" {
+        } else if key.ends_with("At")
+            || key == "since"
+            || key == "lastUsed"
+            // SCIM's `meta`.
+            || key == "created"
+            || key == "lastModified"
+        {
             Some(Volatile::Time)
         } else if key == "secret" || key == "token" || key.ends_with("Url") || key == "url" {
             Some(Volatile::Secret)

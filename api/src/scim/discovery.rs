@@ -7,6 +7,8 @@ pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// The enterprise extension's URN.
 pub const ENTERPRISE_USER_SCHEMA: &str =
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+/// The core Group schema's URN.
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 /// A list answer's URN.
 pub const LIST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 
@@ -34,9 +36,9 @@ pub fn service_provider_config() -> Value {
     })
 }
 
-/// `GET /ResourceTypes`. (Groups are not served over SCIM yet.)
+/// `GET /ResourceTypes`.
 pub fn resource_types() -> Value {
-    list(vec![user_resource_type()])
+    list(vec![user_resource_type(), group_resource_type()])
 }
 
 /// The User resource type.
@@ -46,6 +48,15 @@ pub fn user_resource_type() -> Value {
         "id": "User", "name": "User", "endpoint": "/Users", "schema": USER_SCHEMA,
         "schemaExtensions": [{ "schema": ENTERPRISE_USER_SCHEMA, "required": false }],
         "meta": { "resourceType": "ResourceType", "location": "/scim/v2/ResourceTypes/User" }
+    })
+}
+
+/// The Group resource type.
+pub fn group_resource_type() -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+        "id": "Group", "name": "Group", "endpoint": "/Groups", "schema": GROUP_SCHEMA,
+        "meta": { "resourceType": "ResourceType", "location": "/scim/v2/ResourceTypes/Group" }
     })
 }
 
@@ -92,7 +103,42 @@ pub fn schemas() -> Value {
         ],
         "meta": { "resourceType": "Schema", "location": format!("/scim/v2/Schemas/{ENTERPRISE_USER_SCHEMA}") }
     });
-    list(vec![user, enterprise])
+    let group = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+        "id": GROUP_SCHEMA, "name": "Group", "description": "A group of users; apps assigned to it license its members",
+        "attributes": [
+            attribute("displayName", "string", true, false, "none"),
+            attribute("externalId", "string", false, true, "server"),
+            {
+                "name": "members", "type": "complex", "multiValued": true, "required": false,
+                "mutability": "readWrite", "returned": "default",
+                "subAttributes": [
+                    {
+                        "name": "value", "type": "string", "multiValued": false, "required": false,
+                        "caseExact": true, "mutability": "immutable", "returned": "default",
+                        "uniqueness": "none"
+                    },
+                    {
+                        "name": "display", "type": "string", "multiValued": false, "required": false,
+                        "caseExact": false, "mutability": "readOnly", "returned": "default",
+                        "uniqueness": "none"
+                    },
+                    {
+                        "name": "$ref", "type": "reference", "referenceTypes": ["User"],
+                        "multiValued": false, "required": false, "caseExact": true,
+                        "mutability": "immutable", "returned": "default", "uniqueness": "none"
+                    },
+                    {
+                        "name": "type", "type": "string", "canonicalValues": ["User"],
+                        "multiValued": false, "required": false, "caseExact": false,
+                        "mutability": "immutable", "returned": "default", "uniqueness": "none"
+                    }
+                ]
+            }
+        ],
+        "meta": { "resourceType": "Schema", "location": format!("/scim/v2/Schemas/{GROUP_SCHEMA}") }
+    });
+    list(vec![user, enterprise, group])
 }
 
 /// A list answer of every resource in `resources`.

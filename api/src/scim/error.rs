@@ -47,6 +47,11 @@ impl ScimError {
         )
     }
 
+    /// The `scimType`, if any.
+    pub fn scim_type(&self) -> Option<&'static str> {
+        self.scim_type
+    }
+
     /// 404 for a resource of this tenant that does not exist.
     pub fn not_found(what: &str, id: &str) -> Self {
         Self::new(

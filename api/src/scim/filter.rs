@@ -166,6 +166,41 @@ impl Filter {
     }
 }
 
+impl Filter {
+    /// Whether the filter looks at the top-level attribute `name`
+    /// (lower-case), e.g. `members`: a Group's members are read only for
+    /// filters that need them.
+    pub fn mentions(&self, name: &str) -> bool {
+        match self {
+            Filter::Compare { path, .. } | Filter::Present(path) => path.name == name,
+            Filter::ValuePath { path, .. } => path.name == name,
+            Filter::And(a, b) | Filter::Or(a, b) => a.mentions(name) || b.mentions(name),
+            Filter::Not(inner) => inner.mentions(name),
+        }
+    }
+
+    /// The values of a filter that only selects elements by `attribute eq
+    /// "…"` (one comparison, or several joined by `or`): `value eq "a" or
+    /// value eq "b"` gives `["a", "b"]`. `None` for any other filter.
+    pub fn equalities_of(&self, attribute: &str) -> Option<Vec<&str>> {
+        match self {
+            Filter::Compare {
+                path,
+                op: CompareOp::Eq,
+                value: Literal::Str(text),
+            } if path.name == attribute && path.sub.is_none() && path.schema.is_none() => {
+                Some(vec![text.as_str()])
+            }
+            Filter::Or(a, b) => {
+                let mut values = a.equalities_of(attribute)?;
+                values.extend(b.equalities_of(attribute)?);
+                Some(values)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Attributes whose string values compare case-sensitively.
 fn case_exact(path: &AttrPath) -> bool {
     matches!(path.name.as_str(), "id" | "externalid")
@@ -614,6 +649,21 @@ mod tests {
         );
         let filter = Filter::parse(r#"emails[value eq "a@b.c"]"#).expect("parses");
         assert_eq!(filter.equality_on("emails", Some("value")), Some("a@b.c"));
+    }
+
+    #[test]
+    fn what_a_filter_looks_at() {
+        let filter =
+            Filter::parse(r#"displayName eq "a" and not (members[value eq "u"])"#).expect("parses");
+        assert!(filter.mentions("members"));
+        assert!(filter.mentions("displayname"));
+        assert!(!filter.mentions("externalid"));
+        let filter = Filter::parse(r#"value eq "a" or value eq "b""#).expect("parses");
+        assert_eq!(filter.equalities_of("value"), Some(vec!["a", "b"]));
+        let filter = Filter::parse(r#"value eq "a" and display eq "b""#).expect("parses");
+        assert_eq!(filter.equalities_of("value"), None, "and narrows");
+        let filter = Filter::parse(r#"value co "a""#).expect("parses");
+        assert_eq!(filter.equalities_of("value"), None);
     }
 
     #[test]

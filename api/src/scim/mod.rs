@@ -6,6 +6,10 @@
 //! - [`patch`]: PATCH operations, parsed and applied to a resource's JSON.
 //! - [`user_resource`]: a user as a SCIM User and back.
 //! - [`users`]: the `/Users` endpoints.
+//! - [`group_resource`]: a group as a SCIM Group and back, and a PATCH's
+//!   operations as the core's change of a group (members added and
+//!   removed by id, never the whole member list rewritten).
+//! - [`groups`]: the `/Groups` endpoints.
 //! - [`discovery`]: `ServiceProviderConfig`, `ResourceTypes`, `Schemas`.
 //! - [`error`]: RFC 7644 error bodies.
 //!
@@ -18,6 +22,8 @@
 pub mod discovery;
 pub mod error;
 pub mod filter;
+pub mod group_resource;
+pub mod groups;
 pub mod patch;
 pub mod user_resource;
 pub mod users;
@@ -29,6 +35,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use seatwise_core::scim_tokens::ScimToken;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -51,6 +58,14 @@ pub fn router() -> Router<AppState> {
                 .put(users::replace)
                 .patch(users::patch)
                 .delete(users::delete),
+        )
+        .route("/scim/v2/Groups", get(groups::list).post(groups::create))
+        .route(
+            "/scim/v2/Groups/{id}",
+            get(groups::get)
+                .put(groups::replace)
+                .patch(groups::patch)
+                .delete(groups::delete),
         )
 }
 
@@ -76,6 +91,32 @@ impl FromRequestParts<AppState> for ScimCaller {
             None => Err(ScimError::unauthorized()),
         }
     }
+}
+
+/// The query of a list or read request.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    /// `filter`.
+    pub filter: Option<String>,
+    /// `startIndex`, from 1.
+    pub start_index: Option<i64>,
+    /// `count`.
+    pub count: Option<i64>,
+    /// `attributes`, comma-separated.
+    pub attributes: Option<String>,
+    /// `excludedAttributes`, comma-separated.
+    pub excluded_attributes: Option<String>,
+}
+
+/// The names of a comma-separated attribute list.
+pub fn names(list: Option<&str>) -> Vec<String> {
+    list.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A SCIM JSON answer.

@@ -9,40 +9,18 @@ use axum::response::{IntoResponse, Response};
 use seatwise_core::ids::UserId;
 use seatwise_core::model::{DirectorySource, User};
 use seatwise_core::scim_tokens::ScimToken;
-use serde::Deserialize;
 use serde_json::Value;
 
-use super::ScimCaller;
 use super::discovery::{LIST_SCHEMA, MAX_RESULTS};
 use super::error::ScimError;
 use super::filter::Filter;
 use super::patch::PatchRequest;
 use super::user_resource::{etag, from_json, project, to_json, version_of};
-use super::{parse_body, scim_json};
+use super::{ListQuery, ScimCaller, names, parse_body, scim_json};
 use crate::server::AppState;
 
 /// Users read per statement when a filter must look at every user.
 const SCAN_CHUNK: i64 = 1_000;
-
-/// The query of a list request.
-#[derive(Debug, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct ListQuery {
-    filter: Option<String>,
-    start_index: Option<i64>,
-    count: Option<i64>,
-    attributes: Option<String>,
-    excluded_attributes: Option<String>,
-}
-
-fn names(list: Option<&str>) -> Vec<String> {
-    list.unwrap_or_default()
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
 
 fn user_id(id: &str) -> Result<UserId, ScimError> {
     uuid::Uuid::parse_str(id)
