@@ -79,9 +79,9 @@ mod tests {
             .select(users::id);
         // The plain lookup is what PostgreSQL would cache (and later plan
         // generically); the wrapped one is prepared anew each time.
-        assert!(plain.is_safe_to_cache_prepared(&Pg).unwrap());
-        assert!(!wrapped.is_safe_to_cache_prepared(&Pg).unwrap());
-        assert!(!wrapped.is_safe_to_cache_prepared(&Sqlite).unwrap());
+        assert!(QueryFragment::<Pg>::is_safe_to_cache_prepared(&plain, &Pg).unwrap());
+        assert!(!QueryFragment::<Pg>::is_safe_to_cache_prepared(&wrapped, &Pg).unwrap());
+        assert!(!QueryFragment::<Sqlite>::is_safe_to_cache_prepared(&wrapped, &Sqlite).unwrap());
         assert_eq!(
             diesel::debug_query::<Pg, _>(&plain).to_string(),
             diesel::debug_query::<Pg, _>(&wrapped).to_string()
