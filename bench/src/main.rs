@@ -7,8 +7,8 @@
 
 mod baseline;
 mod cli;
-mod discover;
 mod dirsync;
+mod discover;
 mod idle_subscriptions;
 mod load;
 mod report;

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use diesel::prelude::*;
 use diesel::SqliteConnection;
+use diesel::prelude::*;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, SimpleAsyncConnection as _};
 use seatwise_core::model::Actor;
 use seatwise_core::testing::TestDatabase;
@@ -63,11 +63,16 @@ pub struct CsvReport {
 }
 
 /// Import each size into a fresh database on `backend`.
-pub async fn run(backend: Backend, server_bin: &Path, sizes: &[usize]) -> Result<CsvReport, String> {
+pub async fn run(
+    backend: Backend,
+    server_bin: &Path,
+    sizes: &[usize],
+) -> Result<CsvReport, String> {
     let mut sizes = sizes.to_vec();
     sizes.sort_unstable();
     let largest = *sizes.last().ok_or("no CSV size given")?;
-    let folder = std::env::temp_dir().join(format!("seatwise-bench-dirsync-{}", std::process::id()));
+    let folder =
+        std::env::temp_dir().join(format!("seatwise-bench-dirsync-{}", std::process::id()));
     std::fs::create_dir_all(&folder).map_err(|e| format!("create {}: {e}", folder.display()))?;
     let mut runs = Vec::new();
     let mut rerun = None;
@@ -95,7 +100,9 @@ pub async fn run(backend: Backend, server_bin: &Path, sizes: &[usize]) -> Result
             .await
             .map_err(|e| e.to_string())?;
         if count != rows as i64 {
-            return Err(format!("{rows} rows imported but the tenant has {count} users"));
+            return Err(format!(
+                "{rows} rows imported but the tenant has {count} users"
+            ));
         }
         eprintln!(
             "   {:.1?}, peak RSS {:.1} MB ({:.0} rows/s)",
@@ -108,7 +115,10 @@ pub async fn run(backend: Backend, server_bin: &Path, sizes: &[usize]) -> Result
             eprintln!("== {backend}: the same file again (changes nothing)");
             let again = import(server_bin, &url, tenant.0, &file, rows).await?;
             expect_summary(&again, 0, rows)?;
-            eprintln!("   {:.1?}, peak RSS {:.1} MB", again.took, again.peak_rss_mb);
+            eprintln!(
+                "   {:.1?}, peak RSS {:.1} MB",
+                again.took, again.peak_rss_mb
+            );
             rerun = Some(again);
             eprintln!("== {backend}: baseline, raw multi-row INSERTs of {rows} rows");
             let b = insert_baseline(db.url(), &people).await?;
@@ -138,7 +148,8 @@ async fn fresh_database(backend: Backend) -> Result<TestDatabase, String> {
 /// row per user.
 fn write_csv(path: &Path, people: &[Person]) -> Result<(), String> {
     use std::io::Write as _;
-    let file = std::fs::File::create(path).map_err(|e| format!("create {}: {e}", path.display()))?;
+    let file =
+        std::fs::File::create(path).map_err(|e| format!("create {}: {e}", path.display()))?;
     let mut out = std::io::BufWriter::new(file);
     let mut write = || -> std::io::Result<()> {
         writeln!(out, "displayName,email,externalId")?;
@@ -159,7 +170,8 @@ async fn import(
     rows: usize,
 ) -> Result<ImportRun, String> {
     let log = std::env::temp_dir().join(format!("seatwise-bench-import-{rows}.log"));
-    let log_file = std::fs::File::create(&log).map_err(|e| format!("create {}: {e}", log.display()))?;
+    let log_file =
+        std::fs::File::create(&log).map_err(|e| format!("create {}: {e}", log.display()))?;
     let started = Instant::now();
     let mut child = Command::new(bin)
         .args(["import", "users", "--tenant", &tenant.to_string()])
@@ -281,7 +293,9 @@ async fn insert_baseline(url: &DatabaseUrl, people: &[Person]) -> Result<Baselin
                 .map_err(|e| e.to_string())?;
             let started = Instant::now();
             for (t, txn) in people.chunks(BASELINE_TXN).enumerate() {
-                conn.batch_execute("BEGIN").await.map_err(|e| e.to_string())?;
+                conn.batch_execute("BEGIN")
+                    .await
+                    .map_err(|e| e.to_string())?;
                 for (c, chunk) in txn.chunks(BASELINE_CHUNK).enumerate() {
                     let rows = baseline_rows(chunk, t * BASELINE_TXN + c * BASELINE_CHUNK);
                     diesel_async::RunQueryDsl::execute(
@@ -291,7 +305,9 @@ async fn insert_baseline(url: &DatabaseUrl, people: &[Person]) -> Result<Baselin
                     .await
                     .map_err(|e| e.to_string())?;
                 }
-                conn.batch_execute("COMMIT").await.map_err(|e| e.to_string())?;
+                conn.batch_execute("COMMIT")
+                    .await
+                    .map_err(|e| e.to_string())?;
             }
             Ok(Baseline {
                 rows: people.len(),
@@ -306,7 +322,9 @@ async fn insert_baseline(url: &DatabaseUrl, people: &[Person]) -> Result<Baselin
                 .map(|(t, txn)| {
                     txn.chunks(BASELINE_CHUNK)
                         .enumerate()
-                        .map(|(c, chunk)| baseline_rows(chunk, t * BASELINE_TXN + c * BASELINE_CHUNK))
+                        .map(|(c, chunk)| {
+                            baseline_rows(chunk, t * BASELINE_TXN + c * BASELINE_CHUNK)
+                        })
                         .collect()
                 })
                 .collect();

@@ -344,9 +344,14 @@ async fn post_users(
             let ids = ids.clone();
             async move {
                 let (sample, created) = load::timed(async {
-                    scim.send(reqwest::Method::POST, "/Users", &user_body(&directory[i]), 201)
-                        .await
-                        .map_err(|(_, e)| e)
+                    scim.send(
+                        reqwest::Method::POST,
+                        "/Users",
+                        &user_body(&directory[i]),
+                        201,
+                    )
+                    .await
+                    .map_err(|(_, e)| e)
                 })
                 .await;
                 if let Some(id) = created.as_ref().and_then(|c| c["id"].as_str()) {
@@ -382,7 +387,10 @@ async fn sync_groups(
     // One probe first: until SCIM /Groups is served, say so rather than
     // count thousands of 404s as errors.
     let Some(first) = plans.first() else {
-        return Ok((GroupPhases::Pending("no groups asked for".into()), Vec::new()));
+        return Ok((
+            GroupPhases::Pending("no groups asked for".into()),
+            Vec::new(),
+        ));
     };
     let started = Instant::now();
     let before = server::statements_total(http).await?;
@@ -454,7 +462,11 @@ async fn sync_groups(
     let mut patches: Vec<(usize, Vec<String>)> = Vec::new();
     let chunks: Vec<Vec<&[usize]>> = plans
         .iter()
-        .map(|g| g.members.chunks(settings.members_per_patch.max(1)).collect())
+        .map(|g| {
+            g.members
+                .chunks(settings.members_per_patch.max(1))
+                .collect()
+        })
         .collect();
     let rounds = chunks.iter().map(Vec::len).max().unwrap_or(0);
     for round in 0..rounds {
@@ -471,7 +483,8 @@ async fn sync_groups(
         settings.members_per_patch
     );
     let patches = Arc::new(patches);
-    let paths: Arc<Vec<String>> = Arc::new(group_ids.iter().map(|id| format!("/Groups/{id}")).collect());
+    let paths: Arc<Vec<String>> =
+        Arc::new(group_ids.iter().map(|id| format!("/Groups/{id}")).collect());
     let before = server::statements_total(http).await?;
     let patch = {
         let scim = scim.clone();
