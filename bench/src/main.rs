@@ -66,7 +66,7 @@ async fn main() -> ExitCode {
     {
         let settings = dirsync::Settings {
             server_bin: cli.server_bin.clone(),
-            scim: (!no_scim).then(|| dirsync::ScimSettings {
+            scim: (!no_scim).then_some(dirsync::ScimSettings {
                 users: *users,
                 groups: *groups,
                 members_per_patch: *members_per_patch,

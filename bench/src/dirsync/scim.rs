@@ -354,10 +354,10 @@ async fn post_users(
                     .map_err(|(_, e)| e)
                 })
                 .await;
-                if let Some(id) = created.as_ref().and_then(|c| c["id"].as_str()) {
-                    if let Ok(mut ids) = ids.lock() {
-                        ids.insert(i, id.to_owned());
-                    }
+                if let Some(id) = created.as_ref().and_then(|c| c["id"].as_str())
+                    && let Ok(mut ids) = ids.lock()
+                {
+                    ids.insert(i, id.to_owned());
                 }
                 sample
             }
@@ -435,10 +435,10 @@ async fn sync_groups(
                         .map_err(|(_, e)| e)
                 })
                 .await;
-                if let Some(id) = created.as_ref().and_then(|c| c["id"].as_str()) {
-                    if let Ok(mut ids) = ids.lock() {
-                        ids.insert(i + 1, id.to_owned());
-                    }
+                if let Some(id) = created.as_ref().and_then(|c| c["id"].as_str())
+                    && let Ok(mut ids) = ids.lock()
+                {
+                    ids.insert(i + 1, id.to_owned());
                 }
                 sample
             }
