@@ -48,6 +48,38 @@ pub enum Internal {
         #[arg(long, default_value_t = 1000)]
         subscriptions: usize,
     },
+    /// Directory sync: an initial SCIM sync (users, then groups and their
+    /// members) with N concurrent clients, and CSV imports of growing
+    /// files through `seatwise import users` (uses `--backend`). Writes
+    /// `bench/results/dirsync.md`.
+    Dirsync {
+        /// Users the SCIM sync creates (one POST each).
+        #[arg(long, default_value_t = 20_000)]
+        users: usize,
+        /// Groups the SCIM sync creates, then fills by member PATCHes.
+        #[arg(long, default_value_t = 500)]
+        groups: usize,
+        /// Members per PATCH.
+        #[arg(long, default_value_t = 100)]
+        members_per_patch: usize,
+        /// Concurrent SCIM clients.
+        #[arg(long, default_value_t = 8)]
+        scim_clients: usize,
+        /// Users created through GraphQL `createUser` in the same run, as
+        /// the SCIM figure's baseline.
+        #[arg(long, default_value_t = 4_000)]
+        baseline_users: usize,
+        /// Rows of the CSV files imported, each into a fresh database
+        /// (comma-separated; the largest is also imported a second time).
+        #[arg(long, value_delimiter = ',', default_value = "25000,100000")]
+        csv_rows: Vec<usize>,
+        /// Skip the SCIM sync (CSV only).
+        #[arg(long)]
+        no_scim: bool,
+        /// Skip the CSV imports (SCIM only).
+        #[arg(long)]
+        no_csv: bool,
+    },
     /// Serve the hand-written scenario-1 baseline.
     #[command(hide = true)]
     BaselineServe {

@@ -257,3 +257,49 @@ where
     total.elapsed = started.elapsed();
     total
 }
+
+/// Do `items` pieces of work with `clients` concurrent clients, each taking
+/// the next item as soon as its previous one is answered (a closed loop
+/// over a fixed amount of work rather than a fixed time). `step(item)`
+/// does one request.
+pub async fn work_queue<F, Fut>(clients: usize, items: usize, step: F) -> LoadReport
+where
+    F: Fn(usize) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Sample> + Send + 'static,
+{
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..clients.max(1) {
+        let step = step.clone();
+        let next = next.clone();
+        tasks.spawn(async move {
+            let mut report = LoadReport::empty();
+            loop {
+                let item = next.fetch_add(1, Ordering::Relaxed);
+                if item >= items {
+                    break;
+                }
+                report.record(step(item).await);
+            }
+            report
+        });
+    }
+    let mut total = LoadReport::empty();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(report) => total.merge(report),
+            Err(e) => {
+                total.errors += 1;
+                total
+                    .error_examples
+                    .push(format!("client task failed: {e}"));
+            }
+        }
+    }
+    total.elapsed = started.elapsed();
+    total
+}

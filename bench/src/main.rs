@@ -7,6 +7,7 @@
 
 mod baseline;
 mod cli;
+mod dirsync;
 mod discover;
 mod idle_subscriptions;
 mod load;
@@ -51,6 +52,30 @@ async fn main() -> ExitCode {
     };
     if let Some(Internal::IdleSubscriptions { subscriptions }) = &cli.command {
         return idle_subscriptions_main(&cli, backends, *subscriptions).await;
+    }
+    if let Some(Internal::Dirsync {
+        users,
+        groups,
+        members_per_patch,
+        scim_clients,
+        baseline_users,
+        csv_rows,
+        no_scim,
+        no_csv,
+    }) = &cli.command
+    {
+        let settings = dirsync::Settings {
+            server_bin: cli.server_bin.clone(),
+            scim: (!no_scim).then_some(dirsync::ScimSettings {
+                users: *users,
+                groups: *groups,
+                members_per_patch: *members_per_patch,
+                clients: *scim_clients,
+                baseline_users: *baseline_users,
+            }),
+            csv_rows: (!no_csv).then(|| csv_rows.clone()),
+        };
+        return dirsync_main(backends, &settings).await;
     }
     let settings = suite::Settings {
         server_bin: cli.server_bin.clone(),
@@ -126,5 +151,36 @@ async fn idle_subscriptions_main(
             eprintln!("error: cannot write {output}: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `seatwise-bench dirsync`: print the report and write it to
+/// `bench/results/dirsync.md`; fails when any part failed.
+async fn dirsync_main(backends: &[Backend], settings: &dirsync::Settings) -> ExitCode {
+    let mut reports = Vec::new();
+    for &backend in backends {
+        match dirsync::run(backend, settings).await {
+            Some(report) => reports.push(report),
+            None => eprintln!("== {backend}: skipped (PostgreSQL not reachable)"),
+        }
+    }
+    if reports.is_empty() {
+        eprintln!("error: no backend could be run");
+        return ExitCode::FAILURE;
+    }
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into());
+    let markdown = dirsync::render(&reports, &load);
+    println!("{markdown}");
+    let output = concat!(env!("CARGO_MANIFEST_DIR"), "/results/dirsync.md");
+    if let Err(e) = std::fs::write(output, &markdown) {
+        eprintln!("error: cannot write {output}: {e}");
+        return ExitCode::FAILURE;
+    }
+    if reports.iter().all(dirsync::BackendReport::ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

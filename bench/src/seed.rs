@@ -109,7 +109,7 @@ pub struct Seeded {
 /// Direct users of the page-size probe app (more than the largest page).
 const PROBE_USERS: usize = 150;
 
-const FIRST_NAMES: &[&str] = &[
+pub(crate) const FIRST_NAMES: &[&str] = &[
     "Olivia",
     "Liam",
     "Emma",
@@ -222,7 +222,7 @@ const FIRST_NAMES: &[&str] = &[
     "Kwame",
 ];
 
-const LAST_NAMES: &[&str] = &[
+pub(crate) const LAST_NAMES: &[&str] = &[
     "Smith",
     "Johnson",
     "Williams",
@@ -325,7 +325,7 @@ const LAST_NAMES: &[&str] = &[
     "Mensah",
 ];
 
-const DEPARTMENTS: &[&str] = &[
+pub(crate) const DEPARTMENTS: &[&str] = &[
     "Engineering",
     "Sales",
     "Marketing",
@@ -343,7 +343,7 @@ const DEPARTMENTS: &[&str] = &[
     "Product",
 ];
 
-const REGIONS: &[&str] = &["EMEA", "Americas", "APAC", "Global"];
+pub(crate) const REGIONS: &[&str] = &["EMEA", "Americas", "APAC", "Global"];
 
 const VENDORS: &[&str] = &[
     "Contoso",

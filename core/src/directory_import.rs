@@ -9,6 +9,11 @@
 //! plan is made again inside the write transaction for
 //! [`ImportMode::Apply`], so what is written is what was checked.
 //!
+//! Existing rows are found by one lookup per key kind and chunk
+//! (`key = ANY(…)`), each planned with its keys (`db::custom_plan`): on
+//! PostgreSQL a cached generic plan would compare every user of the tenant
+//! with every key of the batch, which made large imports quadratic.
+//!
 //! New rows go in a few multi-row statements per thousand; changed ones are
 //! one `UPDATE` each (a re-import mostly changes nothing, and unchanged rows
 //! cost no write). Members are added through the groups' seat-engine path,
@@ -20,7 +25,7 @@ use diesel_async::RunQueryDsl;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::audit::{self, AuditAction, Target};
-use crate::db::{Conn, Store, insert_rows, on_conn, read_conn, write_txn};
+use crate::db::{Conn, Store, custom_plan, insert_rows, on_conn, read_conn, write_txn};
 use crate::error::{CoreError, CoreResult, InputField};
 use crate::groups;
 use crate::ids::*;
@@ -209,14 +214,14 @@ async fn users_where(
     for chunk in email_keys.chunks(KEY_CHUNK) {
         let query = users::table
             .filter(users::tenant_id.eq(tenant))
-            .filter(users::email_key.eq_any(chunk))
+            .filter(custom_plan(users::email_key.eq_any(chunk)))
             .select(users::all_columns);
         found.extend(on_conn!(conn, c => query.load::<UserRow>(c).await)?);
     }
     for chunk in external_ids.chunks(KEY_CHUNK) {
         let query = users::table
             .filter(users::tenant_id.eq(tenant))
-            .filter(users::external_id.eq_any(chunk))
+            .filter(custom_plan(users::external_id.eq_any(chunk)))
             .select(users::all_columns);
         found.extend(on_conn!(conn, c => query.load::<UserRow>(c).await)?);
     }
@@ -548,7 +553,7 @@ async fn plan_groups(
     for chunk in member_keys.chunks(KEY_CHUNK) {
         let query = users::table
             .filter(users::tenant_id.eq(tenant))
-            .filter(users::email_key.eq_any(chunk))
+            .filter(custom_plan(users::email_key.eq_any(chunk)))
             .select((users::email_key, users::id));
         let found: Vec<(String, UserId)> = on_conn!(conn, c => query.load(c).await)?;
         user_by_key.extend(found);
@@ -561,14 +566,14 @@ async fn plan_groups(
     for chunk in external_ids.chunks(KEY_CHUNK) {
         let query = groups_table::table
             .filter(groups_table::tenant_id.eq(tenant))
-            .filter(groups_table::external_id.eq_any(chunk))
+            .filter(custom_plan(groups_table::external_id.eq_any(chunk)))
             .select(GROUP_COLUMNS);
         existing.extend(on_conn!(conn, c => query.load::<ExistingGroup>(c).await)?);
     }
     for chunk in name_keys.chunks(KEY_CHUNK) {
         let query = groups_table::table
             .filter(groups_table::tenant_id.eq(tenant))
-            .filter(groups_table::name_key.eq_any(chunk))
+            .filter(custom_plan(groups_table::name_key.eq_any(chunk)))
             .select(GROUP_COLUMNS);
         existing.extend(on_conn!(conn, c => query.load::<ExistingGroup>(c).await)?);
     }
@@ -589,7 +594,7 @@ async fn plan_groups(
     for chunk in matched.chunks(KEY_CHUNK) {
         let query = group_members::table
             .filter(group_members::tenant_id.eq(tenant))
-            .filter(group_members::group_id.eq_any(chunk))
+            .filter(custom_plan(group_members::group_id.eq_any(chunk)))
             .select((group_members::group_id, group_members::user_id));
         let found: Vec<(GroupId, UserId)> = on_conn!(conn, c => query.load(c).await)?;
         members.extend(found);
@@ -732,7 +737,7 @@ async fn apps_of_groups(
     for chunk in groups.chunks(KEY_CHUNK) {
         let query = license_assignments::table
             .filter(license_assignments::tenant_id.eq(tenant))
-            .filter(license_assignments::principal_id.eq_any(chunk))
+            .filter(custom_plan(license_assignments::principal_id.eq_any(chunk)))
             .select(license_assignments::app_id);
         apps.extend(on_conn!(conn, c => query.load::<AppId>(c).await)?);
     }

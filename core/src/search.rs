@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
 
-use crate::db::{Conn, Store, insert_rows, on_conn, read_conn};
+use crate::db::{Conn, Store, custom_plan, insert_rows, on_conn, read_conn};
 use crate::error::CoreResult;
 use crate::ids::*;
 use crate::model::Principal;
@@ -141,7 +141,7 @@ pub(crate) async fn unindex_many(
         let delete = diesel::delete(
             principal_terms::table
                 .filter(principal_terms::tenant_id.eq(tenant))
-                .filter(principal_terms::principal_id.eq_any(chunk)),
+                .filter(custom_plan(principal_terms::principal_id.eq_any(chunk))),
         );
         on_conn!(conn, c => delete.execute(c).await)?;
     }

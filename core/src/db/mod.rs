@@ -8,12 +8,14 @@
 
 pub mod sql_types;
 
+mod custom_plan;
 mod instrumentation;
 mod migrate;
 #[cfg(test)]
 mod tests;
 mod url;
 
+pub(crate) use custom_plan::custom_plan;
 pub use instrumentation::StatementCounter;
 pub use url::{Backend, DatabaseUrl};
 
