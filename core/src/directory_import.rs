@@ -823,8 +823,15 @@ async fn apply_groups(
         .collect();
     search::index_many(conn, tenant, &indexed).await?;
 
+    // A group whose attributes did not change but gained members is a new
+    // version too, so a SCIM client's `If-Match` on the old one fails.
+    let renamed_ids: BTreeSet<GroupId> = updates.iter().map(|g| g.id).collect();
     for (group, add) in adds {
         let change = groups::add_members(conn, tenant, group, &add).await?;
+        if !change.changed.is_empty() && existing.contains(&group) && !renamed_ids.contains(&group)
+        {
+            groups::bump_version(conn, tenant, group).await?;
+        }
         summary.waiting_for_seat += change.waiting.values().map(Vec::len).sum::<usize>();
         for (app, changes) in change.license_changes.apps() {
             summary

@@ -268,8 +268,25 @@ async fn group_members_are_added_through_the_seat_engine(db: &TestDatabase) {
     );
     assert_eq!(f.seats(app).await.assigned, 1, "nothing written");
 
+    let version_before = f
+        .store
+        .group(f.tenant, group)
+        .await
+        .unwrap()
+        .directory
+        .version;
     let added = groups(rows[..1].to_vec()).await.unwrap();
     assert_eq!(counts(&added), (0, 1, 0, 0));
+    assert_eq!(
+        f.store
+            .group(f.tenant, group)
+            .await
+            .unwrap()
+            .directory
+            .version,
+        version_before + 1,
+        "new members make a new version, which SCIM's If-Match sees"
+    );
     assert_eq!(added.waiting_for_seat, 1);
     assert_eq!(added.license_changes.gained_count(), 1);
     assert_eq!(f.seats(app).await.assigned, 2);
