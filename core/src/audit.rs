@@ -83,6 +83,17 @@ pub enum AuditAction {
     AppUpdated,
     /// An app was removed with its assignments (`APP_REMOVED`).
     AppRemoved,
+    /// A webhook endpoint was registered (`WEBHOOK_ENDPOINT_CREATED`).
+    WebhookEndpointCreated,
+    /// A webhook endpoint's URL, events or state changed
+    /// (`WEBHOOK_ENDPOINT_UPDATED`).
+    WebhookEndpointUpdated,
+    /// A webhook endpoint was deleted with its deliveries
+    /// (`WEBHOOK_ENDPOINT_DELETED`).
+    WebhookEndpointDeleted,
+    /// An admin asked for a delivery to be sent again
+    /// (`WEBHOOK_REDELIVERY_REQUESTED`).
+    WebhookRedeliveryRequested,
 }
 
 // The stored and displayed form. Never change a released one: existing
@@ -115,6 +126,10 @@ stored_enum!(AuditAction {
     GroupDeleted => "GROUP_DELETED",
     AppUpdated => "APP_UPDATED",
     AppRemoved => "APP_REMOVED",
+    WebhookEndpointCreated => "WEBHOOK_ENDPOINT_CREATED",
+    WebhookEndpointUpdated => "WEBHOOK_ENDPOINT_UPDATED",
+    WebhookEndpointDeleted => "WEBHOOK_ENDPOINT_DELETED",
+    WebhookRedeliveryRequested => "WEBHOOK_REDELIVERY_REQUESTED",
 });
 
 impl std::fmt::Display for AuditAction {
@@ -173,6 +188,13 @@ impl Target {
     pub fn scim_token(id: ScimTokenId) -> Self {
         Self {
             kind: EntityKind::ScimToken,
+            id: AnyId(id.0),
+            app: None,
+        }
+    }
+    pub fn webhook_endpoint(id: WebhookEndpointId) -> Self {
+        Self {
+            kind: EntityKind::WebhookEndpoint,
             id: AnyId(id.0),
             app: None,
         }
@@ -316,6 +338,22 @@ mod tests {
         (AuditAction::GroupDeleted, "GROUP_DELETED"),
         (AuditAction::AppUpdated, "APP_UPDATED"),
         (AuditAction::AppRemoved, "APP_REMOVED"),
+        (
+            AuditAction::WebhookEndpointCreated,
+            "WEBHOOK_ENDPOINT_CREATED",
+        ),
+        (
+            AuditAction::WebhookEndpointUpdated,
+            "WEBHOOK_ENDPOINT_UPDATED",
+        ),
+        (
+            AuditAction::WebhookEndpointDeleted,
+            "WEBHOOK_ENDPOINT_DELETED",
+        ),
+        (
+            AuditAction::WebhookRedeliveryRequested,
+            "WEBHOOK_REDELIVERY_REQUESTED",
+        ),
     ];
 
     #[test]

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::audit::{self, AuditAction, Target};
 use crate::db::{Conn, Store, insert_rows, on_conn, read_conn, write_txn};
 use crate::error::{CoreError, CoreResult, EntityKind, InputField};
+use crate::events;
 use crate::ids::*;
 use crate::licensing::LicenseChanges;
 use crate::licensing::engine::{self, Overflow};
@@ -169,6 +170,7 @@ pub(crate) async fn add_members(
         change.license_changes.record_gained(app, granted.activated);
         change.waiting.insert(app, granted.errored);
     }
+    events::record_license_changes(conn, tenant, &change.license_changes).await?;
     Ok(change)
 }
 
@@ -284,6 +286,7 @@ impl Store {
                     let resolved = engine::resolve_waiting(conn, tenant, app).await?;
                     change.license_changes.record_lost(app, lost).record_gained(app, resolved);
                 }
+                events::record_license_changes(conn, tenant, &change.license_changes).await?;
             }
             audit::record(conn, tenant, actor, AuditAction::GroupMembersRemoved, Target::group(group), serde_json::json!({
                 "users": change.changed,
@@ -389,6 +392,7 @@ impl Store {
                 let resolved = engine::resolve_waiting(conn, tenant, app).await?;
                 outcome.license_changes.record_lost(app, lost).record_gained(app, resolved);
             }
+            events::record_license_changes(conn, tenant, &outcome.license_changes).await?;
             let delete_members = diesel::delete(
                 group_members::table
                     .filter(group_members::tenant_id.eq(tenant))

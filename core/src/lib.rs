@@ -13,6 +13,7 @@ pub mod db;
 pub mod directory;
 pub mod directory_import;
 mod error;
+pub mod events;
 mod groups;
 pub mod ids;
 mod installs;

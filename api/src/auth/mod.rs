@@ -93,17 +93,21 @@ pub enum Permission {
     /// Create, list and revoke the SCIM tokens identity providers sync
     /// the directory with.
     ManageDirectorySync,
+    /// Register, change and delete outbound webhook endpoints, read their
+    /// delivery logs and ask for redeliveries.
+    ManageWebhooks,
 }
 
 impl Permission {
     /// Every permission, in declaration order.
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 7] = [
         Permission::ReadTenant,
         Permission::AssignLicenses,
         Permission::ManageUsersAndGroups,
         Permission::ManageApps,
         Permission::InstallApps,
         Permission::ManageDirectorySync,
+        Permission::ManageWebhooks,
     ];
 
     /// The roles that grant this permission.
@@ -122,6 +126,7 @@ impl Permission {
             Permission::ManageApps => &[GlobalAdmin, BillingAdmin],
             Permission::InstallApps => &[GlobalAdmin],
             Permission::ManageDirectorySync => &[GlobalAdmin, UserAdmin],
+            Permission::ManageWebhooks => &[GlobalAdmin],
         }
     }
 
@@ -134,6 +139,7 @@ impl Permission {
             Permission::ManageApps => "register apps or change seats",
             Permission::InstallApps => "install apps",
             Permission::ManageDirectorySync => "manage directory sync",
+            Permission::ManageWebhooks => "manage webhooks",
         }
     }
 }
@@ -195,11 +201,20 @@ mod tests {
         use Permission::*;
         use Role::*;
         let expect = [
-            (GlobalAdmin, [true, true, true, true, true, true]),
-            (LicenseAdmin, [true, true, false, false, false, false]),
-            (UserAdmin, [true, true, true, false, false, true]),
-            (BillingAdmin, [true, false, false, true, false, false]),
-            (GlobalReader, [true, false, false, false, false, false]),
+            (GlobalAdmin, [true, true, true, true, true, true, true]),
+            (
+                LicenseAdmin,
+                [true, true, false, false, false, false, false],
+            ),
+            (UserAdmin, [true, true, true, false, false, true, false]),
+            (
+                BillingAdmin,
+                [true, false, false, true, false, false, false],
+            ),
+            (
+                GlobalReader,
+                [true, false, false, false, false, false, false],
+            ),
         ];
         for (role, allowed) in expect {
             let c = caller(&[role]);
@@ -210,6 +225,7 @@ mod tests {
                 ManageApps,
                 InstallApps,
                 ManageDirectorySync,
+                ManageWebhooks,
             ]
             .map(|p| c.may(p));
             assert_eq!(got, allowed, "{role}");

@@ -166,6 +166,7 @@ pub(crate) async fn grant(
     let (insert_active, insert_error) = newcomers.split_at(free.min(newcomers.len()));
 
     activate_waiting(conn, tenant, app, &promote).await?;
+    let promote_events = promote.clone();
     insert_rows(conn, tenant, app, insert_active, LicenseState::Active).await?;
     insert_rows(conn, tenant, app, insert_error, LicenseState::Error).await?;
 
@@ -174,6 +175,7 @@ pub(crate) async fn grant(
     let mut activated = promote;
     activated.extend_from_slice(insert_active);
     add_assigned(conn, tenant, app, activated.len() as i64).await?;
+    crate::events::license_errors(conn, tenant, app, insert_error, &promote_events).await?;
     Ok(Granted { activated, errored })
 }
 
@@ -262,6 +264,7 @@ pub(crate) async fn resolve_waiting(
     let promoted: Vec<UserId> = on_conn!(conn, c => oldest.load(c).await)?;
     activate_waiting(conn, tenant, app, &promoted).await?;
     add_assigned(conn, tenant, app, promoted.len() as i64).await?;
+    crate::events::license_errors(conn, tenant, app, &[], &promoted).await?;
     Ok(promoted)
 }
 
@@ -329,7 +332,18 @@ pub(crate) async fn add_assigned(
             .filter(apps::tenant_id.eq(tenant))
             .filter(apps::id.eq(app)),
     )
-    .set(apps::assigned_seats.eq(apps::assigned_seats + delta));
-    on_conn!(conn, c => query.execute(c).await)?;
+    .set(apps::assigned_seats.eq(apps::assigned_seats + delta))
+    .returning((apps::purchased_seats, apps::assigned_seats));
+    let (purchased, assigned): (i64, i64) = on_conn!(conn, c => query.get_result(c).await)?;
+    crate::events::seats_changed(
+        conn,
+        tenant,
+        app,
+        Seats {
+            purchased,
+            assigned,
+        },
+    )
+    .await?;
     Ok(())
 }
