@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use seatwise_e2e::receiver::Receiver;
-use seatwise_e2e::{StartOptions, TestApp, e2e_on_both_backends};
+use seatwise_e2e::{TestApp, e2e_on_both_backends};
 use serde_json::{Value, json};
 
 const CREATE: &str = "mutation($input: CreateWebhookEndpointInput!) {
@@ -415,7 +415,8 @@ async fn another_tenants_endpoints_and_deliveries_are_not_found(app: TestApp) {
     assert_eq!(receiver.accepted().len(), 1, "nothing was sent again");
 }
 
-e2e_on_both_backends!(@with StartOptions::with_env(FAST);
+// The options expression is expanded inside each test's own module.
+e2e_on_both_backends!(@with seatwise_e2e::StartOptions::with_env(super::FAST);
     an_assignment_is_delivered_signed,
     events_arrive_in_commit_order_with_their_paths,
     a_failing_receiver_gets_the_event_again_after_a_backoff,
