@@ -304,7 +304,7 @@ mod tests {
 
     /// The texts existing databases hold and clients filter on. A rename
     /// here is a breaking change that needs a migration, not an edit.
-    const RELEASED: [(AuditAction, &str); 27] = [
+    const RELEASED: [(AuditAction, &str); 31] = [
         (AuditAction::TenantCreated, "TENANT_CREATED"),
         (AuditAction::AppRegistered, "APP_REGISTERED"),
         (AuditAction::AppSeatsChanged, "APP_SEATS_CHANGED"),
