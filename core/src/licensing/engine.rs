@@ -166,16 +166,15 @@ pub(crate) async fn grant(
     let (insert_active, insert_error) = newcomers.split_at(free.min(newcomers.len()));
 
     activate_waiting(conn, tenant, app, &promote).await?;
-    let promote_events = promote.clone();
     insert_rows(conn, tenant, app, insert_active, LicenseState::Active).await?;
     insert_rows(conn, tenant, app, insert_error, LicenseState::Error).await?;
+    crate::events::license_errors(conn, tenant, app, insert_error, &promote).await?;
 
     let mut errored: Vec<UserId> = waiting[promote.len()..].to_vec();
     errored.extend_from_slice(insert_error);
     let mut activated = promote;
     activated.extend_from_slice(insert_active);
     add_assigned(conn, tenant, app, activated.len() as i64).await?;
-    crate::events::license_errors(conn, tenant, app, insert_error, &promote_events).await?;
     Ok(Granted { activated, errored })
 }
 

@@ -205,6 +205,62 @@ async fn events_arrive_in_commit_order_with_their_paths(app: TestApp) {
     assert_eq!(seen, expected);
 }
 
+async fn waiting_for_a_seat_and_finished_seat_changes_are_sent(app: TestApp) {
+    let receiver = Receiver::start().await;
+    let (_, secret) = endpoint(&app, &receiver, &["LICENSE_ERROR", "SEAT_CHANGE_FINISHED"]).await;
+    let admin = app.admin_token();
+    let crm = app.register_app(&admin, "CRM", 1).await;
+    let users = app.create_users(&admin, "user", 2).await;
+    let sales = app.create_group(&admin, "Sales", &[]).await;
+    app.assign(&admin, &crm, std::slice::from_ref(&sales)).await;
+    let members = "mutation($input: AddGroupMembersInput!) { addGroupMembers(input: $input) { userErrors { code } } }";
+    let added = app
+        .gql(members)
+        .var("input", json!({ "groupId": sales, "userIds": users }))
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(added.data()["addGroupMembers"]["userErrors"], json!([]));
+    // The first member took the one seat; the second waits, until the
+    // first leaves.
+    let removed = app
+        .gql("mutation($input: RemoveGroupMembersInput!) { removeGroupMembers(input: $input) { userErrors { code } } }")
+        .var("input", json!({ "groupId": sales, "userIds": [users[0]] }))
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(
+        removed.data()["removeGroupMembers"]["userErrors"],
+        json!([])
+    );
+    // No adapter: the worker answers CONTACT_VENDOR, a final state.
+    let requested = app.request_seat_change(&admin, &crm, 5, "more seats").await;
+    assert_eq!(requested["userErrors"], json!([]));
+
+    let accepted = receiver.wait_for_accepted(3, WITHIN).await;
+    assert!(accepted.iter().all(|r| r.verifies_with(&secret)));
+    let data: Vec<Value> = accepted.iter().map(|r| r.json()["data"].clone()).collect();
+    let waiting = uuid_of(&users[1]);
+    assert_eq!(accepted[0].event_type(), "license.error");
+    assert_eq!(
+        (&data[0]["userId"], &data[0]["code"], &data[0]["state"]),
+        (&json!(waiting), &json!("COUNT_VIOLATION"), &json!("RAISED"))
+    );
+    assert_eq!(accepted[1].event_type(), "license.error");
+    assert_eq!(
+        (&data[1]["userId"], &data[1]["state"]),
+        (&json!(waiting), &json!("RESOLVED"))
+    );
+    assert_eq!(accepted[2].event_type(), "seatChange.finished");
+    assert_eq!(data[2]["appId"], uuid_of(&crm));
+    assert_eq!(data[2]["status"], "CONTACT_VENDOR");
+    assert_eq!(data[2]["requestedQuantity"], 5);
+    assert_eq!(
+        data[2]["operationId"],
+        uuid_of(requested["operation"]["id"].as_str().expect("an id"))
+    );
+}
+
 async fn a_failing_receiver_gets_the_event_again_after_a_backoff(app: TestApp) {
     let receiver = Receiver::start().await;
     let (_, secret) = endpoint(&app, &receiver, &["LICENSE_ASSIGNED"]).await;
@@ -419,6 +475,7 @@ async fn another_tenants_endpoints_and_deliveries_are_not_found(app: TestApp) {
 e2e_on_both_backends!(@with seatwise_e2e::StartOptions::with_env(super::FAST);
     an_assignment_is_delivered_signed,
     events_arrive_in_commit_order_with_their_paths,
+    waiting_for_a_seat_and_finished_seat_changes_are_sent,
     a_failing_receiver_gets_the_event_again_after_a_backoff,
     a_delivery_fails_after_its_last_retry_and_can_be_redelivered,
     updating_and_deleting_endpoints,
