@@ -18,6 +18,8 @@
 //! - [`settings`]: the `SEATWISE_*` settings of `seatwise serve`, read once.
 //! - [`vendor_effects`]: the one service that tells vendors who gained or
 //!   lost a license and asks them for install redirects.
+//! - [`webhooks`]: outbound webhooks: which URLs may receive them, and the
+//!   worker that delivers the outbox.
 //! - [`websocket`]: the GraphQL websocket and its limits.
 
 pub mod auth;
@@ -34,4 +36,5 @@ pub mod seat_change_worker;
 pub mod server;
 pub mod settings;
 pub mod vendor_effects;
+pub mod webhooks;
 pub mod websocket;

@@ -3,7 +3,8 @@
 //! [`build_router`] turns an [`AppState`] into the whole axum [`Router`]:
 //! GraphQL over HTTP at `/graphql`, subscriptions over websocket at
 //! `/graphql/ws`, GraphiQL, probes, metrics and the admin console at `/`.
-//! [`serve`] runs it together with the seat-change worker and stops both on
+//! [`serve`] runs it together with the seat-change worker and the webhook
+//! delivery worker, and stops them on
 //! SIGTERM or ctrl-c.
 
 use std::net::SocketAddr;
@@ -32,6 +33,7 @@ use crate::metrics::{Metrics, record_request};
 use crate::seat_change_worker::SeatChangeWorker;
 use crate::settings::ServeSettings;
 use crate::vendor_effects::VendorEffects;
+use crate::webhooks::{WebhookSettings, WebhookWorker};
 use crate::websocket::WebsocketConfig;
 
 /// Largest request body accepted, in bytes. GraphQL documents are small;
@@ -102,6 +104,9 @@ pub struct AppState {
     /// The vendor adapter plugins loaded at start (never unloaded), with
     /// their notice queues: every vendor side effect goes through it.
     pub vendor_effects: Arc<VendorEffects>,
+    /// Outbound webhooks: which URLs may receive them, and how the
+    /// delivery worker (started by [`serve_until`]) retries.
+    pub webhooks: WebhookSettings,
 }
 
 impl AppState {
@@ -126,7 +131,20 @@ impl AppState {
             metrics: Arc::new(Metrics::new()?),
             http: Arc::new(http),
             vendor_effects,
+            webhooks: WebhookSettings::default(),
         })
+    }
+
+    /// The same state with these webhook settings (the schema accepts
+    /// endpoints their policy allows).
+    pub fn with_webhooks(mut self, webhooks: WebhookSettings) -> Self {
+        self.schema = crate::graphql::build_schema_with(
+            self.store.clone(),
+            self.vendor_effects.clone(),
+            webhooks.policy,
+        );
+        self.webhooks = webhooks;
+        self
     }
 
     /// The same state calling the adapters in `plugins`, with a queue of
@@ -138,9 +156,10 @@ impl AppState {
             plugins,
             notice_queue,
         ));
-        self.schema = crate::graphql::build_schema_with_vendor_effects(
+        self.schema = crate::graphql::build_schema_with(
             self.store.clone(),
             vendor_effects.clone(),
+            self.webhooks.policy,
         );
         self.vendor_effects = vendor_effects;
         self
@@ -160,7 +179,8 @@ pub fn assemble(
 ) -> Result<(AppState, SeatChangeWorker), String> {
     let state = AppState::new(store.clone(), tokens, settings.http.clone())
         .map_err(|e| format!("cannot register the metrics: {e}"))?
-        .with_plugins(plugins, settings.notice_queue);
+        .with_plugins(plugins, settings.notice_queue)
+        .with_webhooks(settings.webhooks.clone());
     let worker = SeatChangeWorker::new(store, state.vendor_effects.clone())
         .with_poll_interval(settings.worker.poll_interval)
         .with_lease(settings.worker.lease)
@@ -429,6 +449,13 @@ pub async fn serve_until(
         let _ = stopping.wait_for(|stop| *stop).await;
     };
     let worker = tokio::spawn(worker.run(stopped(stopping.clone())));
+    let webhooks = match WebhookWorker::new(state.store.clone(), state.webhooks.clone()) {
+        Ok(webhooks) => Some(tokio::spawn(webhooks.run(stopped(stopping.clone())))),
+        Err(error) => {
+            tracing::error!(%error, "webhooks will not be delivered");
+            None
+        }
+    };
     tokio::spawn(async move {
         stop.await;
         let _ = stop_sender.send(true);
@@ -442,6 +469,11 @@ pub async fn serve_until(
     .await;
     if let Err(error) = worker.await {
         tracing::error!(%error, "the seat-change worker crashed");
+    }
+    if let Some(webhooks) = webhooks
+        && let Err(error) = webhooks.await
+    {
+        tracing::error!(%error, "the webhook delivery worker crashed");
     }
     served
 }

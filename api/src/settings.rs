@@ -22,6 +22,7 @@ use crate::plugins::{
     WorkerSettings, check_timeout_below_lease,
 };
 use crate::server::HttpConfig;
+use crate::webhooks::WebhookSettings;
 
 /// Where settings come from.
 pub trait Vars {
@@ -85,6 +86,8 @@ pub struct ServeSettings {
     pub notice_queue: usize,
     /// The HTTP layer: CORS, GraphiQL assets, websocket limits.
     pub http: HttpConfig,
+    /// Outbound webhooks (`SEATWISE_WEBHOOK_*`).
+    pub webhooks: WebhookSettings,
 }
 
 impl ServeSettings {
@@ -104,6 +107,7 @@ impl ServeSettings {
             worker,
             notice_queue: count(vars, NOTICE_QUEUE_ENV, DEFAULT_NOTICE_QUEUE)?,
             http: HttpConfig::from_vars(vars)?,
+            webhooks: WebhookSettings::from_vars(vars)?,
         })
     }
 }

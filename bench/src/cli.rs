@@ -41,6 +41,17 @@ pub struct Cli {
 /// itself in (hidden; not meant to be run by hand).
 #[derive(Debug, Subcommand)]
 pub enum Internal {
+    /// Outbound webhooks: delivery throughput to a local receiver, and the
+    /// added latency of an assignment with the outbox write (uses
+    /// `--backend`; in-process, no server binary).
+    Webhooks {
+        /// Events to deliver (one group assignment of this many members).
+        #[arg(long, default_value_t = 20_000)]
+        events: usize,
+        /// Assign + unassign rounds per latency sample set.
+        #[arg(long, default_value_t = 500)]
+        rounds: usize,
+    },
     /// SQL statements per second with N idle subscriptions open, next to
     /// the same figure with none (uses `--backend`, `--duration`).
     IdleSubscriptions {

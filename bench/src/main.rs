@@ -16,6 +16,7 @@ mod scenarios;
 mod seed;
 mod server;
 mod suite;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -40,6 +41,9 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         };
+    }
+    if let Some(Internal::Webhooks { events, rounds }) = &cli.command {
+        return webhooks_main(&cli, *events, *rounds).await;
     }
     if let Err(e) = server::ensure_server_binary(&cli.server_bin) {
         eprintln!("error: {e}");
@@ -118,6 +122,35 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `seatwise-bench webhooks`: print the table and write it to
+/// `bench/results/webhooks.md`.
+async fn webhooks_main(cli: &Cli, events: usize, rounds: usize) -> ExitCode {
+    let backends: &[Backend] = match cli.backend {
+        BackendChoice::Sqlite => &[Backend::Sqlite],
+        BackendChoice::Postgres => &[Backend::Postgres],
+        BackendChoice::Both => &[Backend::Sqlite, Backend::Postgres],
+    };
+    let mut reports = Vec::new();
+    for &backend in backends {
+        match webhooks::run(backend, events, rounds).await {
+            Some(Ok(report)) => reports.push(report),
+            Some(Err(e)) => {
+                eprintln!("error: {backend}: {e}");
+                return ExitCode::FAILURE;
+            }
+            None => eprintln!("== {backend}: skipped (PostgreSQL not reachable)"),
+        }
+    }
+    let markdown = webhooks::render(&reports);
+    println!("{markdown}");
+    let _ = std::fs::create_dir_all("bench/results");
+    if let Err(e) = std::fs::write("bench/results/webhooks.md", &markdown) {
+        eprintln!("error: cannot write bench/results/webhooks.md: {e}");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
 }
 
 /// `seatwise-bench idle-subscriptions`: print the table and write it to

@@ -148,8 +148,16 @@ pub(crate) async fn apply_purchased_seats(
         }),
     )
     .await?;
+    let resolved_count = resolved.len() as i64;
     let mut changes = LicenseChanges::new();
     changes.record_gained(app, resolved);
+    crate::events::record_license_changes(conn, tenant, &changes).await?;
+    // The seats after the change, known without reading them back.
+    let after = Seats {
+        purchased: quantity,
+        assigned: seats.assigned + resolved_count,
+    };
+    crate::events::seats_changed(conn, tenant, app, after).await?;
     Ok((load(conn, tenant, app).await?, changes))
 }
 
@@ -359,6 +367,7 @@ impl Store {
             })).await?;
             let mut license_changes = LicenseChanges::new();
             license_changes.record_lost(app, lost);
+            crate::events::record_license_changes(conn, tenant, &license_changes).await?;
             Ok(AppRemoved { assignments_removed, license_changes })
         })
     }

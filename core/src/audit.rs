@@ -86,6 +86,17 @@ pub enum AuditAction {
     /// An app's subscription terms were set or changed, a renewal included
     /// (`SUBSCRIPTION_SET`).
     SubscriptionSet,
+    /// A webhook endpoint was registered (`WEBHOOK_ENDPOINT_CREATED`).
+    WebhookEndpointCreated,
+    /// A webhook endpoint's URL, events or state changed
+    /// (`WEBHOOK_ENDPOINT_UPDATED`).
+    WebhookEndpointUpdated,
+    /// A webhook endpoint was deleted with its deliveries
+    /// (`WEBHOOK_ENDPOINT_DELETED`).
+    WebhookEndpointDeleted,
+    /// An admin asked for a delivery to be sent again
+    /// (`WEBHOOK_REDELIVERY_REQUESTED`).
+    WebhookRedeliveryRequested,
 }
 
 // The stored and displayed form. Never change a released one: existing
@@ -119,6 +130,10 @@ stored_enum!(AuditAction {
     AppUpdated => "APP_UPDATED",
     AppRemoved => "APP_REMOVED",
     SubscriptionSet => "SUBSCRIPTION_SET",
+    WebhookEndpointCreated => "WEBHOOK_ENDPOINT_CREATED",
+    WebhookEndpointUpdated => "WEBHOOK_ENDPOINT_UPDATED",
+    WebhookEndpointDeleted => "WEBHOOK_ENDPOINT_DELETED",
+    WebhookRedeliveryRequested => "WEBHOOK_REDELIVERY_REQUESTED",
 });
 
 impl std::fmt::Display for AuditAction {
@@ -177,6 +192,13 @@ impl Target {
     pub fn scim_token(id: ScimTokenId) -> Self {
         Self {
             kind: EntityKind::ScimToken,
+            id: AnyId(id.0),
+            app: None,
+        }
+    }
+    pub fn webhook_endpoint(id: WebhookEndpointId) -> Self {
+        Self {
+            kind: EntityKind::WebhookEndpoint,
             id: AnyId(id.0),
             app: None,
         }
@@ -286,7 +308,7 @@ mod tests {
 
     /// The texts existing databases hold and clients filter on. A rename
     /// here is a breaking change that needs a migration, not an edit.
-    const RELEASED: [(AuditAction, &str); 28] = [
+    const RELEASED: [(AuditAction, &str); 32] = [
         (AuditAction::TenantCreated, "TENANT_CREATED"),
         (AuditAction::AppRegistered, "APP_REGISTERED"),
         (AuditAction::AppSeatsChanged, "APP_SEATS_CHANGED"),
@@ -321,6 +343,22 @@ mod tests {
         (AuditAction::AppUpdated, "APP_UPDATED"),
         (AuditAction::AppRemoved, "APP_REMOVED"),
         (AuditAction::SubscriptionSet, "SUBSCRIPTION_SET"),
+        (
+            AuditAction::WebhookEndpointCreated,
+            "WEBHOOK_ENDPOINT_CREATED",
+        ),
+        (
+            AuditAction::WebhookEndpointUpdated,
+            "WEBHOOK_ENDPOINT_UPDATED",
+        ),
+        (
+            AuditAction::WebhookEndpointDeleted,
+            "WEBHOOK_ENDPOINT_DELETED",
+        ),
+        (
+            AuditAction::WebhookRedeliveryRequested,
+            "WEBHOOK_REDELIVERY_REQUESTED",
+        ),
     ];
 
     #[test]

@@ -224,6 +224,7 @@ impl Store {
                 .filter(users::id.eq(id))
                 .first(c)
                 .await)?;
+            crate::events::record_license_changes(conn, tenant, &license_changes).await?;
             Ok(UserReplaced { user: after.into(), license_changes })
         })
     }

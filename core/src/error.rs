@@ -185,6 +185,14 @@ pub enum InputField {
     GraceDays,
     /// Free seats at or under which an app is low on seats.
     LowSeatThreshold,
+    /// A webhook endpoint's URL.
+    Url,
+    /// The event types a webhook endpoint receives.
+    Events,
+    /// `endpointId`: a webhook endpoint.
+    EndpointId,
+    /// `deliveryId`: one delivery of an event to a webhook endpoint.
+    DeliveryId,
     /// A field of one entry of a bulk user import.
     ImportedUser {
         /// The entry's position in the import, from 0.
@@ -224,6 +232,10 @@ pub enum EntityKind {
     SeatChangeOperation,
     /// An identity provider's SCIM bearer token.
     ScimToken,
+    /// An outbound webhook endpoint.
+    WebhookEndpoint,
+    /// One delivery of an event to a webhook endpoint.
+    WebhookDelivery,
 }
 
 crate::stored::stored_enum!(EntityKind {
@@ -234,6 +246,8 @@ crate::stored::stored_enum!(EntityKind {
     Principal => "PRINCIPAL",
     SeatChangeOperation => "SEAT_CHANGE_OPERATION",
     ScimToken => "SCIM_TOKEN",
+    WebhookEndpoint => "WEBHOOK_ENDPOINT",
+    WebhookDelivery => "WEBHOOK_DELIVERY",
 });
 
 impl EntityKind {
@@ -248,6 +262,8 @@ impl EntityKind {
             EntityKind::Principal => "principal",
             EntityKind::SeatChangeOperation => "seat change operation",
             EntityKind::ScimToken => "SCIM token",
+            EntityKind::WebhookEndpoint => "webhook endpoint",
+            EntityKind::WebhookDelivery => "webhook delivery",
         }
     }
 }

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::audit::{self, AuditAction, Target};
 use crate::db::{Conn, Store, insert_rows, on_conn, read_conn, write_txn};
 use crate::error::{CoreError, CoreResult, EntityKind, InputField};
+use crate::events;
 use crate::ids::*;
 use crate::licensing::LicenseChanges;
 use crate::licensing::engine::{self, Overflow};
@@ -173,6 +174,7 @@ pub(crate) async fn add_members(
         change.license_changes.record_gained(app, granted.activated);
         change.waiting.insert(app, granted.errored);
     }
+    events::record_license_changes(conn, tenant, &change.license_changes).await?;
     Ok(change)
 }
 
@@ -221,6 +223,7 @@ pub(crate) async fn remove_members(
                 .record_lost(app, lost)
                 .record_gained(app, resolved);
         }
+        events::record_license_changes(conn, tenant, &change.license_changes).await?;
     }
     Ok(change)
 }
@@ -463,6 +466,7 @@ impl Store {
                 let resolved = engine::resolve_waiting(conn, tenant, app).await?;
                 outcome.license_changes.record_lost(app, lost).record_gained(app, resolved);
             }
+            events::record_license_changes(conn, tenant, &outcome.license_changes).await?;
             let delete_members = diesel::delete(
                 group_members::table
                     .filter(group_members::tenant_id.eq(tenant))

@@ -104,6 +104,18 @@ define_id!(
     ScimTokenId
 );
 define_id!(
+    /// Identifies a tenant's outbound webhook endpoint.
+    WebhookEndpointId
+);
+define_id!(
+    /// Identifies an event in the outbox; sent as the `webhook-id` header.
+    EventId
+);
+define_id!(
+    /// Identifies one event's delivery to one webhook endpoint.
+    WebhookDeliveryId
+);
+define_id!(
     /// An id whose entity kind is known only from another column (audit
     /// targets, assignment principals).
     AnyId

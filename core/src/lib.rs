@@ -15,6 +15,7 @@ pub mod directory;
 pub mod directory_groups;
 pub mod directory_import;
 mod error;
+pub mod events;
 mod groups;
 pub mod ids;
 mod installs;

@@ -155,6 +155,7 @@ mod tests {
     use super::*;
     use crate::audit::AuditAction;
     use crate::error::EntityKind;
+    use crate::events::{DeliveryStatus, EventKind};
     use crate::ids::PrincipalKind;
     use crate::model::{LicenseErrorCode, LicenseState};
     use crate::seat_changes::SeatChangeStatus;
@@ -171,6 +172,8 @@ mod tests {
             texts::<SeatChangeStatus>(),
             texts::<AuditAction>(),
             texts::<EntityKind>(),
+            texts::<EventKind>(),
+            texts::<DeliveryStatus>(),
         ]
     }
 
@@ -207,6 +210,8 @@ mod tests {
         round_trip::<SeatChangeStatus>();
         round_trip::<AuditAction>();
         round_trip::<EntityKind>();
+        round_trip::<EventKind>();
+        round_trip::<DeliveryStatus>();
         let error = parse_stored::<LicenseState>("active").unwrap_err();
         assert_eq!(error.to_string(), "unknown stored LicenseState \"active\"");
     }

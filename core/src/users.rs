@@ -394,6 +394,7 @@ impl Store {
                 }
                 outcome.released.push((app, used_seat));
             }
+            crate::events::record_license_changes(conn, tenant, &outcome.license_changes).await?;
             audit::record(conn, tenant, actor, AuditAction::UserDeleted, Target::user(user), serde_json::json!({
                 "licensesReleased": outcome.released.len(),
             })).await?;

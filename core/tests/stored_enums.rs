@@ -11,6 +11,7 @@ use diesel::connection::SimpleConnection as _;
 use diesel::sql_types::{Nullable, Text};
 use diesel::{Connection as _, QueryableByName, SqliteConnection};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, SimpleAsyncConnection as _};
+use seatwise_core::events::{DeliveryStatus, EventKind};
 use seatwise_core::ids::*;
 use seatwise_core::model::{LicenseErrorCode, LicenseState, Principal};
 use seatwise_core::paging::PageRequest;
@@ -188,6 +189,44 @@ async fn each_column_accepts_its_stored_values_and_refuses_others(db: &TestDatab
             refused: vec!["seat_change_operation", "SEAT-CHANGE", ""],
             accepted_unlisted: vec!["LICENSE_POLICY"],
         },
+        Column {
+            name: "outbox_events.kind",
+            values: stored::<EventKind>(),
+            insert: Box::new(move |v| outbox_event(t, fresh(), v)),
+            refused: vec!["license.assigned", "UNLISTED"],
+            accepted_unlisted: vec![],
+        },
+        Column {
+            name: "webhook_subscriptions.kind",
+            values: stored::<EventKind>(),
+            insert: Box::new(move |v| {
+                let endpoint = fresh();
+                format!(
+                    "{} INSERT INTO webhook_subscriptions (tenant_id, endpoint_id, kind) \
+                     VALUES ('{t}', '{endpoint}', '{v}');",
+                    webhook_endpoint(t, endpoint)
+                )
+            }),
+            refused: vec!["license.assigned", "UNLISTED"],
+            accepted_unlisted: vec![],
+        },
+        Column {
+            name: "webhook_deliveries.status",
+            values: stored::<DeliveryStatus>(),
+            insert: Box::new(move |v| {
+                let (endpoint, event) = (fresh(), fresh());
+                format!(
+                    "{} {} INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, \
+                     seq, status, attempts, next_attempt_at, created_at) VALUES ('{t}', '{}', \
+                     '{endpoint}', '{event}', 1, '{v}', 0, '{AT}', '{AT}');",
+                    webhook_endpoint(t, endpoint),
+                    outbox_event(t, event, "LICENSE_ASSIGNED"),
+                    fresh()
+                )
+            }),
+            refused: vec!["UNLISTED"],
+            accepted_unlisted: vec![],
+        },
     ];
 
     let mut raw = Raw::open(db).await;
@@ -222,6 +261,23 @@ async fn each_column_accepts_its_stored_values_and_refuses_others(db: &TestDatab
             }
         }
     }
+}
+
+/// An outbox event row.
+fn outbox_event(tenant: TenantId, id: uuid::Uuid, kind: &str) -> String {
+    format!(
+        "INSERT INTO outbox_events (tenant_id, id, kind, payload, created_at) \
+         VALUES ('{tenant}', '{id}', '{kind}', '{{}}', '{AT}');"
+    )
+}
+
+/// A webhook endpoint row.
+fn webhook_endpoint(tenant: TenantId, id: uuid::Uuid) -> String {
+    format!(
+        "INSERT INTO webhook_endpoints (tenant_id, id, url, description, secret, enabled, \
+         created_by, created_at, updated_at) VALUES ('{tenant}', '{id}', 'https://h.example', '', \
+         'whsec_x', true, 'test', '{AT}', '{AT}');"
+    )
 }
 
 /// A new user and their license for `app` (a user holds one license row

@@ -19,6 +19,8 @@
 //!   data, for the console's browser tests).
 //! - [`TestApp::restart`] restarts the server on the same database and
 //!   [`TestApp::replica`] starts a second server on it (same mode).
+//! - [`receiver::Receiver`] is a local webhook receiver that records and
+//!   verifies what the server sends.
 //! - [`PostgresCluster`] runs a throwaway PostgreSQL server that a test may
 //!   stop and start ([`TestApp::start_on`] serves a database on it);
 //!   [`TestApp::kill_and_restart`] simulates a crash. The fault tests
@@ -27,6 +29,7 @@
 mod cluster;
 mod fixtures;
 mod graphql;
+pub mod receiver;
 mod server;
 pub mod snapshot;
 

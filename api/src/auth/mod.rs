@@ -95,11 +95,14 @@ pub enum Permission {
     ManageDirectorySync,
     /// Set apps' subscription terms: term, price per seat, renewal.
     ManageSubscriptions,
+    /// Register, change and delete outbound webhook endpoints, read their
+    /// delivery logs and ask for redeliveries.
+    ManageWebhooks,
 }
 
 impl Permission {
     /// Every permission, in declaration order.
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 8] = [
         Permission::ReadTenant,
         Permission::AssignLicenses,
         Permission::ManageUsersAndGroups,
@@ -107,6 +110,7 @@ impl Permission {
         Permission::InstallApps,
         Permission::ManageDirectorySync,
         Permission::ManageSubscriptions,
+        Permission::ManageWebhooks,
     ];
 
     /// The roles that grant this permission.
@@ -126,6 +130,7 @@ impl Permission {
             Permission::InstallApps => &[GlobalAdmin],
             Permission::ManageDirectorySync => &[GlobalAdmin, UserAdmin],
             Permission::ManageSubscriptions => &[GlobalAdmin, BillingAdmin],
+            Permission::ManageWebhooks => &[GlobalAdmin],
         }
     }
 
@@ -139,6 +144,7 @@ impl Permission {
             Permission::InstallApps => "install apps",
             Permission::ManageDirectorySync => "manage directory sync",
             Permission::ManageSubscriptions => "manage subscriptions",
+            Permission::ManageWebhooks => "manage webhooks",
         }
     }
 }
@@ -200,16 +206,25 @@ mod tests {
         use Permission::*;
         use Role::*;
         let expect = [
-            (GlobalAdmin, [true, true, true, true, true, true, true]),
+            (
+                GlobalAdmin,
+                [true, true, true, true, true, true, true, true],
+            ),
             (
                 LicenseAdmin,
-                [true, true, false, false, false, false, false],
+                [true, true, false, false, false, false, false, false],
             ),
-            (UserAdmin, [true, true, true, false, false, true, false]),
-            (BillingAdmin, [true, false, false, true, false, false, true]),
+            (
+                UserAdmin,
+                [true, true, true, false, false, true, false, false],
+            ),
+            (
+                BillingAdmin,
+                [true, false, false, true, false, false, true, false],
+            ),
             (
                 GlobalReader,
-                [true, false, false, false, false, false, false],
+                [true, false, false, false, false, false, false, false],
             ),
         ];
         for (role, allowed) in expect {
@@ -222,6 +237,7 @@ mod tests {
                 InstallApps,
                 ManageDirectorySync,
                 ManageSubscriptions,
+                ManageWebhooks,
             ]
             .map(|p| c.may(p));
             assert_eq!(got, allowed, "{role}");

@@ -22,6 +22,7 @@ use seatwise_core::{CoreError, EntityKind, ImportedUserField, InputField};
 
 use crate::auth::{AuthError, Permission};
 use crate::vendor_effects::InstallError;
+use crate::webhooks::UrlRefusal;
 
 /// Result of a resolver.
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -147,6 +148,10 @@ pub fn field_name(field: InputField) -> Cow<'static, str> {
         InputField::NoticeDays => "noticeDays",
         InputField::GraceDays => "graceDays",
         InputField::LowSeatThreshold => "lowSeatThreshold",
+        InputField::Url => "url",
+        InputField::Events => "events",
+        InputField::EndpointId => "endpointId",
+        InputField::DeliveryId => "deliveryId",
         InputField::ImportedUser { index, field } => {
             let field = match field {
                 ImportedUserField::DisplayName => "displayName",
@@ -300,6 +305,10 @@ pub enum UserErrorCode {
     /// The vendor adapter failed; the message says how. Trying again later
     /// may work.
     AdapterError,
+    /// A webhook endpoint's URL may not receive events: it is not https,
+    /// or its host resolves to a private, loopback or link-local address
+    /// (the message says which).
+    UrlNotAllowed,
 }
 
 /// An expected failure of a mutation, caused by its input.
@@ -368,6 +377,15 @@ impl UserError {
             needed: None,
             available: None,
         }
+    }
+
+    /// A webhook URL the policy refuses, blamed on `url`.
+    pub fn from_url_refusal(why: &UrlRefusal) -> UserError {
+        Self::plain(
+            UserErrorCode::UrlNotAllowed,
+            Some(InputField::Url),
+            format!("the URL {why}"),
+        )
     }
 
     /// A failed install redirect: `INSTALL_UNAVAILABLE` (on `appId`) or

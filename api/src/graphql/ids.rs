@@ -9,7 +9,9 @@
 use async_graphql::ID;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use seatwise_core::ids::{AppId, GroupId, PrincipalId, ScimTokenId, UserId};
+use seatwise_core::ids::{
+    AppId, GroupId, PrincipalId, ScimTokenId, UserId, WebhookDeliveryId, WebhookEndpointId,
+};
 use seatwise_core::seat_changes::SeatChangeOperationId;
 use seatwise_core::{CoreError, EntityKind, InputField};
 
@@ -30,10 +32,14 @@ pub enum Kind {
     SeatChangeOperation,
     /// A SCIM token.
     ScimToken,
+    /// An outbound webhook endpoint.
+    WebhookEndpoint,
+    /// One delivery of an event to a webhook endpoint.
+    WebhookDelivery,
 }
 
 impl Kind {
-    const ALL: [Kind; 7] = [
+    const ALL: [Kind; 9] = [
         Kind::App,
         Kind::User,
         Kind::Group,
@@ -41,6 +47,8 @@ impl Kind {
         Kind::AuditEvent,
         Kind::SeatChangeOperation,
         Kind::ScimToken,
+        Kind::WebhookEndpoint,
+        Kind::WebhookDelivery,
     ];
 
     fn name(self) -> &'static str {
@@ -52,6 +60,8 @@ impl Kind {
             Kind::AuditEvent => "AuditEvent",
             Kind::SeatChangeOperation => "SeatChangeOperation",
             Kind::ScimToken => "ScimToken",
+            Kind::WebhookEndpoint => "WebhookEndpoint",
+            Kind::WebhookDelivery => "WebhookDelivery",
         }
     }
 }
@@ -126,6 +136,22 @@ pub fn scim_token_id(field: InputField, id: &ID) -> Result<ScimTokenId, CoreErro
     match decode_input(field, id)? {
         (Kind::ScimToken, uuid) => Ok(ScimTokenId(uuid)),
         _ => Err(not_found(EntityKind::ScimToken, id)),
+    }
+}
+
+/// A webhook endpoint id from input field `field`.
+pub fn webhook_endpoint_id(field: InputField, id: &ID) -> Result<WebhookEndpointId, CoreError> {
+    match decode_input(field, id)? {
+        (Kind::WebhookEndpoint, uuid) => Ok(WebhookEndpointId(uuid)),
+        _ => Err(not_found(EntityKind::WebhookEndpoint, id)),
+    }
+}
+
+/// A webhook delivery id from input field `field`.
+pub fn webhook_delivery_id(field: InputField, id: &ID) -> Result<WebhookDeliveryId, CoreError> {
+    match decode_input(field, id)? {
+        (Kind::WebhookDelivery, uuid) => Ok(WebhookDeliveryId(uuid)),
+        _ => Err(not_found(EntityKind::WebhookDelivery, id)),
     }
 }
 

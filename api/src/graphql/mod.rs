@@ -24,6 +24,7 @@ use seatwise_adapter_host::PluginRegistry;
 use seatwise_core::Store;
 
 use crate::vendor_effects::VendorEffects;
+use crate::webhooks::UrlPolicy;
 
 pub use context::Session;
 pub use mutation::MutationRoot;
@@ -57,7 +58,17 @@ pub fn build_schema(store: Store) -> AppSchema {
 /// The schema, serving from `store`, reaching the vendor adapters only
 /// through `effects`.
 pub fn build_schema_with_vendor_effects(store: Store, effects: Arc<VendorEffects>) -> AppSchema {
-    builder().data(store).data(effects).finish()
+    build_schema_with(store, effects, UrlPolicy::default())
+}
+
+/// The schema, serving from `store`, reaching the vendor adapters only
+/// through `effects`, accepting webhook endpoints `policy` allows.
+pub fn build_schema_with(
+    store: Store,
+    effects: Arc<VendorEffects>,
+    policy: UrlPolicy,
+) -> AppSchema {
+    builder().data(store).data(effects).data(policy).finish()
 }
 
 /// The schema in SDL, as checked in at the repository root.

@@ -13,7 +13,7 @@ use super::ids::{self, Kind};
 use super::types::{
     App, AppConnection, AuditEvent, AuditEventConnection, Group, GroupConnection, Node, Principal,
     ScimToken, ScimTokenConnection, SeatChangeOperation, User, UserConnection, Viewer,
-    prime_group_page, prime_user_page,
+    WebhookEndpoint, WebhookEndpointConnection, prime_group_page, prime_user_page,
 };
 use crate::auth::Permission;
 
@@ -262,6 +262,24 @@ impl QueryRoot {
         let tokens = store(ctx)?.scim_tokens(caller.tenant).await?;
         let page = Page::of_sorted(&page, tokens, |t| Cursor::new("", t.id.0));
         Ok(ScimTokenConnection::from_page(page, ScimToken))
+    }
+
+    /// The organisation's outbound webhook endpoints, oldest first; their
+    /// secrets are never shown again. Needs `GLOBAL_ADMIN`.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn webhook_endpoints(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many endpoints to return (at most 100, default 20).")] first: Option<
+            i32,
+        >,
+        #[graphql(desc = "Return the endpoints after this cursor.")] after: Option<String>,
+    ) -> ApiResult<WebhookEndpointConnection> {
+        let caller = authorize(ctx, Permission::ManageWebhooks)?;
+        let page = page_request(first, after.as_deref())?.counting_total(selects_total_count(ctx));
+        let endpoints = store(ctx)?.webhook_endpoints(caller.tenant).await?;
+        let page = Page::of_sorted(&page, endpoints, |e| Cursor::new("", e.id.0));
+        Ok(WebhookEndpointConnection::from_page(page, WebhookEndpoint))
     }
 }
 

@@ -168,6 +168,7 @@ pub(crate) async fn grant(
     activate_waiting(conn, tenant, app, &promote).await?;
     insert_rows(conn, tenant, app, insert_active, LicenseState::Active).await?;
     insert_rows(conn, tenant, app, insert_error, LicenseState::Error).await?;
+    crate::events::license_errors(conn, tenant, app, insert_error, &promote).await?;
 
     let mut errored: Vec<UserId> = waiting[promote.len()..].to_vec();
     errored.extend_from_slice(insert_error);
@@ -262,6 +263,7 @@ pub(crate) async fn resolve_waiting(
     let promoted: Vec<UserId> = on_conn!(conn, c => oldest.load(c).await)?;
     activate_waiting(conn, tenant, app, &promoted).await?;
     add_assigned(conn, tenant, app, promoted.len() as i64).await?;
+    crate::events::license_errors(conn, tenant, app, &[], &promoted).await?;
     Ok(promoted)
 }
 
@@ -329,7 +331,18 @@ pub(crate) async fn add_assigned(
             .filter(apps::tenant_id.eq(tenant))
             .filter(apps::id.eq(app)),
     )
-    .set(apps::assigned_seats.eq(apps::assigned_seats + delta));
-    on_conn!(conn, c => query.execute(c).await)?;
+    .set(apps::assigned_seats.eq(apps::assigned_seats + delta))
+    .returning((apps::purchased_seats, apps::assigned_seats));
+    let (purchased, assigned): (i64, i64) = on_conn!(conn, c => query.get_result(c).await)?;
+    crate::events::seats_changed(
+        conn,
+        tenant,
+        app,
+        Seats {
+            purchased,
+            assigned,
+        },
+    )
+    .await?;
     Ok(())
 }

@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use crate::audit::{self, AuditAction, Target};
 use crate::db::{Store, insert_rows, on_conn, write_txn};
 use crate::error::{CoreError, CoreResult, InputField};
+use crate::events;
 use crate::ids::*;
 use crate::locks::{self, Mode};
 use crate::model::{Actor, App, Assignment, now, utc};
@@ -161,6 +162,7 @@ impl Store {
             let app = crate::apps::load(conn, tenant, app).await?;
             let mut license_changes = LicenseChanges::new();
             license_changes.record_gained(app.id, granted.activated);
+            events::record_license_changes(conn, tenant, &license_changes).await?;
             Ok(LicenseChange { app, assignments, license_changes })
         })
     }
@@ -228,6 +230,7 @@ impl Store {
                 .collect::<CoreResult<Vec<_>>>()?;
             let mut license_changes = LicenseChanges::new();
             license_changes.record_lost(app, lost).record_gained(app, gained);
+            events::record_license_changes(conn, tenant, &license_changes).await?;
             let app = crate::apps::load(conn, tenant, app).await?;
             Ok(LicenseChange { app, assignments, license_changes })
         })

@@ -81,6 +81,7 @@ async fn apply(
     let row: OperationRow = on_conn!(conn, c => update.get_result(c).await)?;
     let done = row.into_operation()?;
     notices::within(conn, &done).await?;
+    crate::events::seat_change_finished(conn, &done).await?;
     Ok(done)
 }
 

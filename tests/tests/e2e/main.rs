@@ -25,6 +25,7 @@ mod scim;
 mod secrets;
 mod subscription_limits;
 mod tokens;
+mod webhooks;
 
 // The CLI's CSV import and export.
 mod csv;

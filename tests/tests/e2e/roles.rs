@@ -155,6 +155,13 @@ async fn each_roles_viewer_permissions_are_what_the_server_enforces(app: TestApp
                 "mutation($input: SetSubscriptionInput!) { setSubscription(input: $input) { userErrors { code } } }".to_owned(),
                 Some(json!({ "appId": whiteboard, "termStart": "2026-01-01", "termEnd": "2026-12-31", "pricePerSeat": "1.00", "currency": "EUR" })),
             ),
+            (
+                // A private address: a permitted call answers with the
+                // URL_NOT_ALLOWED user error, and nothing is created.
+                "MANAGE_WEBHOOKS",
+                "mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { userErrors { code } } }".to_owned(),
+                Some(json!({ "url": "https://10.0.0.1/hook", "events": ["SEATS_LOW"] })),
+            ),
         ]
     };
 

@@ -20,10 +20,12 @@ const CAP: usize = 20;
 /// A worker that ticks once at start and then sleeps for an hour, so the
 /// only seat-change activity is what a test causes.
 const QUIET_WORKER: (&str, &str) = ("SEATWISE_WORKER_POLL_MS", "3600000");
+/// The same for the webhook delivery worker.
+const QUIET_WEBHOOKS: (&str, &str) = ("SEATWISE_WEBHOOK_POLL_MS", "3600000");
 
 fn quiet_options(extra: &[(&str, &str)]) -> StartOptions {
     StartOptions {
-        env: [QUIET_WORKER]
+        env: [QUIET_WORKER, QUIET_WEBHOOKS]
             .iter()
             .chain(extra)
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -256,7 +258,7 @@ async fn updates_reach_subscribers_on_every_replica(backend: Backend) {
         return;
     };
     let replica = match backend {
-        Backend::Postgres => Some(app.replica_with(&[QUIET_WORKER]).await),
+        Backend::Postgres => Some(app.replica_with(&[QUIET_WORKER, QUIET_WEBHOOKS]).await),
         Backend::Sqlite => None,
     };
     let watched = replica.as_ref().unwrap_or(&app);

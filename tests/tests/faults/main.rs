@@ -7,3 +7,4 @@ mod database_outage;
 mod dropped_clients;
 mod shutdown;
 mod support;
+mod webhooks;

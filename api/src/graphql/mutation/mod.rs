@@ -11,6 +11,7 @@ mod lifecycle;
 mod payloads;
 mod subscriptions;
 mod vendor;
+mod webhooks;
 
 use async_graphql::{Context, Object};
 use seatwise_core::ids::UserId;
@@ -37,7 +38,11 @@ fn licensing_fields(entity: EntityKind) -> Option<InputField> {
         EntityKind::User | EntityKind::Group | EntityKind::Principal => {
             Some(InputField::PrincipalIds)
         }
-        EntityKind::Tenant | EntityKind::SeatChangeOperation | EntityKind::ScimToken => None,
+        EntityKind::Tenant
+        | EntityKind::SeatChangeOperation
+        | EntityKind::ScimToken
+        | EntityKind::WebhookEndpoint
+        | EntityKind::WebhookDelivery => None,
     }
 }
 
@@ -49,7 +54,9 @@ fn membership_fields(entity: EntityKind) -> Option<InputField> {
         | EntityKind::App
         | EntityKind::Principal
         | EntityKind::SeatChangeOperation
-        | EntityKind::ScimToken => None,
+        | EntityKind::ScimToken
+        | EntityKind::WebhookEndpoint
+        | EntityKind::WebhookDelivery => None,
     }
 }
 
@@ -456,5 +463,48 @@ impl MutationRoot {
         #[graphql(desc = "The token to revoke.")] input: directory::RevokeScimTokenInput,
     ) -> ApiResult<directory::RevokeScimTokenPayload> {
         directory::revoke_scim_token(ctx, input).await
+    }
+
+    /// Register an outbound webhook endpoint for the organisation's events.
+    /// The signing secret is in this answer only. Needs `GLOBAL_ADMIN`.
+    async fn create_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The endpoint's URL and the events it receives.")]
+        input: webhooks::CreateWebhookEndpointInput,
+    ) -> ApiResult<webhooks::CreateWebhookEndpointPayload> {
+        webhooks::create_webhook_endpoint(ctx, input).await
+    }
+
+    /// Change a webhook endpoint's URL, events, description, or turn it on
+    /// or off. Needs `GLOBAL_ADMIN`.
+    async fn update_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The endpoint and the fields to change.")]
+        input: webhooks::UpdateWebhookEndpointInput,
+    ) -> ApiResult<webhooks::UpdateWebhookEndpointPayload> {
+        webhooks::update_webhook_endpoint(ctx, input).await
+    }
+
+    /// Delete a webhook endpoint, with its queue and delivery log. Needs
+    /// `GLOBAL_ADMIN`.
+    async fn delete_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The endpoint to delete.")] input: webhooks::DeleteWebhookEndpointInput,
+    ) -> ApiResult<webhooks::DeleteWebhookEndpointPayload> {
+        webhooks::delete_webhook_endpoint(ctx, input).await
+    }
+
+    /// Send a delivery again, whatever its status (typically `FAILED`): it
+    /// is `PENDING` again, due now, with its attempts reset. Needs
+    /// `GLOBAL_ADMIN`.
+    async fn redeliver_webhook(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The delivery to send again.")] input: webhooks::RedeliverWebhookInput,
+    ) -> ApiResult<webhooks::RedeliverWebhookPayload> {
+        webhooks::redeliver_webhook(ctx, input).await
     }
 }

@@ -12,6 +12,7 @@ mod seat_change;
 mod subscription;
 mod user;
 mod viewer;
+mod webhook;
 
 pub use adapter::{Adapter, AdapterSeatChanges};
 pub use app::{App, AppConnection, Seats, Vendor};
@@ -31,11 +32,15 @@ pub use seat_change::{
 pub use subscription::{AppSubscription, CurrencySpend, SubscriptionState};
 pub use user::{User, UserConnection};
 pub use viewer::{Tenant, Viewer};
+pub use webhook::{
+    WebhookDelivery, WebhookDeliveryConnection, WebhookDeliveryStatus, WebhookEndpoint,
+    WebhookEndpointConnection, WebhookEventType,
+};
 
 #[cfg(test)]
 mod tests {
     use async_graphql::resolver_utils::EnumType;
-    use seatwise_core::{StoredEnum, model, seat_changes};
+    use seatwise_core::{StoredEnum, events, model, seat_changes};
 
     /// Each GraphQL enum value's name, with the stored text of the core
     /// value it mirrors.
@@ -58,6 +63,8 @@ mod tests {
             names_and_stored::<super::LicenseState, model::LicenseState>(),
             names_and_stored::<super::LicenseErrorCode, model::LicenseErrorCode>(),
             names_and_stored::<super::SeatChangeStatus, seat_changes::SeatChangeStatus>(),
+            names_and_stored::<super::WebhookEventType, events::EventKind>(),
+            names_and_stored::<super::WebhookDeliveryStatus, events::DeliveryStatus>(),
         ];
         for (name, stored) in pairs.into_iter().flatten() {
             assert_eq!(name, stored);

@@ -1,0 +1,254 @@
+//! `seatwise-bench webhooks`: the outbound webhooks' two figures.
+//!
+//! 1. **Delivery throughput**: a group of N members is assigned in one
+//!    transaction (N `license.assigned` events in the outbox), then the
+//!    server's own delivery worker (`seatwise_api::webhooks::WebhookWorker`)
+//!    carries them to a local receiver (axum, answering 200 and counting);
+//!    events/s from the worker's start to the last delivery recorded.
+//! 2. **Added latency of an assignment**: assign + unassign one user,
+//!    through the core, with no endpoint, then with an endpoint subscribed
+//!    to both events (so each write also writes two outbox events and two
+//!    deliveries); the difference of the medians. Measured at the core,
+//!    without HTTP and GraphQL, where the outbox's share is largest.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use seatwise_api::webhooks::{UrlPolicy, WebhookSettings, WebhookWorker};
+use seatwise_core::events::{EventKind, NewWebhookEndpoint};
+use seatwise_core::ids::{AppId, PrincipalId, TenantId};
+use seatwise_core::model::{Actor, NewApp, NewGroup, NewUser, Vendor};
+use seatwise_core::testing::TestDatabase;
+use seatwise_core::{Backend, Store};
+
+/// One backend's figures.
+pub struct Report {
+    backend: Backend,
+    events: usize,
+    delivery_secs: f64,
+    assignments: usize,
+    without_ms: f64,
+    with_ms: f64,
+}
+
+async fn database(backend: Backend) -> Option<TestDatabase> {
+    match backend {
+        Backend::Sqlite => Some(TestDatabase::sqlite().await),
+        Backend::Postgres => TestDatabase::postgres().await,
+    }
+}
+
+async fn app(store: &Store, tenant: TenantId, seats: i64) -> Result<AppId, String> {
+    let app = store
+        .register_app(
+            tenant,
+            &Actor::system(),
+            NewApp {
+                name: format!("App {seats}"),
+                description: String::new(),
+                vendor: Vendor {
+                    name: "Contoso".into(),
+                    website: "https://contoso.example".into(),
+                    support_email: "sales@contoso.example".into(),
+                },
+                seats,
+                adapter_key: None,
+                adapter_settings: serde_json::json!({}),
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(app.id)
+}
+
+/// A receiver on a free local port that answers 200 and counts.
+async fn receiver() -> Result<(String, Arc<AtomicUsize>), String> {
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::Relaxed);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((format!("http://127.0.0.1:{port}/hook"), count))
+}
+
+fn median(mut samples: Vec<Duration>) -> f64 {
+    samples.sort();
+    samples
+        .get(samples.len() / 2)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+/// Assign and unassign one user `rounds` times; each round's duration.
+async fn assign_rounds(
+    store: &Store,
+    tenant: TenantId,
+    app: AppId,
+    user: PrincipalId,
+    rounds: usize,
+) -> Result<Vec<Duration>, String> {
+    let actor = Actor::system();
+    let mut samples = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let started = Instant::now();
+        store
+            .assign_licenses(tenant, &actor, app, &[user])
+            .await
+            .map_err(|e| e.to_string())?;
+        store
+            .unassign_licenses(tenant, &actor, app, &[user])
+            .await
+            .map_err(|e| e.to_string())?;
+        samples.push(started.elapsed());
+    }
+    Ok(samples)
+}
+
+/// Run both measurements on `backend`; `None` when PostgreSQL is not
+/// reachable.
+pub async fn run(backend: Backend, events: usize, rounds: usize) -> Option<Result<Report, String>> {
+    let db = database(backend).await?;
+    Some(measure(backend, &db, events, rounds).await)
+}
+
+async fn measure(
+    backend: Backend,
+    db: &TestDatabase,
+    events: usize,
+    rounds: usize,
+) -> Result<Report, String> {
+    let store = db.store().await;
+    let actor = Actor::system();
+    let tenant = store
+        .create_tenant(&actor, "Bench")
+        .await
+        .map_err(|e| e.to_string())?
+        .id;
+    let users = store
+        .import_users(
+            tenant,
+            &actor,
+            (0..events)
+                .map(|i| NewUser {
+                    display_name: format!("User {i}"),
+                    email: format!("user{i}@bench.example"),
+                })
+                .collect(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+
+    // 2. Latency first, before any endpoint exists, then with one.
+    let single = app(&store, tenant, 10).await?;
+    let user = PrincipalId::User(users[0].id);
+    assign_rounds(&store, tenant, single, user, rounds / 10).await?; // warm-up
+    let without = median(assign_rounds(&store, tenant, single, user, rounds).await?);
+    let (url, received) = receiver().await?;
+    store
+        .create_webhook_endpoint(
+            tenant,
+            &actor,
+            NewWebhookEndpoint {
+                url: url.clone(),
+                events: vec![EventKind::LicenseAssigned, EventKind::LicenseUnassigned],
+                description: None,
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    assign_rounds(&store, tenant, single, user, rounds / 10).await?; // warm-up
+    let with = median(assign_rounds(&store, tenant, single, user, rounds).await?);
+    let queued_by_latency_runs = (rounds + rounds / 10) * 2;
+
+    // 1. Throughput: one group of `events` members, assigned at once.
+    let group = store
+        .create_group(
+            tenant,
+            &actor,
+            NewGroup {
+                display_name: "Everyone".into(),
+                description: String::new(),
+                member_ids: users.iter().map(|u| u.id).collect(),
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let big = app(&store, tenant, events as i64).await?;
+    store
+        .assign_licenses(tenant, &actor, big, &[PrincipalId::Group(group.id)])
+        .await
+        .map_err(|e| e.to_string())?;
+    let total = queued_by_latency_runs + events;
+    let settings = WebhookSettings {
+        policy: UrlPolicy {
+            allow_private: true,
+        },
+        poll_interval: Duration::from_millis(20),
+        ..WebhookSettings::default()
+    };
+    let worker = WebhookWorker::new(store.clone(), settings)?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let started = Instant::now();
+    let task = tokio::spawn(worker.run(async {
+        let _ = stopped.await;
+    }));
+    let deadline = started + Duration::from_secs(600);
+    while received.load(Ordering::Relaxed) < total {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "only {} of {total} events delivered in 10 minutes",
+                received.load(Ordering::Relaxed)
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let delivery_secs = started.elapsed().as_secs_f64();
+    let _ = stop.send(());
+    let _ = task.await;
+    Ok(Report {
+        backend,
+        events: total,
+        delivery_secs,
+        assignments: rounds,
+        without_ms: without,
+        with_ms: with,
+    })
+}
+
+/// The reports as a Markdown table.
+pub fn render(reports: &[Report]) -> String {
+    let mut out = String::from(
+        "| backend | events delivered | seconds | events/s | assign+unassign p50, no endpoint | with an endpoint | added |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in reports {
+        let rate = r.events as f64 / r.delivery_secs.max(f64::EPSILON);
+        let added = (r.with_ms - r.without_ms) / r.without_ms.max(f64::EPSILON) * 100.0;
+        out.push_str(&format!(
+            "| {} | {} | {:.2} | {:.0} | {:.3} ms | {:.3} ms | {:+.1} % ({} rounds) |\n",
+            r.backend,
+            r.events,
+            r.delivery_secs,
+            rate,
+            r.without_ms,
+            r.with_ms,
+            added,
+            r.assignments
+        ));
+    }
+    out
+}

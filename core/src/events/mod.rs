@@ -1,0 +1,299 @@
+//! Events for outbound webhooks, recorded in a transactional outbox.
+//!
+//! - `event.rs`: [`EventKind`] and the JSON body every event is sent as.
+//! - `outbox.rs`: writing events in the transaction of the change that
+//!   caused them, fanned out to one delivery per subscribed endpoint.
+//! - `endpoints.rs`: a tenant's endpoints and their signing secrets.
+//! - `delivery.rs`: the delivery worker's queue, and the delivery log.
+//!
+//! The hooks below are what the rest of the core calls, from inside its
+//! write transactions: [`record_license_changes`] with the
+//! [`LicenseChanges`] a write built, [`license_errors`] from the seat
+//! engine, [`seat_change_finished`] from the seat-change transitions and
+//! [`seats_changed`] where an app's seats move. Each costs one indexed
+//! read when the tenant has no endpoint for its events, and nothing more.
+
+mod delivery;
+mod endpoints;
+mod event;
+mod outbox;
+
+pub use delivery::{AttemptOutcome, ClaimedEndpoint, MAX_CLAIM, QueuedDelivery, WebhookDelivery};
+pub use endpoints::{
+    MAX_ENDPOINTS_PER_TENANT, MAX_URL_LEN, NewWebhookEndpoint, SECRET_PREFIX, WebhookEndpoint,
+    WebhookEndpointUpdate, WebhookSecret,
+};
+pub use event::{EventKind, PAYLOAD_VERSION};
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+
+use crate::db::{Conn, on_conn};
+use crate::error::CoreResult;
+use crate::ids::{AnyId, AppId, GroupId, TenantId, UserId};
+use crate::licensing::LicenseChanges;
+use crate::model::Seats;
+use crate::schema::{group_members, license_assignments, seat_alerts};
+use crate::seat_changes::SeatChangeOperation;
+use crate::stored::{StoredEnum, stored_enum};
+use event::Event;
+
+/// Where one delivery stands.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum DeliveryStatus {
+    /// Not delivered yet; tried (again) at `next_attempt_at`.
+    Pending,
+    /// The endpoint answered 2xx.
+    Delivered,
+    /// Out of retries; sent again only by a redelivery.
+    Failed,
+}
+
+stored_enum!(DeliveryStatus {
+    Pending => "PENDING",
+    Delivered => "DELIVERED",
+    Failed => "FAILED",
+});
+
+/// Ids per `IN (…)` list on SQLite.
+const ID_CHUNK: usize = 10_000;
+
+/// Record `license.assigned` (with each user's path to the license) and
+/// `license.unassigned` events for a write's [`LicenseChanges`], in its
+/// transaction. Called once per write, where the write builds them.
+pub(crate) async fn record_license_changes(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    changes: &LicenseChanges,
+) -> CoreResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let subscribers = outbox::subscribers(conn, tenant).await?;
+    let kinds = [EventKind::LicenseAssigned, EventKind::LicenseUnassigned];
+    if !outbox::wanted(&subscribers, &kinds) {
+        return Ok(());
+    }
+    let want_assigned = subscribers.contains_key(&EventKind::LicenseAssigned);
+    let mut events = Vec::new();
+    for (app, change) in changes.apps() {
+        for user in change.lost() {
+            events.push(Event::new(
+                EventKind::LicenseUnassigned,
+                serde_json::json!({ "appId": app, "userId": user }),
+            ));
+        }
+        if want_assigned && !change.gained().is_empty() {
+            let gained: Vec<UserId> = change.gained().iter().copied().collect();
+            let paths = paths(conn, tenant, app, &gained).await?;
+            for user in gained {
+                let (direct, groups) = paths.get(&user).cloned().unwrap_or_default();
+                events.push(Event::new(
+                    EventKind::LicenseAssigned,
+                    serde_json::json!({
+                        "appId": app,
+                        "userId": user,
+                        "path": { "direct": direct, "groupIds": groups },
+                    }),
+                ));
+            }
+        }
+    }
+    outbox::enqueue(conn, tenant, &subscribers, events).await
+}
+
+/// How each of `users` holds `app` now: directly, and through which
+/// assigned groups (by id).
+async fn paths(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+    users: &[UserId],
+) -> CoreResult<BTreeMap<UserId, (bool, Vec<GroupId>)>> {
+    let mut out: BTreeMap<UserId, (bool, Vec<GroupId>)> = BTreeMap::new();
+    for chunk in users.chunks(ID_CHUNK) {
+        let principals: Vec<AnyId> = chunk.iter().map(|u| AnyId(u.0)).collect();
+        let direct = license_assignments::table
+            .filter(license_assignments::tenant_id.eq(tenant))
+            .filter(license_assignments::app_id.eq(app))
+            .filter(license_assignments::principal_id.eq_any(&principals))
+            .select(license_assignments::principal_id);
+        let direct: Vec<AnyId> = on_conn!(conn, c => direct.load(c).await)?;
+        for user in direct {
+            out.entry(UserId(user.0)).or_default().0 = true;
+        }
+        let via = group_members::table
+            .inner_join(
+                license_assignments::table.on(license_assignments::tenant_id
+                    .eq(group_members::tenant_id)
+                    .and(license_assignments::principal_id.eq(group_members::group_id))),
+            )
+            .filter(group_members::tenant_id.eq(tenant))
+            .filter(group_members::user_id.eq_any(chunk))
+            .filter(license_assignments::app_id.eq(app))
+            .order((group_members::user_id, group_members::group_id))
+            .select((group_members::user_id, group_members::group_id));
+        let via: Vec<(UserId, GroupId)> = on_conn!(conn, c => via.load(c).await)?;
+        for (user, group) in via {
+            out.entry(user).or_default().1.push(group);
+        }
+    }
+    Ok(out)
+}
+
+/// Record `license.error` events: `raised` users started waiting for a
+/// seat of `app` in `COUNT_VIOLATION`, `resolved` users stopped waiting
+/// (they took a seat). Called by the seat engine, which decides both.
+pub(crate) async fn license_errors(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+    raised: &[UserId],
+    resolved: &[UserId],
+) -> CoreResult<()> {
+    if raised.is_empty() && resolved.is_empty() {
+        return Ok(());
+    }
+    let subscribers = outbox::subscribers(conn, tenant).await?;
+    if !outbox::wanted(&subscribers, &[EventKind::LicenseError]) {
+        return Ok(());
+    }
+    let event = |user: &UserId, state: &str| {
+        Event::new(
+            EventKind::LicenseError,
+            serde_json::json!({
+                "appId": app, "userId": user, "code": "COUNT_VIOLATION", "state": state,
+            }),
+        )
+    };
+    // The engine never raises and resolves one user in one call.
+    let events: Vec<Event> = resolved
+        .iter()
+        .map(|u| event(u, "RESOLVED"))
+        .chain(raised.iter().map(|u| event(u, "RAISED")))
+        .collect();
+    outbox::enqueue(conn, tenant, &subscribers, events).await
+}
+
+/// Record `seatChange.finished` when a seat-change operation reaches a
+/// final state (called from the transition that writes it).
+pub(crate) async fn seat_change_finished(
+    conn: &mut Conn<'_>,
+    op: &SeatChangeOperation,
+) -> CoreResult<()> {
+    if !op.status.is_final() {
+        return Ok(());
+    }
+    let subscribers = outbox::subscribers(conn, op.tenant_id).await?;
+    if !outbox::wanted(&subscribers, &[EventKind::SeatChangeFinished]) {
+        return Ok(());
+    }
+    let event = Event::new(
+        EventKind::SeatChangeFinished,
+        serde_json::json!({
+            "appId": op.app_id,
+            "operationId": op.id,
+            "status": op.status.stored(),
+            "previousQuantity": op.previous_quantity,
+            "requestedQuantity": op.requested_quantity,
+            "message": op.message,
+        }),
+    );
+    outbox::enqueue(conn, op.tenant_id, &subscribers, vec![event]).await
+}
+
+/// An app's low-seat threshold, when it has one. Thresholds belong to
+/// subscription terms (issue 11, "Subscription terms and states"), which
+/// are not in this build yet: until they are, no app has one and
+/// [`seats_changed`] returns at once.
+async fn low_seat_threshold(
+    _conn: &mut Conn<'_>,
+    _tenant: TenantId,
+    _app: AppId,
+) -> CoreResult<Option<i64>> {
+    Ok(None)
+}
+
+/// Whether `seats` are low for `threshold`.
+fn is_low(seats: Seats, threshold: i64) -> bool {
+    seats.available() <= threshold
+}
+
+/// Record `seats.low` when `app`'s available seats cross down to its
+/// low-seat threshold: once per crossing, remembered in `seat_alerts`
+/// (crossing back up re-arms it). Called where an app's seats change,
+/// with the app row locked.
+pub(crate) async fn seats_changed(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+    seats: Seats,
+) -> CoreResult<()> {
+    let Some(threshold) = low_seat_threshold(conn, tenant, app).await? else {
+        return Ok(());
+    };
+    let low = is_low(seats, threshold);
+    let was_low: Option<bool> = on_conn!(conn, c => seat_alerts::table
+        .filter(seat_alerts::tenant_id.eq(tenant))
+        .filter(seat_alerts::app_id.eq(app))
+        .select(seat_alerts::below_threshold)
+        .first(c)
+        .await
+        .optional())?;
+    if was_low == Some(low) || (was_low.is_none() && !low) {
+        return Ok(());
+    }
+    let upsert = diesel::insert_into(seat_alerts::table)
+        .values((
+            seat_alerts::tenant_id.eq(tenant),
+            seat_alerts::app_id.eq(app),
+            seat_alerts::below_threshold.eq(low),
+        ))
+        .on_conflict((seat_alerts::tenant_id, seat_alerts::app_id))
+        .do_update()
+        .set(seat_alerts::below_threshold.eq(low));
+    on_conn!(conn, c => upsert.execute(c).await)?;
+    if !low {
+        return Ok(());
+    }
+    let subscribers = outbox::subscribers(conn, tenant).await?;
+    let event = Event::new(
+        EventKind::SeatsLow,
+        serde_json::json!({
+            "appId": app,
+            "purchased": seats.purchased,
+            "assigned": seats.assigned,
+            "available": seats.available(),
+            "threshold": threshold,
+        }),
+    );
+    outbox::enqueue(conn, tenant, &subscribers, vec![event]).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seats_are_low_at_and_below_the_threshold() {
+        let seats = |purchased, assigned| Seats {
+            purchased,
+            assigned,
+        };
+        assert!(!is_low(seats(10, 7), 2));
+        assert!(is_low(seats(10, 8), 2));
+        assert!(is_low(seats(10, 10), 2));
+    }
+}

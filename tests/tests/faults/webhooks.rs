@@ -1,0 +1,60 @@
+//! `kill -9` between a committed change and the delivery of its event:
+//! the outbox row committed with the change, so the restarted server
+//! delivers the event, signed, once the receiver is reachable.
+
+use std::time::Duration;
+
+use seatwise_e2e::receiver::Receiver;
+use seatwise_e2e::{TestApp, e2e_on_both_backends};
+use serde_json::json;
+
+/// Private receivers allowed; and a delivery worker that, after its first
+/// look at start, sleeps ten minutes: nothing is delivered before the
+/// kill, and the restarted server's first look finds the event.
+const SLEEPY_WORKER: &[(&str, &str)] = &[
+    ("SEATWISE_WEBHOOK_ALLOW_PRIVATE", "1"),
+    ("SEATWISE_WEBHOOK_POLL_MS", "600000"),
+];
+
+async fn an_event_committed_before_a_crash_is_delivered_after_the_restart(mut app: TestApp) {
+    let receiver = Receiver::start().await;
+    let admin = app.admin_token();
+    let created = app
+        .gql(
+            "mutation($input: CreateWebhookEndpointInput!) {
+                createWebhookEndpoint(input: $input) { secret userErrors { code message } }
+            }",
+        )
+        .var(
+            "input",
+            json!({ "url": receiver.url, "events": ["LICENSE_ASSIGNED"] }),
+        )
+        .token(&admin)
+        .send()
+        .await;
+    let payload = &created.data()["createWebhookEndpoint"];
+    assert_eq!(payload["userErrors"], json!([]), "{payload:#}");
+    let secret = payload["secret"].as_str().expect("a secret").to_owned();
+    let crm = app.register_app(&admin, "CRM", 5).await;
+    let ada = app
+        .create_user(&admin, "Ada Lovelace", "ada@example.com")
+        .await;
+    let assigned = app.assign(&admin, &crm, std::slice::from_ref(&ada)).await;
+    assert_eq!(assigned["userErrors"], json!([]));
+
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        receiver.received().is_empty(),
+        "not delivered before the kill"
+    );
+    app.kill_and_restart().await;
+
+    let accepted = receiver.wait_for_accepted(1, Duration::from_secs(30)).await;
+    assert_eq!(accepted.len(), 1);
+    assert_eq!(accepted[0].event_type(), "license.assigned");
+    assert!(accepted[0].verifies_with(&secret));
+}
+
+e2e_on_both_backends!(@with seatwise_e2e::StartOptions::process(super::SLEEPY_WORKER);
+    an_event_committed_before_a_crash_is_delivered_after_the_restart
+);
