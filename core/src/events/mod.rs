@@ -35,7 +35,7 @@ use crate::error::CoreResult;
 use crate::ids::{AnyId, AppId, GroupId, TenantId, UserId};
 use crate::licensing::LicenseChanges;
 use crate::model::Seats;
-use crate::schema::{group_members, license_assignments, seat_alerts};
+use crate::schema::{app_subscriptions, group_members, license_assignments, seat_alerts};
 use crate::seat_changes::SeatChangeOperation;
 use crate::stored::{StoredEnum, stored_enum};
 use event::Event;
@@ -214,16 +214,19 @@ pub(crate) async fn seat_change_finished(
     outbox::enqueue(conn, op.tenant_id, &subscribers, vec![event]).await
 }
 
-/// An app's low-seat threshold, when it has one. Thresholds belong to
-/// subscription terms (issue 11, "Subscription terms and states"), which
-/// are not in this build yet: until they are, no app has one and
-/// [`seats_changed`] returns at once.
+/// An app's low-seat threshold: set with its subscription terms
+/// (`app_subscriptions.low_seat_threshold`); an app without terms has
+/// none, and [`seats_changed`] returns at once.
 async fn low_seat_threshold(
-    _conn: &mut Conn<'_>,
-    _tenant: TenantId,
-    _app: AppId,
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
 ) -> CoreResult<Option<i64>> {
-    Ok(None)
+    let query = app_subscriptions::table
+        .filter(app_subscriptions::tenant_id.eq(tenant))
+        .filter(app_subscriptions::app_id.eq(app))
+        .select(app_subscriptions::low_seat_threshold);
+    Ok(on_conn!(conn, c => query.first::<i64>(c).await.optional())?)
 }
 
 /// Whether `seats` are low for `threshold`.

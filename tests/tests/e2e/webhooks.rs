@@ -471,6 +471,42 @@ async fn another_tenants_endpoints_and_deliveries_are_not_found(app: TestApp) {
     assert_eq!(receiver.accepted().len(), 1, "nothing was sent again");
 }
 
+/// `seats.low` fires once when free seats fall to the subscription's
+/// low-seat threshold, and not again while they stay there.
+async fn low_seats_are_announced_once_per_crossing(app: TestApp) {
+    let receiver = Receiver::start().await;
+    let admin = app.admin_token();
+    endpoint(&app, &receiver, &["SEATS_LOW", "LICENSE_UNASSIGNED"]).await;
+    let crm = app.register_app(&admin, "CRM", 3).await;
+    let set = app
+        .gql("mutation($input: SetSubscriptionInput!) { setSubscription(input: $input) { userErrors { code } } }")
+        .var("input", json!({ "appId": crm, "termStart": "2026-01-01", "termEnd": "2099-12-31",
+                             "pricePerSeat": "4.00", "currency": "EUR", "lowSeatThreshold": 1 }))
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(set.data()["setSubscription"]["userErrors"], json!([]));
+    let people = app.create_users(&admin, "seat", 3).await;
+    for person in &people {
+        let assigned = app.assign(&admin, &crm, std::slice::from_ref(person)).await;
+        assert_eq!(assigned["userErrors"], json!([]));
+    }
+    let unassigned = app.unassign(&admin, &crm, &people[2..]).await;
+    assert_eq!(unassigned["userErrors"], json!([]));
+
+    // Deliveries to one endpoint keep commit order, so once the unassign
+    // arrived, every seats.low before it has too.
+    let accepted = receiver.wait_for_accepted(2, WITHIN).await;
+    let types: Vec<Value> = accepted.iter().map(|e| e.json()["type"].clone()).collect();
+    assert_eq!(types, [json!("seats.low"), json!("license.unassigned")]);
+    let low = accepted[0].json();
+    assert_eq!(low["data"]["appId"], uuid_of(&crm));
+    assert_eq!(
+        (&low["data"]["available"], &low["data"]["threshold"]),
+        (&json!(1), &json!(1))
+    );
+}
+
 // The options expression is expanded inside each test's own module.
 e2e_on_both_backends!(@with seatwise_e2e::StartOptions::with_env(super::FAST);
     an_assignment_is_delivered_signed,
@@ -480,7 +516,8 @@ e2e_on_both_backends!(@with seatwise_e2e::StartOptions::with_env(super::FAST);
     a_delivery_fails_after_its_last_retry_and_can_be_redelivered,
     updating_and_deleting_endpoints,
     only_global_admins_manage_webhooks,
-    another_tenants_endpoints_and_deliveries_are_not_found
+    another_tenants_endpoints_and_deliveries_are_not_found,
+    low_seats_are_announced_once_per_crossing
 );
 
 e2e_on_both_backends!(urls_that_could_reach_private_networks_are_refused);
