@@ -21,7 +21,7 @@ use seatwise_core::ids::{GroupId, TenantId, UserId};
 use seatwise_core::model::{DirectorySource, Group};
 use serde_json::Value;
 
-use super::discovery::{LIST_SCHEMA, MAX_RESULTS};
+use super::discovery::LIST_SCHEMA;
 use super::error::ScimError;
 use super::filter::Filter;
 use super::group_resource::{from_json, patch_of, shows_members, to_json};
@@ -121,18 +121,8 @@ pub async fn list(
     ScimCaller(token): ScimCaller,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ScimError> {
-    let start = query.start_index.unwrap_or(1).max(1);
-    let count = query
-        .count
-        .unwrap_or(100)
-        .clamp(0, i64::try_from(MAX_RESULTS).unwrap_or(i64::MAX));
-    let filter = query
-        .filter
-        .as_deref()
-        .map(str::trim)
-        .filter(|f| !f.is_empty())
-        .map(Filter::parse)
-        .transpose()?;
+    let (start, count) = query.page();
+    let filter = query.filter()?;
     let projection = Projection::of(&query);
     let store = &state.store;
     let tenant = token.tenant;

@@ -109,6 +109,31 @@ pub struct ListQuery {
     pub excluded_attributes: Option<String>,
 }
 
+impl ListQuery {
+    /// `startIndex` (from 1) and `count` (at most
+    /// [`discovery::MAX_RESULTS`], 100 when absent), as a list answers them.
+    pub fn page(&self) -> (i64, i64) {
+        let start = self.start_index.unwrap_or(1).max(1);
+        let count = self
+            .count
+            .unwrap_or(100)
+            .clamp(0, i64::try_from(discovery::MAX_RESULTS).unwrap_or(i64::MAX));
+        (start, count)
+    }
+
+    /// The parsed `filter`; none when absent or blank, `invalidFilter`
+    /// when it does not parse.
+    pub fn filter(&self) -> Result<Option<filter::Filter>, ScimError> {
+        self.filter
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(filter::Filter::parse)
+            .transpose()
+            .map_err(ScimError::from)
+    }
+}
+
 /// The names of a comma-separated attribute list.
 pub fn names(list: Option<&str>) -> Vec<String> {
     list.unwrap_or_default()

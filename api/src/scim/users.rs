@@ -11,7 +11,7 @@ use seatwise_core::model::{DirectorySource, User};
 use seatwise_core::scim_tokens::ScimToken;
 use serde_json::Value;
 
-use super::discovery::{LIST_SCHEMA, MAX_RESULTS};
+use super::discovery::LIST_SCHEMA;
 use super::error::ScimError;
 use super::filter::Filter;
 use super::patch::PatchRequest;
@@ -70,18 +70,8 @@ pub async fn list(
     ScimCaller(token): ScimCaller,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, ScimError> {
-    let start = query.start_index.unwrap_or(1).max(1);
-    let count = query
-        .count
-        .unwrap_or(100)
-        .clamp(0, i64::try_from(MAX_RESULTS).unwrap_or(i64::MAX));
-    let filter = query
-        .filter
-        .as_deref()
-        .map(str::trim)
-        .filter(|f| !f.is_empty())
-        .map(Filter::parse)
-        .transpose()?;
+    let (start, count) = query.page();
+    let filter = query.filter()?;
     let store = &state.store;
     let tenant = token.tenant;
     let (total, page): (i64, Vec<User>) = match &filter {
