@@ -82,9 +82,7 @@ async fn shows_renewal_state_costs_and_a_banner_for_expiring_and_disabled_apps()
     // inside a 30-day notice: EXPIRING. Contoso ended 40 days ago with 30
     // days of grace: DISABLED. Tailspin is ACTIVE but alerts at 3 free
     // seats, and it has only 3.
-    let terms = |start: i64, end: i64, price: &str, currency: &str| {
-        json!({ "termStart": day(start), "termEnd": day(end), "pricePerSeat": price, "currency": currency, "noticeDays": 30, "graceDays": 30 })
-    };
+    let terms = |start: i64, end: i64, price: &str, currency: &str| json!({ "termStart": day(start), "termEnd": day(end), "pricePerSeat": price, "currency": currency, "noticeDays": 30, "graceDays": 30 });
     console
         .set_subscription(NEARLY_FULL_APP, terms(-355, 10, "12.50", "EUR"))
         .await;
@@ -115,18 +113,19 @@ async fn shows_renewal_state_costs_and_a_banner_for_expiring_and_disabled_apps()
     }
     let contoso = browser.text(&row_of(CONTOSO)).await;
     assert!(
-        contoso.contains("Disabled: new assignments are refused") && contoso.contains("40 days ago"),
+        contoso.contains("Disabled: new assignments are refused")
+            && contoso.contains("40 days ago"),
         "{contoso}"
     );
     let tailspin = browser.text(&row_of(TAILSPIN)).await;
     assert!(
-        tailspin.contains("Active") && tailspin.contains("Low on seats") && tailspin.contains("in 200 days"),
+        tailspin.contains("Active")
+            && tailspin.contains("Low on seats")
+            && tailspin.contains("in 200 days"),
         "{tailspin}"
     );
 
-    let banner = browser
-        .wait_text("#alert-banner", "Needs attention")
-        .await;
+    let banner = browser.wait_text("#alert-banner", "Needs attention").await;
     for line in [
         "Contoso Whiteboard is disabled: new assignments are refused.",
         "2 subscriptions expire within 20 days.",

@@ -66,7 +66,10 @@ async fn edits_a_subscription_with_errors_next_to_their_fields() {
     browser
         .wait_text("#subscription-outcome", "Nothing was saved")
         .await;
-    assert_eq!(subscription_of(&console, NEARLY_FULL_APP).await, Value::Null);
+    assert_eq!(
+        subscription_of(&console, NEARLY_FULL_APP).await,
+        Value::Null
+    );
 
     // The server refuses what only it can know: ZZZ is no ISO 4217 code.
     let end = day(45);
@@ -88,7 +91,10 @@ async fn edits_a_subscription_with_errors_next_to_their_fields() {
         "the corrected date is no longer marked"
     );
     browser.screenshot("subscription-panel").await;
-    assert_eq!(subscription_of(&console, NEARLY_FULL_APP).await, Value::Null);
+    assert_eq!(
+        subscription_of(&console, NEARLY_FULL_APP).await,
+        Value::Null
+    );
 
     browser.clear("#subscription-currency").await;
     browser.type_into("#subscription-currency", "EUR").await;
@@ -138,7 +144,10 @@ async fn a_reader_sees_the_subscription_but_cannot_edit_it() {
     console.open_app(NEARLY_FULL_APP).await;
     // Ended 5 days ago, 30 days of grace: EXPIRED, still working.
     let warning = browser
-        .wait_text("main", "The subscription of Northwind Analytics has expired.")
+        .wait_text(
+            "main",
+            "The subscription of Northwind Analytics has expired.",
+        )
         .await;
     assert!(
         warning.contains("Everything still works during the grace period"),

@@ -90,9 +90,7 @@ async fn adds_an_endpoint_shows_its_secret_once_edits_and_deletes_it() {
     let user = console.user_id("Megan Bowen").await;
     let app = console.app_id(NEARLY_FULL_APP).await;
     console.app.assign(&admin, &app, &[user]).await;
-    let received = receiver
-        .wait_for_accepted(1, Duration::from_secs(15))
-        .await;
+    let received = receiver.wait_for_accepted(1, Duration::from_secs(15)).await;
     assert!(received[0].verifies_with(&secret));
 
     // Once: Done removes it, and a fresh load never shows it again.
@@ -134,9 +132,7 @@ async fn adds_an_endpoint_shows_its_secret_once_edits_and_deletes_it() {
         .await
         .expect("turn it off");
     browser.click("#webhook-edit-save").await.expect("save");
-    browser
-        .wait_text("#webhook-outcome", "saved")
-        .await;
+    browser.wait_text("#webhook-outcome", "saved").await;
     let row = browser.wait_text(&row_css, "Disabled").await;
     assert!(!row.contains("seats.low"), "{row}");
     let listed = endpoints(&console).await;
@@ -156,9 +152,7 @@ async fn adds_an_endpoint_shows_its_secret_once_edits_and_deletes_it() {
         .click("#delete-webhook-dialog-confirm")
         .await
         .expect("confirm");
-    browser
-        .wait_text("#webhook-outcome", "deleted")
-        .await;
+    browser.wait_text("#webhook-outcome", "deleted").await;
     browser
         .wait_text("#webhook-endpoints-empty", "No endpoint yet")
         .await;
@@ -249,9 +243,7 @@ async fn a_billing_admin_is_not_offered_webhooks() {
     browser.wait_text("h1", "Licenses").await;
     let nav = browser.wait_text("#nav", "Groups").await;
     assert!(!nav.contains("Webhooks"), "{nav}");
-    browser
-        .goto(&console.app.url("/#/settings/webhooks"))
-        .await;
+    browser.goto(&console.app.url("/#/settings/webhooks")).await;
     browser
         .wait_text("main", "Your role cannot change these settings")
         .await;

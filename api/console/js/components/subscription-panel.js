@@ -88,6 +88,8 @@ export function openSubscriptionPanel(app, { opener, onSaved }) {
     for (const f of fields) {
       try {
         input[f.name] = CHECKS[f.check](f.input.value.trim());
+        // Show what is sent (a currency in capitals).
+        if (typeof input[f.name] === 'string') f.input.value = input[f.name];
         f.setError(null);
       } catch (error) {
         f.setError(error.message);
