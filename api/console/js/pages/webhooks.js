@@ -43,10 +43,6 @@ const DELIVERY_WORDS = {
   FAILED: ['danger', 'Failed'],
 };
 
-function eventOptions() {
-  return EVENTS.map(([value, wire, meaning]) => [value, wire, meaning]);
-}
-
 export async function renderWebhooks({ page, isCurrent }) {
   const endpointsArea = h('div', { id: 'webhook-endpoints-area' });
   const created = h('div', { id: 'webhook-created' });
@@ -140,7 +136,7 @@ export async function renderWebhooks({ page, isCurrent }) {
 
   const url = formField({ id: 'webhook-url', label: 'URL', hint: 'Where events are POSTed: an https address on the public internet.', attributes: { type: 'url', inputmode: 'url', required: true, maxlength: 2048, spellcheck: 'false' } });
   const description = formField({ id: 'webhook-description', label: 'Description (optional)', hint: 'What receives the events, e.g. “Ticketing system”.', attributes: { maxlength: 1024 } });
-  const events = checkboxGroup({ id: 'webhook-events', legend: 'Events to send', hint: 'At least one.', options: eventOptions() });
+  const events = checkboxGroup({ id: 'webhook-events', legend: 'Events to send', hint: 'At least one.', options: EVENTS });
   const createButton = h('button', { type: 'submit', class: 'primary', id: 'webhook-create' }, 'Add endpoint');
   const createFields = { url, description, events };
 
@@ -224,7 +220,7 @@ export async function renderWebhooks({ page, isCurrent }) {
   function edit(endpoint, opener) {
     const editUrl = formField({ id: 'webhook-edit-url', label: 'URL', attributes: { type: 'url', value: endpoint.url, required: true, maxlength: 2048, spellcheck: 'false' } });
     const editDescription = formField({ id: 'webhook-edit-description', label: 'Description', attributes: { value: endpoint.description, maxlength: 1024 } });
-    const editEvents = checkboxGroup({ id: 'webhook-edit-events', legend: 'Events to send', hint: 'At least one.', options: eventOptions(), checked: endpoint.events });
+    const editEvents = checkboxGroup({ id: 'webhook-edit-events', legend: 'Events to send', hint: 'At least one.', options: EVENTS, checked: endpoint.events });
     const enabled = formField({ id: 'webhook-edit-enabled', label: 'Send events to this endpoint', hint: 'When off, new events are not sent; what was queued waits until it is on again.', attributes: { type: 'checkbox', checked: endpoint.enabled } });
     const fields = { url: editUrl, description: editDescription, events: editEvents, enabled };
     const status = h('div', { id: 'webhook-edit-status' });
