@@ -50,6 +50,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/queries.js", JS),
     asset!("js/dom.js", JS),
     asset!("js/format.js", JS),
+    asset!("js/alerts.js", JS),
     asset!("js/pages/sign-in.js", JS),
     asset!("js/pages/licenses.js", JS),
     asset!("js/pages/details.js", JS),
@@ -59,6 +60,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/pages/groups.js", JS),
     asset!("js/pages/group.js", JS),
     asset!("js/pages/directory-sync.js", JS),
+    asset!("js/pages/webhooks.js", JS),
     asset!("js/components/combobox.js", JS),
     asset!("js/components/assign-panel.js", JS),
     asset!("js/components/unassign-dialog.js", JS),
@@ -69,6 +71,10 @@ const ASSETS: &[Asset] = &[
     asset!("js/components/directory-list.js", JS),
     asset!("js/components/copy-field.js", JS),
     asset!("js/components/confirm-dialog.js", JS),
+    asset!("js/components/form-field.js", JS),
+    asset!("js/components/alert-banner.js", JS),
+    asset!("js/components/subscription-card.js", JS),
+    asset!("js/components/subscription-panel.js", JS),
 ];
 
 const INDEX_TEMPLATE: &str = include_str!("../console/index.html");

@@ -1,5 +1,7 @@
-//! The app-details query costs a fixed number of SQL statements, whatever
-//! its page size: every relation goes through a DataLoader.
+//! The console's screens cost a fixed number of SQL statements, whatever
+//! their page size: every relation goes through a DataLoader. The app
+//! details, the licenses list with its subscriptions, and the alert scan
+//! above that list (with the organisation's spend) are pinned here.
 //!
 //! Runs the schema in-process against a real database (SQLite and
 //! PostgreSQL) and reads the store's statement counter around each query.
@@ -71,6 +73,35 @@ query UsersWithLicenses($first: Int!) {
       }
     }
   }
+}"#;
+
+/// The licenses list as the console asks for it (`ConsoleApps`), with
+/// each app's subscription and license error count.
+const LICENSES_LIST: &str = r#"
+query LicensesList($first: Int!) {
+  apps(first: $first) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id name vendor { name } seats { purchased assigned available } licenseErrorCount
+      subscription { state renewsOn daysToRenewal currency annualCost unusedSeatCost lowSeatThreshold }
+    }
+  }
+}"#;
+
+/// The banner's alert scan (`ConsoleAppAlerts`) with the spend.
+const ALERT_SCAN: &str = r#"
+query AlertScan($first: Int!) {
+  viewer { tenant { id spend { currency subscriptions annualCost unusedSeatCost } } }
+  apps(first: $first) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id name seats { available } licenseErrorCount subscription { state daysToRenewal lowSeatThreshold } }
+  }
+}"#;
+
+const SET_SUBSCRIPTION: &str = r#"
+mutation($input: SetSubscriptionInput!) {
+  setSubscription(input: $input) { userErrors { message } }
 }"#;
 
 /// A tenant with one app assigned to 45 users directly and 5 groups of 2
@@ -257,4 +288,96 @@ async fn app_details_cost_does_not_grow_with_the_page(db: &TestDatabase) {
     );
 }
 
+/// Run `query` with `variables` as a Global admin; it must succeed.
+async fn run_as_admin(store: &Store, tenant: TenantId, query: &str, variables: serde_json::Value) {
+    let schema = build_schema(store.clone());
+    let caller = Caller {
+        tenant,
+        subject: "admin".into(),
+        roles: [Role::GlobalAdmin].into_iter().collect(),
+        user: None,
+    };
+    let request = Request::new(query)
+        .variables(Variables::from_json(variables))
+        .data(Session::authenticated(store.clone(), caller));
+    let response = schema.execute(request).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let data = response.data.into_json().expect("JSON data");
+    assert!(
+        !data.to_string().contains("\"message\""),
+        "user errors: {data}"
+    );
+}
+
+async fn licenses_list_cost_does_not_grow_with_the_page(db: &TestDatabase) {
+    let options = StoreOptions {
+        max_connections: 1,
+        ..StoreOptions::default()
+    };
+    let store = Store::connect(db.url(), options).await.expect("connect");
+    let (tenant, app) = seed(&store).await;
+    // Eight more apps, every other one with a subscription (two
+    // currencies), so a page holds apps with and without terms.
+    let actor = Actor::system();
+    for n in 0..8 {
+        let new = NewApp {
+            name: format!("List App {n}"),
+            description: String::new(),
+            vendor: Vendor {
+                name: "Vendor".into(),
+                website: "https://vendor.example".into(),
+                support_email: "help@vendor.example".into(),
+            },
+            seats: 10,
+            adapter_key: None,
+            adapter_settings: serde_json::Value::Null,
+        };
+        let id = store
+            .register_app(tenant, &actor, new)
+            .await
+            .expect("app")
+            .id;
+        if n % 2 == 0 {
+            let input = serde_json::json!({ "input": {
+                "appId": ids::encode(ids::Kind::App, id.0).to_string(),
+                "termStart": "2026-01-01", "termEnd": "2027-12-31",
+                "pricePerSeat": "12.50", "currency": if n % 4 == 0 { "EUR" } else { "USD" },
+            }});
+            run_as_admin(&store, tenant, SET_SUBSCRIPTION, input).await;
+        }
+    }
+
+    let (small, _) = statements_for(&store, tenant, app, LICENSES_LIST, 2).await;
+    let (large, data) = statements_for(&store, tenant, app, LICENSES_LIST, 9).await;
+    let nodes = data["apps"]["nodes"].as_array().expect("apps");
+    assert_eq!(nodes.len(), 9);
+    assert_eq!(
+        nodes
+            .iter()
+            .filter(|a| a["subscription"].is_object())
+            .count(),
+        4,
+        "{data}"
+    );
+    assert_eq!(
+        small, large,
+        "statements for 2 vs 9 apps with subscriptions"
+    );
+    // The page of apps with its count, the subscriptions of its apps and
+    // their license error counts (one batch each).
+    assert!(large <= 4, "the licenses list took {large} statements");
+
+    let (small, _) = statements_for(&store, tenant, app, ALERT_SCAN, 2).await;
+    let (large, data) = statements_for(&store, tenant, app, ALERT_SCAN, 9).await;
+    assert_eq!(
+        data["viewer"]["tenant"]["spend"].as_array().map(Vec::len),
+        Some(2),
+        "EUR and USD: {data}"
+    );
+    assert_eq!(small, large, "statements for the alerts of 2 vs 9 apps");
+    // The list's statements and the spend's one.
+    assert!(large <= 5, "the alert scan took {large} statements");
+}
+
 test_on_both_backends!(app_details_cost_does_not_grow_with_the_page);
+test_on_both_backends!(licenses_list_cost_does_not_grow_with_the_page);

@@ -113,3 +113,57 @@ export function licenseStateBadge(entry) {
   if (entry.errorCode === 'COUNT_VIOLATION') return badge('danger', 'No seat free (count violation)');
   return badge('danger', entry.errorCode ? `Error: ${entry.errorCode}` : 'Error');
 }
+
+// --- Subscriptions: days, money and states ---------------------------------
+
+const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
+
+/** A `Date` scalar (`YYYY-MM-DD`, a UTC day) as the reader writes days. */
+export function formatDay(day) {
+  if (!day) return '—';
+  const date = new Date(`${day}T00:00:00Z`);
+  return Number.isNaN(date.getTime()) ? day : dayFormat.format(date);
+}
+
+/** The `YYYY-MM-DD` day `days` after `day` (UTC, so no daylight-saving drift). */
+export function addDays(day, days) {
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + days);
+  return date.toISOString().slice(0, 10);
+}
+
+/** `daysToRenewal` in words: "in 12 days", "today", "5 days ago". */
+export function daysFromToday(days) {
+  if (days === 0) return 'today';
+  if (days === 1) return 'tomorrow';
+  if (days > 0) return `in ${days} days`;
+  return days === -1 ? 'yesterday' : `${-days} days ago`;
+}
+
+/**
+ * A `Decimal` amount in its currency ("€1,234.50"). The amount stays a
+ * string: `Intl.NumberFormat` formats decimal strings exactly, so money is
+ * never rounded through a binary float.
+ */
+export function formatMoney(amount, currency) {
+  if (amount === null || amount === undefined) return '—';
+  try {
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency, maximumFractionDigits: 4 }).format(amount);
+  } catch {
+    return `${amount} ${currency}`;
+  }
+}
+
+const SUBSCRIPTION_WORDS = {
+  ACTIVE: ['ok', 'Active'],
+  EXPIRING: ['warning', 'Expiring'],
+  EXPIRED: ['danger', 'Expired'],
+  DISABLED: ['danger', 'Disabled'],
+};
+
+/** A subscription's `state` as a badge; apps without terms say so. */
+export function subscriptionBadge(subscription) {
+  if (!subscription) return badge('info', 'No subscription');
+  const [level, words] = SUBSCRIPTION_WORDS[subscription.state] || ['info', subscription.state];
+  return badge(level, words);
+}

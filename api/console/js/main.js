@@ -2,7 +2,7 @@
 //
 // Routes: #/apps (licenses list), #/apps/<id> (license details), #/users
 // and #/users/<id>, #/groups and #/groups/<id>, #/settings/directory-sync,
-// #/me (my licenses), #/sign-in. Hash routing needs nothing from the
+// #/settings/webhooks, #/me (my licenses), #/sign-in. Hash routing needs nothing from the
 // server: every page is the same index.html at `/`.
 
 import { gql, onUnauthenticated } from './api.js';
@@ -18,6 +18,7 @@ import { renderUser } from './pages/user.js';
 import { renderGroups } from './pages/groups.js';
 import { renderGroup } from './pages/group.js';
 import { renderDirectorySync } from './pages/directory-sync.js';
+import { renderWebhooks } from './pages/webhooks.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -70,6 +71,7 @@ function renderShell() {
   // Settings lists only what the role may manage; with nothing, no heading.
   const settings = [];
   if (viewer && can.directorySync) settings.push(['#/settings/directory-sync', 'Directory sync']);
+  if (viewer && can.webhooks) settings.push(['#/settings/webhooks', 'Webhooks']);
   const current = section(location.hash);
   replace(
     nav,
@@ -125,6 +127,17 @@ const NOT_ALLOWED = {
   me: 'Your token is not linked to a user, so there are no licenses of your own to show.',
 };
 
+/** Settings pages: `[address, permission flag of session.can, render]`. */
+const SETTINGS_PAGES = [
+  ['directory-sync', 'directorySync', renderDirectorySync],
+  ['webhooks', 'webhooks', renderWebhooks],
+];
+
+/** The settings pages this caller may manage. */
+function settingsPages() {
+  return SETTINGS_PAGES.filter(([, flag]) => session.can[flag]);
+}
+
 let routeVersion = 0;
 
 async function route() {
@@ -172,13 +185,20 @@ async function route() {
   } else if (first === 'groups' && session.can.read) {
     if (second) await renderGroup(context, decodeURIComponent(second));
     else await renderGroups(context);
-  } else if (first === 'settings' && session.can.directorySync) {
-    // Directory sync is the only setting so far: it is the section's page.
-    if (second !== 'directory-sync') {
-      location.replace('#/settings/directory-sync');
-      return;
+  } else if (first === 'settings' && settingsPages().length) {
+    const pages = settingsPages();
+    const chosen = pages.find(([name]) => name === second);
+    if (!chosen) {
+      // `#/settings` (or an unknown setting) opens the first setting the
+      // role has; a known one it may not manage says so.
+      if (!SETTINGS_PAGES.some(([name]) => name === second)) {
+        location.replace(`#/settings/${pages[0][0]}`);
+        return;
+      }
+      replace(page, h('h1', {}, 'Not available'), messageBox('info', null, h('p', {}, NOT_ALLOWED.settings), h('p', {}, h('a', { href: homeHash() }, 'Go to your start page'))));
+    } else {
+      await chosen[2](context);
     }
-    await renderDirectorySync(context);
   } else if (first === 'me' && session.can.myLicenses) {
     await renderMyLicenses(context);
   } else if (Object.hasOwn(NOT_ALLOWED, first ?? '')) {

@@ -6,13 +6,35 @@ export const VIEWER = `query ConsoleViewer {
   viewer { subject roles permissions tenant { id name } user { id displayName email } }
 }`;
 
+/** What the licenses list shows of a subscription, and what its alerts need. */
+const SUBSCRIPTION_ROW = 'state renewsOn daysToRenewal currency annualCost unusedSeatCost lowSeatThreshold';
+
 export const APPS = `query ConsoleApps($first: Int, $after: String, $search: String) {
   apps(first: $first, after: $after, search: $search) {
     totalCount
     pageInfo { hasNextPage endCursor }
-    nodes { id name vendor { name } seats { purchased assigned available } licenseErrorCount }
+    nodes { id name vendor { name } seats { purchased assigned available } licenseErrorCount subscription { ${SUBSCRIPTION_ROW} } }
   }
 }`;
+
+/** Apps per request of the alert scan (the API's largest page). */
+const ALERT_SCAN_PAGE = 100;
+
+/**
+ * Every app's alert fields, for the banner above the licenses list (which
+ * covers all apps, not only the page shown), and with the first page the
+ * organisation's spend per currency.
+ */
+export const APP_ALERTS = `query ConsoleAppAlerts($after: String, $withSpend: Boolean!) {
+  viewer @include(if: $withSpend) { tenant { id spend { currency subscriptions annualCost unusedSeatCost } } }
+  apps(first: ${ALERT_SCAN_PAGE}, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id name seats { available } licenseErrorCount subscription { state daysToRenewal lowSeatThreshold } }
+  }
+}`;
+
+const SUBSCRIPTION_FIELDS = `termStart termEnd autoRenew pricePerSeat currency noticeDays graceDays lowSeatThreshold
+  state renewsOn daysToRenewal annualCost unusedSeatCost`;
 
 const OPERATION_FIELDS = `id status previousQuantity requestedQuantity message vendorReference createdAt updatedAt
   contact { name email website phone message }`;
@@ -48,6 +70,7 @@ export const APP_DETAILS = `query ConsoleApp($id: ID!) {
     vendor { name website supportEmail }
     seats { purchased assigned available }
     canInstall installUnavailableReason
+    subscription { ${SUBSCRIPTION_FIELDS} }
     adapter { key displayName seatChanges }
     seatChangeOperations(first: 5) { nodes { ${OPERATION_FIELDS} } }
     assignments(first: ${PAGE}) { ...Assignments }
@@ -221,4 +244,62 @@ export const CREATE_SCIM_TOKEN = `mutation ConsoleCreateScimToken($input: Create
 
 export const REVOKE_SCIM_TOKEN = `mutation ConsoleRevokeScimToken($input: RevokeScimTokenInput!) {
   revokeScimToken(input: $input) { token { ${SCIM_TOKEN_FIELDS} } userErrors { field message code } }
+}`;
+
+export const SET_SUBSCRIPTION = `mutation ConsoleSetSubscription($input: SetSubscriptionInput!) {
+  setSubscription(input: $input) {
+    app { id subscription { ${SUBSCRIPTION_FIELDS} } }
+    userErrors { field message code }
+  }
+}`;
+
+// --- Webhooks ---------------------------------------------------------------
+
+const WEBHOOK_ENDPOINT_FIELDS = 'id url description events enabled createdBy createdAt updatedAt';
+
+/** Every webhook endpoint (a handful), with the edge cursors the delivery log pages from. */
+export const WEBHOOK_ENDPOINTS = `query ConsoleWebhookEndpoints($after: String) {
+  webhookEndpoints(first: 100, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { ${WEBHOOK_ENDPOINT_FIELDS} } }
+  }
+}`;
+
+/** Rows per page of a delivery log. */
+export const DELIVERY_PAGE = 20;
+
+const DELIVERY_FIELDS = 'id eventId eventType status attempts lastStatusCode lastError nextAttemptAt deliveredAt createdAt';
+
+/**
+ * One endpoint's delivery log. `WebhookEndpoint` is not a `Node`, so the
+ * endpoint is read as the one that follows `$before` (the cursor of the
+ * endpoint listed before it; null for the first) in the oldest-first
+ * endpoint list: one endpoint, one deliveries query.
+ */
+export const WEBHOOK_DELIVERIES = `query ConsoleWebhookDeliveries($before: String, $after: String) {
+  webhookEndpoints(first: 1, after: $before) {
+    nodes {
+      id
+      deliveries(first: ${DELIVERY_PAGE}, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor }
+        nodes { ${DELIVERY_FIELDS} }
+      }
+    }
+  }
+}`;
+
+export const CREATE_WEBHOOK_ENDPOINT = `mutation ConsoleCreateWebhookEndpoint($input: CreateWebhookEndpointInput!) {
+  createWebhookEndpoint(input: $input) { endpoint { ${WEBHOOK_ENDPOINT_FIELDS} } secret userErrors { field message code } }
+}`;
+
+export const UPDATE_WEBHOOK_ENDPOINT = `mutation ConsoleUpdateWebhookEndpoint($input: UpdateWebhookEndpointInput!) {
+  updateWebhookEndpoint(input: $input) { endpoint { ${WEBHOOK_ENDPOINT_FIELDS} } userErrors { field message code } }
+}`;
+
+export const DELETE_WEBHOOK_ENDPOINT = `mutation ConsoleDeleteWebhookEndpoint($input: DeleteWebhookEndpointInput!) {
+  deleteWebhookEndpoint(input: $input) { deletedEndpointId userErrors { field message code } }
+}`;
+
+export const REDELIVER_WEBHOOK = `mutation ConsoleRedeliverWebhook($input: RedeliverWebhookInput!) {
+  redeliverWebhook(input: $input) { delivery { ${DELIVERY_FIELDS} } userErrors { field message code } }
 }`;

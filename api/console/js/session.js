@@ -51,6 +51,8 @@ export const session = {
       changeSeats: this.may('MANAGE_APPS'),
       install: this.may('INSTALL_APPS'),
       directorySync: this.may('MANAGE_DIRECTORY_SYNC'),
+      manageSubscriptions: this.may('MANAGE_SUBSCRIPTIONS'),
+      webhooks: this.may('MANAGE_WEBHOOKS'),
       myLicenses: Boolean(this.viewer?.user),
     };
   },

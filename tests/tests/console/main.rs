@@ -22,8 +22,10 @@ mod my_licenses;
 mod phone;
 mod seat_change;
 mod sign_in;
+mod subscription;
 mod unassign;
 mod users;
+mod webhooks;
 
 use seatwise_e2e::{Backend, Plugin, PluginDir, StartOptions, TestApp};
 use serde_json::json;
@@ -60,13 +62,18 @@ impl Console {
     /// The demo server and a browser on its sign-in page; `None` when the
     /// browser tests are skipped (no chromedriver, not required).
     async fn start() -> Option<Self> {
+        Self::start_with_env(&[]).await
+    }
+
+    /// [`Console::start`] with these `SEATWISE_*` settings for the server.
+    async fn start_with_env(env: &[(&str, &str)]) -> Option<Self> {
         let browser = Browser::open().await?;
         // The demo's Contoso and Fabrikam apps are managed by these plugins,
         // so seat changes and installs run against real vendor adapters.
         let plugins = PluginDir::with(&[Plugin::Contoso, Plugin::Fabrikam]);
         let options = StartOptions {
             demo: true,
-            ..StartOptions::with_plugins(plugins.path(), &[])
+            ..StartOptions::with_plugins(plugins.path(), env)
         };
         let app = TestApp::start_with(Backend::Sqlite, options)
             .await
@@ -136,6 +143,30 @@ impl Console {
         node["id"].as_str().expect("a group id").to_owned()
     }
 
+    /// Set the subscription terms of the demo app named `name` as the
+    /// admin (`terms`: `SetSubscriptionInput` without `appId`); they must
+    /// be accepted.
+    async fn set_subscription(&self, name: &str, terms: serde_json::Value) {
+        let mut input = terms;
+        input["appId"] = json!(self.app_id(name).await);
+        let response = self
+            .app
+            .gql(
+                "mutation($input: SetSubscriptionInput!) {
+                    setSubscription(input: $input) { userErrors { field message } }
+                }",
+            )
+            .var("input", input)
+            .token(&self.app.admin_token())
+            .send()
+            .await;
+        assert_eq!(
+            response.data()["setSubscription"]["userErrors"],
+            json!([]),
+            "set the subscription of {name}"
+        );
+    }
+
     /// Run `addGroupMembers` as the admin; it must succeed.
     async fn add_members(&self, group: &str, users: &[String]) {
         let response = self
@@ -160,4 +191,24 @@ impl Console {
 /// The row of the licenses table for the app named `app`.
 fn row_of(app: &str) -> String {
     format!("tr[data-app-name='{app}']")
+}
+
+/// The UTC day `offset` days from today, `YYYY-MM-DD`: the server's
+/// "today" (it runs the system clock), so term dates relative to it give
+/// subscription states that do not depend on when the test runs.
+fn day(offset: i64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::TimeDelta::days(offset))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// `amount` of `currency` as this browser formats money (the console uses
+/// the browser's locale), so a test can look for the exact text shown.
+async fn money(browser: &browser::Browser, amount: &str, currency: &str) -> String {
+    let shown = browser
+        .execute(&format!(
+            "return new Intl.NumberFormat(undefined, {{ style: 'currency', currency: {currency:?}, maximumFractionDigits: 4 }}).format({amount:?})"
+        ))
+        .await;
+    shown.as_str().expect("formatted money").to_owned()
 }

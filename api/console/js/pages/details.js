@@ -1,7 +1,9 @@
-// Page 2, "License details" of one app: seats, who holds the license (users
-// with how they hold it, and groups), license errors, recent seat changes
-// and the vendor's contact. Actions open the assign panel (3), the unassign
-// dialog (4), the seat-change dialog (5) or install the product (6).
+// Page 2, "License details" of one app: seats, the subscription (terms,
+// state, costs; a warning when it expired or is disabled), who holds the
+// license (users with how they hold it, and groups), license errors,
+// recent seat changes and the vendor's contact. Actions open the assign
+// panel (3), the unassign dialog (4), the seat-change dialog (5), install
+// the product (6) or edit the subscription.
 
 import { gql } from '../api.js';
 import { h, replace, messageBox, announce } from '../dom.js';
@@ -12,6 +14,8 @@ import { openAssignPanel } from '../components/assign-panel.js';
 import { confirmUnassign } from '../components/unassign-dialog.js';
 import { openSeatChange, contactDetails } from '../components/seat-change.js';
 import { installProduct } from '../components/install.js';
+import { subscriptionCard, subscriptionWarning } from '../components/subscription-card.js';
+import { openSubscriptionPanel } from '../components/subscription-panel.js';
 
 export async function renderDetails({ page, isCurrent }, appId) {
   replace(page, h('p', { class: 'loading', role: 'status' }, 'Loading license details…'));
@@ -105,6 +109,7 @@ class DetailsView {
         h('p', { class: 'hint' }, app.description || ''),
         h('p', {}, badge(health.level, health.label)),
       ),
+      subscriptionWarning(app),
       h(
         'div',
         { class: 'details-grid' },
@@ -129,6 +134,7 @@ class DetailsView {
         ),
         this.vendorCard(),
       ),
+      subscriptionCard(app, can.manageSubscriptions ? (opener) => this.editSubscription(opener) : null),
       actions.length ? h('div', { class: 'actions toolbar', role: 'group', 'aria-label': 'License actions' }, actions) : null,
       installNote,
       this.outcome,
@@ -425,6 +431,16 @@ class DetailsView {
     await this.reload(outcome);
     announce(`Licenses unassigned. ${plural(seats.available, 'seat')} available.`);
     document.getElementById('app-title')?.focus();
+  }
+
+  editSubscription(opener) {
+    openSubscriptionPanel(this.app, {
+      opener,
+      onSaved: async () => {
+        await this.reload(messageBox('success', `Subscription of ${this.app.name} saved.`, h('p', {}, 'The renewal date, state and costs below use the new terms.')));
+        document.getElementById('subscription-edit')?.focus();
+      },
+    });
   }
 
   changeSeats(opener) {

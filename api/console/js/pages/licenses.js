@@ -1,10 +1,14 @@
-// Page 1, "Licenses": every app with its vendor and seats, warnings where
-// seats run out or license errors exist, a search box and cursor paging.
+// Page 1, "Licenses": every app with its vendor, seats and subscription
+// (renewal, state, costs), a marker on each row with an alert, a banner
+// above the list summarising the alerts of all apps (alerts.js decides
+// both), the organisation's yearly spend, a search box and cursor paging.
 
 import { gql } from '../api.js';
 import { h, replace, messageBox, debounce, announce } from '../dom.js';
-import { badge, seatHealth } from '../format.js';
+import { badge, seatHealth, formatDay, daysFromToday, formatMoney, subscriptionBadge } from '../format.js';
 import { APPS } from '../queries.js';
+import { appAlerts } from '../alerts.js';
+import { alertBanner } from '../components/alert-banner.js';
 
 const PAGE_SIZE = 20;
 
@@ -13,6 +17,8 @@ const state = { search: '', cursors: [null] };
 
 export async function renderLicenses({ page, isCurrent }) {
   const results = h('div', { id: 'apps-results' });
+  // The banner and spend load beside the list: a slow scan never holds it up.
+  const overview = h('div', { id: 'apps-overview' });
   const searchInput = h('input', {
     type: 'search',
     id: 'app-search',
@@ -64,6 +70,10 @@ export async function renderLicenses({ page, isCurrent }) {
           h('th', { scope: 'col', class: 'num' }, 'Assigned'),
           h('th', { scope: 'col', class: 'num' }, 'Available'),
           h('th', { scope: 'col' }, 'Status'),
+          h('th', { scope: 'col' }, 'Renewal'),
+          h('th', { scope: 'col' }, 'Subscription'),
+          h('th', { scope: 'col', class: 'num' }, 'Annual cost'),
+          h('th', { scope: 'col', class: 'num' }, 'Unused-seat cost'),
         ),
       ),
       h(
@@ -71,15 +81,20 @@ export async function renderLicenses({ page, isCurrent }) {
         {},
         apps.nodes.map((app) => {
           const health = seatHealth(app);
+          const subscription = app.subscription;
           return h(
             'tr',
             { dataset: { appName: app.name } },
-            h('th', { scope: 'row' }, h('a', { href: `#/apps/${encodeURIComponent(app.id)}` }, app.name)),
+            h('th', { scope: 'row' }, h('a', { href: `#/apps/${encodeURIComponent(app.id)}` }, app.name), alertMarker(app)),
             h('td', { 'data-label': 'Vendor' }, app.vendor.name),
             h('td', { class: 'num', 'data-label': 'Purchased' }, String(app.seats.purchased)),
             h('td', { class: 'num', 'data-label': 'Assigned' }, String(app.seats.assigned)),
             h('td', { class: 'num seats-available', 'data-label': 'Available' }, String(app.seats.available)),
             h('td', { 'data-label': 'Status' }, badge(health.level, health.label)),
+            h('td', { 'data-label': 'Renewal', class: 'renewal' }, subscription ? [formatDay(subscription.renewsOn), h('span', { class: 'sub' }, daysFromToday(subscription.daysToRenewal))] : '—'),
+            h('td', { 'data-label': 'Subscription', class: 'subscription-state' }, subscriptionBadge(subscription)),
+            h('td', { class: 'num annual-cost', 'data-label': 'Annual cost' }, subscription ? formatMoney(subscription.annualCost, subscription.currency) : '—'),
+            h('td', { class: 'num unused-cost', 'data-label': 'Unused-seat cost' }, subscription ? formatMoney(subscription.unusedSeatCost, subscription.currency) : '—'),
           );
         }),
       ),
@@ -113,6 +128,7 @@ export async function renderLicenses({ page, isCurrent }) {
   replace(
     page,
     h('div', { class: 'page-head' }, h('h1', {}, 'Licenses'), h('p', { class: 'hint' }, 'Third-party apps your organisation bought, and how many of their seats are in use. Open an app to assign or unassign licenses.')),
+    overview,
     h(
       'form',
       {
@@ -132,5 +148,19 @@ export async function renderLicenses({ page, isCurrent }) {
     results,
   );
   replace(results, h('p', { class: 'loading', role: 'status' }, 'Loading apps…'));
-  await load();
+  await Promise.all([load(), alertBanner(overview, isCurrent)]);
+}
+
+/** The row's alerts in words (not only an icon), most serious first. */
+function alertMarker(app) {
+  const alerts = appAlerts(app);
+  if (!alerts.length) return null;
+  const level = alerts.some((a) => a.level === 'danger') ? 'danger' : 'warning';
+  return h(
+    'span',
+    { class: `alert-marker alert-${level}` },
+    h('span', { 'aria-hidden': 'true' }, '⚠ '),
+    h('span', { class: 'visually-hidden' }, 'Alerts: '),
+    alerts.map((a) => a.text).join(' · '),
+  );
 }
