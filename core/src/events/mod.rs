@@ -108,7 +108,7 @@ pub(crate) async fn record_license_changes_to(
         return Ok(());
     }
     let kinds = [EventKind::LicenseAssigned, EventKind::LicenseUnassigned];
-    if !outbox::wanted(&subscribers, &kinds) {
+    if !outbox::wanted(subscribers, &kinds) {
         return Ok(());
     }
     let want_assigned = subscribers.contains_key(&EventKind::LicenseAssigned);
@@ -136,7 +136,7 @@ pub(crate) async fn record_license_changes_to(
             }
         }
     }
-    outbox::enqueue(conn, tenant, &subscribers, events).await
+    outbox::enqueue(conn, tenant, subscribers, events).await
 }
 
 /// How each of `users` holds `app` now: directly, and through which
@@ -207,7 +207,7 @@ pub(crate) async fn license_errors_to(
     if raised.is_empty() && resolved.is_empty() {
         return Ok(());
     }
-    if !outbox::wanted(&subscribers, &[EventKind::LicenseError]) {
+    if !outbox::wanted(subscribers, &[EventKind::LicenseError]) {
         return Ok(());
     }
     let event = |user: &UserId, state: &str| {
@@ -224,7 +224,7 @@ pub(crate) async fn license_errors_to(
         .map(|u| event(u, "RESOLVED"))
         .chain(raised.iter().map(|u| event(u, "RAISED")))
         .collect();
-    outbox::enqueue(conn, tenant, &subscribers, events).await
+    outbox::enqueue(conn, tenant, subscribers, events).await
 }
 
 /// Record `seatChange.finished` when a seat-change operation reaches a
