@@ -93,6 +93,11 @@ struct DatabaseLimits {
           default_value_t = millis(StoreOptions::DEFAULT_SQLITE_BUSY_TIMEOUT),
           value_parser = clap::value_parser!(u64).range(1..))]
     sqlite_busy_timeout_ms: u64,
+    /// Coalesce concurrent single-app user (un)assignments into one
+    /// transaction (group commit); `false` runs each alone.
+    #[arg(long, global = true, env = "SEATWISE_GROUP_COMMIT", default_value_t = true,
+          action = clap::ArgAction::Set)]
+    db_group_commit: bool,
 }
 
 fn millis(duration: Duration) -> u64 {
@@ -110,6 +115,7 @@ impl DatabaseLimits {
             connect_timeout: Duration::from_millis(self.db_connect_timeout_ms),
             acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
             sqlite_busy_timeout: Duration::from_millis(self.sqlite_busy_timeout_ms),
+            group_commit: self.db_group_commit,
             ..StoreOptions::default()
         }
     }

@@ -27,6 +27,10 @@ pub struct Cli {
     /// Where to write the Markdown table (besides printing it).
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/results/latest.md"))]
     pub output: PathBuf,
+    /// Servers on the same database for a second hot-app run, clients
+    /// split between them (1: only the single-server run).
+    #[arg(long, default_value_t = 1)]
+    pub replicas: usize,
     /// Keep each seeded database afterwards (its URL is printed), e.g. to
     /// EXPLAIN the server's queries on it. Drop it by hand when done.
     #[arg(long)]

@@ -35,6 +35,15 @@ impl Http {
         }
     }
 
+    /// The same client and token for another server (a replica).
+    pub fn with_base(&self, base: String) -> Self {
+        Self {
+            client: self.client.clone(),
+            base,
+            token: self.token.clone(),
+        }
+    }
+
     /// POST a GraphQL request; `Ok(data)` only when the status is 200, there
     /// are no `errors` and no non-empty `userErrors` anywhere in the data.
     pub async fn graphql(&self, query: &str, variables: Value) -> Result<Value, String> {

@@ -7,6 +7,7 @@
 
 mod baseline;
 mod cli;
+mod cpu;
 mod dirsync;
 mod discover;
 mod idle_subscriptions;
@@ -87,6 +88,7 @@ async fn main() -> ExitCode {
         duration: cli.duration,
         clients: cli.clients,
         keep_database: cli.keep_database,
+        replicas: cli.replicas.max(1),
     };
     let mut reports = Vec::new();
     for &backend in backends {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::cpu;
 use crate::discover::Ids;
 use crate::load::{Http, LoadReport, Sample, closed_loop, timed};
 use crate::server::{ServerProcess, statements_total};
@@ -28,6 +29,12 @@ pub struct ScenarioResult {
     pub sql_per_request: Option<f64>,
     /// Peak server RSS during the measured run, MB.
     pub peak_rss_mb: Option<f64>,
+    /// Server CPU (user + system) per request over the measured run, µs
+    /// (all servers together when there are replicas).
+    pub server_cpu_us: Option<f64>,
+    /// CPU of the PostgreSQL processes serving this run per request, µs
+    /// (None on SQLite).
+    pub pg_cpu_us: Option<f64>,
 }
 
 /// Shared inputs of the load scenarios.
@@ -92,11 +99,41 @@ where
     F: Fn(usize, u64) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = Vec<Sample>> + Send + 'static,
 {
+    measure_on(
+        name,
+        &[server],
+        std::slice::from_ref(metrics),
+        clients,
+        duration,
+        step,
+    )
+    .await
+}
+
+/// [`measure`] across several servers (replicas on one database): SQL
+/// statements and CPU are summed over all of them, peak RSS is the largest.
+pub async fn measure_on<F, Fut>(
+    name: &'static str,
+    servers: &[&ServerProcess],
+    metrics: &[Http],
+    clients: usize,
+    duration: Duration,
+    step: F,
+) -> ScenarioResult
+where
+    F: Fn(usize, u64) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Vec<Sample>> + Send + 'static,
+{
     let warm = closed_loop(clients, WARM_UP, step.clone()).await;
-    let before = statements_total(metrics).await.ok();
-    server.reset_peak_rss();
+    let before = statements_of(metrics).await;
+    for server in servers {
+        server.reset_peak_rss();
+    }
+    let pids: Vec<Option<u32>> = servers.iter().map(|s| s.pid()).collect();
+    let cpu_before = cpu::mark(&pids);
     let mut load = closed_loop(clients, duration, step).await;
-    let after = statements_total(metrics).await.ok();
+    let cpu_after = cpu::mark(&pids);
+    let after = statements_of(metrics).await;
     // Warm-up errors count too: zero errors means zero anywhere.
     load.errors += warm.errors;
     load.error_examples.extend(warm.error_examples);
@@ -106,13 +143,28 @@ where
         }
         _ => None,
     };
+    let (server_cpu_us, pg_cpu_us) = cpu::per_request(&cpu_before, &cpu_after, load.requests);
     ScenarioResult {
         name,
         clients,
         load,
         sql_per_request,
-        peak_rss_mb: server.peak_rss_mb(),
+        peak_rss_mb: servers
+            .iter()
+            .filter_map(|s| s.peak_rss_mb())
+            .reduce(f64::max),
+        server_cpu_us,
+        pg_cpu_us,
     }
+}
+
+/// The statement counters of all `metrics` endpoints, summed.
+async fn statements_of(metrics: &[Http]) -> Option<u64> {
+    let mut total = 0;
+    for http in metrics {
+        total += statements_total(http).await.ok()?;
+    }
+    Some(total)
 }
 
 /// Scenario 1: an app's license details with its first 50 assignments.
@@ -191,15 +243,21 @@ pub async fn baseline(
     };
     let warm = closed_loop(clients, WARM_UP, step.clone()).await;
     baseline.reset_peak_rss();
+    let pids = [baseline.pid()];
+    let cpu_before = cpu::mark(&pids);
     let mut load = closed_loop(clients, duration, step).await;
+    let cpu_after = cpu::mark(&pids);
     load.errors += warm.errors;
     load.error_examples.extend(warm.error_examples);
+    let (server_cpu_us, pg_cpu_us) = cpu::per_request(&cpu_before, &cpu_after, load.requests);
     ScenarioResult {
         name: "baseline: license details (axum + diesel, no GraphQL)",
         clients,
         load,
         sql_per_request: Some(2.0),
         peak_rss_mb: baseline.peak_rss_mb(),
+        server_cpu_us,
+        pg_cpu_us,
     }
 }
 
@@ -268,6 +326,48 @@ pub async fn assign_unassign(
             }
         },
     )
+    .await
+}
+
+/// The hot app: every client assigns one of its own users to the same app
+/// (the first seeded app), then unassigns it, so every assignment queues on
+/// that app. With several servers (replicas on one database), client `c`
+/// talks to server `c mod N`. Both mutations count as requests; the goal
+/// counts assignments (half of them).
+pub async fn hot_app(
+    fx: &Arc<Fixture>,
+    servers: &[&ServerProcess],
+    https: Vec<Http>,
+    clients: usize,
+    duration: Duration,
+) -> ScenarioResult {
+    let name = if servers.len() > 1 {
+        "hot app: assign + unassign on ONE app (2 replicas)"
+    } else {
+        "hot app: assign + unassign on ONE app"
+    };
+    let fx = fx.clone();
+    let https = Arc::new(https);
+    let metrics = https.as_ref().clone();
+    measure_on(name, servers, &metrics, clients, duration, move |c, n| {
+        let fx = fx.clone();
+        let https = https.clone();
+        async move {
+            let http = &https[c % https.len()];
+            let owned = fx.ids.users.len().div_ceil(clients);
+            // A user of this client who does not hold the hot app.
+            let user = (0..64u64)
+                .map(|k| c + clients * pick(c, n * 64 + k, 9, owned))
+                .find(|&u| u < fx.ids.users.len() && !fx.holders[0].contains(&(u as u32)));
+            let Some(user) = user else {
+                return Vec::new();
+            };
+            let vars = json!({ "app": fx.ids.apps[0], "principals": [fx.ids.users[user]] });
+            let (assigned, _) = timed(http.graphql(ASSIGN, vars.clone())).await;
+            let (unassigned, _) = timed(http.graphql(UNASSIGN, vars)).await;
+            vec![assigned, unassigned]
+        }
+    })
     .await
 }
 

@@ -27,6 +27,8 @@ pub struct Settings {
     pub clients: usize,
     /// Leave the database in place when done.
     pub keep_database: bool,
+    /// Servers for the hot-app scenario's replica run (1: no replica run).
+    pub replicas: usize,
 }
 
 /// The seeded data set, in figures.
@@ -46,6 +48,8 @@ pub struct BackendReport {
     pub seed: SeedSummary,
     /// Scenarios 1, 2, 3 and 5, in that order.
     pub scenarios: Vec<ScenarioResult>,
+    /// The hot app on one server, then (with `--replicas`) on several.
+    pub hot: Vec<ScenarioResult>,
     pub baseline: ScenarioResult,
     /// (page size, SQL statements per scenario-1 request).
     pub page_sizes: Vec<(i64, f64)>,
@@ -68,6 +72,7 @@ pub async fn run(backend: Backend, settings: &Settings) -> Option<BackendReport>
     let seeded = seed(&store, settings.scale).await;
     eprintln!("== {backend}: seeded in {:.1?}", seeded.took);
     let url = db.url().as_str().to_owned();
+    crate::cpu::watch_database(&url);
     let secret = server::random_secret();
 
     let address = server::free_address();
@@ -108,6 +113,30 @@ pub async fn run(backend: Backend, settings: &Settings) -> Option<BackendReport>
     let typeahead = scenarios::typeahead(&fx, &server, clients, duration).await;
     eprintln!("== {backend}: scenario 3");
     let mutations = scenarios::assign_unassign(&fx, &server, clients, duration).await;
+    eprintln!("== {backend}: hot app");
+    let mut hot =
+        vec![scenarios::hot_app(&fx, &[&server], vec![fx.http.clone()], clients, duration).await];
+    if settings.replicas > 1 {
+        let mut replicas = Vec::new();
+        for _ in 1..settings.replicas {
+            let address = server::free_address();
+            let command = server::seatwise_serve(&settings.server_bin, &url, &secret, address);
+            let log = std::env::temp_dir().join(format!("seatwise-bench-{backend}-replica.log"));
+            let (replica, _) = ServerProcess::start(command, address, log)
+                .await
+                .expect("start a replica");
+            replicas.push(replica);
+        }
+        let servers: Vec<&ServerProcess> = std::iter::once(&server).chain(&replicas).collect();
+        let https: Vec<Http> = std::iter::once(fx.http.clone())
+            .chain(replicas.iter().map(|r| fx.http.with_base(r.base_url())))
+            .collect();
+        eprintln!("== {backend}: hot app on {} replicas", servers.len());
+        hot.push(scenarios::hot_app(&fx, &servers, https, clients, duration).await);
+        for replica in replicas {
+            replica.stop().await;
+        }
+    }
     let seats_check = check_seats(&store, &seeded).await;
     eprintln!("== {backend}: scenario 4");
     let bulk = scenarios::bulk_assign(&fx, &server, settings.scale.bulk_group as i64, 3).await;
@@ -127,7 +156,10 @@ pub async fn run(backend: Backend, settings: &Settings) -> Option<BackendReport>
         startup.push(took);
         restarted.stop().await;
     }
-    for scenario in [&details, &baseline, &typeahead, &mutations, &apps] {
+    for scenario in [&details, &baseline, &typeahead, &mutations, &apps]
+        .into_iter()
+        .chain(&hot)
+    {
         for e in &scenario.load.error_examples {
             eprintln!("   error in {}: {e}", scenario.name);
         }
@@ -153,6 +185,7 @@ pub async fn run(backend: Backend, settings: &Settings) -> Option<BackendReport>
             took: seeded.took,
         },
         scenarios: vec![details, typeahead, mutations, apps],
+        hot,
         baseline,
         page_sizes,
         bulk,
@@ -208,8 +241,8 @@ async fn check_details_page(http: &Http, app: &str) {
 }
 
 /// No over-assignment: on every app, assigned ≤ purchased and assigned
-/// equals the users with an ACTIVE license; and since scenario 3 undoes
-/// each assignment, every app is back to its seeded holders.
+/// equals the users with an ACTIVE license; and since scenario 3 and the
+/// hot app undo each assignment, every app is back to its seeded holders.
 async fn check_seats(store: &Store, seeded: &Seeded) -> Result<usize, String> {
     let one = PageRequest::first(1);
     for app in &seeded.apps {

@@ -9,7 +9,7 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
-use crate::db::{Conn, Store, on_conn, read_conn};
+use crate::db::{Conn, Store, insert_rows, on_conn, read_conn};
 use crate::error::{CoreResult, EntityKind};
 use crate::ids::*;
 use crate::model::{Actor, AuditEvent, now, utc};
@@ -215,7 +215,7 @@ impl Target {
 /// Action and target kind are read as text (into [`Recorded`]), not as
 /// their enums: a newer release may have stored values this one lacks.
 #[derive(Insertable, Queryable)]
-#[diesel(table_name = audit_events)]
+#[diesel(table_name = audit_events, treat_none_as_default_value = false)]
 struct AuditRow {
     tenant_id: TenantId,
     id: AuditEventId,
@@ -249,6 +249,44 @@ pub(crate) async fn record(
         details: details.to_string(),
     };
     on_conn!(conn, c => diesel::insert_into(audit_events::table).values(&row).execute(c).await)?;
+    Ok(())
+}
+
+/// One event of [`record_many`].
+pub(crate) struct Entry<'a> {
+    pub actor: &'a Actor,
+    pub action: AuditAction,
+    pub target: Target,
+    pub details: serde_json::Value,
+}
+
+/// Append several events in one multi-row INSERT (a batch of writes
+/// committed together), in the order given.
+pub(crate) async fn record_many(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    entries: Vec<Entry<'_>>,
+) -> CoreResult<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let at = now();
+    let rows: Vec<AuditRow> = entries
+        .into_iter()
+        .map(|e| AuditRow {
+            tenant_id: tenant,
+            id: AuditEventId::new(),
+            occurred_at: at,
+            actor: e.actor.subject.clone(),
+            action: e.action.stored().to_owned(),
+            target_kind: e.target.kind.stored().to_owned(),
+            target_id: e.target.id,
+            app_id: e.target.app,
+            details: e.details.to_string(),
+        })
+        .collect();
+    // A batch holds at most `group_commit::MAX_BATCH` writes: one statement.
+    insert_rows!(conn, audit_events::table, rows)?;
     Ok(())
 }
 

@@ -15,7 +15,7 @@
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::db::Conn;
 use crate::error::{CoreError, CoreResult, EntityKind};
@@ -58,6 +58,31 @@ pub(crate) async fn users(
         });
     }
     first_missing(&wanted, &found, EntityKind::User)
+}
+
+/// Lock the given users `FOR SHARE` (as [`users`] does for an assignment)
+/// and return, of those that exist, whether the directory has them active.
+/// Missing ids are simply absent: a batch of writes decides per write.
+pub(crate) async fn users_active(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    ids: &BTreeSet<UserId>,
+) -> CoreResult<BTreeMap<UserId, bool>> {
+    let ids: Vec<UserId> = ids.iter().copied().collect();
+    let mut found = BTreeMap::new();
+    for chunk in ids.chunks(ID_CHUNK) {
+        let query = users::table
+            .filter(users::tenant_id.eq(tenant))
+            .filter(users::id.eq_any(chunk))
+            .order(users::id)
+            .select((users::id, users::directory_active));
+        let rows: Vec<(UserId, bool)> = match &mut *conn {
+            Conn::Pg(c) => query.for_share().load(*c).await?,
+            Conn::Sqlite(c) => query.load(*c).await?,
+        };
+        found.extend(rows);
+    }
+    Ok(found)
 }
 
 /// Lock the given groups; fails with `NOT_FOUND` naming the first missing id.

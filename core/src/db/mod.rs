@@ -306,6 +306,10 @@ pub struct StoreOptions {
     /// SQLite `busy_timeout`: how long a writer waits for the database write
     /// lock before failing.
     pub sqlite_busy_timeout: Duration,
+    /// Coalesce concurrent users-only (un)assignments of one app into one
+    /// transaction (`licensing/group_commit.rs`). Off: each runs alone, as
+    /// before group commit (kept to measure it against).
+    pub group_commit: bool,
 }
 
 impl StoreOptions {
@@ -334,6 +338,7 @@ impl Default for StoreOptions {
             lock_timeout: Self::DEFAULT_LOCK_TIMEOUT,
             idle_in_transaction_timeout: Self::DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT,
             sqlite_busy_timeout: Self::DEFAULT_SQLITE_BUSY_TIMEOUT,
+            group_commit: true,
         }
     }
 }
@@ -369,6 +374,8 @@ pub struct Store {
     acquire_timeout: Duration,
     seat_change_notices: SeatChangeNotices,
     clock: Clock,
+    group_commit: std::sync::Arc<crate::licensing::GroupCommit>,
+    group_commit_enabled: bool,
 }
 
 impl Store {
@@ -458,6 +465,8 @@ impl Store {
             acquire_timeout: options.acquire_timeout,
             seat_change_notices,
             clock: Clock::System,
+            group_commit: Default::default(),
+            group_commit_enabled: options.group_commit,
         })
     }
 
@@ -471,6 +480,17 @@ impl Store {
     /// Where this store reads "now" and "today".
     pub fn clock(&self) -> &Clock {
         &self.clock
+    }
+
+    /// The queues that coalesce concurrent writes to one app's seats
+    /// (`licensing/group_commit.rs`), shared by clones of this store.
+    pub(crate) fn group_commit(&self) -> &crate::licensing::GroupCommit {
+        &self.group_commit
+    }
+
+    /// Whether [`StoreOptions::group_commit`] is on.
+    pub(crate) fn group_commit_enabled(&self) -> bool {
+        self.group_commit_enabled
     }
 
     /// Which backend this store talks to.

@@ -82,8 +82,33 @@ pub(crate) async fn record_license_changes(
         return Ok(());
     }
     let subscribers = outbox::subscribers(conn, tenant).await?;
+    record_license_changes_to(conn, tenant, &subscribers, changes).await
+}
+
+/// The tenant's webhook subscriptions, read once so a write can pass them
+/// to the `*_to` hooks: the batched seat engine reads them before it takes
+/// the app's lock, so the hooks add no statement under it when nobody
+/// listens.
+pub(crate) type Subscribers = BTreeMap<EventKind, Vec<crate::ids::WebhookEndpointId>>;
+
+/// Read the tenant's [`Subscribers`] (one indexed read).
+pub(crate) async fn subscribers(conn: &mut Conn<'_>, tenant: TenantId) -> CoreResult<Subscribers> {
+    outbox::subscribers(conn, tenant).await
+}
+
+/// [`record_license_changes`] with subscriptions read earlier in the same
+/// transaction: nothing is read or written when none wants these events.
+pub(crate) async fn record_license_changes_to(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    subscribers: &Subscribers,
+    changes: &LicenseChanges,
+) -> CoreResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
     let kinds = [EventKind::LicenseAssigned, EventKind::LicenseUnassigned];
-    if !outbox::wanted(&subscribers, &kinds) {
+    if !outbox::wanted(subscribers, &kinds) {
         return Ok(());
     }
     let want_assigned = subscribers.contains_key(&EventKind::LicenseAssigned);
@@ -111,7 +136,7 @@ pub(crate) async fn record_license_changes(
             }
         }
     }
-    outbox::enqueue(conn, tenant, &subscribers, events).await
+    outbox::enqueue(conn, tenant, subscribers, events).await
 }
 
 /// How each of `users` holds `app` now: directly, and through which
@@ -167,7 +192,22 @@ pub(crate) async fn license_errors(
         return Ok(());
     }
     let subscribers = outbox::subscribers(conn, tenant).await?;
-    if !outbox::wanted(&subscribers, &[EventKind::LicenseError]) {
+    license_errors_to(conn, tenant, &subscribers, app, raised, resolved).await
+}
+
+/// [`license_errors`] with subscriptions read earlier in the transaction.
+pub(crate) async fn license_errors_to(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    subscribers: &Subscribers,
+    app: AppId,
+    raised: &[UserId],
+    resolved: &[UserId],
+) -> CoreResult<()> {
+    if raised.is_empty() && resolved.is_empty() {
+        return Ok(());
+    }
+    if !outbox::wanted(subscribers, &[EventKind::LicenseError]) {
         return Ok(());
     }
     let event = |user: &UserId, state: &str| {
@@ -184,7 +224,7 @@ pub(crate) async fn license_errors(
         .map(|u| event(u, "RESOLVED"))
         .chain(raised.iter().map(|u| event(u, "RAISED")))
         .collect();
-    outbox::enqueue(conn, tenant, &subscribers, events).await
+    outbox::enqueue(conn, tenant, subscribers, events).await
 }
 
 /// Record `seatChange.finished` when a seat-change operation reaches a
@@ -244,7 +284,20 @@ pub(crate) async fn seats_changed(
     app: AppId,
     seats: Seats,
 ) -> CoreResult<()> {
-    let Some(threshold) = low_seat_threshold(conn, tenant, app).await? else {
+    let threshold = low_seat_threshold(conn, tenant, app).await?;
+    seats_changed_at(conn, tenant, app, seats, threshold).await
+}
+
+/// [`seats_changed`] with the app's low-seat threshold already read under
+/// its lock (`None`: the app has no subscription terms, nothing to do).
+pub(crate) async fn seats_changed_at(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+    seats: Seats,
+    threshold: Option<i64>,
+) -> CoreResult<()> {
+    let Some(threshold) = threshold else {
         return Ok(());
     };
     let low = is_low(seats, threshold);

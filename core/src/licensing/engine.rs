@@ -189,6 +189,19 @@ pub(crate) async fn revoke_unheld(
     users: &[UserId],
     groups: &[GroupId],
 ) -> CoreResult<(Vec<UserId>, i64)> {
+    let (removed, freed) = revoke_unheld_states(conn, tenant, app, users, groups).await?;
+    Ok((removed.into_iter().map(|(u, _)| u).collect(), freed))
+}
+
+/// [`revoke_unheld`], saying for each user who lost the license whether
+/// they held a seat (`Active`) or were waiting (`Error`).
+pub(crate) async fn revoke_unheld_states(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+    users: &[UserId],
+    groups: &[GroupId],
+) -> CoreResult<(Vec<(UserId, LicenseState)>, i64)> {
     // "Still held": a direct assignment, or membership of an assigned group.
     macro_rules! unheld_delete {
         ($candidates:expr) => {
@@ -239,7 +252,7 @@ pub(crate) async fn revoke_unheld(
         .filter(|(_, s)| *s == LicenseState::Active)
         .count() as i64;
     add_assigned(conn, tenant, app, -freed).await?;
-    Ok((removed.into_iter().map(|(u, _)| u).collect(), freed))
+    Ok((removed, freed))
 }
 
 /// Give free seats to users waiting in `COUNT_VIOLATION`, oldest first.

@@ -1,8 +1,12 @@
 //! Assigning and unassigning app licenses, and reading who holds them.
 
+mod batch;
 mod changes;
 pub(crate) mod engine;
+mod group_commit;
 mod reads;
+
+pub(crate) use group_commit::GroupCommit;
 
 pub use changes::{AppLicenseChanges, LicenseChanges};
 pub use reads::LicenseFilter;
@@ -86,7 +90,55 @@ impl Store {
     /// with [`CoreError::NotEnoughSeats`] and changes nothing. A new
     /// assignment of an app whose subscription is `DISABLED` fails with
     /// [`CoreError::SubscriptionInactive`] and changes nothing.
+    ///
+    /// Users-only assignments join the app's group commit
+    /// (`group_commit.rs`): concurrent ones share a transaction, with the
+    /// same outcome each would have alone.
     pub async fn assign_licenses(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        app: AppId,
+        principals: &[PrincipalId],
+    ) -> CoreResult<LicenseChange> {
+        let (users, groups) = split(principals)?;
+        if groups.is_empty() && self.group_commit_enabled() {
+            let write = batch::UsersWrite {
+                actor: actor.clone(),
+                users,
+            };
+            return GroupCommit::submit(self, tenant, app, group_commit::Kind::Assign, write).await;
+        }
+        self.assign_licenses_exact(tenant, actor, app, principals)
+            .await
+    }
+
+    /// Several users-only assignments of `app` as one batch, in this order,
+    /// exactly as the group commit runs them (for tests that need writes
+    /// coalesced deterministically).
+    #[cfg(feature = "testing")]
+    pub async fn assign_users_together(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+        writes: Vec<(Actor, Vec<UserId>)>,
+    ) -> Vec<CoreResult<LicenseChange>> {
+        let writes: Vec<batch::UsersWrite> = writes
+            .into_iter()
+            .map(|(actor, users)| {
+                let unique: BTreeSet<UserId> = users.into_iter().collect();
+                batch::UsersWrite {
+                    actor,
+                    users: unique.into_iter().collect(),
+                }
+            })
+            .collect();
+        group_commit::run_batch(self, (tenant, app, group_commit::Kind::Assign), &writes).await
+    }
+
+    /// [`Store::assign_licenses`] on its own: lock first, then read and
+    /// write (groups, and writes a batch could not take together).
+    pub(crate) async fn assign_licenses_exact(
         &self,
         tenant: TenantId,
         actor: &Actor,
@@ -170,7 +222,31 @@ impl Store {
     /// Remove the named assignments of `app`. Users who still hold the
     /// license through another path keep it (and their seat); freed seats go
     /// to users waiting in `COUNT_VIOLATION`, oldest first.
+    ///
+    /// Users-only unassignments join the app's group commit, like
+    /// [`Store::assign_licenses`].
     pub async fn unassign_licenses(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        app: AppId,
+        principals: &[PrincipalId],
+    ) -> CoreResult<LicenseChange> {
+        let (users, groups) = split(principals)?;
+        if groups.is_empty() && self.group_commit_enabled() {
+            let write = batch::UsersWrite {
+                actor: actor.clone(),
+                users,
+            };
+            return GroupCommit::submit(self, tenant, app, group_commit::Kind::Unassign, write)
+                .await;
+        }
+        self.unassign_licenses_exact(tenant, actor, app, principals)
+            .await
+    }
+
+    /// [`Store::unassign_licenses`] on its own.
+    pub(crate) async fn unassign_licenses_exact(
         &self,
         tenant: TenantId,
         actor: &Actor,

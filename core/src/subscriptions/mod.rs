@@ -262,6 +262,24 @@ async fn stored_row(
     Ok(on_conn!(conn, c => query.first(c).await.optional())?)
 }
 
+/// What a batched assignment needs from an app's terms, read in one
+/// statement under the app's lock: whether the app takes new assignments
+/// `today`, and its low-seat threshold (`None`: no terms recorded).
+pub(crate) async fn assign_terms(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+    today: NaiveDate,
+) -> CoreResult<(bool, Option<i64>)> {
+    Ok(match stored_row(conn, tenant, app).await? {
+        None => (true, None),
+        Some(row) => (
+            row.term().status(today).state.takes_new_assignments(),
+            Some(row.low_seat_threshold),
+        ),
+    })
+}
+
 /// Refuse a new assignment of `app` when its subscription is `DISABLED`
 /// on `today`. Call inside the write transaction, after the app's row lock
 /// (`locks::apps`): the row read here is then the one that commits.

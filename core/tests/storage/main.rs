@@ -12,6 +12,7 @@ mod lifecycle;
 mod migrations;
 mod paging;
 mod search;
+mod statement_budget;
 mod subscriptions;
 mod tenant_isolation;
 mod validation;

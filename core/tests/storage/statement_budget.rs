@@ -1,0 +1,89 @@
+//! A single-user assignment and unassignment cost a fixed number of SQL
+//! statements, so a regression of the seat engine's hot path fails here.
+//!
+//! Assign (`licensing/batch.rs`): BEGIN; before the app's lock the user's
+//! share lock, the assignment and license estimates, the webhook
+//! subscriptions and the audit row; under the lock the seat UPDATE …
+//! RETURNING, the app's terms, the assignment and the license INSERTs (4);
+//! COMMIT.
+
+use seatwise_core::testing::TestDatabase;
+use seatwise_core::{Backend, Store, StoreOptions, test_on_both_backends};
+
+use crate::support::{Fixture, u};
+
+test_on_both_backends!(single_user_assign_and_unassign_statement_counts);
+
+/// (assign, unassign) statements on each backend.
+fn budget(backend: Backend) -> (u64, u64) {
+    match backend {
+        Backend::Postgres => (ASSIGN_PG, UNASSIGN_PG),
+        Backend::Sqlite => (ASSIGN_SQLITE, UNASSIGN_SQLITE),
+    }
+}
+
+const ASSIGN_PG: u64 = 11;
+const UNASSIGN_PG: u64 = 13;
+const ASSIGN_SQLITE: u64 = 13;
+const UNASSIGN_SQLITE: u64 = 13;
+
+async fn single_user_assign_and_unassign_statement_counts(db: &TestDatabase) {
+    let f = Fixture::new(db).await;
+    let exact = exact_path_counts(db, &f).await;
+    let app = f.app(10).await;
+    let user = f.user("Ada Lovelace").await;
+    // Warm: the first use of a statement may prepare it.
+    let warm = f.user("Grace Hopper").await;
+    f.assign(app, &[u(warm)]).await.expect("assign");
+    f.unassign(app, &[u(warm)]).await.expect("unassign");
+
+    let counter = f.store.statements();
+    let before = counter.get();
+    f.assign(app, &[u(user)]).await.expect("assign");
+    let assign = counter.get() - before;
+    let before = counter.get();
+    f.unassign(app, &[u(user)]).await.expect("unassign");
+    let unassign = counter.get() - before;
+
+    assert_eq!(
+        (assign, unassign),
+        budget(f.store.backend()),
+        "statements for (assign, unassign) of one user"
+    );
+    eprintln!("exact path {exact:?}, batched ({assign}, {unassign})");
+    // The exact path (one transaction per write, lock first) costs more:
+    // it is what group commit replaced on the hot path.
+    assert!(
+        exact.0 > assign,
+        "exact path {exact:?}, batched ({assign}, {unassign})"
+    );
+    f.assert_seats_consistent(app).await;
+}
+
+/// (assign, unassign) statements with group commit off.
+async fn exact_path_counts(db: &TestDatabase, f: &Fixture) -> (u64, u64) {
+    let options = StoreOptions {
+        group_commit: false,
+        ..StoreOptions::default()
+    };
+    let store = Store::connect(db.url(), options).await.expect("connect");
+    let app = f.app(10).await;
+    let users = [f.user("Alan Turing").await, f.user("Edsger Dijkstra").await];
+    let mut counts = Vec::new();
+    for user in users {
+        let before = store.statements().get();
+        store
+            .assign_licenses(f.tenant, &f.actor, app, &[u(user)])
+            .await
+            .expect("assign");
+        let assign = store.statements().get() - before;
+        let before = store.statements().get();
+        store
+            .unassign_licenses(f.tenant, &f.actor, app, &[u(user)])
+            .await
+            .expect("unassign");
+        counts.push((assign, store.statements().get() - before));
+    }
+    // The second round, once statements are prepared.
+    counts[1]
+}
