@@ -37,6 +37,7 @@ use crate::licensing::LicenseChanges;
 use crate::model::Seats;
 use crate::schema::{app_subscriptions, group_members, license_assignments, seat_alerts};
 use crate::seat_changes::SeatChangeOperation;
+use crate::subscriptions::{SubscriptionState, SubscriptionStatus};
 use crate::stored::{StoredEnum, stored_enum};
 use event::Event;
 
@@ -212,6 +213,43 @@ pub(crate) async fn seat_change_finished(
         }),
     );
     outbox::enqueue(conn, op.tenant_id, &subscribers, vec![event]).await
+}
+
+/// Record the event of a subscription's new `status` (`subscription.expiring`,
+/// `.expired` or `.disabled`; nothing for `ACTIVE`), called by the
+/// subscription watcher in the transaction that remembers it was
+/// announced. Whether an event was written.
+pub(crate) async fn subscription_state_changed(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+    status: &SubscriptionStatus,
+    term_end: chrono::NaiveDate,
+    auto_renew: bool,
+) -> CoreResult<bool> {
+    let kind = match status.state {
+        SubscriptionState::Active => return Ok(false),
+        SubscriptionState::Expiring => EventKind::SubscriptionExpiring,
+        SubscriptionState::Expired => EventKind::SubscriptionExpired,
+        SubscriptionState::Disabled => EventKind::SubscriptionDisabled,
+    };
+    let subscribers = outbox::subscribers(conn, tenant).await?;
+    if !outbox::wanted(&subscribers, &[kind]) {
+        return Ok(false);
+    }
+    let event = Event::new(
+        kind,
+        serde_json::json!({
+            "appId": app,
+            "state": status.state.stored(),
+            "termEnd": term_end,
+            "renewsOn": status.renews_on,
+            "daysToRenewal": status.days_to_renewal,
+            "autoRenew": auto_renew,
+        }),
+    );
+    outbox::enqueue(conn, tenant, &subscribers, vec![event]).await?;
+    Ok(true)
 }
 
 /// An app's low-seat threshold: set with its subscription terms

@@ -28,11 +28,17 @@
 //!   assignments and seats are kept; clients show them as inactive from
 //!   the subscription's state.
 //!
+//! - **Lifecycle events.** [`Store::announce_subscription_states`]
+//!   (`notices.rs`) is run periodically by a worker: it writes
+//!   `subscription.expiring` / `.expired` / `.disabled` once per
+//!   transition, remembering the announced state in `notified_state`.
+//!
 //! Architecture invariant: the subscription state is computed from stored
 //! terms and the store's clock only, never stored; the assignability check
 //! runs in the write transaction under the app's lock.
 
 mod money;
+mod notices;
 mod state;
 
 pub use money::{MAX_PRICE_PER_SEAT, PRICE_SCALE};
@@ -147,6 +153,32 @@ pub struct SubscriptionSet {
     pub subscription: Subscription,
 }
 
+/// The columns of [`SubscriptionRow`]: the terms, without the watcher's
+/// `notified_state` (`notices.rs`), which is no term.
+const TERM_COLUMNS: (
+    app_subscriptions::tenant_id,
+    app_subscriptions::app_id,
+    app_subscriptions::term_start,
+    app_subscriptions::term_end,
+    app_subscriptions::auto_renew,
+    app_subscriptions::price_per_seat_e4,
+    app_subscriptions::currency,
+    app_subscriptions::notice_days,
+    app_subscriptions::grace_days,
+    app_subscriptions::low_seat_threshold,
+) = (
+    app_subscriptions::tenant_id,
+    app_subscriptions::app_id,
+    app_subscriptions::term_start,
+    app_subscriptions::term_end,
+    app_subscriptions::auto_renew,
+    app_subscriptions::price_per_seat_e4,
+    app_subscriptions::currency,
+    app_subscriptions::notice_days,
+    app_subscriptions::grace_days,
+    app_subscriptions::low_seat_threshold,
+);
+
 #[derive(Insertable, Queryable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = app_subscriptions)]
 struct SubscriptionRow {
@@ -258,7 +290,7 @@ async fn stored_row(
     let query = app_subscriptions::table
         .filter(app_subscriptions::tenant_id.eq(tenant))
         .filter(app_subscriptions::app_id.eq(app))
-        .select(app_subscriptions::all_columns);
+        .select(TERM_COLUMNS);
     Ok(on_conn!(conn, c => query.first(c).await.optional())?)
 }
 
@@ -300,7 +332,7 @@ async fn load_with_seats(
             )
             .filter(app_subscriptions::tenant_id.eq(tenant))
             .select((
-                app_subscriptions::all_columns,
+                TERM_COLUMNS,
                 apps::purchased_seats,
                 apps::assigned_seats,
             ))
