@@ -5,6 +5,7 @@
 //!   caused them, fanned out to one delivery per subscribed endpoint.
 //! - `endpoints.rs`: a tenant's endpoints and their signing secrets.
 //! - `delivery.rs`: the delivery worker's queue, and the delivery log.
+//! - `prune.rs`: deleting delivered rows past their retention.
 //!
 //! The hooks below are what the rest of the core calls, from inside its
 //! write transactions: [`record_license_changes`] with the
@@ -17,6 +18,8 @@ mod delivery;
 mod endpoints;
 mod event;
 mod outbox;
+mod prune;
+pub mod wake;
 
 pub use delivery::{AttemptOutcome, ClaimedEndpoint, MAX_CLAIM, QueuedDelivery, WebhookDelivery};
 pub use endpoints::{
@@ -24,6 +27,7 @@ pub use endpoints::{
     WebhookEndpointUpdate, WebhookSecret,
 };
 pub use event::{EventKind, PAYLOAD_VERSION};
+pub use prune::{PRUNE_BATCH, Pruned};
 
 use std::collections::BTreeMap;
 
