@@ -34,7 +34,7 @@ use crate::seat_change_worker::SeatChangeWorker;
 use crate::settings::ServeSettings;
 use crate::vendor_effects::VendorEffects;
 use crate::vendor_inbound::VendorInbound;
-use crate::webhooks::{WebhookSettings, WebhookWorker};
+use crate::webhooks::{Upkeep, WebhookSettings, WebhookWorker};
 use crate::websocket::WebsocketConfig;
 
 /// Largest request body accepted, in bytes. GraphQL documents are small;
@@ -462,6 +462,9 @@ pub async fn serve_until(
             None
         }
     };
+    let upkeep = tokio::spawn(
+        Upkeep::new(state.store.clone(), state.webhooks.clone()).run(stopped(stopping.clone())),
+    );
     tokio::spawn(async move {
         stop.await;
         let _ = stop_sender.send(true);
@@ -480,6 +483,9 @@ pub async fn serve_until(
         && let Err(error) = webhooks.await
     {
         tracing::error!(%error, "the webhook delivery worker crashed");
+    }
+    if let Err(error) = upkeep.await {
+        tracing::error!(%error, "the webhook upkeep task crashed");
     }
     served
 }
