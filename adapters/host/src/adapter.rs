@@ -248,7 +248,9 @@ fn checked_reports(reports: WebhookReports) -> Result<WebhookReports, CallError>
     let mut usage_records = 0usize;
     for report in &reports.reports {
         match report {
-            WebhookReport::SeatChangeFinished { vendor_ref, .. } if vendor_ref.trim().is_empty() => {
+            WebhookReport::SeatChangeFinished { vendor_ref, .. }
+                if vendor_ref.trim().is_empty() =>
+            {
                 return Err(CallError::MalformedOutput(
                     "a finished seat change has an empty vendor_ref".into(),
                 ));

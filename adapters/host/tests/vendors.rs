@@ -318,14 +318,23 @@ async fn fabrikam_webhook_reports_a_finished_change_and_refuses_bad_signatures()
     let body = r#"{"events":[{"type":"provisioning.completed","reference":"fabrikam:v1:5:1:op-1","seats":5},{"type":"surprise"}]}"#;
 
     let reports = fabrikam
-        .handle_webhook(&ctx, &signed_webhook("x-fabrikam-signature", "", "k1", body))
+        .handle_webhook(
+            &ctx,
+            &signed_webhook("x-fabrikam-signature", "", "k1", body),
+        )
         .await
         .unwrap();
     let forged = fabrikam
-        .handle_webhook(&ctx, &signed_webhook("x-fabrikam-signature", "", "k2", body))
+        .handle_webhook(
+            &ctx,
+            &signed_webhook("x-fabrikam-signature", "", "k2", body),
+        )
         .await;
     let unreadable = fabrikam
-        .handle_webhook(&ctx, &signed_webhook("x-fabrikam-signature", "", "k1", "[1]"))
+        .handle_webhook(
+            &ctx,
+            &signed_webhook("x-fabrikam-signature", "", "k1", "[1]"),
+        )
         .await;
 
     assert_eq!(
@@ -353,7 +362,10 @@ async fn contoso_webhook_reports_a_renewal() {
     let body = r#"{"events":[{"type":"subscription.renewed","term_end":"2027-12-31","auto_renew":false}]}"#;
 
     let reports = contoso
-        .handle_webhook(&ctx, &signed_webhook("x-contoso-signature", "sha256=", "k1", body))
+        .handle_webhook(
+            &ctx,
+            &signed_webhook("x-contoso-signature", "sha256=", "k1", body),
+        )
         .await
         .unwrap();
     let without_secret = contoso

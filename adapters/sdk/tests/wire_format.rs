@@ -3,8 +3,8 @@
 
 use seatwise_adapter::wire::{CallInput, CallResponse, PollRequest};
 use seatwise_adapter::{
-    AdapterError, AdapterInfo, AssignmentNotice, CallContext, Capabilities, InstallRedirect,
-    FinishedSeatChange, InstallRequest, SeatChangeMode, SeatChangeOutcome, SeatChangeRequest,
+    AdapterError, AdapterInfo, AssignmentNotice, CallContext, Capabilities, FinishedSeatChange,
+    InstallRedirect, InstallRequest, SeatChangeMode, SeatChangeOutcome, SeatChangeRequest,
     UsageRecord, UserRef, VendorContact, WebhookReport, WebhookReports, WebhookRequest,
 };
 use serde_json::{Value, json};
@@ -122,11 +122,15 @@ fn handle_webhook_input_and_reports() {
         ]}})
     );
     assert_eq!(
-        to_json(&CallResponse::<()>::Error(AdapterError::unauthorized("bad signature"))),
+        to_json(&CallResponse::<()>::Error(AdapterError::unauthorized(
+            "bad signature"
+        ))),
         json!({"error": {"kind": "unauthorized", "message": "bad signature"}})
     );
     assert_eq!(
-        to_json(&CallResponse::<()>::Error(AdapterError::malformed("not JSON"))),
+        to_json(&CallResponse::<()>::Error(AdapterError::malformed(
+            "not JSON"
+        ))),
         json!({"error": {"kind": "malformed", "message": "not JSON"}})
     );
 }

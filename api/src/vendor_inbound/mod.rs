@@ -109,7 +109,11 @@ struct WebhookQuery {
 
 /// An answer to the vendor: a status and a short JSON body.
 fn answer(status: StatusCode, message: &str) -> Response {
-    (status, axum::Json(serde_json::json!({ "message": message }))).into_response()
+    (
+        status,
+        axum::Json(serde_json::json!({ "message": message })),
+    )
+        .into_response()
 }
 
 fn not_found() -> Response {
@@ -168,20 +172,15 @@ async fn receive(
         Err(error) => return refused(&key, &error),
     };
     let reports = reports::checked(&key, reports.reports);
-    let applied = apply::apply(
-        &state.store,
-        &state.vendor_effects,
-        &key,
-        target,
-        reports,
-    )
-    .await;
+    let applied = apply::apply(&state.store, &state.vendor_effects, &key, target, reports).await;
     match applied {
         Ok(applied) => applied.into_response(),
         Err(apply::ApplyError::Busy) => (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "1")],
-            axum::Json(serde_json::json!({ "message": "the seat change is being updated; try again" })),
+            axum::Json(
+                serde_json::json!({ "message": "the seat change is being updated; try again" }),
+            ),
         )
             .into_response(),
         Err(apply::ApplyError::Store(error)) => {
@@ -220,9 +219,7 @@ fn refused(key: &str, error: &CallError) -> Response {
         CallError::Adapter(error) if error.kind == ErrorKind::Malformed => {
             answer(StatusCode::BAD_REQUEST, "the request is malformed")
         }
-        error if error.is_retryable() => {
-            answer(StatusCode::SERVICE_UNAVAILABLE, "try again later")
-        }
+        error if error.is_retryable() => answer(StatusCode::SERVICE_UNAVAILABLE, "try again later"),
         _ => {
             tracing::warn!(adapter = key, "vendor webhook refused: the adapter failed");
             answer(StatusCode::BAD_GATEWAY, "the adapter failed")

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use crate::settings::{Vars, millis};
 
-pub use url_policy::{UrlPolicy, UrlRefusal};
 pub use upkeep::Upkeep;
+pub use url_policy::{UrlPolicy, UrlRefusal};
 pub use worker::WebhookWorker;
 
 /// `SEATWISE_WEBHOOK_ALLOW_PRIVATE=1`: private, loopback and link-local
@@ -123,9 +123,13 @@ fn with_unit(vars: &dyn Vars, var: &str, default: Duration) -> Result<Duration, 
         return Ok(default);
     };
     let text = text.trim();
-    let bad = || format!("{var}={text:?}: expected a whole number with a unit, like 7d, 12h, 30m or 45s");
+    let bad =
+        || format!("{var}={text:?}: expected a whole number with a unit, like 7d, 12h, 30m or 45s");
     let split = text.len().saturating_sub(1);
-    let (number, unit) = (text.get(..split).ok_or_else(bad)?, text.get(split..).ok_or_else(bad)?);
+    let (number, unit) = (
+        text.get(..split).ok_or_else(bad)?,
+        text.get(split..).ok_or_else(bad)?,
+    );
     let number: u64 = number.parse().map_err(|_| bad())?;
     let seconds = match unit {
         "d" => 86_400,

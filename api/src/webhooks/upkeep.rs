@@ -65,8 +65,8 @@ impl Upkeep {
 
     /// Delete delivered events past the retention.
     pub async fn prune(&self) {
-        let retention = chrono::Duration::from_std(self.settings.retention)
-            .unwrap_or(chrono::Duration::MAX);
+        let retention =
+            chrono::Duration::from_std(self.settings.retention).unwrap_or(chrono::Duration::MAX);
         let Some(cutoff) = Utc::now().checked_sub_signed(retention) else {
             return;
         };

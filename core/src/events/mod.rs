@@ -41,8 +41,8 @@ use crate::licensing::LicenseChanges;
 use crate::model::Seats;
 use crate::schema::{app_subscriptions, group_members, license_assignments, seat_alerts};
 use crate::seat_changes::SeatChangeOperation;
-use crate::subscriptions::{SubscriptionState, SubscriptionStatus};
 use crate::stored::{StoredEnum, stored_enum};
+use crate::subscriptions::{SubscriptionState, SubscriptionStatus};
 use event::Event;
 
 /// Where one delivery stands.

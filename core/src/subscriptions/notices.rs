@@ -121,7 +121,12 @@ impl Store {
 
     /// Re-read one subscription under its app's lock and announce its
     /// state if it still differs; whether an event was written.
-    async fn announce_one(&self, tenant: TenantId, app: AppId, today: NaiveDate) -> CoreResult<bool> {
+    async fn announce_one(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+        today: NaiveDate,
+    ) -> CoreResult<bool> {
         write_txn!(self, conn => {
             locks::apps(conn, tenant, &[app]).await?;
             let Some(row) = watched(conn, tenant, app).await? else {
@@ -143,7 +148,11 @@ impl Store {
     }
 }
 
-async fn watched(conn: &mut Conn<'_>, tenant: TenantId, app: AppId) -> CoreResult<Option<WatchedRow>> {
+async fn watched(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+) -> CoreResult<Option<WatchedRow>> {
     let query = subs::table
         .filter(subs::tenant_id.eq(tenant))
         .filter(subs::app_id.eq(app))

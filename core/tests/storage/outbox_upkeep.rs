@@ -10,8 +10,8 @@ use seatwise_core::clock::ManualClock;
 use seatwise_core::events::{AttemptOutcome, EventKind, NewWebhookEndpoint};
 use seatwise_core::ids::{AppId, WebhookEndpointId};
 use seatwise_core::subscriptions::SubscriptionInput;
-use seatwise_core::testing::TestDatabase;
 use seatwise_core::test_on_both_backends;
+use seatwise_core::testing::TestDatabase;
 
 use crate::support::{Fixture, u};
 
@@ -80,7 +80,13 @@ async fn queued(f: &Fixture, endpoint: WebhookEndpointId) -> Vec<(EventKind, Str
         .into_iter()
         .map(|d| {
             let body: serde_json::Value = serde_json::from_str(&d.payload).expect("JSON body");
-            (d.kind, body["data"]["state"].as_str().unwrap_or_default().to_owned())
+            (
+                d.kind,
+                body["data"]["state"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
         })
         .collect()
 }
@@ -106,9 +112,17 @@ async fn each_subscription_transition_is_announced_once(db: &TestDatabase) {
 
     for today in ["2026-12-01", "2027-01-01", "2027-01-31"] {
         clock.set_today(day(today));
-        assert_eq!(f.store.announce_subscription_states().await.unwrap(), 1, "{today}");
+        assert_eq!(
+            f.store.announce_subscription_states().await.unwrap(),
+            1,
+            "{today}"
+        );
         // The same day again, or a later day in the same state: nothing.
-        assert_eq!(f.store.announce_subscription_states().await.unwrap(), 0, "{today}");
+        assert_eq!(
+            f.store.announce_subscription_states().await.unwrap(),
+            0,
+            "{today}"
+        );
     }
     clock.set_today(day("2027-06-01"));
     assert_eq!(f.store.announce_subscription_states().await.unwrap(), 0);
@@ -192,7 +206,10 @@ async fn a_vendor_renewal_re_arms_expiring(db: &TestDatabase) {
         .store
         .renew_subscription(f.tenant, &vendor, app, day("2025-12-31"), None)
         .await;
-    assert!(matches!(refused, Err(seatwise_core::CoreError::InvalidInput { .. })), "{refused:?}");
+    assert!(
+        matches!(refused, Err(seatwise_core::CoreError::InvalidInput { .. })),
+        "{refused:?}"
+    );
     let bare = f.app(1).await;
     assert!(
         f.store
@@ -220,7 +237,11 @@ async fn delivered_events_are_pruned_and_owed_ones_kept(db: &TestDatabase) {
         .await
         .expect("claim");
     assert_eq!(claimed.len(), 1);
-    let queue = f.store.webhook_queue(f.tenant, delivered_to, 100).await.unwrap();
+    let queue = f
+        .store
+        .webhook_queue(f.tenant, delivered_to, 100)
+        .await
+        .unwrap();
     assert_eq!(queue.len(), 3);
     let outcomes: Vec<_> = queue
         .iter()
@@ -228,7 +249,13 @@ async fn delivered_events_are_pruned_and_owed_ones_kept(db: &TestDatabase) {
         .collect();
     assert!(
         f.store
-            .record_webhook_attempts(f.tenant, delivered_to, owner, Duration::from_secs(60), &outcomes)
+            .record_webhook_attempts(
+                f.tenant,
+                delivered_to,
+                owner,
+                Duration::from_secs(60),
+                &outcomes
+            )
             .await
             .unwrap()
     );
@@ -259,6 +286,20 @@ async fn delivered_events_are_pruned_and_owed_ones_kept(db: &TestDatabase) {
     // The 3 delivered events had no other delivery; the late event is owed
     // to both endpoints (the first got it after its queue was delivered).
     assert_eq!(total.events, 3);
-    assert_eq!(f.store.webhook_queue(f.tenant, owed_to, 100).await.unwrap().len(), 1);
-    assert_eq!(f.store.webhook_queue(f.tenant, delivered_to, 100).await.unwrap().len(), 1);
+    assert_eq!(
+        f.store
+            .webhook_queue(f.tenant, owed_to, 100)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        f.store
+            .webhook_queue(f.tenant, delivered_to, 100)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -60,12 +60,18 @@ async fn a_signed_webhook_finishes_a_pending_seat_change_at_once(backend: Backen
         .await;
     let shown = webhook_url(&app, &admin, &crm).await;
     assert_eq!(shown["adapter"]["vendorWebhooks"], true);
-    let path = shown["vendorWebhookUrl"].as_str().expect("a webhook URL").to_owned();
+    let path = shown["vendorWebhookUrl"]
+        .as_str()
+        .expect("a webhook URL")
+        .to_owned();
     assert!(path.starts_with("/vendors/fabrikam/webhook?app="), "{path}");
 
     let requested = app.request_seat_change(&admin, &crm, 5, "buy-3").await;
     assert_eq!(requested["userErrors"], json!([]), "{requested:#}");
-    let id = requested["operation"]["id"].as_str().expect("an id").to_owned();
+    let id = requested["operation"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let reference = loop {
         let op = app.seat_change(&admin, &id).await;
@@ -73,7 +79,10 @@ async fn a_signed_webhook_finishes_a_pending_seat_change_at_once(backend: Backen
             assert_eq!(op["status"], "IN_PROGRESS");
             break reference.to_owned();
         }
-        assert!(std::time::Instant::now() < deadline, "never accepted: {op:#}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never accepted: {op:#}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     let unchanged = |op: &Value| {
@@ -90,7 +99,10 @@ async fn a_signed_webhook_finishes_a_pending_seat_change_at_once(backend: Backen
     let (status, _) = post(
         &app,
         &path,
-        &[("x-fabrikam-signature", hex_hmac("not-the-secret", &completed))],
+        &[(
+            "x-fabrikam-signature",
+            hex_hmac("not-the-secret", &completed),
+        )],
         completed.clone(),
     )
     .await;
@@ -132,8 +144,17 @@ async fn a_signed_webhook_finishes_a_pending_seat_change_at_once(backend: Backen
     unchanged(&app.seat_change(&admin, &id).await);
 
     // Too large: 413.
-    let huge = format!("{{\"events\": [], \"pad\": \"{}\"}}", "x".repeat(300 * 1024));
-    let (status, _) = post(&app, &path, &[("x-fabrikam-signature", hex_hmac(SECRET, &huge))], huge).await;
+    let huge = format!(
+        "{{\"events\": [], \"pad\": \"{}\"}}",
+        "x".repeat(300 * 1024)
+    );
+    let (status, _) = post(
+        &app,
+        &path,
+        &[("x-fabrikam-signature", hex_hmac(SECRET, &huge))],
+        huge,
+    )
+    .await;
     assert_eq!(status, 413);
     unchanged(&app.seat_change(&admin, &id).await);
 
@@ -148,8 +169,14 @@ async fn a_signed_webhook_finishes_a_pending_seat_change_at_once(backend: Backen
     // Sent again: matches no open seat change any more, and changes nothing.
     let (status, answer) = post(&app, &path, &signed, completed).await;
     assert_eq!(status, 200, "{answer:#}");
-    assert_eq!((answer["applied"].clone(), answer["ignored"].clone()), (json!(0), json!(1)));
-    assert_eq!(app.seat_change(&admin, &id).await["app"]["seats"]["purchased"], 5);
+    assert_eq!(
+        (answer["applied"].clone(), answer["ignored"].clone()),
+        (json!(0), json!(1))
+    );
+    assert_eq!(
+        app.seat_change(&admin, &id).await["app"]["seats"]["purchased"],
+        5
+    );
 }
 
 /// The `app=` value for `other` (a GraphQL app id of the same tenant):
@@ -157,9 +184,8 @@ async fn a_signed_webhook_finishes_a_pending_seat_change_at_once(backend: Backen
 fn webhook_target_of_other_app(path: &str, other: &str) -> String {
     use base64::Engine as _;
     let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let decode = |text: &str| {
-        String::from_utf8(engine.decode(text).expect("base64url")).expect("UTF-8")
-    };
+    let decode =
+        |text: &str| String::from_utf8(engine.decode(text).expect("base64url")).expect("UTF-8");
     let target = decode(path.split("app=").nth(1).expect("an app parameter"));
     let tenant = target.split(':').nth(1).expect("VendorWebhook:tenant:app");
     let app = decode(other);

@@ -551,7 +551,11 @@ async fn a_subscription_entering_its_notice_period_is_announced_once(app: TestAp
     endpoint(
         &app,
         &receiver,
-        &["SUBSCRIPTION_EXPIRING", "SUBSCRIPTION_EXPIRED", "LICENSE_ASSIGNED"],
+        &[
+            "SUBSCRIPTION_EXPIRING",
+            "SUBSCRIPTION_EXPIRED",
+            "LICENSE_ASSIGNED",
+        ],
     )
     .await;
     let crm = app.register_app(&admin, "CRM", 3).await;
@@ -577,7 +581,10 @@ async fn a_subscription_entering_its_notice_period_is_announced_once(app: TestAp
     // Later watcher runs announce nothing more; a later event (an
     // assignment) arrives after it, and nothing else came between.
     let user = app.create_user(&admin, "Ann", "ann@example.test").await;
-    assert_eq!(app.assign(&admin, &crm, &[user]).await["userErrors"], json!([]));
+    assert_eq!(
+        app.assign(&admin, &crm, &[user]).await["userErrors"],
+        json!([])
+    );
     let accepted = receiver.wait_for_accepted(2, WITHIN).await;
     let types: Vec<String> = accepted.iter().map(|e| e.event_type()).collect();
     assert_eq!(types, ["subscription.expiring", "license.assigned"]);
@@ -587,7 +594,9 @@ async fn a_subscription_entering_its_notice_period_is_announced_once(app: TestAp
 /// own endpoint's delivery (until the request timeout), never another
 /// tenant's.
 async fn a_hung_receiver_does_not_delay_another_tenants_deliveries(app: TestApp) {
-    let hung = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let hung = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let hung_url = format!("http://{}/hook", hung.local_addr().expect("its address"));
     let accepted_connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = accepted_connections.clone();
@@ -603,17 +612,29 @@ async fn a_hung_receiver_does_not_delay_another_tenants_deliveries(app: TestApp)
     let admin = app.admin_token();
     let created = app
         .gql(CREATE)
-        .var("input", json!({ "url": hung_url, "events": ["LICENSE_ASSIGNED"] }))
+        .var(
+            "input",
+            json!({ "url": hung_url, "events": ["LICENSE_ASSIGNED"] }),
+        )
         .token(&admin)
         .send()
         .await;
-    assert_eq!(created.data()["createWebhookEndpoint"]["userErrors"], json!([]));
+    assert_eq!(
+        created.data()["createWebhookEndpoint"]["userErrors"],
+        json!([])
+    );
     let crm = app.register_app(&admin, "CRM", 3).await;
     let user = app.create_user(&admin, "Ann", "ann@example.test").await;
-    assert_eq!(app.assign(&admin, &crm, &[user]).await["userErrors"], json!([]));
+    assert_eq!(
+        app.assign(&admin, &crm, &[user]).await["userErrors"],
+        json!([])
+    );
     let deadline = std::time::Instant::now() + WITHIN;
     while accepted_connections.load(std::sync::atomic::Ordering::SeqCst) == 0 {
-        assert!(std::time::Instant::now() < deadline, "the hung receiver was never called");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hung receiver was never called"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
@@ -623,14 +644,23 @@ async fn a_hung_receiver_does_not_delay_another_tenants_deliveries(app: TestApp)
     let receiver = Receiver::start().await;
     let created = app
         .gql(CREATE)
-        .var("input", json!({ "url": receiver.url, "events": ["LICENSE_ASSIGNED"] }))
+        .var(
+            "input",
+            json!({ "url": receiver.url, "events": ["LICENSE_ASSIGNED"] }),
+        )
         .token(&other_admin)
         .send()
         .await;
-    assert_eq!(created.data()["createWebhookEndpoint"]["userErrors"], json!([]));
+    assert_eq!(
+        created.data()["createWebhookEndpoint"]["userErrors"],
+        json!([])
+    );
     let crm = app.register_app(&other_admin, "CRM", 3).await;
     let user = app.create_user(&other_admin, "Bo", "bo@example.test").await;
-    assert_eq!(app.assign(&other_admin, &crm, &[user]).await["userErrors"], json!([]));
+    assert_eq!(
+        app.assign(&other_admin, &crm, &[user]).await["userErrors"],
+        json!([])
+    );
     // WITHIN (15 s) is a quarter of the hung request's 60 s timeout.
     let accepted = receiver.wait_for_accepted(1, WITHIN).await;
     assert_eq!(accepted[0].event_type(), "license.assigned");
