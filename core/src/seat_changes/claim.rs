@@ -109,7 +109,8 @@ async fn due(
 pub enum VendorRefClaim {
     /// The open operation with that reference, now leased to the caller:
     /// record the vendor's answer with a transition, as the worker does.
-    Claimed(SeatChangeOperation),
+    /// (Boxed: the other variants carry nothing.)
+    Claimed(Box<SeatChangeOperation>),
     /// A worker holds it right now (it is polling the vendor); its answer
     /// will be recorded, or the caller may try again shortly.
     Busy,
@@ -166,7 +167,7 @@ impl Store {
             .set((ops::lease_owner.eq(owner), ops::next_attempt_at.eq(at + lease)))
             .returning(ops::all_columns);
             let claimed: OperationRow = on_conn!(conn, c => update.get_result(c).await)?;
-            Ok(VendorRefClaim::Claimed(claimed.into_operation()?))
+            Ok(VendorRefClaim::Claimed(Box::new(claimed.into_operation()?)))
         })
     }
 }
