@@ -46,6 +46,8 @@ extern "C" {
 #define SEATWISE_METHOD_POLL_SEAT_CHANGE 3u
 #define SEATWISE_METHOD_INSTALL_REDIRECT 4u
 #define SEATWISE_METHOD_ASSIGNMENTS_CHANGED 5u
+/* 6 is report_usage. */
+#define SEATWISE_METHOD_HANDLE_WEBHOOK 7u
 
 /*
  * A byte buffer allocated by the plugin and returned to the host

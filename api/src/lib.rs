@@ -18,6 +18,8 @@
 //! - [`settings`]: the `SEATWISE_*` settings of `seatwise serve`, read once.
 //! - [`vendor_effects`]: the one service that tells vendors who gained or
 //!   lost a license and asks them for install redirects.
+//! - [`vendor_inbound`]: `POST /vendors/{key}/webhook`, what vendors
+//!   report back through their adapters.
 //! - [`webhooks`]: outbound webhooks: which URLs may receive them, and the
 //!   worker that delivers the outbox.
 //! - [`websocket`]: the GraphQL websocket and its limits.
@@ -36,5 +38,6 @@ pub mod seat_change_worker;
 pub mod server;
 pub mod settings;
 pub mod vendor_effects;
+pub mod vendor_inbound;
 pub mod webhooks;
 pub mod websocket;

@@ -33,7 +33,8 @@ use crate::metrics::{Metrics, record_request};
 use crate::seat_change_worker::SeatChangeWorker;
 use crate::settings::ServeSettings;
 use crate::vendor_effects::VendorEffects;
-use crate::webhooks::{WebhookSettings, WebhookWorker};
+use crate::vendor_inbound::VendorInbound;
+use crate::webhooks::{Upkeep, WebhookSettings, WebhookWorker};
 use crate::websocket::WebsocketConfig;
 
 /// Largest request body accepted, in bytes. GraphQL documents are small;
@@ -107,6 +108,9 @@ pub struct AppState {
     /// Outbound webhooks: which URLs may receive them, and how the
     /// delivery worker (started by [`serve_until`]) retries.
     pub webhooks: WebhookSettings,
+    /// Inbound vendor webhooks: which adapters take them, with their
+    /// concurrency limits.
+    pub vendor_inbound: Arc<VendorInbound>,
 }
 
 impl AppState {
@@ -117,10 +121,9 @@ impl AppState {
         tokens: TokenKeys,
         http: HttpConfig,
     ) -> Result<Self, prometheus::Error> {
-        let vendor_effects = Arc::new(VendorEffects::new(
-            store.clone(),
-            Arc::new(PluginRegistry::empty()),
-        ));
+        let plugins = Arc::new(PluginRegistry::empty());
+        let vendor_inbound = Arc::new(VendorInbound::new(plugins.clone()));
+        let vendor_effects = Arc::new(VendorEffects::new(store.clone(), plugins));
         Ok(Self {
             schema: crate::graphql::build_schema_with_vendor_effects(
                 store.clone(),
@@ -132,6 +135,7 @@ impl AppState {
             http: Arc::new(http),
             vendor_effects,
             webhooks: WebhookSettings::default(),
+            vendor_inbound,
         })
     }
 
@@ -151,6 +155,7 @@ impl AppState {
     /// `notice_queue` assignment notices per adapter that wants them (the
     /// delivery tasks start here, so call this inside the runtime).
     pub fn with_plugins(mut self, plugins: Arc<PluginRegistry>, notice_queue: usize) -> Self {
+        self.vendor_inbound = Arc::new(VendorInbound::new(plugins.clone()));
         let vendor_effects = Arc::new(VendorEffects::start(
             self.store.clone(),
             plugins,
@@ -198,6 +203,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(crate::scim::router())
+        .merge(crate::vendor_inbound::router())
         .merge(crate::console::router());
     // `route_layer` runs after routing, so the metrics middleware sees the
     // matched route pattern.
@@ -456,6 +462,9 @@ pub async fn serve_until(
             None
         }
     };
+    let upkeep = tokio::spawn(
+        Upkeep::new(state.store.clone(), state.webhooks.clone()).run(stopped(stopping.clone())),
+    );
     tokio::spawn(async move {
         stop.await;
         let _ = stop_sender.send(true);
@@ -474,6 +483,9 @@ pub async fn serve_until(
         && let Err(error) = webhooks.await
     {
         tracing::error!(%error, "the webhook delivery worker crashed");
+    }
+    if let Err(error) = upkeep.await {
+        tracing::error!(%error, "the webhook upkeep task crashed");
     }
     served
 }

@@ -218,6 +218,7 @@ diesel::table! {
         notice_days -> Integer,
         grace_days -> Integer,
         low_seat_threshold -> BigInt,
+        notified_state -> Nullable<Text>,
     }
 }
 

@@ -16,6 +16,7 @@ use seatwise_core::ids::*;
 use seatwise_core::model::{LicenseErrorCode, LicenseState, Principal};
 use seatwise_core::paging::PageRequest;
 use seatwise_core::seat_changes::SeatChangeStatus;
+use seatwise_core::subscriptions::SubscriptionState;
 use seatwise_core::testing::TestDatabase;
 use seatwise_core::{
     AuditAction, Backend, EntityKind, Recorded, Store, StoredEnum, test_on_both_backends,
@@ -222,6 +223,26 @@ async fn each_column_accepts_its_stored_values_and_refuses_others(db: &TestDatab
                     webhook_endpoint(t, endpoint),
                     outbox_event(t, event, "LICENSE_ASSIGNED"),
                     fresh()
+                )
+            }),
+            refused: vec!["UNLISTED"],
+            accepted_unlisted: vec![],
+        },
+        Column {
+            name: "app_subscriptions.notified_state",
+            values: stored::<SubscriptionState>(),
+            insert: Box::new(move |v| {
+                // One subscription per app, so each row needs its own app.
+                let app = fresh();
+                format!(
+                    "INSERT INTO apps (tenant_id, id, name, name_key, description, vendor_name, \
+                     vendor_website, vendor_support_email, purchased_seats, created_at, \
+                     updated_at) VALUES ('{t}', '{app}', 'App', 'app', '', 'V', 'https://v', \
+                     's@v', 1, '{AT}', '{AT}'); \
+                     INSERT INTO app_subscriptions (tenant_id, app_id, term_start, term_end, \
+                     auto_renew, price_per_seat_e4, currency, notice_days, grace_days, \
+                     low_seat_threshold, notified_state) VALUES ('{t}', '{app}', '2026-01-01', \
+                     '2026-12-31', false, 0, 'EUR', 30, 30, 0, '{v}');"
                 )
             }),
             refused: vec!["UNLISTED"],

@@ -8,7 +8,7 @@ use seatwise_adapter::abi::Method;
 use seatwise_adapter::wire::{CallInput, PollRequest};
 use seatwise_adapter::{
     AdapterInfo, AssignmentNotice, CallContext, InstallRedirect, InstallRequest, SeatChangeMode,
-    SeatChangeOutcome, SeatChangeRequest,
+    SeatChangeOutcome, SeatChangeRequest, WebhookReport, WebhookReports, WebhookRequest,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -155,6 +155,28 @@ impl AdapterHandle {
         self.logged(method, result)
     }
 
+    /// Hands a request the vendor sent to `/vendors/{key}/webhook` to the
+    /// plugin. Its answer is checked for shape and size (see
+    /// [`MAX_WEBHOOK_REPORTS`], [`MAX_USAGE_RECORDS`]); what the reports
+    /// mean (dates, which seat change) is for the caller to check.
+    /// `unauthorized` and `malformed` come back as
+    /// [`CallError::Adapter`] with those kinds.
+    pub async fn handle_webhook(
+        &self,
+        ctx: &CallContext,
+        request: &WebhookRequest,
+    ) -> Result<WebhookReports, CallError> {
+        let method = Method::HandleWebhook;
+        let result = if self.inner.info.capabilities.vendor_webhooks {
+            self.invoke(method, ctx, request)
+                .await
+                .and_then(checked_reports)
+        } else {
+            Err(self.unsupported("vendor webhooks"))
+        };
+        self.logged(method, result)
+    }
+
     /// Encodes the input, runs the call on a worker thread, decodes the answer.
     async fn invoke<R: Serialize + Clone, T: DeserializeOwned>(
         &self,
@@ -208,6 +230,41 @@ impl AdapterHandle {
         }
         result
     }
+}
+
+/// Most reports one webhook answer may carry.
+pub const MAX_WEBHOOK_REPORTS: usize = 100;
+/// Most usage records one webhook answer may carry, all reports together.
+pub const MAX_USAGE_RECORDS: usize = 10_000;
+
+/// Plugin output is hostile: bounded counts, no empty reference.
+fn checked_reports(reports: WebhookReports) -> Result<WebhookReports, CallError> {
+    if reports.reports.len() > MAX_WEBHOOK_REPORTS {
+        return Err(CallError::MalformedOutput(format!(
+            "{} webhook reports, at most {MAX_WEBHOOK_REPORTS} are accepted",
+            reports.reports.len()
+        )));
+    }
+    let mut usage_records = 0usize;
+    for report in &reports.reports {
+        match report {
+            WebhookReport::SeatChangeFinished { vendor_ref, .. }
+                if vendor_ref.trim().is_empty() =>
+            {
+                return Err(CallError::MalformedOutput(
+                    "a finished seat change has an empty vendor_ref".into(),
+                ));
+            }
+            WebhookReport::Usage { records } => usage_records += records.len(),
+            _ => {}
+        }
+    }
+    if usage_records > MAX_USAGE_RECORDS {
+        return Err(CallError::MalformedOutput(format!(
+            "{usage_records} usage records, at most {MAX_USAGE_RECORDS} are accepted"
+        )));
+    }
+    Ok(reports)
 }
 
 /// A pending outcome without a reference could never be polled.

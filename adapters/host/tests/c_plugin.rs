@@ -71,6 +71,8 @@ fn the_c_example_loads_with_its_info() {
     let info = report.info().unwrap_or_else(|| panic!("{report}"));
     assert_eq!(info.key, "acme");
     assert_eq!(info.capabilities.seat_changes, SeatChangeMode::Immediate);
+    // Its `info` predates `vendor_webhooks`: it loads, without webhooks.
+    assert!(!info.capabilities.vendor_webhooks);
 }
 
 #[tokio::test]

@@ -8,8 +8,8 @@ use common::{Plugin, PluginDir, context, fast_config, unix_now};
 use hmac::{Hmac, KeyInit, Mac};
 use percent_encoding::percent_decode_str;
 use seatwise_adapter_host::{
-    AssignmentNotice, CallContext, CallError, ErrorKind, InstallRequest, SeatChangeOutcome,
-    SeatChangeRequest, UserRef,
+    AssignmentNotice, CallContext, CallError, ErrorKind, FinishedSeatChange, InstallRequest,
+    SeatChangeOutcome, SeatChangeRequest, UserRef, WebhookReport, WebhookRequest,
 };
 use serde_json::json;
 use sha2::Sha256;
@@ -290,5 +290,100 @@ async fn capabilities_a_plugin_lacks_are_refused_without_calling_it() {
     assert_eq!(
         registry.adapter("initech").unwrap_err(),
         CallError::NotLoaded("initech".into())
+    );
+}
+
+fn signed_webhook(header: &str, prefix: &str, secret: &str, body: &str) -> WebhookRequest {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    WebhookRequest {
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            (
+                header.into(),
+                format!("{prefix}{}", hex::encode(mac.finalize().into_bytes())),
+            ),
+        ],
+        body: body.into(),
+        received_at: "2026-12-20T10:00:00.000Z".into(),
+    }
+}
+
+#[tokio::test]
+async fn fabrikam_webhook_reports_a_finished_change_and_refuses_bad_signatures() {
+    let dir = PluginDir::with(&[Plugin::Fabrikam]);
+    let fabrikam = dir.load(&fast_config()).adapter("fabrikam").unwrap();
+    assert!(fabrikam.info().capabilities.vendor_webhooks);
+    let ctx = context(json!({ "webhook_secret": "k1" }));
+    let body = r#"{"events":[{"type":"provisioning.completed","reference":"fabrikam:v1:5:1:op-1","seats":5},{"type":"surprise"}]}"#;
+
+    let reports = fabrikam
+        .handle_webhook(
+            &ctx,
+            &signed_webhook("x-fabrikam-signature", "", "k1", body),
+        )
+        .await
+        .unwrap();
+    let forged = fabrikam
+        .handle_webhook(
+            &ctx,
+            &signed_webhook("x-fabrikam-signature", "", "k2", body),
+        )
+        .await;
+    let unreadable = fabrikam
+        .handle_webhook(
+            &ctx,
+            &signed_webhook("x-fabrikam-signature", "", "k1", "[1]"),
+        )
+        .await;
+
+    assert_eq!(
+        reports.reports,
+        vec![WebhookReport::SeatChangeFinished {
+            vendor_ref: "fabrikam:v1:5:1:op-1".into(),
+            outcome: FinishedSeatChange::Completed { quantity: 5 },
+        }]
+    );
+    assert!(
+        matches!(&forged, Err(CallError::Adapter(e)) if e.kind == ErrorKind::Unauthorized),
+        "{forged:?}"
+    );
+    assert!(
+        matches!(&unreadable, Err(CallError::Adapter(e)) if e.kind == ErrorKind::Malformed),
+        "{unreadable:?}"
+    );
+}
+
+#[tokio::test]
+async fn contoso_webhook_reports_a_renewal() {
+    let dir = PluginDir::with(&[Plugin::Contoso]);
+    let contoso = dir.load(&fast_config()).adapter("contoso").unwrap();
+    let ctx = context(json!({ "webhook_secret": "k1" }));
+    let body = r#"{"events":[{"type":"subscription.renewed","term_end":"2027-12-31","auto_renew":false}]}"#;
+
+    let reports = contoso
+        .handle_webhook(
+            &ctx,
+            &signed_webhook("x-contoso-signature", "sha256=", "k1", body),
+        )
+        .await
+        .unwrap();
+    let without_secret = contoso
+        .handle_webhook(
+            &context(json!({})),
+            &signed_webhook("x-contoso-signature", "sha256=", "k1", body),
+        )
+        .await;
+
+    assert_eq!(
+        reports.reports,
+        vec![WebhookReport::Renewal {
+            term_end: "2027-12-31".into(),
+            auto_renew: Some(false),
+        }]
+    );
+    assert!(
+        matches!(&without_secret, Err(CallError::Adapter(e)) if e.kind == ErrorKind::Unauthorized),
+        "{without_secret:?}"
     );
 }

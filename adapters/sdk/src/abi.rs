@@ -118,16 +118,20 @@ pub enum Method {
     InstallRedirect = 4,
     /// `assignments_changed`: users gained or lost a seat.
     AssignmentsChanged = 5,
+    /// `handle_webhook`: verify and read a request the vendor sent to the
+    /// server's `/vendors/{key}/webhook` endpoint. (Id 6 is `report_usage`.)
+    HandleWebhook = 7,
 }
 
 impl Method {
     /// Every method, in id order.
-    pub const ALL: [Method; 5] = [
+    pub const ALL: [Method; 6] = [
         Method::Info,
         Method::ChangeSeats,
         Method::PollSeatChange,
         Method::InstallRedirect,
         Method::AssignmentsChanged,
+        Method::HandleWebhook,
     ];
 
     /// The numeric id sent over the ABI.
@@ -148,6 +152,7 @@ impl Method {
             Method::PollSeatChange => "poll_seat_change",
             Method::InstallRedirect => "install_redirect",
             Method::AssignmentsChanged => "assignments_changed",
+            Method::HandleWebhook => "handle_webhook",
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::{
     AdapterError, AdapterInfo, AssignmentNotice, CallContext, InstallRedirect, InstallRequest,
-    SeatChangeOutcome, SeatChangeRequest,
+    SeatChangeOutcome, SeatChangeRequest, WebhookReports, WebhookRequest,
 };
 
 /// A vendor's adapter: carries out seat changes and builds install URLs.
@@ -66,5 +66,25 @@ pub trait VendorAdapter: Send + Sync + 'static {
     ) -> Result<(), AdapterError> {
         let _ = (ctx, notice);
         Ok(())
+    }
+
+    /// Verifies and reads a request the vendor sent to the server's
+    /// `/vendors/{key}/webhook` endpoint (capability
+    /// [`Capabilities::vendor_webhooks`](crate::Capabilities::vendor_webhooks)).
+    ///
+    /// Check the vendor's signature first (with a secret from `ctx.settings`,
+    /// in constant time) and answer [`AdapterError::unauthorized`] when it
+    /// does not verify, [`AdapterError::malformed`] when the body cannot be
+    /// read; the host then answers 401 or 400 and changes nothing. Otherwise
+    /// say what the vendor reported: finished seat changes, a renewal, usage.
+    fn handle_webhook(
+        &self,
+        ctx: &CallContext,
+        req: &WebhookRequest,
+    ) -> Result<WebhookReports, AdapterError> {
+        let _ = (ctx, req);
+        Err(AdapterError::permanent(
+            "this adapter does not support vendor webhooks",
+        ))
     }
 }

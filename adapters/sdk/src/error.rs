@@ -14,6 +14,12 @@ pub enum ErrorKind {
     /// The app's adapter settings are missing or wrong: an administrator must
     /// fix them before retrying.
     InvalidSettings,
+    /// `handle_webhook` only: the request's signature does not verify (or
+    /// is missing); the host answers 401 and changes nothing.
+    Unauthorized,
+    /// `handle_webhook` only: the request's body cannot be read; the host
+    /// answers 400 and changes nothing.
+    Malformed,
 }
 
 /// An error reported by an adapter: `{"kind": "transient", "message": "..."}`.
@@ -49,6 +55,18 @@ impl AdapterError {
         Self::new(ErrorKind::InvalidSettings, message)
     }
 
+    /// A [`ErrorKind::Unauthorized`] error: a vendor webhook whose
+    /// signature does not verify.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unauthorized, message)
+    }
+
+    /// A [`ErrorKind::Malformed`] error: a vendor webhook whose body cannot
+    /// be read.
+    pub fn malformed(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Malformed, message)
+    }
+
     /// Whether the host should retry the call later.
     pub fn is_transient(&self) -> bool {
         self.kind == ErrorKind::Transient
@@ -61,6 +79,8 @@ impl std::fmt::Display for AdapterError {
             ErrorKind::Transient => "transient error",
             ErrorKind::Permanent => "permanent error",
             ErrorKind::InvalidSettings => "invalid adapter settings",
+            ErrorKind::Unauthorized => "unauthorized webhook",
+            ErrorKind::Malformed => "malformed webhook",
         };
         write!(f, "{kind}: {}", self.message)
     }

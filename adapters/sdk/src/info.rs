@@ -26,6 +26,11 @@ pub struct Capabilities {
     pub install_redirect: bool,
     /// Whether the adapter wants `assignments_changed` notices.
     pub assignment_notices: bool,
+    /// Whether `handle_webhook` is implemented: the vendor may call the
+    /// server's `/vendors/{key}/webhook` endpoint. Absent in the JSON of
+    /// plugins built before it existed, which then do not offer it.
+    #[serde(default)]
+    pub vendor_webhooks: bool,
 }
 
 /// How an adapter carries out seat changes.

@@ -28,6 +28,7 @@
 //!                 seat_changes: SeatChangeMode::Immediate,
 //!                 install_redirect: false,
 //!                 assignment_notices: false,
+//!                 vendor_webhooks: false,
 //!             },
 //!         }
 //!     }
@@ -60,6 +61,7 @@ pub mod export;
 mod info;
 mod install;
 mod seats;
+mod webhook;
 pub mod wire;
 
 pub use abi::{ABI_VERSION, ENTRY_SYMBOL};
@@ -75,3 +77,7 @@ pub use error::{AdapterError, ErrorKind};
 pub use info::{AdapterInfo, Capabilities, SeatChangeMode};
 pub use install::{InstallRedirect, InstallRequest};
 pub use seats::{SeatChangeOutcome, SeatChangeRequest, VendorContact};
+pub use webhook::{
+    FinishedSeatChange, MAX_WEBHOOK_HEADERS, UsageRecord, WebhookReport, WebhookReports,
+    WebhookRequest,
+};

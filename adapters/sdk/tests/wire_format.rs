@@ -3,8 +3,9 @@
 
 use seatwise_adapter::wire::{CallInput, CallResponse, PollRequest};
 use seatwise_adapter::{
-    AdapterError, AdapterInfo, AssignmentNotice, CallContext, Capabilities, InstallRedirect,
-    InstallRequest, SeatChangeMode, SeatChangeOutcome, SeatChangeRequest, UserRef, VendorContact,
+    AdapterError, AdapterInfo, AssignmentNotice, CallContext, Capabilities, FinishedSeatChange,
+    InstallRedirect, InstallRequest, SeatChangeMode, SeatChangeOutcome, SeatChangeRequest,
+    UsageRecord, UserRef, VendorContact, WebhookReport, WebhookReports, WebhookRequest,
 };
 use serde_json::{Value, json};
 
@@ -30,6 +31,7 @@ fn info_response() {
             seat_changes: SeatChangeMode::Asynchronous,
             install_redirect: true,
             assignment_notices: false,
+            vendor_webhooks: false,
         },
     };
     assert_eq!(
@@ -39,9 +41,97 @@ fn info_response() {
             "capabilities": {
                 "seat_changes": "asynchronous",
                 "install_redirect": true,
-                "assignment_notices": false
+                "assignment_notices": false,
+                "vendor_webhooks": false
             }
         }})
+    );
+}
+
+/// A plugin built before `vendor_webhooks` existed keeps loading, without it.
+#[test]
+fn info_of_an_older_plugin_reads_without_vendor_webhooks() {
+    let old = json!({
+        "key": "acme", "display_name": "Acme", "version": "0.9.0",
+        "capabilities": {
+            "seat_changes": "immediate",
+            "install_redirect": false,
+            "assignment_notices": true
+        }
+    });
+    let info: AdapterInfo = serde_json::from_value(old).unwrap();
+    assert!(!info.capabilities.vendor_webhooks);
+    assert!(info.capabilities.assignment_notices);
+}
+
+#[test]
+fn handle_webhook_input_and_reports() {
+    let input = CallInput {
+        context: context(),
+        request: WebhookRequest {
+            headers: vec![("x-acme-signature".into(), "sha256=ab".into())],
+            body: "{}".into(),
+            received_at: "2026-12-20T10:00:00Z".into(),
+        },
+    };
+    assert_eq!(
+        to_json(&input),
+        json!({
+            "context": {"tenant_id": "tenant-1", "app_id": "app-1", "settings": {"api_key": "k"}},
+            "request": {
+                "headers": [["x-acme-signature", "sha256=ab"]],
+                "body": "{}",
+                "received_at": "2026-12-20T10:00:00Z"
+            }
+        })
+    );
+    let reports = WebhookReports {
+        reports: vec![
+            WebhookReport::SeatChangeFinished {
+                vendor_ref: "r-1".into(),
+                outcome: FinishedSeatChange::Completed { quantity: 12 },
+            },
+            WebhookReport::SeatChangeFinished {
+                vendor_ref: "r-2".into(),
+                outcome: FinishedSeatChange::Rejected {
+                    message: "no".into(),
+                },
+            },
+            WebhookReport::Renewal {
+                term_end: "2027-12-31".into(),
+                auto_renew: Some(true),
+            },
+            WebhookReport::Usage {
+                records: vec![UsageRecord {
+                    user_email: "a@x.example".into(),
+                    last_active_at: "2026-12-19T08:00:00Z".into(),
+                }],
+            },
+        ],
+    };
+    assert_eq!(
+        to_json(&CallResponse::Ok(reports)),
+        json!({"ok": {"reports": [
+            {"type": "seat_change_finished", "vendor_ref": "r-1",
+             "outcome": {"status": "completed", "quantity": 12}},
+            {"type": "seat_change_finished", "vendor_ref": "r-2",
+             "outcome": {"status": "rejected", "message": "no"}},
+            {"type": "renewal", "term_end": "2027-12-31", "auto_renew": true},
+            {"type": "usage", "records": [
+                {"user_email": "a@x.example", "last_active_at": "2026-12-19T08:00:00Z"}]}
+        ]}})
+    );
+    assert_eq!(
+        to_json(&CallResponse::<()>::Error(AdapterError::unauthorized(
+            "bad signature"
+        ))),
+        json!({"error": {"kind": "unauthorized", "message": "bad signature"}})
+    );
+    assert_eq!(
+        to_json(&CallResponse::<()>::Error(AdapterError::malformed(
+            "not JSON"
+        ))),
+        json!({"error": {"kind": "malformed", "message": "not JSON"}})
     );
 }
 

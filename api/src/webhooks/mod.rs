@@ -6,6 +6,7 @@
 //! body with the endpoint's secret (Standard Webhooks, through the
 //! `standardwebhooks` crate) and records what the endpoint answered.
 
+pub mod upkeep;
 pub mod url_policy;
 pub mod worker;
 
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use crate::settings::{Vars, millis};
 
+pub use upkeep::Upkeep;
 pub use url_policy::{UrlPolicy, UrlRefusal};
 pub use worker::WebhookWorker;
 
@@ -30,6 +32,11 @@ pub const GIVE_UP_ENV: &str = "SEATWISE_WEBHOOK_GIVE_UP_MS";
 pub const POLL_ENV: &str = "SEATWISE_WEBHOOK_POLL_MS";
 /// How long, in ms, one request to an endpoint may take.
 pub const TIMEOUT_ENV: &str = "SEATWISE_WEBHOOK_TIMEOUT_MS";
+/// How long delivered events are kept: a number with a unit, `7d`, `12h`,
+/// `30m` or `45s`.
+pub const RETENTION_ENV: &str = "SEATWISE_WEBHOOK_RETENTION";
+/// How often, in ms, subscription states are checked for lifecycle events.
+pub const SUBSCRIPTION_WATCH_ENV: &str = "SEATWISE_SUBSCRIPTION_WATCH_MS";
 
 /// When to try a failed delivery again: exponential backoff with jitter,
 /// from `first_delay` doubling up to `max_delay`, until the delays add up
@@ -91,6 +98,10 @@ pub struct WebhookSettings {
     pub poll_interval: Duration,
     /// How long one request may take (connect included).
     pub request_timeout: Duration,
+    /// How long delivered events are kept before they are pruned.
+    pub retention: Duration,
+    /// How often subscription states are checked for lifecycle events.
+    pub subscription_watch_interval: Duration,
 }
 
 impl Default for WebhookSettings {
@@ -100,8 +111,40 @@ impl Default for WebhookSettings {
             retry: RetryPolicy::default(),
             poll_interval: Duration::from_secs(1),
             request_timeout: Duration::from_secs(10),
+            retention: Duration::from_secs(7 * 24 * 60 * 60),
+            subscription_watch_interval: Duration::from_secs(15 * 60),
         }
     }
+}
+
+/// A duration written with a unit: `7d`, `12h`, `30m`, `45s`.
+fn with_unit(vars: &dyn Vars, var: &str, default: Duration) -> Result<Duration, String> {
+    let Some(text) = vars.var(var) else {
+        return Ok(default);
+    };
+    let text = text.trim();
+    let bad =
+        || format!("{var}={text:?}: expected a whole number with a unit, like 7d, 12h, 30m or 45s");
+    let split = text.len().saturating_sub(1);
+    let (number, unit) = (
+        text.get(..split).ok_or_else(bad)?,
+        text.get(split..).ok_or_else(bad)?,
+    );
+    let number: u64 = number.parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" => 1,
+        _ => return Err(bad()),
+    };
+    if number == 0 {
+        return Err(bad());
+    }
+    number
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(bad)
 }
 
 impl WebhookSettings {
@@ -125,6 +168,12 @@ impl WebhookSettings {
             retry,
             poll_interval: millis(vars, POLL_ENV, defaults.poll_interval)?,
             request_timeout: millis(vars, TIMEOUT_ENV, defaults.request_timeout)?,
+            retention: with_unit(vars, RETENTION_ENV, defaults.retention)?,
+            subscription_watch_interval: millis(
+                vars,
+                SUBSCRIPTION_WATCH_ENV,
+                defaults.subscription_watch_interval,
+            )?,
         })
     }
 }
@@ -166,5 +215,21 @@ mod tests {
         let settings = WebhookSettings::from_vars(&vars).expect("valid");
         assert!(settings.policy.allow_private);
         assert_eq!(settings.retry.first_delay, Duration::from_millis(20));
+        assert_eq!(settings.retention, Duration::from_secs(7 * 86_400));
+    }
+
+    #[test]
+    fn retention_takes_a_unit() {
+        let parse = |value: &str| {
+            let vars: std::collections::HashMap<String, String> =
+                [(RETENTION_ENV.to_owned(), value.to_owned())].into();
+            WebhookSettings::from_vars(&vars).map(|s| s.retention)
+        };
+        assert_eq!(parse("2d"), Ok(Duration::from_secs(2 * 86_400)));
+        assert_eq!(parse("90m"), Ok(Duration::from_secs(90 * 60)));
+        for bad in ["7", "d", "0h", "-1d", "1w", ""] {
+            let error = parse(bad).expect_err(bad);
+            assert!(error.starts_with(RETENTION_ENV), "{error}");
+        }
     }
 }

@@ -13,6 +13,9 @@
 //!   order), or, once retries have gone on for `give_up_after`, it is
 //!   `FAILED` and the queue moves on.
 //!
+//! Idle, it sleeps for the poll interval, or until this process commits a
+//! transaction that wrote events (`Store::outbox_wake`).
+//!
 //! Outcomes are recorded in batches, which also renew the lease; an event
 //! sent whose outcome was not recorded yet (the process died) is sent
 //! again: delivery is at least once, and receivers deduplicate by
@@ -116,9 +119,12 @@ impl WebhookWorker {
             if claimed_any {
                 continue;
             }
+            // Woken early when this process commits an event, so delivery
+            // does not wait for the poll (other replicas' events do).
             tokio::select! {
                 () = &mut stop => break,
                 Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                () = self.store.outbox_wake().notified() => {}
                 () = tokio::time::sleep(self.settings.poll_interval) => {}
             }
         }

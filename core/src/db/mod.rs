@@ -106,12 +106,17 @@ pub(crate) use insert_rows;
 macro_rules! write_txn {
     ($store:expr, $conn:ident => $body:expr) => {{
         let mut pooled = $store.checkout().await?;
+        let outbox_before = $crate::events::wake::generation();
         pooled.begin_write().await?;
         let result: $crate::error::CoreResult<_> = {
             let $conn = &mut pooled.as_conn();
             async { $body }.await
         };
-        pooled.finish(result).await
+        let finished = pooled.finish(result).await;
+        if finished.is_ok() {
+            $store.outbox_wake().committed_since(outbox_before);
+        }
+        finished
     }};
 }
 pub(crate) use write_txn;
@@ -376,6 +381,7 @@ pub struct Store {
     clock: Clock,
     group_commit: std::sync::Arc<crate::licensing::GroupCommit>,
     group_commit_enabled: bool,
+    outbox_wake: crate::events::wake::OutboxWake,
 }
 
 impl Store {
@@ -467,6 +473,7 @@ impl Store {
             clock: Clock::System,
             group_commit: Default::default(),
             group_commit_enabled: options.group_commit,
+            outbox_wake: Default::default(),
         })
     }
 
@@ -507,6 +514,12 @@ impl Store {
     }
 
     /// The process's fan-out of seat-change notices.
+    /// Woken after this process committed a transaction that wrote
+    /// webhook events (the delivery worker waits on it between polls).
+    pub fn outbox_wake(&self) -> &crate::events::wake::OutboxWake {
+        &self.outbox_wake
+    }
+
     pub(crate) fn seat_change_notices(&self) -> &SeatChangeNotices {
         &self.seat_change_notices
     }

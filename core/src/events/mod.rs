@@ -5,6 +5,7 @@
 //!   caused them, fanned out to one delivery per subscribed endpoint.
 //! - `endpoints.rs`: a tenant's endpoints and their signing secrets.
 //! - `delivery.rs`: the delivery worker's queue, and the delivery log.
+//! - `prune.rs`: deleting delivered rows past their retention.
 //!
 //! The hooks below are what the rest of the core calls, from inside its
 //! write transactions: [`record_license_changes`] with the
@@ -17,6 +18,8 @@ mod delivery;
 mod endpoints;
 mod event;
 mod outbox;
+mod prune;
+pub mod wake;
 
 pub use delivery::{AttemptOutcome, ClaimedEndpoint, MAX_CLAIM, QueuedDelivery, WebhookDelivery};
 pub use endpoints::{
@@ -24,6 +27,7 @@ pub use endpoints::{
     WebhookEndpointUpdate, WebhookSecret,
 };
 pub use event::{EventKind, PAYLOAD_VERSION};
+pub use prune::{PRUNE_BATCH, Pruned};
 
 use std::collections::BTreeMap;
 
@@ -38,6 +42,7 @@ use crate::model::Seats;
 use crate::schema::{app_subscriptions, group_members, license_assignments, seat_alerts};
 use crate::seat_changes::SeatChangeOperation;
 use crate::stored::{StoredEnum, stored_enum};
+use crate::subscriptions::{SubscriptionState, SubscriptionStatus};
 use event::Event;
 
 /// Where one delivery stands.
@@ -252,6 +257,43 @@ pub(crate) async fn seat_change_finished(
         }),
     );
     outbox::enqueue(conn, op.tenant_id, &subscribers, vec![event]).await
+}
+
+/// Record the event of a subscription's new `status` (`subscription.expiring`,
+/// `.expired` or `.disabled`; nothing for `ACTIVE`), called by the
+/// subscription watcher in the transaction that remembers it was
+/// announced. Whether an event was written.
+pub(crate) async fn subscription_state_changed(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+    status: &SubscriptionStatus,
+    term_end: chrono::NaiveDate,
+    auto_renew: bool,
+) -> CoreResult<bool> {
+    let kind = match status.state {
+        SubscriptionState::Active => return Ok(false),
+        SubscriptionState::Expiring => EventKind::SubscriptionExpiring,
+        SubscriptionState::Expired => EventKind::SubscriptionExpired,
+        SubscriptionState::Disabled => EventKind::SubscriptionDisabled,
+    };
+    let subscribers = outbox::subscribers(conn, tenant).await?;
+    if !outbox::wanted(&subscribers, &[kind]) {
+        return Ok(false);
+    }
+    let event = Event::new(
+        kind,
+        serde_json::json!({
+            "appId": app,
+            "state": status.state.stored(),
+            "termEnd": term_end,
+            "renewsOn": status.renews_on,
+            "daysToRenewal": status.days_to_renewal,
+            "autoRenew": auto_renew,
+        }),
+    );
+    outbox::enqueue(conn, tenant, &subscribers, vec![event]).await?;
+    Ok(true)
 }
 
 /// An app's low-seat threshold: set with its subscription terms

@@ -112,6 +112,8 @@ pub(crate) async fn enqueue(
     if events.is_empty() {
         return Ok(());
     }
+    // Wakes this process's delivery worker once the transaction commits.
+    super::wake::written();
     let count = events.len() as i64;
     // Upsert: the first event of a tenant creates its sequence row; later
     // ones lock and advance it. Either way the row stays locked until

@@ -81,17 +81,25 @@ impl From<DieselError> for Stop {
 }
 
 /// Run `$body` (which may `?` a [`Stop`]) in a write transaction; on
-/// `Stop::Fallback` roll back and yield `Ok(None)`.
+/// `Stop::Fallback` roll back and yield `Ok(None)`. Like `write_txn!`, a
+/// commit that wrote events wakes the delivery worker.
 macro_rules! batch_txn {
     ($store:expr, $conn:ident => $body:expr) => {{
         let mut pooled = $store.checkout().await?;
+        let outbox_before = crate::events::wake::generation();
         pooled.begin_write().await?;
         let result: Result<_, Stop> = {
             let $conn = &mut pooled.as_conn();
             async { $body }.await
         };
         match result {
-            Ok(value) => pooled.finish(Ok(value)).await.map(Some),
+            Ok(value) => {
+                let committed = pooled.finish(Ok(value)).await;
+                if committed.is_ok() {
+                    $store.outbox_wake().committed_since(outbox_before);
+                }
+                committed.map(Some)
+            }
             Err(Stop::Fallback) => {
                 // Rolled back; the placeholder error is not reported.
                 let rolled_back: CoreResult<()> = pooled

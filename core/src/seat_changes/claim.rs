@@ -10,7 +10,7 @@ use super::row::{OPEN, OperationRow};
 use super::{SeatChangeOperation, SeatChangeOperationId};
 use crate::db::{Conn, Store, on_conn, write_txn};
 use crate::error::{CoreError, CoreResult, InputField};
-use crate::ids::TenantId;
+use crate::ids::{AppId, TenantId};
 use crate::model::now;
 use crate::schema::seat_change_operations as ops;
 
@@ -102,4 +102,72 @@ async fn due(
         Conn::Sqlite(c) => query.load(*c).await?,
     };
     Ok(rows)
+}
+
+/// What [`Store::claim_seat_change_by_vendor_ref`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VendorRefClaim {
+    /// The open operation with that reference, now leased to the caller:
+    /// record the vendor's answer with a transition, as the worker does.
+    /// (Boxed: the other variants carry nothing.)
+    Claimed(Box<SeatChangeOperation>),
+    /// A worker holds it right now (it is polling the vendor); its answer
+    /// will be recorded, or the caller may try again shortly.
+    Busy,
+    /// No open operation of that app has that reference.
+    NoMatch,
+}
+
+impl Store {
+    /// Lease the open seat change of `app` whose vendor reference is
+    /// `vendor_ref` to `owner` for `lease`, so a vendor's webhook can
+    /// finish it at once through the same transitions the worker uses
+    /// (`complete_seat_change`, `mark_rejected`, …), which check the lease.
+    ///
+    /// The reference is matched within the tenant's app only: a reference
+    /// of another app, a finished operation or an unknown one is
+    /// [`VendorRefClaim::NoMatch`]. One held by a live worker lease is
+    /// [`VendorRefClaim::Busy`] and is left alone.
+    pub async fn claim_seat_change_by_vendor_ref(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+        vendor_ref: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> CoreResult<VendorRefClaim> {
+        if owner.trim().is_empty() {
+            return Err(CoreError::invalid(
+                InputField::WorkerOwner,
+                "must not be empty",
+            ));
+        }
+        let lease = chrono::Duration::from_std(lease)
+            .map_err(|_| CoreError::invalid(InputField::Lease, "is too long"))?;
+        write_txn!(self, conn => {
+            let at = now();
+            let query = ops::table
+                .filter(ops::tenant_id.eq(tenant))
+                .filter(ops::app_id.eq(app))
+                .filter(ops::vendor_ref.eq(vendor_ref))
+                .filter(ops::status.eq_any(OPEN))
+                .select(ops::all_columns);
+            let row: Option<OperationRow> = match conn {
+                Conn::Pg(c) => query.for_update().first(*c).await.optional()?,
+                Conn::Sqlite(c) => query.first(*c).await.optional()?,
+            };
+            let Some(row) = row else { return Ok(VendorRefClaim::NoMatch) };
+            // A held operation's `next_attempt_at` is its lease's end.
+            if row.lease_owner.is_some() && row.next_attempt_at > at {
+                return Ok(VendorRefClaim::Busy);
+            }
+            let update = diesel::update(
+                ops::table.filter(ops::tenant_id.eq(tenant)).filter(ops::id.eq(row.id)),
+            )
+            .set((ops::lease_owner.eq(owner), ops::next_attempt_at.eq(at + lease)))
+            .returning(ops::all_columns);
+            let claimed: OperationRow = on_conn!(conn, c => update.get_result(c).await)?;
+            Ok(VendorRefClaim::Claimed(Box::new(claimed.into_operation()?)))
+        })
+    }
 }

@@ -16,6 +16,11 @@
 //!    the lease, so a late answer from a replica that lost its claim changes
 //!    nothing, and each writes an audit event in the same transaction.
 //!
+//! A vendor's webhook may finish an `IN_PROGRESS` operation before the next
+//! poll: [`claim_seat_change_by_vendor_ref`](crate::Store::claim_seat_change_by_vendor_ref)
+//! leases it by the vendor's reference (within its app), and the answer is
+//! recorded with the same transitions.
+//!
 //! Every transition also tells watchers (the `seatChangeOperationUpdated`
 //! subscription) that the operation changed: see `notices.rs`.
 //!
@@ -37,7 +42,7 @@ mod request;
 mod row;
 mod transitions;
 
-pub use claim::MAX_CLAIM;
+pub use claim::{MAX_CLAIM, VendorRefClaim};
 pub use id::SeatChangeOperationId;
 pub use notices::{CHANNEL as NOTICE_CHANNEL, SeatChangeNotice, SeatChangeWatcher, Wake};
 pub use transitions::MAX_VENDOR_REF_LEN;

@@ -28,11 +28,17 @@
 //!   assignments and seats are kept; clients show them as inactive from
 //!   the subscription's state.
 //!
+//! - **Lifecycle events.** [`Store::announce_subscription_states`]
+//!   (`notices.rs`) is run periodically by a worker: it writes
+//!   `subscription.expiring` / `.expired` / `.disabled` once per
+//!   transition, remembering the announced state in `notified_state`.
+//!
 //! Architecture invariant: the subscription state is computed from stored
 //! terms and the store's clock only, never stored; the assignability check
 //! runs in the write transaction under the app's lock.
 
 mod money;
+mod notices;
 mod state;
 
 pub use money::{MAX_PRICE_PER_SEAT, PRICE_SCALE};
@@ -147,6 +153,32 @@ pub struct SubscriptionSet {
     pub subscription: Subscription,
 }
 
+/// The columns of [`SubscriptionRow`]: the terms, without the watcher's
+/// `notified_state` (`notices.rs`), which is no term.
+const TERM_COLUMNS: (
+    app_subscriptions::tenant_id,
+    app_subscriptions::app_id,
+    app_subscriptions::term_start,
+    app_subscriptions::term_end,
+    app_subscriptions::auto_renew,
+    app_subscriptions::price_per_seat_e4,
+    app_subscriptions::currency,
+    app_subscriptions::notice_days,
+    app_subscriptions::grace_days,
+    app_subscriptions::low_seat_threshold,
+) = (
+    app_subscriptions::tenant_id,
+    app_subscriptions::app_id,
+    app_subscriptions::term_start,
+    app_subscriptions::term_end,
+    app_subscriptions::auto_renew,
+    app_subscriptions::price_per_seat_e4,
+    app_subscriptions::currency,
+    app_subscriptions::notice_days,
+    app_subscriptions::grace_days,
+    app_subscriptions::low_seat_threshold,
+);
+
 #[derive(Insertable, Queryable, Debug, Clone, PartialEq, Eq)]
 #[diesel(table_name = app_subscriptions)]
 struct SubscriptionRow {
@@ -258,7 +290,7 @@ async fn stored_row(
     let query = app_subscriptions::table
         .filter(app_subscriptions::tenant_id.eq(tenant))
         .filter(app_subscriptions::app_id.eq(app))
-        .select(app_subscriptions::all_columns);
+        .select(TERM_COLUMNS);
     Ok(on_conn!(conn, c => query.first(c).await.optional())?)
 }
 
@@ -318,7 +350,7 @@ async fn load_with_seats(
             )
             .filter(app_subscriptions::tenant_id.eq(tenant))
             .select((
-                app_subscriptions::all_columns,
+                TERM_COLUMNS,
                 apps::purchased_seats,
                 apps::assigned_seats,
             ))
@@ -342,6 +374,62 @@ async fn load_with_seats(
         .collect())
 }
 
+/// Store `row` over `previous` (under the app's row lock, in the write
+/// transaction), audited as `SUBSCRIPTION_SET` unless nothing changed; the
+/// app with its subscription as it stands `today`.
+async fn write_terms(
+    conn: &mut Conn<'_>,
+    actor: &Actor,
+    previous: Option<SubscriptionRow>,
+    row: SubscriptionRow,
+    today: NaiveDate,
+) -> CoreResult<SubscriptionSet> {
+    let (tenant, app) = (row.tenant_id, row.app_id);
+    if previous.as_ref() != Some(&row) {
+        match &previous {
+            Some(_) => {
+                let update = diesel::update(
+                    app_subscriptions::table
+                        .filter(app_subscriptions::tenant_id.eq(tenant))
+                        .filter(app_subscriptions::app_id.eq(app)),
+                )
+                .set((
+                    app_subscriptions::term_start.eq(row.term_start),
+                    app_subscriptions::term_end.eq(row.term_end),
+                    app_subscriptions::auto_renew.eq(row.auto_renew),
+                    app_subscriptions::price_per_seat_e4.eq(row.price_per_seat_e4),
+                    app_subscriptions::currency.eq(&row.currency),
+                    app_subscriptions::notice_days.eq(row.notice_days),
+                    app_subscriptions::grace_days.eq(row.grace_days),
+                    app_subscriptions::low_seat_threshold.eq(row.low_seat_threshold),
+                ));
+                on_conn!(conn, c => update.execute(c).await)?;
+            }
+            None => {
+                let insert = diesel::insert_into(app_subscriptions::table).values(&row);
+                on_conn!(conn, c => insert.execute(c).await)?;
+            }
+        }
+        let state_before = previous.as_ref().map(|p| p.term().status(today).state);
+        audit::record(conn, tenant, actor, AuditAction::SubscriptionSet, Target::app(app), serde_json::json!({
+            "termStart": row.term_start,
+            "termEnd": row.term_end,
+            "autoRenew": row.auto_renew,
+            "pricePerSeat": money::shown(money::price_from_stored(row.price_per_seat_e4), &row.currency).to_string(),
+            "currency": row.currency,
+            "noticeDays": row.notice_days,
+            "graceDays": row.grace_days,
+            "lowSeatThreshold": row.low_seat_threshold,
+            "previousTermEnd": previous.as_ref().map(|p| p.term_end),
+            "renewed": previous.as_ref().is_some_and(|p| row.term_end > p.term_end),
+            "wasDisabled": state_before == Some(SubscriptionState::Disabled),
+        })).await?;
+    }
+    let app = crate::apps::load(conn, tenant, app).await?;
+    let subscription = row.into_subscription(app.seats, today);
+    Ok(SubscriptionSet { app, subscription })
+}
+
 impl Store {
     /// Set (or replace) the subscription terms of `app`, audited as
     /// `SUBSCRIPTION_SET`. A later `term_end` is a renewal: the state is
@@ -362,49 +450,41 @@ impl Store {
             // sees these terms whole, or the previous ones.
             locks::apps(conn, tenant, &[app]).await?;
             let previous = stored_row(conn, tenant, app).await?;
-            if previous.as_ref() != Some(&row) {
-                match &previous {
-                    Some(_) => {
-                        let update = diesel::update(
-                            app_subscriptions::table
-                                .filter(app_subscriptions::tenant_id.eq(tenant))
-                                .filter(app_subscriptions::app_id.eq(app)),
-                        )
-                        .set((
-                            app_subscriptions::term_start.eq(row.term_start),
-                            app_subscriptions::term_end.eq(row.term_end),
-                            app_subscriptions::auto_renew.eq(row.auto_renew),
-                            app_subscriptions::price_per_seat_e4.eq(row.price_per_seat_e4),
-                            app_subscriptions::currency.eq(&row.currency),
-                            app_subscriptions::notice_days.eq(row.notice_days),
-                            app_subscriptions::grace_days.eq(row.grace_days),
-                            app_subscriptions::low_seat_threshold.eq(row.low_seat_threshold),
-                        ));
-                        on_conn!(conn, c => update.execute(c).await)?;
-                    }
-                    None => {
-                        let insert = diesel::insert_into(app_subscriptions::table).values(&row);
-                        on_conn!(conn, c => insert.execute(c).await)?;
-                    }
-                }
-                let state_before = previous.as_ref().map(|p| p.term().status(today).state);
-                audit::record(conn, tenant, actor, AuditAction::SubscriptionSet, Target::app(app), serde_json::json!({
-                    "termStart": row.term_start,
-                    "termEnd": row.term_end,
-                    "autoRenew": row.auto_renew,
-                    "pricePerSeat": money::shown(money::price_from_stored(row.price_per_seat_e4), &row.currency).to_string(),
-                    "currency": row.currency,
-                    "noticeDays": row.notice_days,
-                    "graceDays": row.grace_days,
-                    "lowSeatThreshold": row.low_seat_threshold,
-                    "previousTermEnd": previous.as_ref().map(|p| p.term_end),
-                    "renewed": previous.as_ref().is_some_and(|p| row.term_end > p.term_end),
-                    "wasDisabled": state_before == Some(SubscriptionState::Disabled),
-                })).await?;
+            write_terms(conn, actor, previous, row, today).await
+        })
+    }
+
+    /// The vendor renewed `app`'s subscription (reported by its adapter):
+    /// the term now ends on `term_end`, and renews itself as `auto_renew`
+    /// says (unchanged when `None`); every other term stays. Written and
+    /// audited (`SUBSCRIPTION_SET`, by `actor`) like [`Store::set_subscription`],
+    /// so the state is computed afresh: a renewed `EXPIRED` app is
+    /// `ACTIVE` again. `None` when the app has no subscription terms (a
+    /// renewal alone carries no price to create them from); a `term_end`
+    /// not after the term's start is `INVALID_INPUT` on `termEnd`.
+    pub async fn renew_subscription(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        app: AppId,
+        term_end: NaiveDate,
+        auto_renew: Option<bool>,
+    ) -> CoreResult<Option<SubscriptionSet>> {
+        let today = self.clock().today();
+        write_txn!(self, conn => {
+            locks::apps(conn, tenant, &[app]).await?;
+            let Some(previous) = stored_row(conn, tenant, app).await? else {
+                return Ok(None);
+            };
+            if term_end <= previous.term_start {
+                return Err(CoreError::invalid(InputField::TermEnd, "must be after termStart"));
             }
-            let app = crate::apps::load(conn, tenant, app).await?;
-            let subscription = row.into_subscription(app.seats, today);
-            Ok(SubscriptionSet { app, subscription })
+            let row = SubscriptionRow {
+                term_end,
+                auto_renew: auto_renew.unwrap_or(previous.auto_renew),
+                ..previous.clone()
+            };
+            write_terms(conn, actor, Some(previous), row, today).await.map(Some)
         })
     }
 

@@ -24,8 +24,19 @@
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 
-/// Where a subscription stands on a day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Where a subscription stands on a day. Stored only as the state last
+/// announced to webhook endpoints (`app_subscriptions.notified_state`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum SubscriptionState {
     /// In its term, more than `noticeDays` from the end.
     Active,
@@ -38,6 +49,13 @@ pub enum SubscriptionState {
     /// refused (`SUBSCRIPTION_INACTIVE`); existing ones stay, inactive.
     Disabled,
 }
+
+crate::stored::stored_enum!(SubscriptionState {
+    Active => "ACTIVE",
+    Expiring => "EXPIRING",
+    Expired => "EXPIRED",
+    Disabled => "DISABLED",
+});
 
 impl SubscriptionState {
     /// Whether new assignments of the app are accepted.

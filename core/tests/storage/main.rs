@@ -10,6 +10,7 @@ mod directory_groups;
 mod directory_import;
 mod lifecycle;
 mod migrations;
+mod outbox_upkeep;
 mod paging;
 mod search;
 mod statement_budget;

@@ -9,17 +9,20 @@
 //! | `install_base_url` | string | `https://host[/path]` or a bare host; default `https://install.contoso.example` |
 //! | `max_seats` | integer | seat changes above it are rejected; unlimited when absent |
 //! | `reductions_need_contact` | bool | seat reductions must be arranged with Contoso sales |
+//! | `webhook_secret` | string | HMAC-SHA256 key of Contoso's webhooks (see `webhook.rs`); without it every webhook is refused |
 
 #![warn(missing_docs)]
 
 mod settings;
 mod signed_url;
+mod webhook;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use seatwise_adapter::{
     AdapterError, AdapterInfo, CallContext, Capabilities, InstallRedirect, InstallRequest,
     SeatChangeMode, SeatChangeOutcome, SeatChangeRequest, VendorAdapter, VendorContact,
+    WebhookReports, WebhookRequest,
 };
 
 use settings::ContosoSettings;
@@ -41,6 +44,7 @@ impl VendorAdapter for Contoso {
                 seat_changes: SeatChangeMode::Immediate,
                 install_redirect: true,
                 assignment_notices: false,
+                vendor_webhooks: true,
             },
         }
     }
@@ -100,6 +104,14 @@ impl VendorAdapter for Contoso {
             secret.as_bytes(),
         )?;
         Ok(InstallRedirect { url, expires_at })
+    }
+
+    fn handle_webhook(
+        &self,
+        ctx: &CallContext,
+        req: &WebhookRequest,
+    ) -> Result<WebhookReports, AdapterError> {
+        webhook::handle(ctx, req)
     }
 }
 

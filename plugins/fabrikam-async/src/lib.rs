@@ -13,6 +13,7 @@
 //! | key | type | meaning |
 //! | --- | --- | --- |
 //! | `complete_after_ms` | integer | how long a change stays pending; default 1500 |
+//! | `webhook_secret` | string | HMAC-SHA256 key of Fabrikam's webhooks (see `webhook.rs`), which finish a pending change at once; without it every webhook is refused |
 //!
 //! Assignment notices are appended, one JSON line each, to
 //! `$SEATWISE_PLUGIN_DATA_DIR/fabrikam/notices.jsonl` when the operator sets
@@ -25,12 +26,13 @@
 
 mod notice_log;
 mod vendor_ref;
+mod webhook;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use seatwise_adapter::{
     AdapterError, AdapterInfo, AssignmentNotice, CallContext, Capabilities, SeatChangeMode,
-    SeatChangeOutcome, SeatChangeRequest, VendorAdapter,
+    SeatChangeOutcome, SeatChangeRequest, VendorAdapter, WebhookReports, WebhookRequest,
 };
 use serde_json::Value;
 
@@ -53,6 +55,7 @@ impl VendorAdapter for Fabrikam {
                 seat_changes: SeatChangeMode::Asynchronous,
                 install_redirect: false,
                 assignment_notices: true,
+                vendor_webhooks: true,
             },
         }
     }
@@ -110,6 +113,14 @@ impl VendorAdapter for Fabrikam {
             Some(path) => self.notice_log.append(&path, ctx, notice),
             None => Ok(()),
         }
+    }
+
+    fn handle_webhook(
+        &self,
+        ctx: &CallContext,
+        req: &WebhookRequest,
+    ) -> Result<WebhookReports, AdapterError> {
+        webhook::handle(ctx, req)
     }
 }
 

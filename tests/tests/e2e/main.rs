@@ -35,5 +35,6 @@ mod plugin_faults;
 mod seat_change_worker;
 mod vendor_isolation;
 mod vendor_support;
+mod vendor_webhooks;
 mod vendors;
 mod ws_client;

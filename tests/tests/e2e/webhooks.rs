@@ -521,3 +521,149 @@ e2e_on_both_backends!(@with seatwise_e2e::StartOptions::with_env(super::FAST);
 );
 
 e2e_on_both_backends!(urls_that_could_reach_private_networks_are_refused);
+
+e2e_on_both_backends!(@with {
+        let mut options = seatwise_e2e::StartOptions::with_manual_clock();
+        options.env = super::FAST
+            .iter()
+            .chain(&[("SEATWISE_SUBSCRIPTION_WATCH_MS", "50")])
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        options
+    };
+    a_subscription_entering_its_notice_period_is_announced_once
+);
+
+e2e_on_both_backends!(@with seatwise_e2e::StartOptions::with_env(&[
+        ("SEATWISE_WEBHOOK_ALLOW_PRIVATE", "1"),
+        ("SEATWISE_WEBHOOK_POLL_MS", "50"),
+        // Far above how long the other tenant may wait below.
+        ("SEATWISE_WEBHOOK_TIMEOUT_MS", "60000"),
+    ]);
+    a_hung_receiver_does_not_delay_another_tenants_deliveries
+);
+
+/// The calendar, not a write, moves a subscription into its notice
+/// period: the watcher announces `subscription.expiring` once.
+async fn a_subscription_entering_its_notice_period_is_announced_once(app: TestApp) {
+    let receiver = Receiver::start().await;
+    let admin = app.admin_token();
+    endpoint(
+        &app,
+        &receiver,
+        &[
+            "SUBSCRIPTION_EXPIRING",
+            "SUBSCRIPTION_EXPIRED",
+            "LICENSE_ASSIGNED",
+        ],
+    )
+    .await;
+    let crm = app.register_app(&admin, "CRM", 3).await;
+    let set = app
+        .gql("mutation($input: SetSubscriptionInput!) { setSubscription(input: $input) { userErrors { code } } }")
+        .var("input", json!({ "appId": crm, "termStart": "2026-01-01", "termEnd": "2026-12-31",
+                             "pricePerSeat": "4.00", "currency": "EUR", "noticeDays": 30 }))
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(set.data()["setSubscription"]["userErrors"], json!([]));
+
+    // The clock stands at 2026-01-01: ACTIVE. Into the notice period:
+    app.manual_clock()
+        .set_today(chrono::NaiveDate::from_ymd_opt(2026, 12, 2).expect("a date"));
+    let accepted = receiver.wait_for_accepted(1, WITHIN).await;
+    let event = accepted[0].json();
+    assert_eq!(event["type"], "subscription.expiring");
+    assert_eq!(event["data"]["appId"], uuid_of(&crm));
+    assert_eq!(event["data"]["state"], "EXPIRING");
+    assert_eq!(event["data"]["daysToRenewal"], 29);
+
+    // Later watcher runs announce nothing more; a later event (an
+    // assignment) arrives after it, and nothing else came between.
+    let user = app.create_user(&admin, "Ann", "ann@example.test").await;
+    assert_eq!(
+        app.assign(&admin, &crm, &[user]).await["userErrors"],
+        json!([])
+    );
+    let accepted = receiver.wait_for_accepted(2, WITHIN).await;
+    let types: Vec<String> = accepted.iter().map(|e| e.event_type()).collect();
+    assert_eq!(types, ["subscription.expiring", "license.assigned"]);
+}
+
+/// A receiver that accepts the connection and never answers holds only its
+/// own endpoint's delivery (until the request timeout), never another
+/// tenant's.
+async fn a_hung_receiver_does_not_delay_another_tenants_deliveries(app: TestApp) {
+    let hung = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let hung_url = format!("http://{}/hook", hung.local_addr().expect("its address"));
+    let accepted_connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted_connections.clone();
+    let holder = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = hung.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(socket);
+        }
+    });
+
+    // Tenant A's endpoint hangs; its event is written first.
+    let admin = app.admin_token();
+    let created = app
+        .gql(CREATE)
+        .var(
+            "input",
+            json!({ "url": hung_url, "events": ["LICENSE_ASSIGNED"] }),
+        )
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(
+        created.data()["createWebhookEndpoint"]["userErrors"],
+        json!([])
+    );
+    let crm = app.register_app(&admin, "CRM", 3).await;
+    let user = app.create_user(&admin, "Ann", "ann@example.test").await;
+    assert_eq!(
+        app.assign(&admin, &crm, &[user]).await["userErrors"],
+        json!([])
+    );
+    let deadline = std::time::Instant::now() + WITHIN;
+    while accepted_connections.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hung receiver was never called"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Tenant B's event, written while A's delivery hangs, arrives anyway.
+    let other = app.create_tenant("Fabrikam Ltd").await;
+    let other_admin = app.token_for(&other, &["GLOBAL_ADMIN"], None);
+    let receiver = Receiver::start().await;
+    let created = app
+        .gql(CREATE)
+        .var(
+            "input",
+            json!({ "url": receiver.url, "events": ["LICENSE_ASSIGNED"] }),
+        )
+        .token(&other_admin)
+        .send()
+        .await;
+    assert_eq!(
+        created.data()["createWebhookEndpoint"]["userErrors"],
+        json!([])
+    );
+    let crm = app.register_app(&other_admin, "CRM", 3).await;
+    let user = app.create_user(&other_admin, "Bo", "bo@example.test").await;
+    assert_eq!(
+        app.assign(&other_admin, &crm, &[user]).await["userErrors"],
+        json!([])
+    );
+    // WITHIN (15 s) is a quarter of the hung request's 60 s timeout.
+    let accepted = receiver.wait_for_accepted(1, WITHIN).await;
+    assert_eq!(accepted[0].event_type(), "license.assigned");
+    assert_eq!(accepted[0].json()["data"]["tenantId"], other.as_str());
+    holder.abort();
+}

@@ -18,6 +18,9 @@ pub struct Adapter {
     pub install_redirect: bool,
     /// Whether it is told which users gained or lost the app's license.
     pub assignment_notices: bool,
+    /// Whether the vendor can call this server back through it (finished
+    /// seat changes, renewals, usage): see `App.vendorWebhookUrl`.
+    pub vendor_webhooks: bool,
 }
 
 /// How an adapter carries out seat changes.
@@ -44,6 +47,7 @@ impl From<&AdapterInfo> for Adapter {
             seat_changes: info.capabilities.seat_changes.into(),
             install_redirect: info.capabilities.install_redirect,
             assignment_notices: info.capabilities.assignment_notices,
+            vendor_webhooks: info.capabilities.vendor_webhooks,
         }
     }
 }

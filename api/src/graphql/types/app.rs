@@ -109,6 +109,34 @@ impl App {
             .map(|adapter| Adapter::from(adapter.info())))
     }
 
+    /// Where the app's vendor sends webhooks (finished seat changes,
+    /// renewals, usage): a path on this server, such as
+    /// `/vendors/fabrikam/webhook?app=…`, to prefix with the server's public
+    /// address and give the vendor together with the signing secret in the
+    /// adapter settings. Null unless the app's adapter is loaded and takes
+    /// vendor webhooks.
+    async fn vendor_webhook_url(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        let tenant = authorize(ctx, Permission::ReadTenant)?.tenant;
+        let registry = plugins(ctx)?;
+        let takes_webhooks = |key: &&str| {
+            registry
+                .get(key)
+                .is_some_and(|adapter| adapter.info().capabilities.vendor_webhooks)
+        };
+        Ok(self
+            .0
+            .adapter_key
+            .as_deref()
+            .filter(takes_webhooks)
+            .map(|key| {
+                crate::vendor_inbound::WebhookTarget {
+                    tenant,
+                    app: self.0.id,
+                }
+                .path(key)
+            }))
+    }
+
     /// Whether `installApp` can send an admin to the vendor's site for this
     /// app (its adapter is loaded and offers installation).
     async fn can_install(&self, ctx: &Context<'_>) -> ApiResult<bool> {

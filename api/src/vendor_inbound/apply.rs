@@ -1,0 +1,193 @@
+//! Applying a vendor's checked reports, each through the core's own
+//! operations: a finished seat change through the seat-change transitions
+//! (the ones the worker records a poll's answer with), a renewal through
+//! the subscription terms, usage through [`apply_usage_report`].
+
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use seatwise_core::model::Actor;
+use seatwise_core::seat_changes::{SeatChangeOperation, VendorRefClaim};
+use seatwise_core::{CoreError, Store};
+
+use super::reports::{Finished, InboundReport, UsageReport};
+use super::target::WebhookTarget;
+use crate::vendor_effects::VendorEffects;
+
+/// How long a webhook holds the seat change it finishes: the transition
+/// follows at once, so this only bounds a process dying in between (the
+/// worker then takes the operation over and polls).
+const LEASE: Duration = Duration::from_secs(30);
+
+/// What came of a webhook's reports.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// Reports that changed something (or confirmed what is stored).
+    pub applied: usize,
+    /// Reports that matched nothing of the app (logged).
+    pub ignored: usize,
+    /// Usage records received but not stored (see [`apply_usage_report`]).
+    pub usage_not_stored: usize,
+}
+
+impl IntoResponse for Applied {
+    fn into_response(self) -> Response {
+        // 202: accepted, but part of it is not kept yet.
+        let status = if self.usage_not_stored > 0 {
+            StatusCode::ACCEPTED
+        } else {
+            StatusCode::OK
+        };
+        let body = serde_json::json!({
+            "applied": self.applied,
+            "ignored": self.ignored,
+            "usageRecordsNotStored": self.usage_not_stored,
+        });
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+/// Why the reports could not all be applied; nothing after the failing
+/// report was, and re-sending the request is safe.
+#[derive(Debug)]
+pub enum ApplyError {
+    /// A worker holds the seat change right now.
+    Busy,
+    /// The database failed.
+    Store(CoreError),
+}
+
+impl From<CoreError> for ApplyError {
+    fn from(error: CoreError) -> Self {
+        ApplyError::Store(error)
+    }
+}
+
+/// Apply `reports` for the app `target`, reported through adapter `key`.
+pub async fn apply(
+    store: &Store,
+    vendor_effects: &VendorEffects,
+    key: &str,
+    target: WebhookTarget,
+    reports: Vec<InboundReport>,
+) -> Result<Applied, ApplyError> {
+    let vendor = Actor::named(format!("vendor:{key}"));
+    let mut applied = Applied::default();
+    for report in reports {
+        match report {
+            InboundReport::SeatChangeFinished {
+                vendor_ref,
+                outcome,
+            } => {
+                let owner = format!("vendor-webhook/{key}/{}", uuid::Uuid::new_v4().simple());
+                match store
+                    .claim_seat_change_by_vendor_ref(
+                        target.tenant,
+                        target.app,
+                        &vendor_ref,
+                        &owner,
+                        LEASE,
+                    )
+                    .await?
+                {
+                    VendorRefClaim::Claimed(op) => {
+                        finish(store, vendor_effects, &op, &owner, outcome).await?;
+                        applied.applied += 1;
+                    }
+                    VendorRefClaim::Busy => return Err(ApplyError::Busy),
+                    VendorRefClaim::NoMatch => {
+                        tracing::warn!(
+                            adapter = key, tenant = %target.tenant, app = %target.app,
+                            "vendor webhook: no open seat change of the app has the reported vendor_ref; ignored"
+                        );
+                        applied.ignored += 1;
+                    }
+                }
+            }
+            InboundReport::Renewal {
+                term_end,
+                auto_renew,
+            } => match store
+                .renew_subscription(target.tenant, &vendor, target.app, term_end, auto_renew)
+                .await
+            {
+                Ok(Some(_)) => applied.applied += 1,
+                Ok(None) => {
+                    tracing::warn!(adapter = key, tenant = %target.tenant, app = %target.app,
+                        "vendor webhook: a renewal for an app without subscription terms; ignored");
+                    applied.ignored += 1;
+                }
+                Err(CoreError::InvalidInput { message, .. }) => {
+                    tracing::warn!(adapter = key, tenant = %target.tenant, app = %target.app,
+                        "vendor webhook: renewal ignored: term end {message}");
+                    applied.ignored += 1;
+                }
+                Err(error) => return Err(error.into()),
+            },
+            InboundReport::Usage(report) => {
+                let records = report.records.len();
+                match apply_usage_report(store, target, &report).await? {
+                    UsageStored::Stored => applied.applied += 1,
+                    UsageStored::NotYet => applied.usage_not_stored += records,
+                }
+            }
+        }
+    }
+    Ok(applied)
+}
+
+/// Record the vendor's answer on the claimed operation, as the worker
+/// records a poll's answer.
+async fn finish(
+    store: &Store,
+    vendor_effects: &VendorEffects,
+    op: &SeatChangeOperation,
+    owner: &str,
+    outcome: Finished,
+) -> Result<(), ApplyError> {
+    match outcome {
+        Finished::Completed(quantity) => {
+            if let Some(done) = store.complete_seat_change(op, owner, quantity).await? {
+                // Users who were waiting got a seat: tell the vendors.
+                vendor_effects.license_changes_committed(op.tenant_id, &done.license_changes);
+                tracing::info!(operation = %op.id, tenant = %op.tenant_id, app = %op.app_id, quantity,
+                    "seat change finished by the vendor's webhook");
+            }
+        }
+        Finished::Rejected(reason) => {
+            store.mark_rejected(op, owner, &reason).await?;
+            tracing::info!(operation = %op.id, tenant = %op.tenant_id, app = %op.app_id,
+                "seat change rejected by the vendor's webhook");
+        }
+    }
+    Ok(())
+}
+
+/// Whether a usage report was kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UsageStored {
+    /// Written through the core.
+    Stored,
+    /// The core cannot store usage yet; the request is answered 202.
+    NotYet,
+}
+
+/// The one place a vendor's usage report goes.
+///
+/// Usage storage (`Store::record_usage`) is being built on another branch;
+/// until it is merged this logs and answers [`UsageStored::NotYet`]. To
+/// wire it: call `store.record_usage(target.tenant, target.app, …)` with
+/// `report.records` here and return [`UsageStored::Stored`].
+pub async fn apply_usage_report(
+    store: &Store,
+    target: WebhookTarget,
+    report: &UsageReport,
+) -> Result<UsageStored, CoreError> {
+    let _ = store;
+    tracing::info!(
+        tenant = %target.tenant, app = %target.app, records = report.records.len(),
+        "usage reports not stored yet"
+    );
+    Ok(UsageStored::NotYet)
+}

@@ -1,0 +1,1 @@
+ALTER TABLE app_subscriptions DROP COLUMN notified_state;

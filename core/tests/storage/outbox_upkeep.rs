@@ -1,0 +1,305 @@
+//! The outbox's upkeep, with the store's clock set by the test:
+//! subscription lifecycle events written once per transition (and once
+//! across replicas), re-armed by a renewal; delivered events pruned after
+//! their retention while owed ones stay.
+
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use seatwise_core::clock::ManualClock;
+use seatwise_core::events::{AttemptOutcome, EventKind, NewWebhookEndpoint};
+use seatwise_core::ids::{AppId, WebhookEndpointId};
+use seatwise_core::subscriptions::SubscriptionInput;
+use seatwise_core::test_on_both_backends;
+use seatwise_core::testing::TestDatabase;
+
+use crate::support::{Fixture, u};
+
+test_on_both_backends!(
+    each_subscription_transition_is_announced_once,
+    replicas_announce_a_transition_once_between_them,
+    a_vendor_renewal_re_arms_expiring,
+    delivered_events_are_pruned_and_owed_ones_kept,
+);
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().expect("a test date")
+}
+
+/// 2026 at 12.50 EUR a seat: EXPIRING from 2026-12-01, EXPIRED from
+/// 2027-01-01, DISABLED from 2027-01-31.
+fn year_2026() -> SubscriptionInput {
+    SubscriptionInput {
+        term_start: day("2026-01-01"),
+        term_end: day("2026-12-31"),
+        auto_renew: false,
+        price_per_seat: "12.50".parse().expect("a decimal"),
+        currency: "EUR".into(),
+        notice_days: None,
+        grace_days: None,
+        low_seat_threshold: None,
+    }
+}
+
+async fn on_day(db: &TestDatabase, today: &str) -> (Fixture, ManualClock) {
+    let clock = ManualClock::on(day(today));
+    let mut f = Fixture::new(db).await;
+    f.store = f.store.clone().with_clock(clock.clock());
+    (f, clock)
+}
+
+async fn endpoint(f: &Fixture, events: Vec<EventKind>) -> WebhookEndpointId {
+    let (endpoint, _secret) = f
+        .store
+        .create_webhook_endpoint(
+            f.tenant,
+            &f.actor,
+            NewWebhookEndpoint {
+                url: "https://hooks.example/seatwise".into(),
+                events,
+                description: None,
+            },
+        )
+        .await
+        .expect("endpoint");
+    endpoint.id
+}
+
+const LIFECYCLE: [EventKind; 3] = [
+    EventKind::SubscriptionExpiring,
+    EventKind::SubscriptionExpired,
+    EventKind::SubscriptionDisabled,
+];
+
+/// The endpoint's queued events: type and `data.state`.
+async fn queued(f: &Fixture, endpoint: WebhookEndpointId) -> Vec<(EventKind, String)> {
+    f.store
+        .webhook_queue(f.tenant, endpoint, 100)
+        .await
+        .expect("queue")
+        .into_iter()
+        .map(|d| {
+            let body: serde_json::Value = serde_json::from_str(&d.payload).expect("JSON body");
+            (
+                d.kind,
+                body["data"]["state"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn subscribed_app(f: &Fixture) -> AppId {
+    let app = f.app(5).await;
+    f.store
+        .set_subscription(f.tenant, &f.actor, app, year_2026())
+        .await
+        .expect("terms");
+    app
+}
+
+async fn each_subscription_transition_is_announced_once(db: &TestDatabase) {
+    let (f, clock) = on_day(db, "2026-06-01").await;
+    let endpoint = endpoint(&f, LIFECYCLE.to_vec()).await;
+    let app = subscribed_app(&f).await;
+
+    // ACTIVE is remembered, not announced.
+    assert_eq!(f.store.announce_subscription_states().await.unwrap(), 0);
+    clock.set_today(day("2026-11-30"));
+    assert_eq!(f.store.announce_subscription_states().await.unwrap(), 0);
+
+    for today in ["2026-12-01", "2027-01-01", "2027-01-31"] {
+        clock.set_today(day(today));
+        assert_eq!(
+            f.store.announce_subscription_states().await.unwrap(),
+            1,
+            "{today}"
+        );
+        // The same day again, or a later day in the same state: nothing.
+        assert_eq!(
+            f.store.announce_subscription_states().await.unwrap(),
+            0,
+            "{today}"
+        );
+    }
+    clock.set_today(day("2027-06-01"));
+    assert_eq!(f.store.announce_subscription_states().await.unwrap(), 0);
+
+    let queued = queued(&f, endpoint).await;
+    assert_eq!(
+        queued,
+        vec![
+            (EventKind::SubscriptionExpiring, "EXPIRING".to_owned()),
+            (EventKind::SubscriptionExpired, "EXPIRED".to_owned()),
+            (EventKind::SubscriptionDisabled, "DISABLED".to_owned()),
+        ]
+    );
+    let body: serde_json::Value = serde_json::from_str(
+        &f.store.webhook_queue(f.tenant, endpoint, 1).await.unwrap()[0].payload,
+    )
+    .unwrap();
+    assert_eq!(body["type"], "subscription.expiring");
+    assert_eq!(body["data"]["appId"], app.0.to_string());
+    assert_eq!(body["data"]["termEnd"], "2026-12-31");
+    assert_eq!(body["data"]["daysToRenewal"], 30);
+}
+
+async fn replicas_announce_a_transition_once_between_them(db: &TestDatabase) {
+    let (f, _clock) = on_day(db, "2026-12-10").await;
+    let endpoint = endpoint(&f, LIFECYCLE.to_vec()).await;
+    subscribed_app(&f).await;
+    let mut replicas = Vec::new();
+    for _ in 0..3 {
+        let replica = f.replica(db).await;
+        replicas.push(replica.store.with_clock(f.store.clock().clone()));
+    }
+    let runs = replicas
+        .iter()
+        .map(|store| store.announce_subscription_states());
+    let written: usize = futures::future::join_all(runs)
+        .await
+        .into_iter()
+        .map(|r| r.expect("announce"))
+        .sum();
+    assert_eq!(written, 1);
+    assert_eq!(
+        queued(&f, endpoint).await,
+        vec![(EventKind::SubscriptionExpiring, "EXPIRING".to_owned())]
+    );
+}
+
+async fn a_vendor_renewal_re_arms_expiring(db: &TestDatabase) {
+    let (f, clock) = on_day(db, "2027-01-05").await;
+    let endpoint = endpoint(&f, LIFECYCLE.to_vec()).await;
+    let app = subscribed_app(&f).await;
+    assert_eq!(f.store.announce_subscription_states().await.unwrap(), 1);
+
+    let vendor = seatwise_core::model::Actor::named("vendor:fabrikam");
+    let renewed = f
+        .store
+        .renew_subscription(f.tenant, &vendor, app, day("2027-12-31"), Some(true))
+        .await
+        .expect("renewal")
+        .expect("the app has terms");
+    assert_eq!(
+        renewed.subscription.status.state,
+        seatwise_core::subscriptions::SubscriptionState::Active
+    );
+    assert!(renewed.subscription.terms.auto_renew);
+    // Back to ACTIVE: remembered without an event, then EXPIRING again.
+    assert_eq!(f.store.announce_subscription_states().await.unwrap(), 0);
+    clock.set_today(day("2027-12-01"));
+    assert_eq!(f.store.announce_subscription_states().await.unwrap(), 1);
+    assert_eq!(
+        queued(&f, endpoint).await,
+        vec![
+            (EventKind::SubscriptionExpired, "EXPIRED".to_owned()),
+            (EventKind::SubscriptionExpiring, "EXPIRING".to_owned()),
+        ]
+    );
+
+    // A renewal ending before the term starts is refused and changes nothing;
+    // one for an app without terms is no renewal at all.
+    let refused = f
+        .store
+        .renew_subscription(f.tenant, &vendor, app, day("2025-12-31"), None)
+        .await;
+    assert!(
+        matches!(refused, Err(seatwise_core::CoreError::InvalidInput { .. })),
+        "{refused:?}"
+    );
+    let bare = f.app(1).await;
+    assert!(
+        f.store
+            .renew_subscription(f.tenant, &vendor, bare, day("2027-12-31"), None)
+            .await
+            .expect("no error")
+            .is_none()
+    );
+}
+
+async fn delivered_events_are_pruned_and_owed_ones_kept(db: &TestDatabase) {
+    let f = Fixture::new(db).await;
+    let delivered_to = endpoint(&f, vec![EventKind::LicenseAssigned]).await;
+    let app = f.app(10).await;
+    let users = f.users(3).await;
+    let principals: Vec<_> = users.iter().copied().map(u).collect();
+    f.assign(app, &principals).await.expect("assign");
+
+    // Deliver the first endpoint's queue; a second endpoint, added later,
+    // is owed the next event.
+    let owner = "test-worker";
+    let claimed = f
+        .store
+        .claim_webhook_endpoints(owner, Duration::from_secs(60), 10)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    let queue = f
+        .store
+        .webhook_queue(f.tenant, delivered_to, 100)
+        .await
+        .unwrap();
+    assert_eq!(queue.len(), 3);
+    let outcomes: Vec<_> = queue
+        .iter()
+        .map(|d| (d.id, AttemptOutcome::Delivered { status_code: 200 }))
+        .collect();
+    assert!(
+        f.store
+            .record_webhook_attempts(
+                f.tenant,
+                delivered_to,
+                owner,
+                Duration::from_secs(60),
+                &outcomes
+            )
+            .await
+            .unwrap()
+    );
+    let owed_to = endpoint(&f, vec![EventKind::LicenseAssigned]).await;
+    let another = f.user("Late").await;
+    f.assign(app, &[u(another)]).await.expect("assign");
+
+    // Within the retention nothing goes.
+    let long_ago = Utc::now() - chrono::Duration::days(7);
+    let pruned = f.store.prune_webhook_outbox(long_ago, 500).await.unwrap();
+    assert_eq!((pruned.deliveries, pruned.events), (0, 0));
+
+    // Past it, in batches of two: the delivered rows and their events go;
+    // the event both endpoints get stays while one still owes it.
+    let later = Utc::now() + chrono::Duration::minutes(1);
+    let first = f.store.prune_webhook_outbox(later, 2).await.unwrap();
+    assert_eq!(first.deliveries, 2);
+    let mut total = first;
+    loop {
+        let more = f.store.prune_webhook_outbox(later, 2).await.unwrap();
+        total.deliveries += more.deliveries;
+        total.events += more.events;
+        if more.deliveries == 0 && more.events == 0 {
+            break;
+        }
+    }
+    assert_eq!(total.deliveries, 3);
+    // The 3 delivered events had no other delivery; the late event is owed
+    // to both endpoints (the first got it after its queue was delivered).
+    assert_eq!(total.events, 3);
+    assert_eq!(
+        f.store
+            .webhook_queue(f.tenant, owed_to, 100)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        f.store
+            .webhook_queue(f.tenant, delivered_to, 100)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}

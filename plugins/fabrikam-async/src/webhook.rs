@@ -1,0 +1,171 @@
+//! Fabrikam's webhooks: when Fabrikam finishes provisioning seats (or
+//! renews a subscription, or reports activity) it POSTs JSON events to the
+//! server's `/vendors/fabrikam/webhook?app=…`, so a pending seat change
+//! finishes at once instead of at the host's next poll.
+//!
+//! Signature: header `x-fabrikam-signature: <hex>`, the lowercase hex
+//! HMAC-SHA256 of the exact body bytes, keyed with the app's
+//! `webhook_secret` setting; compared in constant time. Body:
+//!
+//! ```json
+//! {"events": [
+//!   {"type": "provisioning.completed", "reference": "fabrikam:v1:…", "seats": 12},
+//!   {"type": "provisioning.failed", "reference": "fabrikam:v1:…", "reason": "…"},
+//!   {"type": "term.renewed", "ends_on": "2027-12-31", "auto_renew": false},
+//!   {"type": "activity", "users": [{"email": "a@x.example", "last_seen": "2026-12-19T08:00:00Z"}]}
+//! ]}
+//! ```
+//!
+//! `reference` is the `vendor_ref` the adapter answered `pending` with.
+//! Unknown event types are skipped.
+
+use hmac::{Hmac, KeyInit, Mac};
+use seatwise_adapter::{
+    AdapterError, CallContext, FinishedSeatChange, UsageRecord, WebhookReport, WebhookReports,
+    WebhookRequest,
+};
+use serde_json::Value;
+use sha2::Sha256;
+
+/// The header carrying the signature.
+pub const SIGNATURE_HEADER: &str = "x-fabrikam-signature";
+
+/// Verifies `req` with the app's `webhook_secret` and reads its events.
+pub fn handle(ctx: &CallContext, req: &WebhookRequest) -> Result<WebhookReports, AdapterError> {
+    let secret = match ctx.settings.get("webhook_secret") {
+        Some(Value::String(secret)) if !secret.is_empty() => secret,
+        // Without a secret nothing can be verified: refuse every request.
+        _ => {
+            return Err(AdapterError::unauthorized(
+                "the app has no `webhook_secret` setting",
+            ));
+        }
+    };
+    let signature = req
+        .header(SIGNATURE_HEADER)
+        .ok_or_else(|| AdapterError::unauthorized("missing x-fabrikam-signature"))?;
+    let signature = hex::decode(signature.trim())
+        .map_err(|_| AdapterError::unauthorized("x-fabrikam-signature is not hex"))?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+        .map_err(|_| AdapterError::unauthorized("unusable webhook_secret"))?;
+    mac.update(req.body.as_bytes());
+    // `verify_slice` compares in constant time.
+    mac.verify_slice(&signature)
+        .map_err(|_| AdapterError::unauthorized("the signature does not verify"))?;
+
+    let body: Value = serde_json::from_str(&req.body)
+        .map_err(|_| AdapterError::malformed("the body is not JSON"))?;
+    let events = body
+        .get("events")
+        .and_then(Value::as_array)
+        .ok_or_else(|| AdapterError::malformed("the body has no `events` list"))?;
+    let mut reports = Vec::new();
+    for event in events {
+        let report = match event.get("type").and_then(Value::as_str) {
+            Some("provisioning.completed") => {
+                let seats = event
+                    .get("seats")
+                    .and_then(Value::as_u64)
+                    .and_then(|seats| u32::try_from(seats).ok())
+                    .ok_or_else(|| AdapterError::malformed("`seats` must be a seat count"))?;
+                WebhookReport::SeatChangeFinished {
+                    vendor_ref: text(event, "reference")?,
+                    outcome: FinishedSeatChange::Completed { quantity: seats },
+                }
+            }
+            Some("provisioning.failed") => WebhookReport::SeatChangeFinished {
+                vendor_ref: text(event, "reference")?,
+                outcome: FinishedSeatChange::Rejected {
+                    message: text(event, "reason")?,
+                },
+            },
+            Some("term.renewed") => WebhookReport::Renewal {
+                term_end: text(event, "ends_on")?,
+                auto_renew: match event.get("auto_renew") {
+                    None | Some(Value::Null) => None,
+                    Some(value) => Some(value.as_bool().ok_or_else(|| {
+                        AdapterError::malformed("`auto_renew` must be true or false")
+                    })?),
+                },
+            },
+            Some("activity") => {
+                let users = event
+                    .get("users")
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| AdapterError::malformed("an activity event has no `users`"))?;
+                let records = users
+                    .iter()
+                    .map(|user| {
+                        Ok(UsageRecord {
+                            user_email: text(user, "email")?,
+                            last_active_at: text(user, "last_seen")?,
+                        })
+                    })
+                    .collect::<Result<_, AdapterError>>()?;
+                WebhookReport::Usage { records }
+            }
+            Some(_) => continue,
+            None => return Err(AdapterError::malformed("an event has no `type`")),
+        };
+        reports.push(report);
+    }
+    Ok(WebhookReports { reports })
+}
+
+fn text(object: &Value, key: &str) -> Result<String, AdapterError> {
+    object
+        .get(key)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| AdapterError::malformed(format!("`{key}` must be a string")))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn signed(body: &str, secret: &[u8]) -> WebhookRequest {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap();
+        mac.update(body.as_bytes());
+        WebhookRequest {
+            headers: vec![(
+                SIGNATURE_HEADER.into(),
+                hex::encode(mac.finalize().into_bytes()),
+            )],
+            body: body.into(),
+            received_at: "2026-12-20T10:00:00Z".into(),
+        }
+    }
+
+    fn ctx(settings: Value) -> CallContext {
+        CallContext {
+            tenant_id: "t".into(),
+            app_id: "a".into(),
+            settings,
+        }
+    }
+
+    #[test]
+    fn a_completed_provisioning_finishes_its_reference() {
+        let body = r#"{"events":[{"type":"provisioning.completed","reference":"fabrikam:v1:5:1:op","seats":5}]}"#;
+        let reports = handle(&ctx(json!({"webhook_secret": "k"})), &signed(body, b"k")).unwrap();
+        assert_eq!(
+            reports.reports,
+            vec![WebhookReport::SeatChangeFinished {
+                vendor_ref: "fabrikam:v1:5:1:op".into(),
+                outcome: FinishedSeatChange::Completed { quantity: 5 },
+            }]
+        );
+    }
+
+    #[test]
+    fn without_a_secret_or_with_another_key_it_is_unauthorized() {
+        let body = r#"{"events":[]}"#;
+        for settings in [json!({}), json!({"webhook_secret": "other"})] {
+            let error = handle(&ctx(settings), &signed(body, b"k")).unwrap_err();
+            assert_eq!(error.kind, seatwise_adapter::ErrorKind::Unauthorized);
+        }
+    }
+}
