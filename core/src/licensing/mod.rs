@@ -1,10 +1,12 @@
 //! Assigning and unassigning app licenses, and reading who holds them.
 
 mod changes;
+mod details;
 pub(crate) mod engine;
 mod reads;
 
 pub use changes::{AppLicenseChanges, LicenseChanges};
+pub use details::AppWithAssignments;
 pub use reads::LicenseFilter;
 
 use diesel::prelude::*;
