@@ -42,7 +42,9 @@ pub use clock::Clock;
 pub use db::{Backend, DatabaseUrl, Store, StoreOptions};
 pub use error::{CoreError, CoreResult, EntityKind, ImportedUserField, InputField};
 pub use groups::{GroupDeleted, MembershipChange};
-pub use licensing::{AppLicenseChanges, LicenseChange, LicenseChanges, LicenseFilter};
+pub use licensing::{
+    AppLicenseChanges, AppWithAssignments, LicenseChange, LicenseChanges, LicenseFilter,
+};
 pub use search::MAX_SEARCH_RESULTS;
 pub use stored::{Recorded, StoredEnum};
 pub use users::UserDeleted;

@@ -14,6 +14,8 @@ use seatwise_core::seat_changes::{SeatChangeOperation, SeatChangeOperationId};
 use seatwise_core::subscriptions::Subscription;
 use seatwise_core::{CoreError, Store};
 
+use super::prefetch::PrefetchedAssignments;
+
 /// A loader's error: shared, because one failed batch fails every waiter.
 pub type LoadError = Arc<CoreError>;
 
@@ -108,6 +110,8 @@ pub struct Loaders {
     pub seat_change_operations: DataLoader<SeatChangeOperationsById, HashMapCache>,
     /// Subscriptions of apps.
     pub subscriptions: DataLoader<SubscriptionsOfApps, HashMapCache>,
+    /// Pages of assignments read ahead by `Query.app`'s plan.
+    pub prefetched_assignments: PrefetchedAssignments,
 }
 
 impl Loaders {
@@ -130,6 +134,7 @@ impl Loaders {
             license_error_counts: make(LicenseErrorCounts(scoped.clone())),
             seat_change_operations: make(SeatChangeOperationsById(scoped.clone())),
             subscriptions: make(SubscriptionsOfApps(scoped)),
+            prefetched_assignments: PrefetchedAssignments::default(),
         }
     }
 

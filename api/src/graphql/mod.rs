@@ -12,6 +12,7 @@ pub mod errors;
 pub mod ids;
 pub mod loaders;
 pub mod mutation;
+pub mod prefetch;
 pub mod query;
 pub mod scalars;
 pub mod subscription;

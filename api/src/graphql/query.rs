@@ -10,6 +10,7 @@ use super::connection::{page_cost, page_request, selects_total_count};
 use super::context::{authorize, loaders, store};
 use super::errors::ApiResult;
 use super::ids::{self, Kind};
+use super::prefetch::planned_assignment_page;
 use super::types::{
     App, AppConnection, AuditEvent, AuditEventConnection, Group, GroupConnection, Node, Principal,
     ScimToken, ScimTokenConnection, SeatChangeOperation, User, UserConnection, Viewer,
@@ -92,11 +93,36 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "The app's global id.")] id: ID,
     ) -> ApiResult<Option<App>> {
-        authorize(ctx, Permission::ReadTenant)?;
+        let caller = authorize(ctx, Permission::ReadTenant)?;
         let Some((Kind::App, uuid)) = decoded(&id)? else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?.apps.load_one(AppId(uuid)).await?.map(App))
+        let app = AppId(uuid);
+        let loaders = loaders(ctx)?;
+        if let Some(page) = planned_assignment_page(ctx) {
+            // The license-details screen: one statement for the app, the
+            // page, its count and its principals (see `prefetch`).
+            let Some(details) = store(ctx)?
+                .app_with_assignments(caller.tenant, app, &page)
+                .await?
+            else {
+                return Ok(None);
+            };
+            loaders
+                .users
+                .feed_many(details.users.into_iter().map(|u| (u.id, u)))
+                .await;
+            loaders
+                .groups
+                .feed_many(details.groups.into_iter().map(|g| (g.id, g)))
+                .await;
+            loaders
+                .prefetched_assignments
+                .put(app, &page, details.assignments);
+            loaders.apps.feed_one(app, details.app.clone()).await;
+            return Ok(Some(App(details.app)));
+        }
+        Ok(loaders.apps.load_one(app).await?.map(App))
     }
 
     /// One seat-change operation (as returned by `requestSeatChange`); null

@@ -2,6 +2,7 @@
 
 mod batch;
 mod changes;
+mod details;
 pub(crate) mod engine;
 mod group_commit;
 mod reads;
@@ -9,6 +10,7 @@ mod reads;
 pub(crate) use group_commit::GroupCommit;
 
 pub use changes::{AppLicenseChanges, LicenseChanges};
+pub use details::AppWithAssignments;
 pub use reads::LicenseFilter;
 
 use diesel::prelude::*;

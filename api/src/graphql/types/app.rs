@@ -187,9 +187,15 @@ impl App {
     ) -> ApiResult<LicenseAssignmentConnection> {
         let caller = authorize(ctx, Permission::ReadTenant)?;
         let page = page_request(first, after.as_deref())?.counting_total(selects_total_count(ctx));
-        let page = store(ctx)?
-            .assignments(caller.tenant, self.0.id, &page)
-            .await?;
+        let prefetched = loaders(ctx)?.prefetched_assignments.take(self.0.id, &page);
+        let page = match prefetched {
+            Some(page) => page,
+            None => {
+                store(ctx)?
+                    .assignments(caller.tenant, self.0.id, &page)
+                    .await?
+            }
+        };
         let rows: Vec<_> = page.items.iter().map(|(_, a)| a.clone()).collect();
         prime_assignment_page(ctx, &rows).await?;
         Ok(LicenseAssignmentConnection::from_page(
