@@ -46,6 +46,7 @@ extern "C" {
 #define SEATWISE_METHOD_POLL_SEAT_CHANGE 3u
 #define SEATWISE_METHOD_INSTALL_REDIRECT 4u
 #define SEATWISE_METHOD_ASSIGNMENTS_CHANGED 5u
+#define SEATWISE_METHOD_REPORT_USAGE 6u
 
 /*
  * A byte buffer allocated by the plugin and returned to the host

@@ -25,7 +25,7 @@ mod report;
 pub mod testing;
 mod worker;
 
-pub use adapter::{AdapterHandle, AdapterHealth};
+pub use adapter::{AdapterHandle, AdapterHealth, MAX_USAGE_REPORT_BYTES, MAX_USAGE_REPORT_RECORDS};
 pub use config::HostConfig;
 pub use error::CallError;
 pub use registry::{PluginRegistry, RegistryError, inspect};
@@ -35,6 +35,6 @@ pub use report::{LoadOutcome, LoadRefusal, LoadReport};
 /// needs only this crate.
 pub use seatwise_adapter::{
     ABI_VERSION, AdapterError, AdapterInfo, AssignmentNotice, CallContext, Capabilities, ErrorKind,
-    InstallRedirect, InstallRequest, SeatChangeMode, SeatChangeOutcome, SeatChangeRequest, UserRef,
-    VendorContact,
+    InstallRedirect, InstallRequest, SeatChangeMode, SeatChangeOutcome, SeatChangeRequest,
+    UsageReport, UsageReportRecord, UsageReportRequest, UserRef, VendorContact,
 };

@@ -118,16 +118,19 @@ pub enum Method {
     InstallRedirect = 4,
     /// `assignments_changed`: users gained or lost a seat.
     AssignmentsChanged = 5,
+    /// `report_usage`: when users were last active in the app.
+    ReportUsage = 6,
 }
 
 impl Method {
     /// Every method, in id order.
-    pub const ALL: [Method; 5] = [
+    pub const ALL: [Method; 6] = [
         Method::Info,
         Method::ChangeSeats,
         Method::PollSeatChange,
         Method::InstallRedirect,
         Method::AssignmentsChanged,
+        Method::ReportUsage,
     ];
 
     /// The numeric id sent over the ABI.
@@ -148,6 +151,7 @@ impl Method {
             Method::PollSeatChange => "poll_seat_change",
             Method::InstallRedirect => "install_redirect",
             Method::AssignmentsChanged => "assignments_changed",
+            Method::ReportUsage => "report_usage",
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::{
     AdapterError, AdapterInfo, AssignmentNotice, CallContext, InstallRedirect, InstallRequest,
-    SeatChangeOutcome, SeatChangeRequest,
+    SeatChangeOutcome, SeatChangeRequest, UsageReport, UsageReportRequest,
 };
 
 /// A vendor's adapter: carries out seat changes and builds install URLs.
@@ -66,5 +66,19 @@ pub trait VendorAdapter: Send + Sync + 'static {
     ) -> Result<(), AdapterError> {
         let _ = (ctx, notice);
         Ok(())
+    }
+
+    /// Reports when users were last active in the app (announce it with
+    /// [`Capabilities::usage_reports`](crate::Capabilities::usage_reports)).
+    /// The host's worker calls it on a schedule.
+    fn report_usage(
+        &self,
+        ctx: &CallContext,
+        req: &UsageReportRequest,
+    ) -> Result<UsageReport, AdapterError> {
+        let _ = (ctx, req);
+        Err(AdapterError::permanent(
+            "this adapter does not report usage",
+        ))
     }
 }

@@ -84,6 +84,9 @@ fn run_method(adapter: fn() -> &'static dyn VendorAdapter, method: u32, input: &
         Method::AssignmentsChanged => with_input(method, input, |call: CallInput<_>| {
             adapter().assignments_changed(&call.context, &call.request)
         }),
+        Method::ReportUsage => with_input(method, input, |call: CallInput<_>| {
+            adapter().report_usage(&call.context, &call.request)
+        }),
     }
 }
 

@@ -26,6 +26,11 @@ pub struct Capabilities {
     pub install_redirect: bool,
     /// Whether the adapter wants `assignments_changed` notices.
     pub assignment_notices: bool,
+    /// Whether `report_usage` is implemented: the host's worker polls it
+    /// for per-user activity. Absent in plugins built before it existed,
+    /// which read as `false` (see "Adding a capability" in `ABI.md`).
+    #[serde(default)]
+    pub usage_reports: bool,
 }
 
 /// How an adapter carries out seat changes.

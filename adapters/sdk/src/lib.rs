@@ -28,6 +28,7 @@
 //!                 seat_changes: SeatChangeMode::Immediate,
 //!                 install_redirect: false,
 //!                 assignment_notices: false,
+//!                 usage_reports: false,
 //!             },
 //!         }
 //!     }
@@ -60,6 +61,7 @@ pub mod export;
 mod info;
 mod install;
 mod seats;
+mod usage;
 pub mod wire;
 
 pub use abi::{ABI_VERSION, ENTRY_SYMBOL};
@@ -75,3 +77,4 @@ pub use error::{AdapterError, ErrorKind};
 pub use info::{AdapterInfo, Capabilities, SeatChangeMode};
 pub use install::{InstallRedirect, InstallRequest};
 pub use seats::{SeatChangeOutcome, SeatChangeRequest, VendorContact};
+pub use usage::{UsageReport, UsageReportRecord, UsageReportRequest};

@@ -20,6 +20,7 @@ impl VendorAdapter for Probe {
                 seat_changes: SeatChangeMode::Immediate,
                 install_redirect: false,
                 assignment_notices: false,
+                usage_reports: false,
             },
         }
     }

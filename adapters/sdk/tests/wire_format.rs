@@ -4,7 +4,8 @@
 use seatwise_adapter::wire::{CallInput, CallResponse, PollRequest};
 use seatwise_adapter::{
     AdapterError, AdapterInfo, AssignmentNotice, CallContext, Capabilities, InstallRedirect,
-    InstallRequest, SeatChangeMode, SeatChangeOutcome, SeatChangeRequest, UserRef, VendorContact,
+    InstallRequest, SeatChangeMode, SeatChangeOutcome, SeatChangeRequest, UsageReport,
+    UsageReportRecord, UsageReportRequest, UserRef, VendorContact,
 };
 use serde_json::{Value, json};
 
@@ -30,6 +31,7 @@ fn info_response() {
             seat_changes: SeatChangeMode::Asynchronous,
             install_redirect: true,
             assignment_notices: false,
+            usage_reports: false,
         },
     };
     assert_eq!(
@@ -39,9 +41,56 @@ fn info_response() {
             "capabilities": {
                 "seat_changes": "asynchronous",
                 "install_redirect": true,
-                "assignment_notices": false
+                "assignment_notices": false,
+                "usage_reports": false
             }
         }})
+    );
+}
+
+/// A plugin built before `usage_reports` existed sends no such field: it
+/// still loads, and has not announced the capability.
+#[test]
+fn info_of_an_older_plugin_without_usage_reports_still_reads() {
+    let old: CallResponse<AdapterInfo> = serde_json::from_value(json!({"ok": {
+        "key": "acme", "display_name": "Acme", "version": "0.9.0",
+        "capabilities": {
+            "seat_changes": "immediate",
+            "install_redirect": false,
+            "assignment_notices": true
+        }
+    }}))
+    .expect("an old-shape info answer");
+    let CallResponse::Ok(info) = old else {
+        panic!("not ok: {old:?}");
+    };
+    assert!(!info.capabilities.usage_reports);
+    assert!(info.capabilities.assignment_notices);
+}
+
+#[test]
+fn report_usage_input_and_answer() {
+    let input = CallInput {
+        context: context(),
+        request: UsageReportRequest { since: Some(1_700_000_000) },
+    };
+    assert_eq!(
+        to_json(&input)["request"],
+        json!({"since": 1_700_000_000})
+    );
+    let first: UsageReportRequest = serde_json::from_value(json!({"since": null})).unwrap();
+    assert_eq!(first.since, None);
+    let answer = CallResponse::Ok(UsageReport {
+        records: vec![UsageReportRecord {
+            user_email: "ann@contoso.example".into(),
+            last_active_at: 1_700_000_000,
+        }],
+    });
+    assert_eq!(
+        to_json(&answer),
+        json!({"ok": {"records": [
+            {"user_email": "ann@contoso.example", "last_active_at": 1_700_000_000}
+        ]}})
     );
 }
 

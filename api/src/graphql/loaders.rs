@@ -88,6 +88,12 @@ batch_loader!(
     |s, keys| s.store.subscriptions_of_apps(s.tenant, keys).await?
 );
 
+batch_loader!(
+    /// When each user was last active in each app (absent: never).
+    LastActivity: (AppId, UserId) => chrono::DateTime<chrono::Utc>,
+    |s, keys| s.store.last_activity(s.tenant, keys).await?
+);
+
 /// The request's loaders.
 pub struct Loaders {
     /// Apps by id.
@@ -108,6 +114,8 @@ pub struct Loaders {
     pub seat_change_operations: DataLoader<SeatChangeOperationsById, HashMapCache>,
     /// Subscriptions of apps.
     pub subscriptions: DataLoader<SubscriptionsOfApps, HashMapCache>,
+    /// Last activity of users in apps.
+    pub last_activity: DataLoader<LastActivity, HashMapCache>,
 }
 
 impl Loaders {
@@ -129,7 +137,8 @@ impl Loaders {
             group_apps: make(AppsOfGroups(scoped.clone())),
             license_error_counts: make(LicenseErrorCounts(scoped.clone())),
             seat_change_operations: make(SeatChangeOperationsById(scoped.clone())),
-            subscriptions: make(SubscriptionsOfApps(scoped)),
+            subscriptions: make(SubscriptionsOfApps(scoped.clone())),
+            last_activity: make(LastActivity(scoped)),
         }
     }
 
@@ -147,6 +156,7 @@ impl Loaders {
         loaders.license_error_counts.enable_all_cache(false);
         loaders.seat_change_operations.enable_all_cache(false);
         loaders.subscriptions.enable_all_cache(false);
+        loaders.last_activity.enable_all_cache(false);
         loaders
     }
 }

@@ -14,4 +14,5 @@ mod paging;
 mod search;
 mod subscriptions;
 mod tenant_isolation;
+mod usage;
 mod validation;

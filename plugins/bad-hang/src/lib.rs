@@ -25,6 +25,7 @@ impl VendorAdapter for BadHang {
                 seat_changes: SeatChangeMode::Asynchronous,
                 install_redirect: false,
                 assignment_notices: true,
+                usage_reports: false,
             },
         }
     }

@@ -20,6 +20,7 @@ impl VendorAdapter for BadPanic {
                 seat_changes: SeatChangeMode::Immediate,
                 install_redirect: true,
                 assignment_notices: false,
+                usage_reports: false,
             },
         }
     }

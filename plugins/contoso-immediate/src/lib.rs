@@ -9,6 +9,7 @@
 //! | `install_base_url` | string | `https://host[/path]` or a bare host; default `https://install.contoso.example` |
 //! | `max_seats` | integer | seat changes above it are rejected; unlimited when absent |
 //! | `reductions_need_contact` | bool | seat reductions must be arranged with Contoso sales |
+//! | `usage_report` | list of `{user_email, last_active_at}` | what `report_usage` answers (demo data; `last_active_at` in Unix seconds); empty when absent |
 
 #![warn(missing_docs)]
 
@@ -19,7 +20,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use seatwise_adapter::{
     AdapterError, AdapterInfo, CallContext, Capabilities, InstallRedirect, InstallRequest,
-    SeatChangeMode, SeatChangeOutcome, SeatChangeRequest, VendorAdapter, VendorContact,
+    SeatChangeMode, SeatChangeOutcome, SeatChangeRequest, UsageReport, UsageReportRequest,
+    VendorAdapter, VendorContact,
 };
 
 use settings::ContosoSettings;
@@ -41,6 +43,7 @@ impl VendorAdapter for Contoso {
                 seat_changes: SeatChangeMode::Immediate,
                 install_redirect: true,
                 assignment_notices: false,
+                usage_reports: true,
             },
         }
     }
@@ -100,6 +103,22 @@ impl VendorAdapter for Contoso {
             secret.as_bytes(),
         )?;
         Ok(InstallRedirect { url, expires_at })
+    }
+
+    /// The records of the `usage_report` setting active after `since`
+    /// (all of them on a first poll): deterministic demo data.
+    fn report_usage(
+        &self,
+        ctx: &CallContext,
+        req: &UsageReportRequest,
+    ) -> Result<UsageReport, AdapterError> {
+        let settings = ContosoSettings::from_context(ctx)?;
+        let records = settings
+            .usage_report
+            .into_iter()
+            .filter(|r| req.since.is_none_or(|since| r.last_active_at > since))
+            .collect();
+        Ok(UsageReport { records })
     }
 }
 

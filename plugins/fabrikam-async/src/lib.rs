@@ -53,6 +53,7 @@ impl VendorAdapter for Fabrikam {
                 seat_changes: SeatChangeMode::Asynchronous,
                 install_redirect: false,
                 assignment_notices: true,
+                usage_reports: false,
             },
         }
     }
