@@ -35,6 +35,7 @@ pub mod scim;
 pub mod seat_change_worker;
 pub mod server;
 pub mod settings;
+pub mod usage_worker;
 pub mod vendor_effects;
 pub mod webhooks;
 pub mod websocket;

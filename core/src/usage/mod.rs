@@ -17,10 +17,12 @@
 //!
 //! Time comes from the store's [`Clock`](crate::Clock), so tests move it.
 
+mod polls;
 mod reads;
 mod reclaim;
 mod record;
 
+pub use polls::{DueUsagePoll, MAX_USAGE_POLL_CLAIM};
 pub use reads::{IdleSeat, UsageSummary};
 pub use reclaim::{IdleSeatsReclaimed, ReclaimedSeat};
 pub use record::{
