@@ -69,6 +69,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/components/directory-list.js", JS),
     asset!("js/components/copy-field.js", JS),
     asset!("js/components/confirm-dialog.js", JS),
+    asset!("js/components/usage-panel.js", JS),
 ];
 
 const INDEX_TEMPLATE: &str = include_str!("../console/index.html");

@@ -51,6 +51,7 @@ export const session = {
       changeSeats: this.may('MANAGE_APPS'),
       install: this.may('INSTALL_APPS'),
       directorySync: this.may('MANAGE_DIRECTORY_SYNC'),
+      manageUsage: this.may('MANAGE_USAGE'),
       myLicenses: Boolean(this.viewer?.user),
     };
   },

@@ -23,6 +23,7 @@ mod phone;
 mod seat_change;
 mod sign_in;
 mod unassign;
+mod usage;
 mod users;
 
 use seatwise_e2e::{Backend, Plugin, PluginDir, StartOptions, TestApp};

@@ -1,6 +1,6 @@
 // Page 2, "License details" of one app: seats, who holds the license (users
 // with how they hold it, and groups), license errors, recent seat changes
-// and the vendor's contact. Actions open the assign panel (3), the unassign
+// and the vendor's contact, and its usage (idle seats, reclaim). Actions open the assign panel (3), the unassign
 // dialog (4), the seat-change dialog (5) or install the product (6).
 
 import { gql } from '../api.js';
@@ -12,6 +12,7 @@ import { openAssignPanel } from '../components/assign-panel.js';
 import { confirmUnassign } from '../components/unassign-dialog.js';
 import { openSeatChange, contactDetails } from '../components/seat-change.js';
 import { installProduct } from '../components/install.js';
+import { usagePanel } from '../components/usage-panel.js';
 
 export async function renderDetails({ page, isCurrent }, appId) {
   replace(page, h('p', { class: 'loading', role: 'status' }, 'Loading license details…'));
@@ -169,6 +170,7 @@ class DetailsView {
     if (app.seatChangeOperations) {
       tabs.push(['changes', 'Seat changes', () => this.changesPanel()]);
     }
+    tabs.push(['usage', 'Usage', () => usagePanel(app, { onReclaimed: (outcome) => this.reload(outcome) })]);
     const tablist = h('div', { role: 'tablist', 'aria-label': 'Who holds this license', class: 'tabs' });
     const panels = h('div', {});
     const buttons = [];
