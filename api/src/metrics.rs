@@ -171,7 +171,9 @@ impl Metrics {
         usage_polls: &UsagePollCounts,
     ) -> String {
         for ((adapter, outcome), total) in usage_polls.snapshot() {
-            let counter = self.usage_polls.with_label_values(&[adapter.as_str(), outcome]);
+            let counter = self
+                .usage_polls
+                .with_label_values(&[adapter.as_str(), outcome]);
             if total > counter.get() {
                 counter.inc_by(total - counter.get());
             }

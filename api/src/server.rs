@@ -32,8 +32,8 @@ use crate::graphql::{AppSchema, Session};
 use crate::metrics::{Metrics, record_request};
 use crate::seat_change_worker::SeatChangeWorker;
 use crate::settings::ServeSettings;
-use crate::vendor_effects::VendorEffects;
 use crate::usage_worker::{UsagePollCounts, UsagePollSettings, UsageWorker};
+use crate::vendor_effects::VendorEffects;
 use crate::webhooks::{WebhookSettings, WebhookWorker};
 use crate::websocket::WebsocketConfig;
 
@@ -433,9 +433,11 @@ async fn metrics(State(state): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state
-            .metrics
-            .render(&state.store, &state.vendor_effects, &state.usage_poll_counts),
+        state.metrics.render(
+            &state.store,
+            &state.vendor_effects,
+            &state.usage_poll_counts,
+        ),
     )
         .into_response()
 }

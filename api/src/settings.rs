@@ -84,7 +84,8 @@ pub fn duration(vars: &dyn Vars, var: &str, default: Duration) -> Result<Duratio
     let Some(text) = vars.var(var) else {
         return Ok(default);
     };
-    let bad = || format!("{var}={text:?}: expected a positive duration such as 1h, 15m, 30s or 500ms");
+    let bad =
+        || format!("{var}={text:?}: expected a positive duration such as 1h, 15m, 30s or 500ms");
     let trimmed = text.trim();
     let split = trimmed
         .find(|c: char| !c.is_ascii_digit())
@@ -197,7 +198,10 @@ mod tests {
         for text in ["0s", "10", "1d", "h", "-1h", "99999999999999999h"] {
             let error = ServeSettings::from_vars(&vars(&[(USAGE_POLL_INTERVAL_ENV, text)]))
                 .expect_err("refused");
-            assert!(error.starts_with("SEATWISE_USAGE_POLL_INTERVAL="), "{text}: {error}");
+            assert!(
+                error.starts_with("SEATWISE_USAGE_POLL_INTERVAL="),
+                "{text}: {error}"
+            );
         }
     }
 

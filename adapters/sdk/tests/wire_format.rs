@@ -72,12 +72,11 @@ fn info_of_an_older_plugin_without_usage_reports_still_reads() {
 fn report_usage_input_and_answer() {
     let input = CallInput {
         context: context(),
-        request: UsageReportRequest { since: Some(1_700_000_000) },
+        request: UsageReportRequest {
+            since: Some(1_700_000_000),
+        },
     };
-    assert_eq!(
-        to_json(&input)["request"],
-        json!({"since": 1_700_000_000})
-    );
+    assert_eq!(to_json(&input)["request"], json!({"since": 1_700_000_000}));
     let first: UsageReportRequest = serde_json::from_value(json!({"since": null})).unwrap();
     assert_eq!(first.since, None);
     let answer = CallResponse::Ok(UsageReport {

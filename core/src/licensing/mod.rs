@@ -200,54 +200,63 @@ pub(crate) async fn unassign_in(
     locks::apps(conn, tenant, &[app]).await?;
 
     let wanted: Vec<AnyId> = principals.iter().map(PrincipalId::any).collect();
-        let delete = diesel::delete(
-            license_assignments::table
-                .filter(license_assignments::tenant_id.eq(tenant))
-                .filter(license_assignments::app_id.eq(app))
-                .filter(license_assignments::principal_id.eq_any(&wanted)),
-        )
-        .returning(license_assignments::all_columns);
-        let removed: Vec<AssignmentRow> = on_conn!(conn, c => delete.load(c).await)?;
-        if removed.is_empty() {
-            let app = crate::apps::load(conn, tenant, app).await?;
-            return Ok(LicenseChange { app, assignments: Vec::new(), license_changes: LicenseChanges::new() });
-        }
-        let removed_users: Vec<UserId> = removed
-            .iter()
-            .filter(|r| r.principal_kind == PrincipalKind::User)
-            .map(|r| UserId(r.principal_id.0))
-            .collect();
-        let removed_groups: Vec<GroupId> = removed
-            .iter()
-            .filter(|r| r.principal_kind == PrincipalKind::Group)
-            .map(|r| GroupId(r.principal_id.0))
-            .collect();
-        let (lost, freed) =
-            engine::revoke_unheld(conn, tenant, app, &removed_users, &removed_groups).await?;
-        let gained = engine::resolve_waiting(conn, tenant, app).await?;
-        audit::record(
-            conn,
-            tenant,
-            actor,
-            AuditAction::LicenseUnassigned,
-            Target::app(app),
-            serde_json::json!({
-                "principals": removed.iter().map(|r| serde_json::json!({
-                    "kind": r.principal_kind.stored(), "id": r.principal_id
-                })).collect::<Vec<_>>(),
-                "seatsFreed": freed,
-                "waitingResolved": gained.len(),
-            }),
-        )
-        .await?;
-        let assignments = removed
-            .into_iter()
-            .map(AssignmentRow::into_assignment)
-            .collect::<CoreResult<Vec<_>>>()?;
-        let mut license_changes = LicenseChanges::new();
-        license_changes.record_lost(app, lost).record_gained(app, gained);
-        events::record_license_changes(conn, tenant, &license_changes).await?;
+    let delete = diesel::delete(
+        license_assignments::table
+            .filter(license_assignments::tenant_id.eq(tenant))
+            .filter(license_assignments::app_id.eq(app))
+            .filter(license_assignments::principal_id.eq_any(&wanted)),
+    )
+    .returning(license_assignments::all_columns);
+    let removed: Vec<AssignmentRow> = on_conn!(conn, c => delete.load(c).await)?;
+    if removed.is_empty() {
         let app = crate::apps::load(conn, tenant, app).await?;
-    Ok(LicenseChange { app, assignments, license_changes })
+        return Ok(LicenseChange {
+            app,
+            assignments: Vec::new(),
+            license_changes: LicenseChanges::new(),
+        });
+    }
+    let removed_users: Vec<UserId> = removed
+        .iter()
+        .filter(|r| r.principal_kind == PrincipalKind::User)
+        .map(|r| UserId(r.principal_id.0))
+        .collect();
+    let removed_groups: Vec<GroupId> = removed
+        .iter()
+        .filter(|r| r.principal_kind == PrincipalKind::Group)
+        .map(|r| GroupId(r.principal_id.0))
+        .collect();
+    let (lost, freed) =
+        engine::revoke_unheld(conn, tenant, app, &removed_users, &removed_groups).await?;
+    let gained = engine::resolve_waiting(conn, tenant, app).await?;
+    audit::record(
+        conn,
+        tenant,
+        actor,
+        AuditAction::LicenseUnassigned,
+        Target::app(app),
+        serde_json::json!({
+            "principals": removed.iter().map(|r| serde_json::json!({
+                "kind": r.principal_kind.stored(), "id": r.principal_id
+            })).collect::<Vec<_>>(),
+            "seatsFreed": freed,
+            "waitingResolved": gained.len(),
+        }),
+    )
+    .await?;
+    let assignments = removed
+        .into_iter()
+        .map(AssignmentRow::into_assignment)
+        .collect::<CoreResult<Vec<_>>>()?;
+    let mut license_changes = LicenseChanges::new();
+    license_changes
+        .record_lost(app, lost)
+        .record_gained(app, gained);
+    events::record_license_changes(conn, tenant, &license_changes).await?;
+    let app = crate::apps::load(conn, tenant, app).await?;
+    Ok(LicenseChange {
+        app,
+        assignments,
+        license_changes,
+    })
 }
-

@@ -13,8 +13,8 @@ use crate::error::CoreResult;
 use crate::ids::*;
 use crate::model::{LicenseState, utc};
 use crate::paging::{Cursor, Page, PageRequest};
-use crate::schema::{app_user_activity as activity, group_members, license_assignments as la};
 use crate::schema::user_licenses as ul;
+use crate::schema::{app_user_activity as activity, group_members, license_assignments as la};
 
 /// An app's usage over a window of `idle_days`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +44,12 @@ pub struct IdleSeat {
 }
 
 /// `(user, last activity, seat since, assigned directly)` of idle seats.
-type IdleRow = (UserId, Option<chrono::NaiveDateTime>, chrono::NaiveDateTime, bool);
+type IdleRow = (
+    UserId,
+    Option<chrono::NaiveDateTime>,
+    chrono::NaiveDateTime,
+    bool,
+);
 
 /// The idle-seat query: `ACTIVE` licenses of `app` whose holder's last
 /// activity, or (never seen) whose seat, is at or before `cutoff`, with
@@ -68,7 +73,9 @@ macro_rules! idle_seats_query {
             .filter(
                 activity::last_active_at
                     .le($cutoff)
-                    .or(activity::last_active_at.is_null().and(ul::since.le($cutoff))),
+                    .or(activity::last_active_at
+                        .is_null()
+                        .and(ul::since.le($cutoff))),
             )
             .select((
                 ul::user_id,
@@ -152,8 +159,18 @@ impl Store {
         if pairs.is_empty() {
             return Ok(HashMap::new());
         }
-        let apps: Vec<AppId> = pairs.iter().map(|(a, _)| *a).collect::<BTreeSet<_>>().into_iter().collect();
-        let users: Vec<UserId> = pairs.iter().map(|(_, u)| *u).collect::<BTreeSet<_>>().into_iter().collect();
+        let apps: Vec<AppId> = pairs
+            .iter()
+            .map(|(a, _)| *a)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let users: Vec<UserId> = pairs
+            .iter()
+            .map(|(_, u)| *u)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let wanted: BTreeSet<(AppId, UserId)> = pairs.iter().copied().collect();
         read_conn!(self, conn => {
             let query = activity::table

@@ -314,6 +314,10 @@ async fn count_moving(conn: &mut Conn<'_>, rows: &[ActivityRow]) -> CoreResult<u
             .collect();
     Ok(rows
         .iter()
-        .filter(|r| stored.get(&r.user_id).is_none_or(|at| r.last_active_at > *at))
+        .filter(|r| {
+            stored
+                .get(&r.user_id)
+                .is_none_or(|at| r.last_active_at > *at)
+        })
         .count())
 }

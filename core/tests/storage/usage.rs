@@ -11,8 +11,7 @@ use seatwise_core::model::{LicenseErrorCode, LicenseState};
 use seatwise_core::paging::PageRequest;
 use seatwise_core::testing::TestDatabase;
 use seatwise_core::usage::{
-    ActivitySource, MAX_USAGE_RECORDS, UsageRecord, UsageRejection, UsageRejectionReason,
-    UsageUser,
+    ActivitySource, MAX_USAGE_RECORDS, UsageRecord, UsageRejection, UsageRejectionReason, UsageUser,
 };
 use seatwise_core::{AuditAction, CoreError, InputField, LicenseFilter, test_on_both_backends};
 
@@ -106,7 +105,11 @@ async fn the_latest_report_wins_and_an_older_one_never_moves_it_back(db: &TestDa
     let many = record(
         &f,
         app,
-        &[by_id(ann, at(today, 10)), by_id(ann, at(today, 11)), by_id(ann, at(today, 9))],
+        &[
+            by_id(ann, at(today, 10)),
+            by_id(ann, at(today, 11)),
+            by_id(ann, at(today, 9)),
+        ],
     )
     .await;
     assert_eq!((many.applied, many.users_updated), (3, 1));
@@ -120,7 +123,12 @@ async fn unknown_users_and_future_times_are_rejected_one_by_one(db: &TestDatabas
     let now = clock.clock().now();
     let other = Fixture::new(db).await;
     let stranger = other.user("Stranger").await;
-    let stranger_email = other.store.user(other.tenant, stranger).await.expect("s").email;
+    let stranger_email = other
+        .store
+        .user(other.tenant, stranger)
+        .await
+        .expect("s")
+        .email;
 
     let recorded = record(
         &f,
@@ -144,10 +152,22 @@ async fn unknown_users_and_future_times_are_rejected_one_by_one(db: &TestDatabas
     assert_eq!(
         recorded.rejected,
         vec![
-            UsageRejection { index: 0, reason: UsageRejectionReason::UnknownUser },
-            UsageRejection { index: 2, reason: UsageRejectionReason::UnknownUser },
-            UsageRejection { index: 3, reason: UsageRejectionReason::UnknownUser },
-            UsageRejection { index: 4, reason: UsageRejectionReason::InFuture },
+            UsageRejection {
+                index: 0,
+                reason: UsageRejectionReason::UnknownUser
+            },
+            UsageRejection {
+                index: 2,
+                reason: UsageRejectionReason::UnknownUser
+            },
+            UsageRejection {
+                index: 3,
+                reason: UsageRejectionReason::UnknownUser
+            },
+            UsageRejection {
+                index: 4,
+                reason: UsageRejectionReason::InFuture
+            },
         ]
     );
     assert_eq!(
@@ -175,14 +195,30 @@ async fn too_many_records_or_a_bad_window_change_nothing(db: &TestDatabase) {
         .await
         .expect_err("over the cap");
     assert!(
-        matches!(err, CoreError::InvalidInput { field: InputField::UsageRecords, .. }),
+        matches!(
+            err,
+            CoreError::InvalidInput {
+                field: InputField::UsageRecords,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(last_active(&f, app, ann).await, None);
     for days in [0, -1, 3651] {
-        let err = f.store.usage_summary(f.tenant, app, days).await.expect_err("window");
+        let err = f
+            .store
+            .usage_summary(f.tenant, app, days)
+            .await
+            .expect_err("window");
         assert!(
-            matches!(err, CoreError::InvalidInput { field: InputField::IdleDays, .. }),
+            matches!(
+                err,
+                CoreError::InvalidInput {
+                    field: InputField::IdleDays,
+                    ..
+                }
+            ),
             "{days}: {err:?}"
         );
         let err = f
@@ -191,7 +227,13 @@ async fn too_many_records_or_a_bad_window_change_nothing(db: &TestDatabase) {
             .await
             .expect_err("window");
         assert!(
-            matches!(err, CoreError::InvalidInput { field: InputField::IdleDays, .. }),
+            matches!(
+                err,
+                CoreError::InvalidInput {
+                    field: InputField::IdleDays,
+                    ..
+                }
+            ),
             "{days}: {err:?}"
         );
     }
@@ -200,13 +242,28 @@ async fn too_many_records_or_a_bad_window_change_nothing(db: &TestDatabase) {
 async fn idle_seats_follow_the_clock_and_never_seen_counts_from_the_seat(db: &TestDatabase) {
     let (f, clock) = fixture(db).await;
     let app = f.app(10).await;
-    let [active, stale, never] = [f.user("Active").await, f.user("Stale").await, f.user("Never").await];
-    f.assign(app, &[u(active), u(stale), u(never)]).await.expect("assign");
+    let [active, stale, never] = [
+        f.user("Active").await,
+        f.user("Stale").await,
+        f.user("Never").await,
+    ];
+    f.assign(app, &[u(active), u(stale), u(never)])
+        .await
+        .expect("assign");
     let now = clock.clock().now();
-    record(&f, app, &[by_id(active, now), by_id(stale, now - Duration::days(20))]).await;
+    record(
+        &f,
+        app,
+        &[by_id(active, now), by_id(stale, now - Duration::days(20))],
+    )
+    .await;
 
     // Day 0: "never" took the seat today, "stale" was seen 20 days ago.
-    let summary = f.store.usage_summary(f.tenant, app, 30).await.expect("summary");
+    let summary = f
+        .store
+        .usage_summary(f.tenant, app, 30)
+        .await
+        .expect("summary");
     assert_eq!((summary.active_users, summary.idle_seats), (2, 0));
     assert_eq!(idle_users(&f, app, 10).await, vec![stale]);
 
@@ -214,7 +271,11 @@ async fn idle_seats_follow_the_clock_and_never_seen_counts_from_the_seat(db: &Te
     // for only 10, so is neither active nor idle yet.
     clock.advance_days(10);
     assert_eq!(idle_users(&f, app, 30).await, vec![stale]);
-    let summary = f.store.usage_summary(f.tenant, app, 30).await.expect("summary");
+    let summary = f
+        .store
+        .usage_summary(f.tenant, app, 30)
+        .await
+        .expect("summary");
     assert_eq!((summary.active_users, summary.idle_seats), (1, 1));
 
     // Thirty-one days on: "never" too; "active" was seen 31 days ago.
@@ -222,7 +283,11 @@ async fn idle_seats_follow_the_clock_and_never_seen_counts_from_the_seat(db: &Te
     let mut all = vec![active, stale, never];
     all.sort();
     assert_eq!(idle_users(&f, app, 30).await, all);
-    let summary = f.store.usage_summary(f.tenant, app, 30).await.expect("summary");
+    let summary = f
+        .store
+        .usage_summary(f.tenant, app, 30)
+        .await
+        .expect("summary");
     assert_eq!((summary.active_users, summary.idle_seats), (0, 3));
     let page = f
         .store
@@ -289,7 +354,9 @@ async fn a_reclaim_frees_direct_seats_only_and_waiting_users_take_them(db: &Test
         f.license(waiting, app).await.map(|l| l.error_code),
         Some(Some(LicenseErrorCode::CountViolation))
     );
-    f.assign(app, &[u(busy)]).await.expect_err("no seat for busy");
+    f.assign(app, &[u(busy)])
+        .await
+        .expect_err("no seat for busy");
     clock.advance_days(40);
     record(&f, app, &[by_id(in_group, clock.clock().now())]).await;
 
@@ -301,7 +368,11 @@ async fn a_reclaim_frees_direct_seats_only_and_waiting_users_take_them(db: &Test
     let mut expected = vec![(direct, true), (both, false)];
     expected.sort();
     assert_eq!(
-        reclaimed.seats.iter().map(|s| (s.user_id, s.seat_freed)).collect::<Vec<_>>(),
+        reclaimed
+            .seats
+            .iter()
+            .map(|s| (s.user_id, s.seat_freed))
+            .collect::<Vec<_>>(),
         expected
     );
     assert_eq!(reclaimed.seats_freed(), 1);
@@ -325,12 +396,20 @@ async fn a_reclaim_frees_direct_seats_only_and_waiting_users_take_them(db: &Test
     let actions: Vec<_> = audit.items.iter().map(|(_, e)| e.action.known()).collect();
     assert_eq!(
         actions,
-        vec![Some(AuditAction::IdleSeatsReclaimed), Some(AuditAction::LicenseUnassigned)]
+        vec![
+            Some(AuditAction::IdleSeatsReclaimed),
+            Some(AuditAction::LicenseUnassigned)
+        ]
     );
     assert_eq!(audit.items[0].1.details["seatsFreed"], 1);
     assert_eq!(audit.items[0].1.details["idleDays"], 30);
 
-    let endpoint = f.store.webhook_endpoints(f.tenant).await.expect("endpoints")[0].id;
+    let endpoint = f
+        .store
+        .webhook_endpoints(f.tenant)
+        .await
+        .expect("endpoints")[0]
+        .id;
     let kinds: Vec<EventKind> = f
         .store
         .webhook_queue(f.tenant, endpoint, 100)
@@ -357,7 +436,10 @@ async fn a_reclaim_frees_direct_seats_only_and_waiting_users_take_them(db: &Test
         .audit_log(f.tenant, Some(app), &PageRequest::first(1))
         .await
         .expect("audit");
-    assert_eq!(after.items[0].1.id, audit.items[0].1.id, "no new audit event");
+    assert_eq!(
+        after.items[0].1.id, audit.items[0].1.id,
+        "no new audit event"
+    );
 }
 
 async fn a_dry_run_lists_and_writes_nothing(db: &TestDatabase) {
@@ -366,14 +448,22 @@ async fn a_dry_run_lists_and_writes_nothing(db: &TestDatabase) {
     let [a, b] = [f.user("A").await, f.user("B").await];
     f.assign(app, &[u(a), u(b)]).await.expect("assign");
     clock.advance_days(90);
-    record(&f, app, &[by_id(b, clock.clock().now() - Duration::days(10))]).await;
+    record(
+        &f,
+        app,
+        &[by_id(b, clock.clock().now() - Duration::days(10))],
+    )
+    .await;
     let dry = f
         .store
         .reclaim_idle_seats(f.tenant, &f.actor, app, 60, true)
         .await
         .expect("dry run");
     assert!(dry.dry_run);
-    assert_eq!(dry.seats.iter().map(|s| s.user_id).collect::<Vec<_>>(), vec![a]);
+    assert_eq!(
+        dry.seats.iter().map(|s| s.user_id).collect::<Vec<_>>(),
+        vec![a]
+    );
     assert_eq!(dry.app.seats.assigned, 2);
     assert!(dry.license_changes.is_empty());
     assert_eq!(f.seats(app).await.assigned, 2, "nothing unassigned");
@@ -382,5 +472,8 @@ async fn a_dry_run_lists_and_writes_nothing(db: &TestDatabase) {
         .audit_log(f.tenant, Some(app), &PageRequest::first(1))
         .await
         .expect("audit");
-    assert_eq!(audit.items[0].1.action.known(), Some(AuditAction::UsageImported));
+    assert_eq!(
+        audit.items[0].1.action.known(),
+        Some(AuditAction::UsageImported)
+    );
 }

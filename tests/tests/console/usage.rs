@@ -35,10 +35,16 @@ async fn lists_idle_seats_and_reclaims_them_after_confirming() {
     browser.wait_text("#seat-available", "1").await;
     browser.click("#tab-usage").await.expect("usage tab");
     browser
-        .wait_text("#usage-summary", "1 active user and 1 idle seat in the last 30 days")
+        .wait_text(
+            "#usage-summary",
+            "1 active user and 1 idle seat in the last 30 days",
+        )
         .await;
     let idle = browser.text("#idle-seats-table").await;
-    assert!(idle.contains("Adele Vance") && !idle.contains("Alex Wilber"), "{idle}");
+    assert!(
+        idle.contains("Adele Vance") && !idle.contains("Alex Wilber"),
+        "{idle}"
+    );
 
     // A 60-day window: Adele is not idle for that long.
     browser
@@ -47,24 +53,37 @@ async fn lists_idle_seats_and_reclaims_them_after_confirming() {
              s.dispatchEvent(new Event('change'));",
         )
         .await;
-    browser.wait_text("#usage-summary", "0 idle seats in the last 60 days").await;
+    browser
+        .wait_text("#usage-summary", "0 idle seats in the last 60 days")
+        .await;
     browser
         .execute(
             "const s = document.getElementById('usage-days'); s.value = '30'; \
              s.dispatchEvent(new Event('change'));",
         )
         .await;
-    browser.wait_text("#usage-summary", "1 idle seat in the last 30 days").await;
+    browser
+        .wait_text("#usage-summary", "1 idle seat in the last 30 days")
+        .await;
 
     browser.click("#reclaim-open").await.expect("reclaim");
     let dialog = browser
-        .wait_text("#reclaim-dialog", "Reclaim 1 idle seat of Northwind Analytics?")
+        .wait_text(
+            "#reclaim-dialog",
+            "Reclaim 1 idle seat of Northwind Analytics?",
+        )
         .await;
     assert!(dialog.contains("Adele Vance"), "{dialog}");
     browser.screenshot("reclaim-dialog").await;
-    browser.click("#reclaim-dialog-confirm").await.expect("confirm");
+    browser
+        .click("#reclaim-dialog-confirm")
+        .await
+        .expect("confirm");
     let outcome = browser
-        .wait_text("#details-outcome", "Reclaimed 1 idle seat of Northwind Analytics.")
+        .wait_text(
+            "#details-outcome",
+            "Reclaimed 1 idle seat of Northwind Analytics.",
+        )
         .await;
     assert!(outcome.contains("2 seats available now"), "{outcome}");
     browser.wait_text("#seat-available", "2").await;

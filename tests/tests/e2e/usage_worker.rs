@@ -45,7 +45,8 @@ async fn the_worker_records_what_the_adapter_reports(backend: Backend) {
             json!({ "usage_report": "not a list" }),
         )
         .await;
-    app.assign(&admin, &broken, std::slice::from_ref(&ann)).await;
+    app.assign(&admin, &broken, std::slice::from_ref(&ann))
+        .await;
     let reporting = app
         .register_app_with_adapter(
             &admin,
@@ -58,7 +59,8 @@ async fn the_worker_records_what_the_adapter_reports(backend: Backend) {
             ] }),
         )
         .await;
-    app.assign(&admin, &reporting, std::slice::from_ref(&ann)).await;
+    app.assign(&admin, &reporting, std::slice::from_ref(&ann))
+        .await;
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let licenses = loop {
@@ -116,7 +118,11 @@ async fn the_worker_records_what_the_adapter_reports(backend: Backend) {
         app.server_log().contains("usage poll failed"),
         "the failure is logged"
     );
-    assert_eq!(last_active_at(&app, &admin, &ann).await, json!(null), "first license: broken app");
+    assert_eq!(
+        last_active_at(&app, &admin, &ann).await,
+        json!(null),
+        "first license: broken app"
+    );
 }
 
 e2e_for_each_backend!(the_worker_records_what_the_adapter_reports);

@@ -164,7 +164,13 @@ pub(super) async fn import_usage(
             .map(|(i, r)| usage_record(i, r))
             .collect::<Result<Vec<_>, _>>()?;
         let recorded = store
-            .record_usage(caller.tenant, &caller.actor(), app, &records, ActivitySource::Import)
+            .record_usage(
+                caller.tenant,
+                &caller.actor(),
+                app,
+                &records,
+                ActivitySource::Import,
+            )
             .await?;
         Ok::<_, CoreError>((store.app(caller.tenant, app).await?, recorded))
     }

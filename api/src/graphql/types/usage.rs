@@ -56,9 +56,7 @@ impl AppUsage {
     async fn idle_seats(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many seats to return (at most 100, default 20).")] first: Option<
-            i32,
-        >,
+        #[graphql(desc = "How many seats to return (at most 100, default 20).")] first: Option<i32>,
         #[graphql(desc = "Return the seats after this cursor.")] after: Option<String>,
     ) -> ApiResult<IdleSeatConnection> {
         let caller = authorize(ctx, Permission::ReadTenant)?;

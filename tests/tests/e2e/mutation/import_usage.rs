@@ -25,7 +25,8 @@ async fn records_apply_by_id_or_email_and_bad_ones_are_listed(app: TestApp) {
     let whiteboard = app.register_app(&admin, "Whiteboard", 5).await;
     let ann = app.create_user(&admin, "Ann", "ann@example.com").await;
     let bob = app.create_user(&admin, "Bob", "bob@example.com").await;
-    app.assign(&admin, &whiteboard, &[ann.clone(), bob.clone()]).await;
+    app.assign(&admin, &whiteboard, &[ann.clone(), bob.clone()])
+        .await;
     assert_eq!(last_active_at(&app, &admin, &ann).await, json!(null));
 
     let yesterday = now - Duration::days(1);
@@ -44,7 +45,10 @@ async fn records_apply_by_id_or_email_and_bad_ones_are_listed(app: TestApp) {
         .await;
     insta::assert_json_snapshot!("imported", imported.redacted());
     let payload = &imported.data()["importUsage"];
-    assert_eq!((payload["applied"].clone(), payload["usersUpdated"].clone()), (json!(2), json!(2)));
+    assert_eq!(
+        (payload["applied"].clone(), payload["usersUpdated"].clone()),
+        (json!(2), json!(2))
+    );
     assert_eq!(
         payload["rejected"],
         json!([
@@ -77,7 +81,8 @@ async fn ambiguous_records_and_other_roles_change_nothing(app: TestApp) {
     let admin = app.admin_token();
     let whiteboard = app.register_app(&admin, "Whiteboard", 5).await;
     let ann = app.create_user(&admin, "Ann", "ann@example.com").await;
-    app.assign(&admin, &whiteboard, std::slice::from_ref(&ann)).await;
+    app.assign(&admin, &whiteboard, std::slice::from_ref(&ann))
+        .await;
     let at = app.manual_clock().clock().now() - Duration::days(2);
     let both = app
         .import_usage(
@@ -90,7 +95,10 @@ async fn ambiguous_records_and_other_roles_change_nothing(app: TestApp) {
         )
         .await;
     insta::assert_json_snapshot!("ambiguous_record", both.redacted());
-    assert_eq!(both.data()["importUsage"]["userErrors"][0]["field"], "records");
+    assert_eq!(
+        both.data()["importUsage"]["userErrors"][0]["field"],
+        "records"
+    );
     assert_eq!(last_active_at(&app, &admin, &ann).await, json!(null));
     for role in ["USER_ADMIN", "BILLING_ADMIN", "GLOBAL_READER"] {
         let refused = app

@@ -38,10 +38,15 @@ async fn a_dry_run_lists_and_the_reclaim_frees_seats_for_waiting_users(app: Test
     let (whiteboard, admin) = idle_ann_active_bob_waiting_cleo(&app).await;
     let licenses = app.token(&["LICENSE_ADMIN"]);
 
-    let dry = app.reclaim_idle_seats(&licenses, &whiteboard, 30, true).await;
+    let dry = app
+        .reclaim_idle_seats(&licenses, &whiteboard, 30, true)
+        .await;
     insta::assert_json_snapshot!("dry_run", dry.redacted());
     let payload = &dry.data()["reclaimIdleSeats"];
-    assert_eq!((payload["count"].clone(), payload["seatsFreed"].clone()), (json!(1), json!(1)));
+    assert_eq!(
+        (payload["count"].clone(), payload["seatsFreed"].clone()),
+        (json!(1), json!(1))
+    );
     assert_eq!(payload["seats"][0]["user"]["displayName"], "Ann");
     assert_eq!(
         app.seats(&admin, &whiteboard).await,
@@ -49,7 +54,9 @@ async fn a_dry_run_lists_and_the_reclaim_frees_seats_for_waiting_users(app: Test
         "a dry run changes nothing"
     );
 
-    let done = app.reclaim_idle_seats(&licenses, &whiteboard, 30, false).await;
+    let done = app
+        .reclaim_idle_seats(&licenses, &whiteboard, 30, false)
+        .await;
     insta::assert_json_snapshot!("reclaimed", done.redacted());
     let payload = &done.data()["reclaimIdleSeats"];
     assert_eq!(payload["userErrors"], json!([]));
@@ -70,14 +77,18 @@ async fn a_dry_run_lists_and_the_reclaim_frees_seats_for_waiting_users(app: Test
     );
 
     // Nothing idle any more, and Bob, active, was never listed.
-    let again = app.reclaim_idle_seats(&licenses, &whiteboard, 30, false).await;
+    let again = app
+        .reclaim_idle_seats(&licenses, &whiteboard, 30, false)
+        .await;
     assert_eq!(again.data()["reclaimIdleSeats"]["count"], 0);
 }
 
 async fn bad_windows_roles_and_tenants_change_nothing(app: TestApp) {
     let (whiteboard, admin) = idle_ann_active_bob_waiting_cleo(&app).await;
     for days in [0, 3651] {
-        let refused = app.reclaim_idle_seats(&admin, &whiteboard, days, false).await;
+        let refused = app
+            .reclaim_idle_seats(&admin, &whiteboard, days, false)
+            .await;
         let payload = &refused.data()["reclaimIdleSeats"];
         assert_eq!(payload["userErrors"][0]["field"], "idleDays", "{days}");
         assert_eq!(payload["userErrors"][0]["code"], "INVALID_INPUT", "{days}");
@@ -93,7 +104,9 @@ async fn bad_windows_roles_and_tenants_change_nothing(app: TestApp) {
     }
     let other = app.create_tenant("Other Organisation").await;
     let other_admin = app.token_for(&other, &["GLOBAL_ADMIN"], None);
-    let foreign = app.reclaim_idle_seats(&other_admin, &whiteboard, 30, false).await;
+    let foreign = app
+        .reclaim_idle_seats(&other_admin, &whiteboard, 30, false)
+        .await;
     let payload = &foreign.data()["reclaimIdleSeats"];
     assert_eq!(payload["userErrors"][0]["field"], "appId");
     assert_eq!(payload["userErrors"][0]["code"], "NOT_FOUND");

@@ -51,7 +51,10 @@ async fn active_users_and_idle_seats_follow_the_clock(app: TestApp) {
 
     let today = usage(&app, &admin, &whiteboard, 30, json!(null)).await;
     assert_eq!(today["activeUsers"], 1);
-    assert_eq!(today["idleSeats"]["totalCount"], 0, "new seats are not idle yet");
+    assert_eq!(
+        today["idleSeats"]["totalCount"], 0,
+        "new seats are not idle yet"
+    );
 
     app.manual_clock().advance_days(31);
     let response = app
@@ -79,11 +82,17 @@ async fn active_users_and_idle_seats_follow_the_clock(app: TestApp) {
         .find(|s| s["user"]["displayName"] == "Cleo")
         .expect("Cleo is idle");
     assert_eq!(
-        (cleo_seat["assignedDirectly"].clone(), cleo_seat["heldThroughGroup"].clone()),
+        (
+            cleo_seat["assignedDirectly"].clone(),
+            cleo_seat["heldThroughGroup"].clone()
+        ),
         (json!(false), json!(true))
     );
     // A longer window: Bob, seen 31 days ago, is active again.
-    assert_eq!(usage(&app, &admin, &whiteboard, 60, json!(null)).await["activeUsers"], 1);
+    assert_eq!(
+        usage(&app, &admin, &whiteboard, 60, json!(null)).await["activeUsers"],
+        1
+    );
 
     let refused = app
         .gql(USAGE)
