@@ -11,7 +11,7 @@
 //! adapter call is bounded by the host (timeout, quarantine, output size
 //! and record count), and a failure — any error, a timeout, malformed
 //! output — is logged with the adapter and app, counted in
-//! `usage_polls_total{outcome="failed"}`, and tried again one interval
+//! `seatwise_usage_polls_total{outcome="failed"}`, and tried again one interval
 //! later with the same `since`. Like the seat-change worker, it calls its
 //! adapters itself (it owns their schedule), not through `vendor_effects`.
 

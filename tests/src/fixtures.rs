@@ -174,6 +174,21 @@ impl TestApp {
         payload_id(&response.data()["createGroup"], "group")
     }
 
+    /// Run `addGroupMembers`; the payload's `userErrors`.
+    pub async fn add_group_members(&self, token: &str, group: &str, users: &[String]) -> Value {
+        let response = self
+            .gql(
+                "mutation($input: AddGroupMembersInput!) {
+                    addGroupMembers(input: $input) { userErrors { field message code } }
+                }",
+            )
+            .var("input", json!({ "groupId": group, "userIds": users }))
+            .token(token)
+            .send()
+            .await;
+        response.data()["addGroupMembers"]["userErrors"].clone()
+    }
+
     /// Run `assignLicenses`; the payload (`app`, `assignments`, `userErrors`).
     pub async fn assign(&self, token: &str, app: &str, principals: &[String]) -> Value {
         self.licenses_mutation(

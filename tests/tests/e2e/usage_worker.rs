@@ -104,10 +104,10 @@ async fn the_worker_records_what_the_adapter_reports(backend: Backend) {
             .expect("metrics text");
         let failed = metrics
             .lines()
-            .any(|l| l.starts_with("usage_polls_total{adapter=\"contoso\",outcome=\"failed\"}"));
+            .any(|l| l.starts_with("seatwise_usage_polls_total{adapter=\"contoso\",outcome=\"failed\"}"));
         let ok = metrics
             .lines()
-            .any(|l| l.starts_with("usage_polls_total{adapter=\"contoso\",outcome=\"ok\"}"));
+            .any(|l| l.starts_with("seatwise_usage_polls_total{adapter=\"contoso\",outcome=\"ok\"}"));
         if failed && ok {
             break;
         }
