@@ -102,12 +102,12 @@ async fn the_worker_records_what_the_adapter_reports(backend: Backend) {
             .text()
             .await
             .expect("metrics text");
-        let failed = metrics
-            .lines()
-            .any(|l| l.starts_with("seatwise_usage_polls_total{adapter=\"contoso\",outcome=\"failed\"}"));
-        let ok = metrics
-            .lines()
-            .any(|l| l.starts_with("seatwise_usage_polls_total{adapter=\"contoso\",outcome=\"ok\"}"));
+        let failed = metrics.lines().any(|l| {
+            l.starts_with("seatwise_usage_polls_total{adapter=\"contoso\",outcome=\"failed\"}")
+        });
+        let ok = metrics.lines().any(|l| {
+            l.starts_with("seatwise_usage_polls_total{adapter=\"contoso\",outcome=\"ok\"}")
+        });
         if failed && ok {
             break;
         }

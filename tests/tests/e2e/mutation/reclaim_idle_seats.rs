@@ -22,9 +22,14 @@ async fn idle_ann_active_bob_waiting_cleo(app: &TestApp) -> (String, String) {
     app.assign(&admin, &whiteboard, &[ann, bob.clone()]).await;
     // The app is full: Cleo, joining a group that holds it, waits.
     let team = app.create_group(&admin, "Team", &[]).await;
-    let assigned = app.assign(&admin, &whiteboard, &[team.clone()]).await;
+    let assigned = app
+        .assign(&admin, &whiteboard, std::slice::from_ref(&team))
+        .await;
     assert_eq!(assigned["userErrors"], json!([]), "{assigned:#}");
-    assert_eq!(app.add_group_members(&admin, &team, &[cleo]).await, json!([]));
+    assert_eq!(
+        app.add_group_members(&admin, &team, &[cleo]).await,
+        json!([])
+    );
     assert_eq!(
         app.seats(&admin, &whiteboard).await,
         json!({ "purchased": 2, "assigned": 2, "available": 0 })
@@ -55,7 +60,10 @@ async fn a_dry_run_lists_and_the_reclaim_frees_seats_for_waiting_users(app: Test
         (json!(1), json!(1))
     );
     assert_eq!(payload["seats"][0]["user"]["displayName"], "Ann");
-    assert_eq!(payload["app"]["licenseErrorCount"], 1, "Cleo waits for a seat");
+    assert_eq!(
+        payload["app"]["licenseErrorCount"], 1,
+        "Cleo waits for a seat"
+    );
     assert_eq!(
         app.seats(&admin, &whiteboard).await,
         json!({ "purchased": 2, "assigned": 2, "available": 0 }),
