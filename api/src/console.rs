@@ -75,6 +75,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/components/alert-banner.js", JS),
     asset!("js/components/subscription-card.js", JS),
     asset!("js/components/subscription-panel.js", JS),
+    asset!("js/components/usage-panel.js", JS),
 ];
 
 const INDEX_TEMPLATE: &str = include_str!("../console/index.html");

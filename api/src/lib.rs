@@ -37,6 +37,7 @@ pub mod scim;
 pub mod seat_change_worker;
 pub mod server;
 pub mod settings;
+pub mod usage_worker;
 pub mod vendor_effects;
 pub mod vendor_inbound;
 pub mod webhooks;

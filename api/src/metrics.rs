@@ -20,6 +20,7 @@ use seatwise_core::Store;
 
 use crate::plugin_status::{ABANDONED_METRIC, QUARANTINED_METRIC};
 use crate::server::AppState;
+use crate::usage_worker::UsagePollCounts;
 use crate::vendor_effects::VendorEffects;
 
 /// The server's metrics.
@@ -35,6 +36,8 @@ pub struct Metrics {
     adapter_abandoned: IntGaugeVec,
     adapter_running: IntGaugeVec,
     notices_dropped: IntCounterVec,
+    /// Usage polls by adapter and outcome.
+    usage_polls: IntCounterVec,
 }
 
 impl Metrics {
@@ -118,6 +121,14 @@ impl Metrics {
         registry.register(Box::new(adapter_abandoned.clone()))?;
         registry.register(Box::new(adapter_running.clone()))?;
         registry.register(Box::new(notices_dropped.clone()))?;
+        let usage_polls = IntCounterVec::new(
+            Opts::new(
+                "usage_polls_total",
+                "Usage polls of vendor adapters, by adapter and outcome (ok, failed).",
+            ),
+            &["adapter", "outcome"],
+        )?;
+        registry.register(Box::new(usage_polls.clone()))?;
         Ok(Self {
             registry,
             requests,
@@ -130,6 +141,7 @@ impl Metrics {
             adapter_abandoned,
             adapter_running,
             notices_dropped,
+            usage_polls,
         })
     }
 
@@ -152,7 +164,20 @@ impl Metrics {
 
     /// The metrics as Prometheus text, with the store's, the adapters' and
     /// the notice queues' figures refreshed.
-    pub fn render(&self, store: &Store, vendor_effects: &VendorEffects) -> String {
+    pub fn render(
+        &self,
+        store: &Store,
+        vendor_effects: &VendorEffects,
+        usage_polls: &UsagePollCounts,
+    ) -> String {
+        for ((adapter, outcome), total) in usage_polls.snapshot() {
+            let counter = self
+                .usage_polls
+                .with_label_values(&[adapter.as_str(), outcome]);
+            if total > counter.get() {
+                counter.inc_by(total - counter.get());
+            }
+        }
         for adapter in vendor_effects.plugins().adapters() {
             let health = adapter.health();
             self.adapter_quarantined

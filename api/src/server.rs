@@ -32,6 +32,7 @@ use crate::graphql::{AppSchema, Session};
 use crate::metrics::{Metrics, record_request};
 use crate::seat_change_worker::SeatChangeWorker;
 use crate::settings::ServeSettings;
+use crate::usage_worker::{UsagePollCounts, UsagePollSettings, UsageWorker};
 use crate::vendor_effects::VendorEffects;
 use crate::vendor_inbound::VendorInbound;
 use crate::webhooks::{Upkeep, WebhookSettings, WebhookWorker};
@@ -111,6 +112,10 @@ pub struct AppState {
     /// Inbound vendor webhooks: which adapters take them, with their
     /// concurrency limits.
     pub vendor_inbound: Arc<VendorInbound>,
+    /// How often the usage worker (started by [`serve_until`]) polls.
+    pub usage_polls: UsagePollSettings,
+    /// The usage worker's polls so far, for `/metrics`.
+    pub usage_poll_counts: Arc<UsagePollCounts>,
 }
 
 impl AppState {
@@ -136,7 +141,15 @@ impl AppState {
             vendor_effects,
             webhooks: WebhookSettings::default(),
             vendor_inbound,
+            usage_polls: UsagePollSettings::default(),
+            usage_poll_counts: Arc::new(UsagePollCounts::default()),
         })
+    }
+
+    /// The same state with the usage worker polling per `usage_polls`.
+    pub fn with_usage_polls(mut self, usage_polls: UsagePollSettings) -> Self {
+        self.usage_polls = usage_polls;
+        self
     }
 
     /// The same state with these webhook settings (the schema accepts
@@ -185,7 +198,8 @@ pub fn assemble(
     let state = AppState::new(store.clone(), tokens, settings.http.clone())
         .map_err(|e| format!("cannot register the metrics: {e}"))?
         .with_plugins(plugins, settings.notice_queue)
-        .with_webhooks(settings.webhooks.clone());
+        .with_webhooks(settings.webhooks.clone())
+        .with_usage_polls(settings.usage_polls);
     let worker = SeatChangeWorker::new(store, state.vendor_effects.clone())
         .with_poll_interval(settings.worker.poll_interval)
         .with_lease(settings.worker.lease)
@@ -425,7 +439,11 @@ async fn metrics(State(state): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(&state.store, &state.vendor_effects),
+        state.metrics.render(
+            &state.store,
+            &state.vendor_effects,
+            &state.usage_poll_counts,
+        ),
     )
         .into_response()
 }
@@ -465,6 +483,15 @@ pub async fn serve_until(
     let upkeep = tokio::spawn(
         Upkeep::new(state.store.clone(), state.webhooks.clone()).run(stopped(stopping.clone())),
     );
+    let usage = tokio::spawn(
+        UsageWorker::new(
+            state.store.clone(),
+            state.vendor_effects.plugins().clone(),
+            state.usage_polls,
+            state.usage_poll_counts.clone(),
+        )
+        .run(stopped(stopping.clone())),
+    );
     tokio::spawn(async move {
         stop.await;
         let _ = stop_sender.send(true);
@@ -486,6 +513,9 @@ pub async fn serve_until(
     }
     if let Err(error) = upkeep.await {
         tracing::error!(%error, "the webhook upkeep task crashed");
+    }
+    if let Err(error) = usage.await {
+        tracing::error!(%error, "the usage worker crashed");
     }
     served
 }

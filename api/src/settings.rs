@@ -22,7 +22,12 @@ use crate::plugins::{
     WorkerSettings, check_timeout_below_lease,
 };
 use crate::server::HttpConfig;
+use crate::usage_worker::{DEFAULT_USAGE_POLL_INTERVAL, UsagePollSettings};
 use crate::webhooks::WebhookSettings;
+
+/// Time between two usage polls of one app, e.g. `1h`, `15m`, `30s`,
+/// `500ms` (default `1h`).
+pub const USAGE_POLL_INTERVAL_ENV: &str = "SEATWISE_USAGE_POLL_INTERVAL";
 
 /// Where settings come from.
 pub trait Vars {
@@ -73,6 +78,34 @@ pub fn millis(vars: &dyn Vars, var: &str, default: Duration) -> Result<Duration,
     }
 }
 
+/// A positive duration from `var` with a unit (`ms`, `s`, `m`, `h`), or
+/// `default` when unset.
+pub fn duration(vars: &dyn Vars, var: &str, default: Duration) -> Result<Duration, String> {
+    let Some(text) = vars.var(var) else {
+        return Ok(default);
+    };
+    let bad =
+        || format!("{var}={text:?}: expected a positive duration such as 1h, 15m, 30s or 500ms");
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(bad)?;
+    let (number, unit) = trimmed.split_at(split);
+    let number: u64 = number.parse().map_err(|_| bad())?;
+    let millis_per = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(bad()),
+    };
+    number
+        .checked_mul(millis_per)
+        .filter(|ms| *ms > 0)
+        .map(Duration::from_millis)
+        .ok_or_else(bad)
+}
+
 /// Everything `seatwise serve` reads from the environment besides the
 /// database options (which are command-line flags with `env` fallbacks).
 #[derive(Debug, Clone)]
@@ -88,6 +121,9 @@ pub struct ServeSettings {
     pub http: HttpConfig,
     /// Outbound webhooks (`SEATWISE_WEBHOOK_*`).
     pub webhooks: WebhookSettings,
+    /// How often adapters are asked for usage
+    /// (`SEATWISE_USAGE_POLL_INTERVAL`).
+    pub usage_polls: UsagePollSettings,
 }
 
 impl ServeSettings {
@@ -108,6 +144,10 @@ impl ServeSettings {
             notice_queue: count(vars, NOTICE_QUEUE_ENV, DEFAULT_NOTICE_QUEUE)?,
             http: HttpConfig::from_vars(vars)?,
             webhooks: WebhookSettings::from_vars(vars)?,
+            usage_polls: UsagePollSettings {
+                interval: duration(vars, USAGE_POLL_INTERVAL_ENV, DEFAULT_USAGE_POLL_INTERVAL)?,
+                lease: worker.lease,
+            },
         })
     }
 }
@@ -140,6 +180,29 @@ mod tests {
         assert_eq!(settings.notice_queue, DEFAULT_NOTICE_QUEUE);
         assert_eq!(settings.worker.lease, DEFAULT_WORKER_LEASE);
         assert!(settings.http.cors_origins.is_empty());
+        assert_eq!(settings.usage_polls.interval, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn the_usage_poll_interval_takes_a_unit() {
+        for (text, expected) in [
+            ("1h", Duration::from_secs(3600)),
+            ("15m", Duration::from_secs(900)),
+            (" 30s ", Duration::from_secs(30)),
+            ("250ms", Duration::from_millis(250)),
+        ] {
+            let settings = ServeSettings::from_vars(&vars(&[(USAGE_POLL_INTERVAL_ENV, text)]))
+                .expect("a valid interval");
+            assert_eq!(settings.usage_polls.interval, expected, "{text}");
+        }
+        for text in ["0s", "10", "1d", "h", "-1h", "99999999999999999h"] {
+            let error = ServeSettings::from_vars(&vars(&[(USAGE_POLL_INTERVAL_ENV, text)]))
+                .expect_err("refused");
+            assert!(
+                error.starts_with("SEATWISE_USAGE_POLL_INTERVAL="),
+                "{text}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -97,6 +97,11 @@ pub enum AuditAction {
     /// An admin asked for a delivery to be sent again
     /// (`WEBHOOK_REDELIVERY_REQUESTED`).
     WebhookRedeliveryRequested,
+    /// Per-user activity of an app was imported (`USAGE_IMPORTED`).
+    UsageImported,
+    /// The direct assignments of an app's idle seat holders were removed
+    /// (`IDLE_SEATS_RECLAIMED`).
+    IdleSeatsReclaimed,
 }
 
 // The stored and displayed form. Never change a released one: existing
@@ -134,6 +139,8 @@ stored_enum!(AuditAction {
     WebhookEndpointUpdated => "WEBHOOK_ENDPOINT_UPDATED",
     WebhookEndpointDeleted => "WEBHOOK_ENDPOINT_DELETED",
     WebhookRedeliveryRequested => "WEBHOOK_REDELIVERY_REQUESTED",
+    UsageImported => "USAGE_IMPORTED",
+    IdleSeatsReclaimed => "IDLE_SEATS_RECLAIMED",
 });
 
 impl std::fmt::Display for AuditAction {

@@ -185,6 +185,10 @@ pub enum InputField {
     GraceDays,
     /// Free seats at or under which an app is low on seats.
     LowSeatThreshold,
+    /// Days without activity after which a seat holder counts as idle.
+    IdleDays,
+    /// Usage records sent in one call.
+    UsageRecords,
     /// A webhook endpoint's URL.
     Url,
     /// The event types a webhook endpoint receives.

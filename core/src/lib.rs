@@ -19,6 +19,7 @@ pub mod events;
 mod groups;
 pub mod ids;
 mod installs;
+mod lease;
 mod licensing;
 mod locks;
 pub mod model;
@@ -33,6 +34,7 @@ mod tenants;
 // Tests and benchmarks only (feature `testing`): not in the server build.
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod usage;
 mod users;
 pub mod validate;
 

@@ -314,3 +314,39 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 diesel::allow_tables_to_appear_in_same_query!(app_subscriptions, apps);
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    app_user_activity (tenant_id, app_id, user_id) {
+        tenant_id -> Uuid,
+        app_id -> Uuid,
+        user_id -> Uuid,
+        last_active_at -> Timestamp,
+        source -> Text,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::db::sql_types::Uuid;
+
+    usage_polls (tenant_id, app_id) {
+        tenant_id -> Uuid,
+        app_id -> Uuid,
+        last_success_at -> Nullable<Timestamp>,
+        next_poll_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+    }
+}
+
+// The new tables appear beside these (pairs only: a pair listed twice
+// would implement the same trait twice).
+diesel::allow_tables_to_appear_in_same_query!(app_user_activity, user_licenses);
+diesel::allow_tables_to_appear_in_same_query!(app_user_activity, users);
+diesel::allow_tables_to_appear_in_same_query!(app_user_activity, apps);
+diesel::allow_tables_to_appear_in_same_query!(app_user_activity, license_assignments);
+diesel::allow_tables_to_appear_in_same_query!(app_user_activity, group_members);
+diesel::allow_tables_to_appear_in_same_query!(usage_polls, apps);

@@ -18,6 +18,7 @@ use seatwise_core::paging::PageRequest;
 use seatwise_core::seat_changes::SeatChangeStatus;
 use seatwise_core::subscriptions::SubscriptionState;
 use seatwise_core::testing::TestDatabase;
+use seatwise_core::usage::ActivitySource;
 use seatwise_core::{
     AuditAction, Backend, EntityKind, Recorded, Store, StoredEnum, test_on_both_backends,
 };
@@ -112,6 +113,7 @@ fn is_check_violation(error: &diesel::result::Error) -> bool {
 async fn each_column_accepts_its_stored_values_and_refuses_others(db: &TestDatabase) {
     let f = Fixture::new(db).await;
     let (t, app) = (f.tenant, f.app(10).await);
+    let active_user = f.user("Active user").await;
     let fresh = || uuid::Uuid::now_v7();
     let columns = [
         Column {
@@ -195,6 +197,20 @@ async fn each_column_accepts_its_stored_values_and_refuses_others(db: &TestDatab
             values: stored::<EventKind>(),
             insert: Box::new(move |v| outbox_event(t, fresh(), v)),
             refused: vec!["license.assigned", "UNLISTED"],
+            accepted_unlisted: vec![],
+        },
+        Column {
+            name: "app_user_activity.source",
+            values: stored::<ActivitySource>(),
+            // One row per (app, user): each insert replaces the last.
+            insert: Box::new(move |v| {
+                format!(
+                    "DELETE FROM app_user_activity WHERE tenant_id = '{t}'; \
+                     INSERT INTO app_user_activity (tenant_id, app_id, user_id, last_active_at, \
+                     source) VALUES ('{t}', '{app}', '{active_user}', '{AT}', '{v}');"
+                )
+            }),
+            refused: vec!["UNLISTED"],
             accepted_unlisted: vec![],
         },
         Column {

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::TestApp;
+use crate::{GraphqlResponse, TestApp};
 
 /// What `SeatChangeOperation` fields tests read back.
 pub const SEAT_CHANGE_FIELDS: &str = "id status previousQuantity requestedQuantity vendorReference message
@@ -174,6 +174,21 @@ impl TestApp {
         payload_id(&response.data()["createGroup"], "group")
     }
 
+    /// Run `addGroupMembers`; the payload's `userErrors`.
+    pub async fn add_group_members(&self, token: &str, group: &str, users: &[String]) -> Value {
+        let response = self
+            .gql(
+                "mutation($input: AddGroupMembersInput!) {
+                    addGroupMembers(input: $input) { userErrors { field message code } }
+                }",
+            )
+            .var("input", json!({ "groupId": group, "userIds": users }))
+            .token(token)
+            .send()
+            .await;
+        response.data()["addGroupMembers"]["userErrors"].clone()
+    }
+
     /// Run `assignLicenses`; the payload (`app`, `assignments`, `userErrors`).
     pub async fn assign(&self, token: &str, app: &str, principals: &[String]) -> Value {
         self.licenses_mutation(
@@ -222,6 +237,51 @@ impl TestApp {
             .send()
             .await;
         response.data()[name].clone()
+    }
+
+    /// Run `importUsage` with `records` (`{userId | email, lastActiveAt}`).
+    pub async fn import_usage(&self, token: &str, app: &str, records: Value) -> GraphqlResponse {
+        self.gql(
+            "mutation($input: ImportUsageInput!) {
+                importUsage(input: $input) {
+                    app { id }
+                    applied usersUpdated
+                    rejected { index reason }
+                    userErrors { field message code }
+                }
+            }",
+        )
+        .var("input", json!({ "appId": app, "records": records }))
+        .token(token)
+        .send()
+        .await
+    }
+
+    /// Run `reclaimIdleSeats`.
+    pub async fn reclaim_idle_seats(
+        &self,
+        token: &str,
+        app: &str,
+        idle_days: i64,
+        dry_run: bool,
+    ) -> GraphqlResponse {
+        self.gql(
+            "mutation($input: ReclaimIdleSeatsInput!) {
+                reclaimIdleSeats(input: $input) {
+                    app { seats { purchased assigned available } licenseErrorCount }
+                    dryRun count seatsFreed
+                    seats { user { displayName } lastActiveAt seatFreed }
+                    userErrors { field message code }
+                }
+            }",
+        )
+        .var(
+            "input",
+            json!({ "appId": app, "idleDays": idle_days, "dryRun": dry_run }),
+        )
+        .token(token)
+        .send()
+        .await
     }
 
     /// An app's seats `{ purchased assigned available }`.

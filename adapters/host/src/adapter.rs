@@ -8,7 +8,7 @@ use seatwise_adapter::abi::Method;
 use seatwise_adapter::wire::{CallInput, PollRequest};
 use seatwise_adapter::{
     AdapterInfo, AssignmentNotice, CallContext, InstallRedirect, InstallRequest, SeatChangeMode,
-    SeatChangeOutcome, SeatChangeRequest, WebhookReport, WebhookReports, WebhookRequest,
+    SeatChangeOutcome, SeatChangeRequest, WebhookReport, WebhookReports, WebhookRequest, UsageReport, UsageReportRequest,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -177,12 +177,43 @@ impl AdapterHandle {
         self.logged(method, result)
     }
 
+    /// Asks the vendor when users were last active in the app. The answer
+    /// is bounded: at most [`MAX_USAGE_REPORT_BYTES`] of JSON and
+    /// [`MAX_USAGE_REPORT_RECORDS`] records, else it is malformed output.
+    pub async fn report_usage(
+        &self,
+        ctx: &CallContext,
+        req: &UsageReportRequest,
+    ) -> Result<UsageReport, CallError> {
+        let method = Method::ReportUsage;
+        let result = if self.inner.info.capabilities.usage_reports {
+            self.invoke_bounded(method, ctx, req, MAX_USAGE_REPORT_BYTES)
+                .await
+                .and_then(checked_usage_report)
+        } else {
+            Err(self.unsupported("usage reports"))
+        };
+        self.logged(method, result)
+    }
+
     /// Encodes the input, runs the call on a worker thread, decodes the answer.
     async fn invoke<R: Serialize + Clone, T: DeserializeOwned>(
         &self,
         method: Method,
         ctx: &CallContext,
         request: &R,
+    ) -> Result<T, CallError> {
+        self.invoke_bounded(method, ctx, request, usize::MAX).await
+    }
+
+    /// [`invoke`](Self::invoke), refusing an answer over `max_bytes` before
+    /// decoding it (the worker's own bound is the ABI's 16 MiB).
+    async fn invoke_bounded<R: Serialize + Clone, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        ctx: &CallContext,
+        request: &R,
+        max_bytes: usize,
     ) -> Result<T, CallError> {
         let input = CallInput {
             context: ctx.clone(),
@@ -197,6 +228,12 @@ impl AdapterHandle {
             .worker
             .call(method, input, self.inner.call_timeout)
             .await?;
+        if output.len() > max_bytes {
+            return Err(CallError::MalformedOutput(format!(
+                "the answer to `{method}` is {} bytes, over the {max_bytes}-byte limit",
+                output.len()
+            )));
+        }
         decode_response(&output)
     }
 
@@ -265,6 +302,22 @@ fn checked_reports(reports: WebhookReports) -> Result<WebhookReports, CallError>
         )));
     }
     Ok(reports)
+}
+
+/// Most bytes of JSON a `report_usage` answer may have.
+pub const MAX_USAGE_REPORT_BYTES: usize = 4 * 1024 * 1024;
+/// Most records a `report_usage` answer may carry (the core's cap on one
+/// usage write).
+pub const MAX_USAGE_REPORT_RECORDS: usize = 10_000;
+
+fn checked_usage_report(report: UsageReport) -> Result<UsageReport, CallError> {
+    if report.records.len() > MAX_USAGE_REPORT_RECORDS {
+        return Err(CallError::MalformedOutput(format!(
+            "the usage report has {} records, over the limit of {MAX_USAGE_REPORT_RECORDS}",
+            report.records.len()
+        )));
+    }
+    Ok(report)
 }
 
 /// A pending outcome without a reference could never be polled.

@@ -118,6 +118,8 @@ pub enum Method {
     InstallRedirect = 4,
     /// `assignments_changed`: users gained or lost a seat.
     AssignmentsChanged = 5,
+    /// `report_usage`: when users were last active in the app.
+    ReportUsage = 6,
     /// `handle_webhook`: verify and read a request the vendor sent to the
     /// server's `/vendors/{key}/webhook` endpoint. (Id 6 is `report_usage`.)
     HandleWebhook = 7,
@@ -125,13 +127,13 @@ pub enum Method {
 
 impl Method {
     /// Every method, in id order.
-    pub const ALL: [Method; 6] = [
+    pub const ALL: [Method; 7] = [
         Method::Info,
         Method::ChangeSeats,
         Method::PollSeatChange,
         Method::InstallRedirect,
         Method::AssignmentsChanged,
-        Method::HandleWebhook,
+        Method::HandleWebhook, Method::ReportUsage,
     ];
 
     /// The numeric id sent over the ABI.
@@ -152,6 +154,7 @@ impl Method {
             Method::PollSeatChange => "poll_seat_change",
             Method::InstallRedirect => "install_redirect",
             Method::AssignmentsChanged => "assignments_changed",
+            Method::ReportUsage => "report_usage",
             Method::HandleWebhook => "handle_webhook",
         }
     }

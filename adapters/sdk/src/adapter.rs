@@ -2,7 +2,7 @@
 
 use crate::{
     AdapterError, AdapterInfo, AssignmentNotice, CallContext, InstallRedirect, InstallRequest,
-    SeatChangeOutcome, SeatChangeRequest, WebhookReports, WebhookRequest,
+    SeatChangeOutcome, SeatChangeRequest, WebhookReports, WebhookRequest, UsageReport, UsageReportRequest,
 };
 
 /// A vendor's adapter: carries out seat changes and builds install URLs.
@@ -85,6 +85,20 @@ pub trait VendorAdapter: Send + Sync + 'static {
         let _ = (ctx, req);
         Err(AdapterError::permanent(
             "this adapter does not support vendor webhooks",
+        ))
+    }
+
+    /// Reports when users were last active in the app (announce it with
+    /// [`Capabilities::usage_reports`](crate::Capabilities::usage_reports)).
+    /// The host's worker calls it on a schedule.
+    fn report_usage(
+        &self,
+        ctx: &CallContext,
+        req: &UsageReportRequest,
+    ) -> Result<UsageReport, AdapterError> {
+        let _ = (ctx, req);
+        Err(AdapterError::permanent(
+            "this adapter does not report usage",
         ))
     }
 }

@@ -87,6 +87,9 @@ fn run_method(adapter: fn() -> &'static dyn VendorAdapter, method: u32, input: &
         Method::HandleWebhook => with_input(method, input, |call: CallInput<_>| {
             adapter().handle_webhook(&call.context, &call.request)
         }),
+        Method::ReportUsage => with_input(method, input, |call: CallInput<_>| {
+            adapter().report_usage(&call.context, &call.request)
+        }),
     }
 }
 

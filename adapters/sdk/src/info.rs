@@ -31,6 +31,11 @@ pub struct Capabilities {
     /// plugins built before it existed, which then do not offer it.
     #[serde(default)]
     pub vendor_webhooks: bool,
+    /// Whether `report_usage` is implemented: the host's worker polls it
+    /// for per-user activity. Absent in plugins built before it existed,
+    /// which read as `false` (see "Adding a capability" in `ABI.md`).
+    #[serde(default)]
+    pub usage_reports: bool,
 }
 
 /// How an adapter carries out seat changes.

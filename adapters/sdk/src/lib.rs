@@ -29,6 +29,7 @@
 //!                 install_redirect: false,
 //!                 assignment_notices: false,
 //!                 vendor_webhooks: false,
+//!                 usage_reports: false,
 //!             },
 //!         }
 //!     }
@@ -62,6 +63,7 @@ mod info;
 mod install;
 mod seats;
 mod webhook;
+mod usage;
 pub mod wire;
 
 pub use abi::{ABI_VERSION, ENTRY_SYMBOL};
@@ -81,3 +83,4 @@ pub use webhook::{
     FinishedSeatChange, MAX_WEBHOOK_HEADERS, UsageRecord, WebhookReport, WebhookReports,
     WebhookRequest,
 };
+pub use usage::{UsageReport, UsageReportRecord, UsageReportRequest};

@@ -21,6 +21,7 @@ impl VendorAdapter for Probe {
                 install_redirect: false,
                 assignment_notices: false,
                 vendor_webhooks: false,
+                usage_reports: false,
             },
         }
     }

@@ -3,9 +3,7 @@
 
 use seatwise_adapter::wire::{CallInput, CallResponse, PollRequest};
 use seatwise_adapter::{
-    AdapterError, AdapterInfo, AssignmentNotice, CallContext, Capabilities, FinishedSeatChange,
-    InstallRedirect, InstallRequest, SeatChangeMode, SeatChangeOutcome, SeatChangeRequest,
-    UsageRecord, UserRef, VendorContact, WebhookReport, WebhookReports, WebhookRequest,
+    AdapterError, AdapterInfo, AssignmentNotice, CallContext, Capabilities, FinishedSeatChange, InstallRedirect, InstallRequest, SeatChangeMode, SeatChangeOutcome, SeatChangeRequest, UsageRecord, UserRef, VendorContact, WebhookReport, WebhookReports, WebhookRequest, UsageReport, UsageReportRecord, UsageReportRequest,
 };
 use serde_json::{Value, json};
 
@@ -32,6 +30,7 @@ fn info_response() {
             install_redirect: true,
             assignment_notices: false,
             vendor_webhooks: false,
+            usage_reports: false,
         },
     };
     assert_eq!(
@@ -42,24 +41,30 @@ fn info_response() {
                 "seat_changes": "asynchronous",
                 "install_redirect": true,
                 "assignment_notices": false,
-                "vendor_webhooks": false
+                "vendor_webhooks": false,
+                "usage_reports": false
             }
         }})
     );
 }
 
-/// A plugin built before `vendor_webhooks` existed keeps loading, without it.
+/// A plugin built before `usage_reports` existed sends no such field: it
+/// still loads, and has not announced the capability.
 #[test]
-fn info_of_an_older_plugin_reads_without_vendor_webhooks() {
-    let old = json!({
+fn info_of_an_older_plugin_without_usage_reports_still_reads() {
+    let old: CallResponse<AdapterInfo> = serde_json::from_value(json!({"ok": {
         "key": "acme", "display_name": "Acme", "version": "0.9.0",
         "capabilities": {
             "seat_changes": "immediate",
             "install_redirect": false,
             "assignment_notices": true
         }
-    });
-    let info: AdapterInfo = serde_json::from_value(old).unwrap();
+    }}))
+    .expect("an old-shape info answer");
+    let CallResponse::Ok(info) = old else {
+        panic!("not ok: {old:?}");
+    };
+    assert!(!info.capabilities.usage_reports);
     assert!(!info.capabilities.vendor_webhooks);
     assert!(info.capabilities.assignment_notices);
 }
@@ -132,6 +137,31 @@ fn handle_webhook_input_and_reports() {
             "not JSON"
         ))),
         json!({"error": {"kind": "malformed", "message": "not JSON"}})
+    );
+}
+
+#[test]
+fn report_usage_input_and_answer() {
+    let input = CallInput {
+        context: context(),
+        request: UsageReportRequest {
+            since: Some(1_700_000_000),
+        },
+    };
+    assert_eq!(to_json(&input)["request"], json!({"since": 1_700_000_000}));
+    let first: UsageReportRequest = serde_json::from_value(json!({"since": null})).unwrap();
+    assert_eq!(first.since, None);
+    let answer = CallResponse::Ok(UsageReport {
+        records: vec![UsageReportRecord {
+            user_email: "ann@contoso.example".into(),
+            last_active_at: 1_700_000_000,
+        }],
+    });
+    assert_eq!(
+        to_json(&answer),
+        json!({"ok": {"records": [
+            {"user_email": "ann@contoso.example", "last_active_at": 1_700_000_000}
+        ]}})
     );
 }
 

@@ -90,6 +90,29 @@ export function appListPage(field) {
 ${APP_FRAGMENTS[fragment]}`;
 }
 
+/** An app's usage over `days` (the Usage tab; its own query). */
+export const APP_USAGE = `query ConsoleAppUsage($id: ID!, $days: Int!) {
+  app(id: $id) {
+    id
+    usage(idleDays: $days) {
+      activeUsers
+      idleSeats(first: ${PAGE}) {
+        totalCount pageInfo { hasNextPage }
+        nodes { user { id displayName } lastActiveAt seatSince assignedDirectly }
+      }
+    }
+  }
+}`;
+
+export const RECLAIM_IDLE_SEATS = `mutation ConsoleReclaim($input: ReclaimIdleSeatsInput!) {
+  reclaimIdleSeats(input: $input) {
+    app { id seats { purchased assigned available } }
+    dryRun count seatsFreed
+    seats { user { id displayName } lastActiveAt seatFreed }
+    userErrors { field message code }
+  }
+}`;
+
 export const SEARCH_PRINCIPALS = `query ConsoleSearch($query: String!) {
   searchPrincipals(query: $query, first: 10) {
     __typename

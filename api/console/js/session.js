@@ -53,6 +53,7 @@ export const session = {
       directorySync: this.may('MANAGE_DIRECTORY_SYNC'),
       manageSubscriptions: this.may('MANAGE_SUBSCRIPTIONS'),
       webhooks: this.may('MANAGE_WEBHOOKS'),
+      manageUsage: this.may('MANAGE_USAGE'),
       myLicenses: Boolean(this.viewer?.user),
     };
   },

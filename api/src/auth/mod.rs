@@ -98,11 +98,14 @@ pub enum Permission {
     /// Register, change and delete outbound webhook endpoints, read their
     /// delivery logs and ask for redeliveries.
     ManageWebhooks,
+    /// Import apps' per-user activity and reclaim idle seats (which
+    /// removes licenses, hence the license administrators' roles).
+    ManageUsage,
 }
 
 impl Permission {
     /// Every permission, in declaration order.
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Permission::ReadTenant,
         Permission::AssignLicenses,
         Permission::ManageUsersAndGroups,
@@ -111,6 +114,7 @@ impl Permission {
         Permission::ManageDirectorySync,
         Permission::ManageSubscriptions,
         Permission::ManageWebhooks,
+        Permission::ManageUsage,
     ];
 
     /// The roles that grant this permission.
@@ -131,6 +135,7 @@ impl Permission {
             Permission::ManageDirectorySync => &[GlobalAdmin, UserAdmin],
             Permission::ManageSubscriptions => &[GlobalAdmin, BillingAdmin],
             Permission::ManageWebhooks => &[GlobalAdmin],
+            Permission::ManageUsage => &[GlobalAdmin, LicenseAdmin],
         }
     }
 
@@ -145,6 +150,7 @@ impl Permission {
             Permission::ManageDirectorySync => "manage directory sync",
             Permission::ManageSubscriptions => "manage subscriptions",
             Permission::ManageWebhooks => "manage webhooks",
+            Permission::ManageUsage => "import usage or reclaim idle seats",
         }
     }
 }
@@ -208,23 +214,23 @@ mod tests {
         let expect = [
             (
                 GlobalAdmin,
-                [true, true, true, true, true, true, true, true],
+                [true, true, true, true, true, true, true, true, true],
             ),
             (
                 LicenseAdmin,
-                [true, true, false, false, false, false, false, false],
+                [true, true, false, false, false, false, false, false, true],
             ),
             (
                 UserAdmin,
-                [true, true, true, false, false, true, false, false],
+                [true, true, true, false, false, true, false, false, false],
             ),
             (
                 BillingAdmin,
-                [true, false, false, true, false, false, true, false],
+                [true, false, false, true, false, false, true, false, false],
             ),
             (
                 GlobalReader,
-                [true, false, false, false, false, false, false, false],
+                [true, false, false, false, false, false, false, false, false],
             ),
         ];
         for (role, allowed) in expect {
@@ -238,6 +244,7 @@ mod tests {
                 ManageDirectorySync,
                 ManageSubscriptions,
                 ManageWebhooks,
+                ManageUsage,
             ]
             .map(|p| c.may(p));
             assert_eq!(got, allowed, "{role}");

@@ -148,6 +148,8 @@ pub fn field_name(field: InputField) -> Cow<'static, str> {
         InputField::NoticeDays => "noticeDays",
         InputField::GraceDays => "graceDays",
         InputField::LowSeatThreshold => "lowSeatThreshold",
+        InputField::IdleDays => "idleDays",
+        InputField::UsageRecords => "records",
         InputField::Url => "url",
         InputField::Events => "events",
         InputField::EndpointId => "endpointId",

@@ -90,6 +90,12 @@ batch_loader!(
     |s, keys| s.store.subscriptions_of_apps(s.tenant, keys).await?
 );
 
+batch_loader!(
+    /// When each user was last active in each app (absent: never).
+    LastActivity: (AppId, UserId) => chrono::DateTime<chrono::Utc>,
+    |s, keys| s.store.last_activity(s.tenant, keys).await?
+);
+
 /// The request's loaders.
 pub struct Loaders {
     /// Apps by id.
@@ -112,6 +118,8 @@ pub struct Loaders {
     pub subscriptions: DataLoader<SubscriptionsOfApps, HashMapCache>,
     /// Pages of assignments read ahead by `Query.app`'s plan.
     pub prefetched_assignments: PrefetchedAssignments,
+    /// Last activity of users in apps.
+    pub last_activity: DataLoader<LastActivity, HashMapCache>,
 }
 
 impl Loaders {
@@ -133,7 +141,8 @@ impl Loaders {
             group_apps: make(AppsOfGroups(scoped.clone())),
             license_error_counts: make(LicenseErrorCounts(scoped.clone())),
             seat_change_operations: make(SeatChangeOperationsById(scoped.clone())),
-            subscriptions: make(SubscriptionsOfApps(scoped)),
+            subscriptions: make(SubscriptionsOfApps(scoped.clone())),
+            last_activity: make(LastActivity(scoped)),
             prefetched_assignments: PrefetchedAssignments::default(),
         }
     }
@@ -152,6 +161,7 @@ impl Loaders {
         loaders.license_error_counts.enable_all_cache(false);
         loaders.seat_change_operations.enable_all_cache(false);
         loaders.subscriptions.enable_all_cache(false);
+        loaders.last_activity.enable_all_cache(false);
         loaders
     }
 }

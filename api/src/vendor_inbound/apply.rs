@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use seatwise_core::model::Actor;
 use seatwise_core::seat_changes::{SeatChangeOperation, VendorRefClaim};
+use seatwise_core::usage::{ActivitySource, UsageRecord, UsageRecorded, UsageUser};
 use seatwise_core::{CoreError, Store};
 
 use super::reports::{Finished, InboundReport, UsageReport};
@@ -27,24 +28,19 @@ pub struct Applied {
     pub applied: usize,
     /// Reports that matched nothing of the app (logged).
     pub ignored: usize,
-    /// Usage records received but not stored (see [`apply_usage_report`]).
-    pub usage_not_stored: usize,
+    /// Usage records that named no user of the tenant, or a time too far
+    /// ahead (logged; the other records of the report are kept).
+    pub usage_records_skipped: usize,
 }
 
 impl IntoResponse for Applied {
     fn into_response(self) -> Response {
-        // 202: accepted, but part of it is not kept yet.
-        let status = if self.usage_not_stored > 0 {
-            StatusCode::ACCEPTED
-        } else {
-            StatusCode::OK
-        };
         let body = serde_json::json!({
             "applied": self.applied,
             "ignored": self.ignored,
-            "usageRecordsNotStored": self.usage_not_stored,
+            "usageRecordsSkipped": self.usage_records_skipped,
         });
-        (status, axum::Json(body)).into_response()
+        (StatusCode::OK, axum::Json(body)).into_response()
     }
 }
 
@@ -126,10 +122,13 @@ pub async fn apply(
                 Err(error) => return Err(error.into()),
             },
             InboundReport::Usage(report) => {
-                let records = report.records.len();
-                match apply_usage_report(store, target, &report).await? {
-                    UsageStored::Stored => applied.applied += 1,
-                    UsageStored::NotYet => applied.usage_not_stored += records,
+                let recorded = apply_usage_report(store, &vendor, target, &report).await?;
+                applied.applied += 1;
+                applied.usage_records_skipped += recorded.rejected.len();
+                if !recorded.rejected.is_empty() {
+                    tracing::warn!(adapter = key, tenant = %target.tenant, app = %target.app,
+                        skipped = recorded.rejected.len(),
+                        "vendor webhook: usage records of unknown users or future times skipped");
                 }
             }
         }
@@ -164,30 +163,30 @@ async fn finish(
     Ok(())
 }
 
-/// Whether a usage report was kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UsageStored {
-    /// Written through the core.
-    Stored,
-    /// The core cannot store usage yet; the request is answered 202.
-    NotYet,
-}
-
-/// The one place a vendor's usage report goes.
-///
-/// Usage storage (`Store::record_usage`) is being built on another branch;
-/// until it is merged this logs and answers [`UsageStored::NotYet`]. To
-/// wire it: call `store.record_usage(target.tenant, target.app, …)` with
-/// `report.records` here and return [`UsageStored::Stored`].
+/// Store a usage report the vendor's webhook carried: each user's latest
+/// activity in the app, through the same core write as `importUsage` and
+/// the usage worker, attributed to the webhook.
 pub async fn apply_usage_report(
     store: &Store,
+    vendor: &Actor,
     target: WebhookTarget,
     report: &UsageReport,
-) -> Result<UsageStored, CoreError> {
-    let _ = store;
-    tracing::info!(
-        tenant = %target.tenant, app = %target.app, records = report.records.len(),
-        "usage reports not stored yet"
-    );
-    Ok(UsageStored::NotYet)
+) -> Result<UsageRecorded, CoreError> {
+    let records: Vec<UsageRecord> = report
+        .records
+        .iter()
+        .map(|r| UsageRecord {
+            user: UsageUser::Email(r.user_email.clone()),
+            last_active_at: r.last_active_at,
+        })
+        .collect();
+    store
+        .record_usage(
+            target.tenant,
+            vendor,
+            target.app,
+            &records,
+            ActivitySource::VendorWebhook,
+        )
+        .await
 }

@@ -17,7 +17,6 @@
 //! | 503 | the plugin timed out, is quarantined or said `transient`; or a worker is polling the same seat change right now | nothing (the vendor retries) |
 //! | 502 | the plugin failed otherwise (panic, malformed output, other error kinds) | nothing |
 //! | 200 | applied | what the reports say |
-//! | 202 | applied, but usage reports could not be stored yet (see `apply.rs`) | the rest |
 //!
 //! All failures of the first row answer the same body, so a request learns
 //! nothing about apps it cannot name. Re-sending a request is harmless: a
@@ -48,7 +47,7 @@ use tokio::sync::Semaphore;
 
 use crate::server::AppState;
 
-pub use apply::{Applied, UsageStored, apply_usage_report};
+pub use apply::{Applied, apply_usage_report};
 pub use target::WebhookTarget;
 
 /// Largest webhook body accepted, in bytes.

@@ -25,6 +25,7 @@ use crate::audit::{self, AuditAction, Target};
 use crate::db::{Conn, Store, on_conn, read_conn, write_txn};
 use crate::error::{CoreError, CoreResult, EntityKind, InputField};
 use crate::ids::{EventId, TenantId, WebhookDeliveryId, WebhookEndpointId};
+use crate::lease::{Lease, by_tenant, load_skip_locked};
 use crate::model::{Actor, now, utc};
 use crate::paging::{Cursor, Page, PageRequest};
 use crate::schema::{outbox_events, webhook_deliveries as wd, webhook_endpoints as we};
@@ -211,11 +212,7 @@ async fn claimable(
         .order((we::tenant_id, we::id))
         .limit(limit)
         .select((we::tenant_id, we::id));
-    let rows = match conn {
-        Conn::Pg(c) => query.for_update().skip_locked().load(*c).await?,
-        Conn::Sqlite(c) => query.load(*c).await?,
-    };
-    Ok(rows)
+    Ok(load_skip_locked!(conn, query)?)
 }
 
 impl Store {
@@ -229,29 +226,16 @@ impl Store {
         lease: Duration,
         limit: usize,
     ) -> CoreResult<Vec<ClaimedEndpoint>> {
-        if owner.trim().is_empty() {
-            return Err(CoreError::invalid(
-                InputField::WorkerOwner,
-                "must not be empty",
-            ));
-        }
-        let lease = chrono::Duration::from_std(lease)
-            .map_err(|_| CoreError::invalid(InputField::Lease, "is too long"))?;
-        let limit = limit.min(MAX_CLAIM) as i64;
-        if limit == 0 {
+        let Some(lease) = Lease::check(owner, lease, limit, MAX_CLAIM)? else {
             return Ok(Vec::new());
-        }
+        };
         write_txn!(self, conn => {
             let at = now();
-            let found = claimable(conn, at, limit).await?;
-            let mut by_tenant: BTreeMap<TenantId, Vec<WebhookEndpointId>> = BTreeMap::new();
-            for (tenant, id) in found {
-                by_tenant.entry(tenant).or_default().push(id);
-            }
+            let found = claimable(conn, at, lease.limit).await?;
             let mut claimed = Vec::new();
-            for (tenant, ids) in by_tenant {
+            for (tenant, ids) in by_tenant(found) {
                 let update = diesel::update(we::table.filter(we::tenant_id.eq(tenant)).filter(we::id.eq_any(ids)))
-                    .set((we::lease_owner.eq(owner), we::lease_until.eq(at + lease)))
+                    .set((we::lease_owner.eq(lease.owner), we::lease_until.eq(at + lease.duration)))
                     .returning((we::tenant_id, we::id, we::url, we::secret));
                 let rows: Vec<(TenantId, WebhookEndpointId, String, String)> =
                     on_conn!(conn, c => update.load(c).await)?;

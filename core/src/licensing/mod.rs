@@ -18,7 +18,7 @@ use diesel_async::RunQueryDsl;
 use std::collections::BTreeSet;
 
 use crate::audit::{self, AuditAction, Target};
-use crate::db::{Store, insert_rows, on_conn, write_txn};
+use crate::db::{Conn, Store, insert_rows, on_conn, write_txn};
 use crate::error::{CoreError, CoreResult, InputField};
 use crate::events;
 use crate::ids::*;
@@ -255,62 +255,86 @@ impl Store {
         app: AppId,
         principals: &[PrincipalId],
     ) -> CoreResult<LicenseChange> {
-        let (users, groups) = split(principals)?;
-        write_txn!(self, conn => {
-            locks::users(conn, tenant, &users, Mode::Share).await?;
-            locks::groups(conn, tenant, &groups, Mode::Share).await?;
-            locks::apps(conn, tenant, &[app]).await?;
-
-            let wanted: Vec<AnyId> = principals.iter().map(PrincipalId::any).collect();
-            let delete = diesel::delete(
-                license_assignments::table
-                    .filter(license_assignments::tenant_id.eq(tenant))
-                    .filter(license_assignments::app_id.eq(app))
-                    .filter(license_assignments::principal_id.eq_any(&wanted)),
-            )
-            .returning(license_assignments::all_columns);
-            let removed: Vec<AssignmentRow> = on_conn!(conn, c => delete.load(c).await)?;
-            if removed.is_empty() {
-                let app = crate::apps::load(conn, tenant, app).await?;
-                return Ok(LicenseChange { app, assignments: Vec::new(), license_changes: LicenseChanges::new() });
-            }
-            let removed_users: Vec<UserId> = removed
-                .iter()
-                .filter(|r| r.principal_kind == PrincipalKind::User)
-                .map(|r| UserId(r.principal_id.0))
-                .collect();
-            let removed_groups: Vec<GroupId> = removed
-                .iter()
-                .filter(|r| r.principal_kind == PrincipalKind::Group)
-                .map(|r| GroupId(r.principal_id.0))
-                .collect();
-            let (lost, freed) =
-                engine::revoke_unheld(conn, tenant, app, &removed_users, &removed_groups).await?;
-            let gained = engine::resolve_waiting(conn, tenant, app).await?;
-            audit::record(
-                conn,
-                tenant,
-                actor,
-                AuditAction::LicenseUnassigned,
-                Target::app(app),
-                serde_json::json!({
-                    "principals": removed.iter().map(|r| serde_json::json!({
-                        "kind": r.principal_kind.stored(), "id": r.principal_id
-                    })).collect::<Vec<_>>(),
-                    "seatsFreed": freed,
-                    "waitingResolved": gained.len(),
-                }),
-            )
-            .await?;
-            let assignments = removed
-                .into_iter()
-                .map(AssignmentRow::into_assignment)
-                .collect::<CoreResult<Vec<_>>>()?;
-            let mut license_changes = LicenseChanges::new();
-            license_changes.record_lost(app, lost).record_gained(app, gained);
-            events::record_license_changes(conn, tenant, &license_changes).await?;
-            let app = crate::apps::load(conn, tenant, app).await?;
-            Ok(LicenseChange { app, assignments, license_changes })
-        })
+        write_txn!(self, conn => unassign_in(conn, tenant, actor, app, principals).await)
     }
+}
+
+/// The unassign of [`Store::unassign_licenses`] inside the caller's write
+/// transaction: locks the principals and the app (in the lock order),
+/// removes the assignments, lets the seat engine free seats and hand them
+/// to waiting users, audits `LICENSE_UNASSIGNED` and records the webhook
+/// events. Idle-seat reclamation (`crate::usage`) goes through it too, so
+/// a reclaimed seat is freed exactly as an unassigned one.
+pub(crate) async fn unassign_in(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    actor: &Actor,
+    app: AppId,
+    principals: &[PrincipalId],
+) -> CoreResult<LicenseChange> {
+    let (users, groups) = split(principals)?;
+    locks::users(conn, tenant, &users, Mode::Share).await?;
+    locks::groups(conn, tenant, &groups, Mode::Share).await?;
+    locks::apps(conn, tenant, &[app]).await?;
+
+    let wanted: Vec<AnyId> = principals.iter().map(PrincipalId::any).collect();
+    let delete = diesel::delete(
+        license_assignments::table
+            .filter(license_assignments::tenant_id.eq(tenant))
+            .filter(license_assignments::app_id.eq(app))
+            .filter(license_assignments::principal_id.eq_any(&wanted)),
+    )
+    .returning(license_assignments::all_columns);
+    let removed: Vec<AssignmentRow> = on_conn!(conn, c => delete.load(c).await)?;
+    if removed.is_empty() {
+        let app = crate::apps::load(conn, tenant, app).await?;
+        return Ok(LicenseChange {
+            app,
+            assignments: Vec::new(),
+            license_changes: LicenseChanges::new(),
+        });
+    }
+    let removed_users: Vec<UserId> = removed
+        .iter()
+        .filter(|r| r.principal_kind == PrincipalKind::User)
+        .map(|r| UserId(r.principal_id.0))
+        .collect();
+    let removed_groups: Vec<GroupId> = removed
+        .iter()
+        .filter(|r| r.principal_kind == PrincipalKind::Group)
+        .map(|r| GroupId(r.principal_id.0))
+        .collect();
+    let (lost, freed) =
+        engine::revoke_unheld(conn, tenant, app, &removed_users, &removed_groups).await?;
+    let gained = engine::resolve_waiting(conn, tenant, app).await?;
+    audit::record(
+        conn,
+        tenant,
+        actor,
+        AuditAction::LicenseUnassigned,
+        Target::app(app),
+        serde_json::json!({
+            "principals": removed.iter().map(|r| serde_json::json!({
+                "kind": r.principal_kind.stored(), "id": r.principal_id
+            })).collect::<Vec<_>>(),
+            "seatsFreed": freed,
+            "waitingResolved": gained.len(),
+        }),
+    )
+    .await?;
+    let assignments = removed
+        .into_iter()
+        .map(AssignmentRow::into_assignment)
+        .collect::<CoreResult<Vec<_>>>()?;
+    let mut license_changes = LicenseChanges::new();
+    license_changes
+        .record_lost(app, lost)
+        .record_gained(app, gained);
+    events::record_license_changes(conn, tenant, &license_changes).await?;
+    let app = crate::apps::load(conn, tenant, app).await?;
+    Ok(LicenseChange {
+        app,
+        assignments,
+        license_changes,
+    })
 }

@@ -1,9 +1,9 @@
-//! Claiming due operations for a worker, across tenants.
+//! Claiming due operations for a worker, across tenants, under a lease
+//! (`crate::lease`).
 
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::row::{OPEN, OperationRow};
@@ -11,6 +11,7 @@ use super::{SeatChangeOperation, SeatChangeOperationId};
 use crate::db::{Conn, Store, on_conn, write_txn};
 use crate::error::{CoreError, CoreResult, InputField};
 use crate::ids::{AppId, TenantId};
+use crate::lease::{Lease, by_tenant, load_skip_locked};
 use crate::model::now;
 use crate::schema::seat_change_operations as ops;
 
@@ -39,30 +40,16 @@ impl Store {
         lease: Duration,
         limit: usize,
     ) -> CoreResult<Vec<SeatChangeOperation>> {
-        if owner.trim().is_empty() {
-            return Err(CoreError::invalid(
-                InputField::WorkerOwner,
-                "must not be empty",
-            ));
-        }
-        let lease = chrono::Duration::from_std(lease)
-            .map_err(|_| CoreError::invalid(InputField::Lease, "is too long"))?;
-        let limit = limit.min(MAX_CLAIM) as i64;
-        if limit == 0 {
+        let Some(lease) = Lease::check(owner, lease, limit, MAX_CLAIM)? else {
             return Ok(Vec::new());
-        }
+        };
         write_txn!(self, conn => {
             let at = now();
-            let due = due(conn, at, limit).await?;
-            // Every statement names its tenant, even in this global scan.
-            let mut by_tenant: BTreeMap<TenantId, Vec<SeatChangeOperationId>> = BTreeMap::new();
-            for (tenant, id) in due {
-                by_tenant.entry(tenant).or_default().push(id);
-            }
+            let due = due(conn, at, lease.limit).await?;
             let mut claimed = Vec::new();
-            for (tenant, ids) in by_tenant {
+            for (tenant, ids) in by_tenant(due) {
                 let update = diesel::update(ops::table.filter(ops::tenant_id.eq(tenant)).filter(ops::id.eq_any(ids)))
-                    .set((ops::lease_owner.eq(owner), ops::next_attempt_at.eq(at + lease)))
+                    .set((ops::lease_owner.eq(lease.owner), ops::next_attempt_at.eq(at + lease.duration)))
                     .returning(ops::all_columns);
                 let rows: Vec<OperationRow> = on_conn!(conn, c => update.load(c).await)?;
                 for row in rows {
@@ -97,11 +84,7 @@ async fn due(
         .order((ops::next_attempt_at, ops::id))
         .limit(limit)
         .select((ops::tenant_id, ops::id));
-    let rows = match conn {
-        Conn::Pg(c) => query.for_update().skip_locked().load(*c).await?,
-        Conn::Sqlite(c) => query.load(*c).await?,
-    };
-    Ok(rows)
+    Ok(load_skip_locked!(conn, query)?)
 }
 
 /// What [`Store::claim_seat_change_by_vendor_ref`] found.

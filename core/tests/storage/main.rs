@@ -16,4 +16,5 @@ mod search;
 mod statement_budget;
 mod subscriptions;
 mod tenant_isolation;
+mod usage;
 mod validation;

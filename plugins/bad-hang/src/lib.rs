@@ -26,6 +26,7 @@ impl VendorAdapter for BadHang {
                 install_redirect: false,
                 assignment_notices: true,
                 vendor_webhooks: false,
+                usage_reports: false,
             },
         }
     }

@@ -21,6 +21,7 @@ impl VendorAdapter for BadPanic {
                 install_redirect: true,
                 assignment_notices: false,
                 vendor_webhooks: false,
+                usage_reports: false,
             },
         }
     }

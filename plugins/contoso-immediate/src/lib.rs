@@ -10,6 +10,7 @@
 //! | `max_seats` | integer | seat changes above it are rejected; unlimited when absent |
 //! | `reductions_need_contact` | bool | seat reductions must be arranged with Contoso sales |
 //! | `webhook_secret` | string | HMAC-SHA256 key of Contoso's webhooks (see `webhook.rs`); without it every webhook is refused |
+//! | `usage_report` | list of `{user_email, last_active_at}` | what `report_usage` answers (demo data; `last_active_at` in Unix seconds); empty when absent |
 
 #![warn(missing_docs)]
 
@@ -21,8 +22,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use seatwise_adapter::{
     AdapterError, AdapterInfo, CallContext, Capabilities, InstallRedirect, InstallRequest,
-    SeatChangeMode, SeatChangeOutcome, SeatChangeRequest, VendorAdapter, VendorContact,
-    WebhookReports, WebhookRequest,
+    SeatChangeMode, SeatChangeOutcome, SeatChangeRequest, VendorAdapter, VendorContact, WebhookReports, WebhookRequest, UsageReport, UsageReportRequest,
 };
 
 use settings::ContosoSettings;
@@ -45,6 +45,7 @@ impl VendorAdapter for Contoso {
                 install_redirect: true,
                 assignment_notices: false,
                 vendor_webhooks: true,
+                usage_reports: true,
             },
         }
     }
@@ -112,6 +113,22 @@ impl VendorAdapter for Contoso {
         req: &WebhookRequest,
     ) -> Result<WebhookReports, AdapterError> {
         webhook::handle(ctx, req)
+    }
+
+    /// The records of the `usage_report` setting active after `since`
+    /// (all of them on a first poll): deterministic demo data.
+    fn report_usage(
+        &self,
+        ctx: &CallContext,
+        req: &UsageReportRequest,
+    ) -> Result<UsageReport, AdapterError> {
+        let settings = ContosoSettings::from_context(ctx)?;
+        let records = settings
+            .usage_report
+            .into_iter()
+            .filter(|r| req.since.is_none_or(|since| r.last_active_at > since))
+            .collect();
+        Ok(UsageReport { records })
     }
 }
 

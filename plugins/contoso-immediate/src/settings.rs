@@ -1,6 +1,6 @@
 //! Reading Contoso's adapter settings out of the call context.
 
-use seatwise_adapter::{AdapterError, CallContext};
+use seatwise_adapter::{AdapterError, CallContext, UsageReportRecord};
 use serde_json::Value;
 
 const DEFAULT_INSTALL_BASE_URL: &str = "https://install.contoso.example";
@@ -15,6 +15,9 @@ pub struct ContosoSettings {
     pub max_seats: Option<u64>,
     /// Whether seat reductions must go through Contoso sales.
     pub reductions_need_contact: bool,
+    /// The users' last activity `report_usage` answers (demo data: Contoso
+    /// has no real usage to report), in settings order.
+    pub usage_report: Vec<UsageReportRecord>,
 }
 
 impl ContosoSettings {
@@ -45,11 +48,20 @@ impl ContosoSettings {
                 AdapterError::invalid_settings("`reductions_need_contact` must be true or false")
             })?,
         };
+        let usage_report = match settings.get("usage_report") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(value) => serde_json::from_value(value.clone()).map_err(|_| {
+                AdapterError::invalid_settings(
+                    "`usage_report` must be a list of {\"user_email\": string, \"last_active_at\": Unix seconds}",
+                )
+            })?,
+        };
         Ok(Self {
             signing_secret,
             install_base_url,
             max_seats,
             reductions_need_contact,
+            usage_report,
         })
     }
 }

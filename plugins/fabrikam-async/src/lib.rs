@@ -56,6 +56,7 @@ impl VendorAdapter for Fabrikam {
                 install_redirect: false,
                 assignment_notices: true,
                 vendor_webhooks: true,
+                usage_reports: false,
             },
         }
     }

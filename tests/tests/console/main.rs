@@ -24,6 +24,7 @@ mod seat_change;
 mod sign_in;
 mod subscription;
 mod unassign;
+mod usage;
 mod users;
 mod webhooks;
 

@@ -33,6 +33,7 @@ mod csv;
 // Vendors, their adapters and the seat-change worker.
 mod plugin_faults;
 mod seat_change_worker;
+mod usage_worker;
 mod vendor_isolation;
 mod vendor_support;
 mod vendor_webhooks;

@@ -162,6 +162,12 @@ async fn each_roles_viewer_permissions_are_what_the_server_enforces(app: TestApp
                 "mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { userErrors { code } } }".to_owned(),
                 Some(json!({ "url": "https://10.0.0.1/hook", "events": ["SEATS_LOW"] })),
             ),
+            (
+                // A dry run: a permitted call changes nothing.
+                "MANAGE_USAGE",
+                "mutation($input: ReclaimIdleSeatsInput!) { reclaimIdleSeats(input: $input) { userErrors { code } } }".to_owned(),
+                Some(json!({ "appId": whiteboard, "idleDays": 30, "dryRun": true })),
+            ),
         ]
     };
 

@@ -1,9 +1,10 @@
 // Page 2, "License details" of one app: seats, the subscription (terms,
 // state, costs; a warning when it expired or is disabled), who holds the
 // license (users with how they hold it, and groups), license errors,
-// recent seat changes and the vendor's contact. Actions open the assign
-// panel (3), the unassign dialog (4), the seat-change dialog (5), install
-// the product (6) or edit the subscription.
+// recent seat changes, the vendor's contact, and its usage (idle seats,
+// reclaim). Actions open the assign panel (3), the unassign dialog (4),
+// the seat-change dialog (5), install the product (6) or edit the
+// subscription.
 
 import { gql } from '../api.js';
 import { h, replace, messageBox, announce } from '../dom.js';
@@ -16,6 +17,7 @@ import { openSeatChange, contactDetails } from '../components/seat-change.js';
 import { installProduct } from '../components/install.js';
 import { subscriptionCard, subscriptionWarning } from '../components/subscription-card.js';
 import { openSubscriptionPanel } from '../components/subscription-panel.js';
+import { usagePanel } from '../components/usage-panel.js';
 
 export async function renderDetails({ page, isCurrent }, appId) {
   replace(page, h('p', { class: 'loading', role: 'status' }, 'Loading license details…'));
@@ -175,6 +177,7 @@ class DetailsView {
     if (app.seatChangeOperations) {
       tabs.push(['changes', 'Seat changes', () => this.changesPanel()]);
     }
+    tabs.push(['usage', 'Usage', () => usagePanel(app, { onReclaimed: (outcome) => this.reload(outcome) })]);
     const tablist = h('div', { role: 'tablist', 'aria-label': 'Who holds this license', class: 'tabs' });
     const panels = h('div', {});
     const buttons = [];

@@ -10,6 +10,7 @@ mod inputs;
 mod lifecycle;
 mod payloads;
 mod subscriptions;
+mod usage;
 mod vendor;
 mod webhooks;
 
@@ -442,6 +443,33 @@ impl MutationRoot {
         input: subscriptions::SetSubscriptionInput,
     ) -> ApiResult<subscriptions::SetSubscriptionPayload> {
         subscriptions::set_subscription(ctx, input).await
+    }
+
+    /// Record when users were last active in an app, for apps whose vendor
+    /// adapter reports no usage. The latest time per user is kept; records
+    /// naming no user of the organisation, or a time in the future, are
+    /// listed in `rejected` and the others applied. Needs `GLOBAL_ADMIN` or
+    /// `LICENSE_ADMIN`.
+    async fn import_usage(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The app and its users' last activity.")] input: usage::ImportUsageInput,
+    ) -> ApiResult<usage::ImportUsagePayload> {
+        usage::import_usage(ctx, input).await
+    }
+
+    /// Give back the seats of users idle for `idleDays`: removes their
+    /// direct assignments of the app (licenses held through groups are
+    /// never touched), freed seats going to users waiting for one. With
+    /// `dryRun`, only lists them. Audited. Needs `GLOBAL_ADMIN` or
+    /// `LICENSE_ADMIN`.
+    async fn reclaim_idle_seats(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The app, the idle window and whether to only list.")]
+        input: usage::ReclaimIdleSeatsInput,
+    ) -> ApiResult<usage::ReclaimIdleSeatsPayload> {
+        usage::reclaim_idle_seats(ctx, input).await
     }
 
     /// Create a SCIM token for the organisation's identity provider to

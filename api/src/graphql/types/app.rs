@@ -12,6 +12,7 @@ use super::license::{
 };
 use super::seat_change::{SeatChangeOperation, SeatChangeOperationConnection};
 use super::subscription::AppSubscription;
+use super::usage::AppUsage;
 use crate::auth::Permission;
 use crate::graphql::connection::{connection, page_cost, page_request, selects_total_count};
 use crate::graphql::context::{authorize, loaders, plugins, store, vendor_effects};
@@ -238,6 +239,26 @@ impl App {
             .load_one(self.0.id)
             .await?
             .map(AppSubscription))
+    }
+
+    /// Who uses the app: active users and idle seats over the last
+    /// `idleDays` days, by activity its adapter reported or an admin
+    /// imported (`importUsage`).
+    async fn usage(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default = 30,
+            desc = "Days without activity after which a seat counts as idle (1 to 3650)."
+        )]
+        idle_days: i32,
+    ) -> ApiResult<AppUsage> {
+        authorize(ctx, Permission::ReadTenant)?;
+        let idle_days = seatwise_core::usage::check_idle_days(idle_days)?;
+        Ok(AppUsage {
+            app: self.0.id,
+            idle_days,
+        })
     }
 
     /// How many users are waiting for a seat of this app.

@@ -255,6 +255,15 @@ impl UserLicense {
     async fn since(&self) -> DateTime<Utc> {
         self.0.since
     }
+
+    /// When the user was last seen active in the app (reported by its
+    /// adapter or imported); null when never.
+    async fn last_active_at(&self, ctx: &Context<'_>) -> ApiResult<Option<DateTime<Utc>>> {
+        Ok(loaders(ctx)?
+            .last_activity
+            .load_one((self.0.app_id, self.0.user_id))
+            .await?)
+    }
 }
 
 /// Does the selection under a connection field ask for `path` in its items

@@ -10,6 +10,7 @@ mod node;
 mod scim_token;
 mod seat_change;
 mod subscription;
+mod usage;
 mod user;
 mod viewer;
 mod webhook;
@@ -30,6 +31,7 @@ pub use seat_change::{
     SeatChangeOperation, SeatChangeOperationConnection, SeatChangeStatus, VendorContact,
 };
 pub use subscription::{AppSubscription, CurrencySpend, SubscriptionState};
+pub use usage::{AppUsage, IdleSeat, IdleSeatConnection};
 pub use user::{User, UserConnection};
 pub use viewer::{Tenant, Viewer};
 pub use webhook::{

@@ -9,6 +9,8 @@ mod assign_licenses;
 mod create_group;
 mod create_user;
 mod delete_group;
+mod import_usage;
+mod reclaim_idle_seats;
 mod register_app;
 mod remove_app;
 mod scim_tokens;

@@ -5,5 +5,6 @@ mod app;
 mod audit;
 mod group;
 mod node;
+mod usage;
 mod user;
 mod viewer;

@@ -1,0 +1,2 @@
+DROP TABLE usage_polls;
+DROP TABLE app_user_activity;
