@@ -174,7 +174,11 @@ impl Store {
         // email or external id, also against a concurrent request.
         let terms = search::term_rows(
             tenant,
-            &[(PrincipalId::User(row.id), row.display_name.as_str(), Some(row.email.as_str()))],
+            &[(
+                PrincipalId::User(row.id),
+                row.display_name.as_str(),
+                Some(row.email.as_str()),
+            )],
         );
         let event = audit::event_row(
             tenant,

@@ -166,7 +166,11 @@ async fn refuse_taken(
 /// Lock `group` to update (the lock `locks::groups` takes, in the same
 /// place of the lock order) and read it, in one statement: the version an
 /// `If-Match` compares is read under the lock.
-async fn lock_group_row(conn: &mut Conn<'_>, tenant: TenantId, id: GroupId) -> CoreResult<GroupRow> {
+async fn lock_group_row(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    id: GroupId,
+) -> CoreResult<GroupRow> {
     let query = groups_table::table
         .filter(groups_table::tenant_id.eq(tenant))
         .filter(groups_table::id.eq(id))

@@ -17,8 +17,8 @@ mod tests;
 mod url;
 
 pub(crate) use custom_plan::custom_plan;
-pub(crate) use one_statement::OneStatement;
 pub use instrumentation::StatementCounter;
+pub(crate) use one_statement::OneStatement;
 pub use url::{Backend, DatabaseUrl};
 
 use diesel::SqliteConnection;

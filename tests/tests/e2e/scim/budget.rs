@@ -61,7 +61,9 @@ async fn sync_costs_a_fixed_number_of_statements(backend: Backend) {
 
     let mut members = Vec::new();
     for n in 2..102 {
-        let created = scim.post("/scim/v2/Users", user(n, &format!("ext-{n}"))).await;
+        let created = scim
+            .post("/scim/v2/Users", user(n, &format!("ext-{n}")))
+            .await;
         assert_eq!(created.status, 201, "{:#}", created.body);
         members.push(json!({ "value": created.body["id"] }));
     }
@@ -85,7 +87,11 @@ async fn sync_costs_a_fixed_number_of_statements(backend: Backend) {
         .await;
     let after = app.statements_total().await;
     assert_eq!(patched.status, 204, "{:#}", patched.body);
-    assert_eq!(after - before, PATCH_MEMBERS_BUDGET, "PATCH /Groups, 100 members");
+    assert_eq!(
+        after - before,
+        PATCH_MEMBERS_BUDGET,
+        "PATCH /Groups, 100 members"
+    );
 
     let read = scim.get(&format!("{path}?attributes=members")).await;
     assert_eq!(read.body["members"].as_array().map(Vec::len), Some(100));
