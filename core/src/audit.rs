@@ -221,9 +221,12 @@ impl Target {
 
 /// Action and target kind are read as text (into [`Recorded`]), not as
 /// their enums: a newer release may have stored values this one lacks.
+///
+/// `treat_none_as_default_value = false`: a missing `app_id` is written as
+/// NULL, so SQLite inserts many rows in one statement (see `insert_rows!`).
 #[derive(Insertable, Queryable)]
 #[diesel(table_name = audit_events, treat_none_as_default_value = false)]
-struct AuditRow {
+pub(crate) struct AuditRow {
     tenant_id: TenantId,
     id: AuditEventId,
     occurred_at: chrono::NaiveDateTime,
@@ -244,7 +247,21 @@ pub(crate) async fn record(
     target: Target,
     details: serde_json::Value,
 ) -> CoreResult<()> {
-    let row = AuditRow {
+    let row = event_row(tenant, actor, action, target, details);
+    on_conn!(conn, c => diesel::insert_into(audit_events::table).values(&row).execute(c).await)?;
+    Ok(())
+}
+
+/// The row of one event, for a caller that writes it together with the
+/// rows of its change (`db::insert_together!`).
+pub(crate) fn event_row(
+    tenant: TenantId,
+    actor: &Actor,
+    action: AuditAction,
+    target: Target,
+    details: serde_json::Value,
+) -> AuditRow {
+    AuditRow {
         tenant_id: tenant,
         id: AuditEventId::new(),
         occurred_at: now(),
@@ -254,9 +271,7 @@ pub(crate) async fn record(
         target_id: target.id,
         app_id: target.app,
         details: details.to_string(),
-    };
-    on_conn!(conn, c => diesel::insert_into(audit_events::table).values(&row).execute(c).await)?;
-    Ok(())
+    }
 }
 
 /// One event of [`record_many`].

@@ -13,14 +13,16 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 use crate::audit::{self, AuditAction, Target};
-use crate::db::{Conn, Store, on_conn, read_conn, write_txn};
+use crate::db::{Conn, Store, insert_together, on_conn, read_conn, write_txn};
 use crate::error::{CoreError, CoreResult, EntityKind, InputField};
 use crate::ids::*;
 use crate::licensing::LicenseChanges;
 use crate::licensing::engine::{self, Overflow};
 use crate::locks::{self, Mode};
 use crate::model::{Actor, DirectorySource, LicenseState, User, now};
-use crate::schema::{group_members, license_assignments, user_licenses, users};
+use crate::schema::{
+    audit_events, group_members, license_assignments, principal_terms, user_licenses, users,
+};
 use crate::stored::StoredEnum as _;
 use crate::users::UserRow;
 use crate::{search, validate};
@@ -95,39 +97,58 @@ fn check(user: &DirectoryUser) -> CoreResult<Checked> {
     })
 }
 
-/// Refuse an email or external id another user of the tenant holds.
-async fn refuse_taken(
-    conn: &mut Conn<'_>,
-    tenant: TenantId,
-    me: Option<UserId>,
-    email_key: &str,
-    external_id: Option<&str>,
-) -> CoreResult<()> {
-    let by_email = users::table
-        .filter(users::tenant_id.eq(tenant))
-        .filter(users::email_key.eq(email_key))
-        .select(users::id);
-    let holders: Vec<UserId> = on_conn!(conn, c => by_email.load(c).await)?;
-    if holders.iter().any(|h| Some(*h) != me) {
-        return Err(CoreError::AlreadyExists {
+/// The unique keys of a user, as PostgreSQL names their constraints and
+/// SQLite the columns in its message ("UNIQUE constraint failed:
+/// users.tenant_id, users.email_key").
+const EMAIL_KEY: (&str, &str) = ("users_tenant_id_email_key_key", "users.email_key");
+const EXTERNAL_ID_KEY: (&str, &str) = ("users_by_external_id", "users.external_id");
+
+/// A write of a user that failed on one of its unique keys, as the
+/// `AlreadyExists` naming that key; any other error as it was.
+///
+/// Why the database decides: a SELECT before the write cannot see a
+/// concurrent request's uncommitted user, so two requests with the same
+/// email both passed it and the second INSERT failed as a bare database
+/// error. The unique constraints see every writer; asking them costs no
+/// statement.
+fn taken(error: CoreError, email_key: &str, external_id: Option<&str>) -> CoreError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let CoreError::Database(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) =
+        &error
+    else {
+        return error;
+    };
+    let is = |(constraint, columns): (&str, &str)| {
+        info.constraint_name() == Some(constraint) || info.message().contains(columns)
+    };
+    if is(EMAIL_KEY) {
+        CoreError::AlreadyExists {
             field: InputField::Email,
             message: format!("another user has the email {email_key}"),
-        });
-    }
-    if let Some(external_id) = external_id {
-        let by_external = users::table
-            .filter(users::tenant_id.eq(tenant))
-            .filter(users::external_id.eq(external_id))
-            .select(users::id);
-        let holders: Vec<UserId> = on_conn!(conn, c => by_external.load(c).await)?;
-        if holders.iter().any(|h| Some(*h) != me) {
-            return Err(CoreError::AlreadyExists {
-                field: InputField::ExternalId,
-                message: format!("another user has the external id {external_id}"),
-            });
         }
+    } else if is(EXTERNAL_ID_KEY) {
+        CoreError::AlreadyExists {
+            field: InputField::ExternalId,
+            message: format!(
+                "another user has the external id {}",
+                external_id.unwrap_or_default()
+            ),
+        }
+    } else {
+        error
     }
-    Ok(())
+}
+
+/// A new user's row that failed its tenant's foreign key: the tenant is
+/// gone (a SCIM token proves the tenant existed when it was checked).
+fn tenant_gone(error: CoreError, tenant: TenantId) -> CoreError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        CoreError::Database(Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
+            CoreError::not_found(EntityKind::Tenant, tenant)
+        }
+        other => other,
+    }
 }
 
 impl Store {
@@ -147,15 +168,32 @@ impl Store {
         row.manager_external_id = checked.manager_external_id;
         row.directory_active = user.active;
         row.account_enabled = user.active;
-        write_txn!(self, conn => {
-            self.require_tenant(conn, tenant).await?;
-            refuse_taken(conn, tenant, None, &row.email_key, row.external_id.as_deref()).await?;
-            on_conn!(conn, c => diesel::insert_into(users::table).values(&row).execute(c).await)?;
-            search::index(conn, tenant, PrincipalId::User(row.id), &row.display_name, Some(&row.email)).await?;
-            audit::record(conn, tenant, actor, AuditAction::UserCreated, Target::user(row.id),
-                serde_json::json!({ "displayName": row.display_name, "email": row.email, "source": source.stored() })).await?;
-            Ok(())
-        })?;
+        // The user, its search terms and its audit event, and nothing
+        // else: no seat changes hands, so no lock is needed and the write
+        // is one statement on PostgreSQL. The unique keys refuse a taken
+        // email or external id, also against a concurrent request.
+        let terms = search::term_rows(
+            tenant,
+            &[(
+                PrincipalId::User(row.id),
+                row.display_name.as_str(),
+                Some(row.email.as_str()),
+            )],
+        );
+        let event = audit::event_row(
+            tenant,
+            actor,
+            AuditAction::UserCreated,
+            Target::user(row.id),
+            serde_json::json!({ "displayName": row.display_name, "email": row.email, "source": source.stored() }),
+        );
+        insert_together!(self,
+            users::table => vec![row.clone()],
+            principal_terms::table => terms,
+            audit_events::table => vec![event],
+        )
+        .map_err(|e| taken(e, &row.email_key, row.external_id.as_deref()))
+        .map_err(|e| tenant_gone(e, tenant))?;
         Ok(row.into())
     }
 
@@ -184,7 +222,6 @@ impl Store {
             {
                 return Err(CoreError::VersionMismatch { entity: EntityKind::User, current: before.version });
             }
-            refuse_taken(conn, tenant, Some(id), &email_key, checked.external_id.as_deref()).await?;
             let mut license_changes = LicenseChanges::new();
             if before.directory_active && !user.active {
                 release_seats(conn, tenant, id, &mut license_changes).await?;
@@ -208,7 +245,8 @@ impl Store {
                     users::version.eq(before.version + 1),
                     users::updated_at.eq(at),
                 ));
-            on_conn!(conn, c => update.execute(c).await)?;
+            on_conn!(conn, c => update.execute(c).await)
+                .map_err(|e| taken(e.into(), &email_key, checked.external_id.as_deref()))?;
             if before.display_name != checked.display_name || before.email != checked.email {
                 search::unindex(conn, tenant, AnyId(id.0)).await?;
                 search::index(conn, tenant, PrincipalId::User(id), &checked.display_name, Some(&checked.email)).await?;

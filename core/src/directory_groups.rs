@@ -163,6 +163,25 @@ async fn refuse_taken(
     Ok(())
 }
 
+/// Lock `group` to update (the lock `locks::groups` takes, in the same
+/// place of the lock order) and read it, in one statement: the version an
+/// `If-Match` compares is read under the lock.
+async fn lock_group_row(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    id: GroupId,
+) -> CoreResult<GroupRow> {
+    let query = groups_table::table
+        .filter(groups_table::tenant_id.eq(tenant))
+        .filter(groups_table::id.eq(id))
+        .select(groups_table::all_columns);
+    let row: Option<GroupRow> = match conn {
+        Conn::Pg(c) => query.for_update().first(*c).await.optional()?,
+        Conn::Sqlite(c) => query.first(*c).await.optional()?,
+    };
+    row.ok_or_else(|| CoreError::not_found(EntityKind::Group, id))
+}
+
 /// Every member id of `group`, in id order (for a full replacement).
 async fn member_ids(
     conn: &mut Conn<'_>,
@@ -289,12 +308,7 @@ impl Store {
         };
         write_txn!(self, conn => {
             lock_new_members(conn, tenant, &to_lock).await?;
-            locks::groups(conn, tenant, &[id], Mode::Update).await?;
-            let query = groups_table::table
-                .filter(groups_table::tenant_id.eq(tenant))
-                .filter(groups_table::id.eq(id))
-                .select(groups_table::all_columns);
-            let before: GroupRow = on_conn!(conn, c => query.first(c).await)?;
+            let before = lock_group_row(conn, tenant, id).await?;
             if let Some(expected) = if_version
                 && expected != before.version
             {
@@ -346,7 +360,7 @@ impl Store {
             let mut waiting_for_seat = 0;
             let mut members_changed = false;
             if !remove.is_empty() {
-                let change = groups::remove_members(conn, tenant, id, &remove).await?;
+                let change = groups::remove_locked_members(conn, tenant, id, &remove).await?;
                 if !change.changed.is_empty() {
                     members_changed = true;
                     merge(&mut license_changes, &change.license_changes);
@@ -356,7 +370,7 @@ impl Store {
                 }
             }
             if !add.is_empty() {
-                let change = groups::add_members(conn, tenant, id, &add).await?;
+                let change = groups::add_locked_members(conn, tenant, id, &add).await?;
                 if !change.changed.is_empty() {
                     members_changed = true;
                     merge(&mut license_changes, &change.license_changes);
@@ -367,10 +381,13 @@ impl Store {
                     })).await?;
                 }
             }
-            if !changed.is_empty() || members_changed {
-                groups::bump_version(conn, tenant, id).await?;
-            }
-            let group = groups::load(conn, tenant, id).await?;
+            // The bump answers the group as written; a write that changed
+            // nothing leaves it as read under the lock.
+            let group = if !changed.is_empty() || members_changed {
+                groups::bump_version(conn, tenant, id).await?
+            } else {
+                Group::from(before)
+            };
             Ok(GroupWritten { group, license_changes, waiting_for_seat })
         })
     }

@@ -432,7 +432,7 @@ const GROUP_COLUMNS: (
 );
 
 #[derive(Insertable)]
-#[diesel(table_name = groups_table)]
+#[diesel(table_name = groups_table, treat_none_as_default_value = false)]
 struct NewGroupRow {
     tenant_id: TenantId,
     id: GroupId,

@@ -59,7 +59,7 @@ impl From<GroupRow> for Group {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = group_members)]
+#[diesel(table_name = group_members, treat_none_as_default_value = false)]
 struct MemberRow {
     tenant_id: TenantId,
     group_id: GroupId,
@@ -134,6 +134,18 @@ pub(crate) async fn add_members(
         .collect();
     locks::users(conn, tenant, &users, Mode::Share).await?;
     locks::groups(conn, tenant, &[group], Mode::Update).await?;
+    add_locked_members(conn, tenant, group, &users).await
+}
+
+/// [`add_members`] for a caller that already holds the locks it takes:
+/// `users` (sorted, without repeats) locked to share and `group` locked to
+/// update, in this transaction. Saves a directory PATCH two statements.
+pub(crate) async fn add_locked_members(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    group: GroupId,
+    users: &[UserId],
+) -> CoreResult<MembershipChange> {
     let apps = apps_of_group(conn, tenant, group).await?;
     locks::apps(conn, tenant, &apps).await?;
 
@@ -147,7 +159,8 @@ pub(crate) async fn add_members(
         existing.extend(on_conn!(conn, c => query.load::<UserId>(c).await)?);
     }
     let added: Vec<UserId> = users
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|u| !existing.contains(u))
         .collect();
     let at = now();
@@ -196,6 +209,17 @@ pub(crate) async fn remove_members(
         .into_iter()
         .collect();
     locks::groups(conn, tenant, &[group], Mode::Update).await?;
+    remove_locked_members(conn, tenant, group, &users).await
+}
+
+/// [`remove_members`] for a caller that already holds `group` locked to
+/// update in this transaction.
+pub(crate) async fn remove_locked_members(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    group: GroupId,
+    users: &[UserId],
+) -> CoreResult<MembershipChange> {
     let apps = apps_of_group(conn, tenant, group).await?;
     locks::apps(conn, tenant, &apps).await?;
     let mut removed: Vec<UserId> = Vec::new();
@@ -235,7 +259,7 @@ pub(crate) async fn bump_version(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     group: GroupId,
-) -> CoreResult<()> {
+) -> CoreResult<Group> {
     let bump = diesel::update(
         groups::table
             .filter(groups::tenant_id.eq(tenant))
@@ -244,9 +268,11 @@ pub(crate) async fn bump_version(
     .set((
         groups::version.eq(groups::version + 1),
         groups::updated_at.eq(now()),
-    ));
-    on_conn!(conn, c => bump.execute(c).await)?;
-    Ok(())
+    ))
+    .returning(groups::all_columns);
+    let row: Option<GroupRow> = on_conn!(conn, c => bump.get_result(c).await.optional())?;
+    row.map(Group::from)
+        .ok_or_else(|| CoreError::not_found(EntityKind::Group, group))
 }
 
 impl Store {

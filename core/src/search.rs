@@ -24,9 +24,10 @@ const RANK_NAME_START: i16 = 0;
 const RANK_LATER_WORD: i16 = 1;
 const RANK_EMAIL: i16 = 2;
 
+/// One searchable term of a principal.
 #[derive(Insertable)]
-#[diesel(table_name = principal_terms)]
-struct TermRow {
+#[diesel(table_name = principal_terms, treat_none_as_default_value = false)]
+pub(crate) struct TermRow {
     tenant_id: TenantId,
     term: String,
     principal_kind: PrincipalKind,
@@ -79,7 +80,18 @@ pub(crate) async fn index_many(
     tenant: TenantId,
     principals: &[Indexed<'_>],
 ) -> CoreResult<()> {
-    let rows: Vec<TermRow> = principals
+    let mut rows = term_rows(tenant, principals).into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<TermRow> = rows.by_ref().take(TERM_CHUNK).collect();
+        insert_rows!(conn, principal_terms::table, chunk)?;
+    }
+    Ok(())
+}
+
+/// The `principal_terms` rows of new principals, for a caller that writes
+/// them together with other rows (`db::insert_together!`).
+pub(crate) fn term_rows(tenant: TenantId, principals: &[Indexed<'_>]) -> Vec<TermRow> {
+    principals
         .iter()
         .flat_map(|(principal, display_name, email)| {
             let name_key = sort_key(display_name);
@@ -94,13 +106,7 @@ pub(crate) async fn index_many(
                     name_key: name_key.clone(),
                 })
         })
-        .collect();
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<TermRow> = rows.by_ref().take(TERM_CHUNK).collect();
-        insert_rows!(conn, principal_terms::table, chunk)?;
-    }
-    Ok(())
+        .collect()
 }
 
 /// Forget the terms of a deleted principal.

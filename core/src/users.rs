@@ -21,8 +21,11 @@ use crate::{search, validate};
 /// SQLite's limit of 32,766 bound values).
 const IMPORT_CHUNK: usize = 2_000;
 
+/// `treat_none_as_default_value = false`: a missing external id,
+/// department or manager is written as NULL (none of them has a default),
+/// so SQLite inserts many users in one statement (see `insert_rows!`).
 #[derive(Insertable, Queryable, Clone)]
-#[diesel(table_name = users)]
+#[diesel(table_name = users, treat_none_as_default_value = false)]
 pub(crate) struct UserRow {
     pub tenant_id: TenantId,
     pub id: UserId,

@@ -221,6 +221,16 @@ impl StartOptions {
         }
     }
 
+    /// In-process, with the seat-change and webhook workers polling once an
+    /// hour instead of every few hundred milliseconds, so the only SQL the
+    /// server sends is what the test's requests cause (statement budgets).
+    pub fn quiet() -> Self {
+        Self::with_env(&[
+            ("SEATWISE_WORKER_POLL_MS", "3600000"),
+            ("SEATWISE_WEBHOOK_POLL_MS", "3600000"),
+        ])
+    }
+
     /// A child process, with `env` settings.
     pub fn process(env: &[(&str, &str)]) -> Self {
         Self {

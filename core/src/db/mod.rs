@@ -11,12 +11,14 @@ pub mod sql_types;
 mod custom_plan;
 mod instrumentation;
 mod migrate;
+pub(crate) mod one_statement;
 #[cfg(test)]
 mod tests;
 mod url;
 
 pub(crate) use custom_plan::custom_plan;
 pub use instrumentation::StatementCounter;
+pub(crate) use one_statement::OneStatement;
 pub use url::{Backend, DatabaseUrl};
 
 use diesel::SqliteConnection;
@@ -70,8 +72,11 @@ pub(crate) use on_conn;
 /// diesel-async cannot run diesel's SQLite multi-row INSERT (diesel
 /// implements it for the synchronous connection only), so on SQLite the
 /// insert runs on the wrapped synchronous connection via `spawn_blocking`.
-/// Row types must not contain defaultable `Option` fields (use
-/// `treat_none_as_default_value = false`) so SQLite gets one statement.
+/// Row types must derive `Insertable` with `treat_none_as_default_value =
+/// false`: without it diesel's derive makes *every* field defaultable (not
+/// only the `Option` ones), and SQLite then gets one INSERT per row inside
+/// a savepoint (a 100-member group PATCH was 100 statements). Tuples of
+/// `column.eq(value)` need nothing.
 macro_rules! insert_rows {
     ($conn:expr, $table:expr, $rows:expr) => {{
         let rows = $rows;
@@ -91,6 +96,57 @@ macro_rules! insert_rows {
     }};
 }
 pub(crate) use insert_rows;
+
+/// Insert rows into several tables, all or nothing, in as few statements
+/// as the backend allows, for a write that is nothing but these INSERTs
+/// (no read, no lock, no seat rule: those need [`write_txn!`]).
+///
+/// `insert_together!(store, users::table => vec![user], audit_events::table
+/// => vec![event])`: each `$rows` is an owned `Vec` of `Insertable` rows
+/// (an empty one is skipped). PostgreSQL gets one statement, joined by
+/// [`OneStatement`], outside any transaction (a single statement is
+/// atomic); SQLite gets `BEGIN IMMEDIATE`, one INSERT per table (see
+/// [`insert_rows!`]) and COMMIT. Evaluates to `CoreResult<()>`; a
+/// constraint violation is the `CoreError::Database` it was.
+macro_rules! insert_together {
+    ($store:expr, $($table:expr => $rows:expr),+ $(,)?) => {{
+        let store: &$crate::db::Store = $store;
+        let inserted: $crate::error::CoreResult<()> = match store.backend() {
+            $crate::db::Backend::Postgres => {
+                let mut pooled = store.checkout().await?;
+                match pooled.as_conn() {
+                    $crate::db::Conn::Pg(c) => {
+                        let mut parts: Vec<$crate::db::one_statement::Part<'_>> = Vec::new();
+                        $(
+                            let rows = $rows;
+                            if !rows.is_empty() {
+                                parts.push(Box::new(diesel::insert_into($table).values(rows)));
+                            }
+                        )+
+                        diesel_async::RunQueryDsl::execute($crate::db::OneStatement::new(parts), c)
+                            .await
+                            .map(|_| ())
+                            .map_err($crate::error::CoreError::from)
+                    }
+                    $crate::db::Conn::Sqlite(_) => Err($crate::error::CoreError::Internal(
+                        "a PostgreSQL store handed out a SQLite connection".into(),
+                    )),
+                }
+            }
+            $crate::db::Backend::Sqlite => $crate::db::write_txn!(store, conn => {
+                $(
+                    let rows = $rows;
+                    if !rows.is_empty() {
+                        $crate::db::insert_rows!(conn, $table, rows)?;
+                    }
+                )+
+                Ok(())
+            }),
+        };
+        inserted
+    }};
+}
+pub(crate) use insert_together;
 
 /// Run `$body` (an expression that may use `?`) inside a write transaction,
 /// with `$conn: &mut Conn`. Commits when it returns `Ok`, rolls back on `Err`.

@@ -33,7 +33,7 @@ use super::DeliveryStatus;
 const INSERT_CHUNK: usize = 1_000;
 
 #[derive(Insertable)]
-#[diesel(table_name = outbox_events)]
+#[diesel(table_name = outbox_events, treat_none_as_default_value = false)]
 struct EventRow {
     tenant_id: TenantId,
     id: EventId,

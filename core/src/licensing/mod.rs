@@ -41,7 +41,7 @@ pub struct LicenseChange {
 }
 
 #[derive(Insertable, Queryable, Clone)]
-#[diesel(table_name = license_assignments)]
+#[diesel(table_name = license_assignments, treat_none_as_default_value = false)]
 pub(crate) struct AssignmentRow {
     pub tenant_id: TenantId,
     pub id: AssignmentId,

@@ -2,6 +2,7 @@
 //! providers do: discovery, Okta's and Entra ID's request shapes, seat
 //! rules through SCIM, versions, errors and tenant isolation.
 
+mod budget;
 mod groups;
 mod users;
 
