@@ -8,7 +8,8 @@ use seatwise_adapter::abi::Method;
 use seatwise_adapter::wire::{CallInput, PollRequest};
 use seatwise_adapter::{
     AdapterInfo, AssignmentNotice, CallContext, InstallRedirect, InstallRequest, SeatChangeMode,
-    SeatChangeOutcome, SeatChangeRequest, WebhookReport, WebhookReports, WebhookRequest, UsageReport, UsageReportRequest,
+    SeatChangeOutcome, SeatChangeRequest, UsageReport, UsageReportRequest, WebhookReport,
+    WebhookReports, WebhookRequest,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;

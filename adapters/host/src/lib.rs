@@ -25,8 +25,10 @@ mod report;
 pub mod testing;
 mod worker;
 
-pub use adapter::{AdapterHandle, AdapterHealth, MAX_USAGE_RECORDS, MAX_WEBHOOK_REPORTS};
-pub use adapter::{AdapterHandle, AdapterHealth, MAX_USAGE_REPORT_BYTES, MAX_USAGE_REPORT_RECORDS};
+pub use adapter::{
+    AdapterHandle, AdapterHealth, MAX_USAGE_RECORDS, MAX_USAGE_REPORT_BYTES,
+    MAX_USAGE_REPORT_RECORDS, MAX_WEBHOOK_REPORTS,
+};
 pub use config::HostConfig;
 pub use error::CallError;
 pub use registry::{PluginRegistry, RegistryError, inspect};
@@ -36,5 +38,7 @@ pub use report::{LoadOutcome, LoadRefusal, LoadReport};
 /// needs only this crate.
 pub use seatwise_adapter::{
     ABI_VERSION, AdapterError, AdapterInfo, AssignmentNotice, CallContext, Capabilities, ErrorKind,
-    FinishedSeatChange, InstallRedirect, InstallRequest, MAX_WEBHOOK_HEADERS, SeatChangeMode, SeatChangeOutcome, SeatChangeRequest, UsageRecord, UserRef, VendorContact, WebhookReport, WebhookReports, WebhookRequest, UsageReport, UsageReportRecord, UsageReportRequest,
+    FinishedSeatChange, InstallRedirect, InstallRequest, MAX_WEBHOOK_HEADERS, SeatChangeMode,
+    SeatChangeOutcome, SeatChangeRequest, UsageRecord, UsageReport, UsageReportRecord,
+    UsageReportRequest, UserRef, VendorContact, WebhookReport, WebhookReports, WebhookRequest,
 };

@@ -133,7 +133,8 @@ impl Method {
         Method::PollSeatChange,
         Method::InstallRedirect,
         Method::AssignmentsChanged,
-        Method::HandleWebhook, Method::ReportUsage,
+        Method::HandleWebhook,
+        Method::ReportUsage,
     ];
 
     /// The numeric id sent over the ABI.

@@ -2,7 +2,8 @@
 
 use crate::{
     AdapterError, AdapterInfo, AssignmentNotice, CallContext, InstallRedirect, InstallRequest,
-    SeatChangeOutcome, SeatChangeRequest, WebhookReports, WebhookRequest, UsageReport, UsageReportRequest,
+    SeatChangeOutcome, SeatChangeRequest, UsageReport, UsageReportRequest, WebhookReports,
+    WebhookRequest,
 };
 
 /// A vendor's adapter: carries out seat changes and builds install URLs.

@@ -62,8 +62,8 @@ pub mod export;
 mod info;
 mod install;
 mod seats;
-mod webhook;
 mod usage;
+mod webhook;
 pub mod wire;
 
 pub use abi::{ABI_VERSION, ENTRY_SYMBOL};
@@ -79,8 +79,8 @@ pub use error::{AdapterError, ErrorKind};
 pub use info::{AdapterInfo, Capabilities, SeatChangeMode};
 pub use install::{InstallRedirect, InstallRequest};
 pub use seats::{SeatChangeOutcome, SeatChangeRequest, VendorContact};
+pub use usage::{UsageReport, UsageReportRecord, UsageReportRequest};
 pub use webhook::{
     FinishedSeatChange, MAX_WEBHOOK_HEADERS, UsageRecord, WebhookReport, WebhookReports,
     WebhookRequest,
 };
-pub use usage::{UsageReport, UsageReportRecord, UsageReportRequest};

@@ -3,7 +3,10 @@
 
 use seatwise_adapter::wire::{CallInput, CallResponse, PollRequest};
 use seatwise_adapter::{
-    AdapterError, AdapterInfo, AssignmentNotice, CallContext, Capabilities, FinishedSeatChange, InstallRedirect, InstallRequest, SeatChangeMode, SeatChangeOutcome, SeatChangeRequest, UsageRecord, UserRef, VendorContact, WebhookReport, WebhookReports, WebhookRequest, UsageReport, UsageReportRecord, UsageReportRequest,
+    AdapterError, AdapterInfo, AssignmentNotice, CallContext, Capabilities, FinishedSeatChange,
+    InstallRedirect, InstallRequest, SeatChangeMode, SeatChangeOutcome, SeatChangeRequest,
+    UsageRecord, UsageReport, UsageReportRecord, UsageReportRequest, UserRef, VendorContact,
+    WebhookReport, WebhookReports, WebhookRequest,
 };
 use serde_json::{Value, json};
 

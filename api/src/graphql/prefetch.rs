@@ -4,7 +4,8 @@
 //! product's hottest read. Resolved field by field it costs a statement per
 //! relation (app, page, count, users, groups). Here `Query.app` looks ahead
 //! at its selection; when it opens `assignments` exactly once, it reads the
-//! app, that page, its count and its principals in one statement
+//! app, then that page with its count and principals, in two statements on
+//! one connection
 //! ([`Store::app_with_assignments`](seatwise_core::Store::app_with_assignments)),
 //! feeds the principals to the request's DataLoaders and leaves the page
 //! here, where `App.assignments` takes it instead of querying.

@@ -100,8 +100,8 @@ impl QueryRoot {
         let app = AppId(uuid);
         let loaders = loaders(ctx)?;
         if let Some(page) = planned_assignment_page(ctx) {
-            // The license-details screen: one statement for the app, the
-            // page, its count and its principals (see `prefetch`).
+            // The license-details screen: the app, then the page with its
+            // count and principals, on one connection (see `prefetch`).
             let Some(details) = store(ctx)?
                 .app_with_assignments(caller.tenant, app, &page)
                 .await?

@@ -22,7 +22,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use seatwise_adapter::{
     AdapterError, AdapterInfo, CallContext, Capabilities, InstallRedirect, InstallRequest,
-    SeatChangeMode, SeatChangeOutcome, SeatChangeRequest, VendorAdapter, VendorContact, WebhookReports, WebhookRequest, UsageReport, UsageReportRequest,
+    SeatChangeMode, SeatChangeOutcome, SeatChangeRequest, UsageReport, UsageReportRequest,
+    VendorAdapter, VendorContact, WebhookReports, WebhookRequest,
 };
 
 use settings::ContosoSettings;
