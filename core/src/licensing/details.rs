@@ -128,7 +128,7 @@ impl Store {
                 ))
                 .load(c)
                 .await)?;
-            let total = match rows.iter().next() {
+            let total = match rows.as_slice().first() {
                 Some((_, _, _, total)) => total.unwrap_or(0),
                 // Nothing after the cursor (or no assignments at all): the
                 // count rode on no row.
