@@ -368,7 +368,7 @@ mod tests {
 
     /// The texts existing databases hold and clients filter on. A rename
     /// here is a breaking change that needs a migration, not an edit.
-    const RELEASED: [(AuditAction, &str); 32] = [
+    const RELEASED: [(AuditAction, &str); 34] = [
         (AuditAction::TenantCreated, "TENANT_CREATED"),
         (AuditAction::AppRegistered, "APP_REGISTERED"),
         (AuditAction::AppSeatsChanged, "APP_SEATS_CHANGED"),
@@ -419,6 +419,8 @@ mod tests {
             AuditAction::WebhookRedeliveryRequested,
             "WEBHOOK_REDELIVERY_REQUESTED",
         ),
+        (AuditAction::UsageImported, "USAGE_IMPORTED"),
+        (AuditAction::IdleSeatsReclaimed, "IDLE_SEATS_RECLAIMED"),
     ];
 
     #[test]

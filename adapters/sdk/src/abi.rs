@@ -121,7 +121,7 @@ pub enum Method {
     /// `report_usage`: when users were last active in the app.
     ReportUsage = 6,
     /// `handle_webhook`: verify and read a request the vendor sent to the
-    /// server's `/vendors/{key}/webhook` endpoint. (Id 6 is `report_usage`.)
+    /// server's `/vendors/{key}/webhook` endpoint.
     HandleWebhook = 7,
 }
 
@@ -133,8 +133,8 @@ impl Method {
         Method::PollSeatChange,
         Method::InstallRedirect,
         Method::AssignmentsChanged,
-        Method::HandleWebhook,
         Method::ReportUsage,
+        Method::HandleWebhook,
     ];
 
     /// The numeric id sent over the ABI.

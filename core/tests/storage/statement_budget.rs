@@ -24,7 +24,7 @@ fn budget(backend: Backend) -> (u64, u64) {
 
 const ASSIGN_PG: u64 = 11;
 const UNASSIGN_PG: u64 = 13;
-const ASSIGN_SQLITE: u64 = 13;
+const ASSIGN_SQLITE: u64 = 11;
 const UNASSIGN_SQLITE: u64 = 13;
 
 async fn single_user_assign_and_unassign_statement_counts(db: &TestDatabase) {
