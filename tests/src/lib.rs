@@ -221,13 +221,15 @@ impl StartOptions {
         }
     }
 
-    /// In-process, with the seat-change and webhook workers polling once an
-    /// hour instead of every few hundred milliseconds, so the only SQL the
-    /// server sends is what the test's requests cause (statement budgets).
+    /// In-process, with the seat-change and webhook workers and the
+    /// subscription watcher polling once an hour instead of every few
+    /// hundred milliseconds, so the only SQL the server sends is what the
+    /// test's requests cause (statement budgets).
     pub fn quiet() -> Self {
         Self::with_env(&[
             ("SEATWISE_WORKER_POLL_MS", "3600000"),
             ("SEATWISE_WEBHOOK_POLL_MS", "3600000"),
+            ("SEATWISE_SUBSCRIPTION_WATCH_MS", "3600000"),
         ])
     }
 

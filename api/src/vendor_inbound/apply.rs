@@ -21,6 +21,15 @@ use crate::vendor_effects::VendorEffects;
 /// worker then takes the operation over and polls).
 const LEASE: Duration = Duration::from_secs(30);
 
+/// How long a webhook waits for a worker that is polling the same seat
+/// change. A poll holds the operation for one adapter call and a commit,
+/// so this is long enough for a poll under load; a vendor is answered 503
+/// (and retries) only when a poll is stuck.
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+/// The first pause before asking again; it doubles up to [`BUSY_PAUSE_MAX`].
+const BUSY_PAUSE_FIRST: Duration = Duration::from_millis(20);
+const BUSY_PAUSE_MAX: Duration = Duration::from_millis(500);
+
 /// What came of a webhook's reports.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Applied {
@@ -77,16 +86,7 @@ pub async fn apply(
                 outcome,
             } => {
                 let owner = format!("vendor-webhook/{key}/{}", uuid::Uuid::new_v4().simple());
-                match store
-                    .claim_seat_change_by_vendor_ref(
-                        target.tenant,
-                        target.app,
-                        &vendor_ref,
-                        &owner,
-                        LEASE,
-                    )
-                    .await?
-                {
+                match claim_when_free(store, target, &vendor_ref, &owner).await? {
                     VendorRefClaim::Claimed(op) => {
                         finish(store, vendor_effects, &op, &owner, outcome).await?;
                         applied.applied += 1;
@@ -134,6 +134,30 @@ pub async fn apply(
         }
     }
     Ok(applied)
+}
+
+/// Claim the open seat change with `vendor_ref`, waiting up to
+/// [`BUSY_WAIT`] while a worker's poll holds it: the vendor's answer is as
+/// good after the poll as before, and a 503 would only make it send again.
+async fn claim_when_free(
+    store: &Store,
+    target: WebhookTarget,
+    vendor_ref: &str,
+    owner: &str,
+) -> Result<VendorRefClaim, CoreError> {
+    let deadline = tokio::time::Instant::now() + BUSY_WAIT;
+    let mut pause = BUSY_PAUSE_FIRST;
+    loop {
+        let claim = store
+            .claim_seat_change_by_vendor_ref(target.tenant, target.app, vendor_ref, owner, LEASE)
+            .await?;
+        let now = tokio::time::Instant::now();
+        if !matches!(claim, VendorRefClaim::Busy) || now + pause > deadline {
+            return Ok(claim);
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(BUSY_PAUSE_MAX);
+    }
 }
 
 /// Record the vendor's answer on the claimed operation, as the worker

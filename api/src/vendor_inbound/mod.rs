@@ -14,7 +14,7 @@
 //! | 429 | the adapter already handles [`CONCURRENCY_PER_ADAPTER`] webhooks | nothing |
 //! | 400 | body not UTF-8, or the plugin says `malformed` | nothing |
 //! | 401 | the plugin says `unauthorized` (signature) | nothing |
-//! | 503 | the plugin timed out, is quarantined or said `transient`; or a worker is polling the same seat change right now | nothing (the vendor retries) |
+//! | 503 | the plugin timed out, is quarantined or said `transient`; or a worker's poll has held the same seat change for 10 s | nothing (the vendor retries) |
 //! | 502 | the plugin failed otherwise (panic, malformed output, other error kinds) | nothing |
 //! | 200 | applied | what the reports say |
 //!

@@ -162,15 +162,16 @@ pub(crate) use insert_together;
 macro_rules! write_txn {
     ($store:expr, $conn:ident => $body:expr) => {{
         let mut pooled = $store.checkout().await?;
-        let outbox_before = $crate::events::wake::generation();
         pooled.begin_write().await?;
-        let result: $crate::error::CoreResult<_> = {
+        let (result, wrote_events) = $crate::events::wake::tracking(async {
             let $conn = &mut pooled.as_conn();
-            async { $body }.await
-        };
+            let result: $crate::error::CoreResult<_> = async { $body }.await;
+            result
+        })
+        .await;
         let finished = pooled.finish(result).await;
-        if finished.is_ok() {
-            $store.outbox_wake().committed_since(outbox_before);
+        if finished.is_ok() && wrote_events {
+            $store.outbox_wake().committed();
         }
         finished
     }};

@@ -1,29 +1,40 @@
 //! Waking this process's delivery worker when an event was committed, so
 //! delivery latency is not the worker's poll interval.
 //!
-//! `outbox::enqueue` counts every event write in a process-wide
-//! generation; `write_txn!` reads it before `BEGIN` and, after a
-//! successful `COMMIT`, wakes the store's [`OutboxWake`] if it moved. A
-//! transaction that wrote no event but overlapped one that did may wake
-//! the worker too: a spurious wake costs one claim, a missed one is
-//! impossible (the writer itself always sees the generation move). Other
-//! replicas still find the event at their next poll.
+//! `write_txn!` (and the group-commit batch) run their body inside
+//! [`tracking`], a task-local flag that `outbox::enqueue` sets; after a
+//! successful `COMMIT` that wrote events they wake the store's
+//! [`OutboxWake`]. The flag belongs to the task running the transaction,
+//! so another store's (or another test's) events never wake this worker
+//! and the statements a request costs stay its own. Other replicas still
+//! find the event at their next poll.
 
+use std::cell::Cell;
+use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::Notify;
 
-static GENERATION: AtomicU64 = AtomicU64::new(0);
-
-/// The process's count of event writes so far.
-pub fn generation() -> u64 {
-    GENERATION.load(Ordering::Acquire)
+tokio::task_local! {
+    /// Whether the transaction running in this task wrote an event.
+    static EVENTS_WRITTEN: Cell<bool>;
 }
 
-/// An event is being written (inside its transaction).
+/// Run `transaction` and say whether it wrote events.
+pub(crate) async fn tracking<F: Future>(transaction: F) -> (F::Output, bool) {
+    EVENTS_WRITTEN
+        .scope(Cell::new(false), async move {
+            let output = transaction.await;
+            (output, EVENTS_WRITTEN.with(Cell::get))
+        })
+        .await
+}
+
+/// An event is being written (inside its transaction). Outside
+/// [`tracking`] nobody is woken: the worker finds it at its next poll.
 pub(crate) fn written() {
-    GENERATION.fetch_add(1, Ordering::AcqRel);
+    // Err only outside `tracking`, where there is no one to tell.
+    let _outside_tracking = EVENTS_WRITTEN.try_with(|wrote| wrote.set(true));
 }
 
 /// What the delivery worker waits on. Cheap to clone (clones share it).
@@ -31,14 +42,11 @@ pub(crate) fn written() {
 pub struct OutboxWake(Arc<Notify>);
 
 impl OutboxWake {
-    /// A transaction that began at generation `before` committed: wake the
-    /// worker if events were written since.
-    pub fn committed_since(&self, before: u64) {
-        if generation() != before {
-            // Stores a permit when the worker is busy, so its next wait
-            // returns at once.
-            self.0.notify_one();
-        }
+    /// A transaction that wrote events committed: wake the worker.
+    pub fn committed(&self) {
+        // Stores a permit when the worker is busy, so its next wait
+        // returns at once.
+        self.0.notify_one();
     }
 
     /// Wait until an event may have been committed.

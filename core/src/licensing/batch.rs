@@ -86,17 +86,18 @@ impl From<DieselError> for Stop {
 macro_rules! batch_txn {
     ($store:expr, $conn:ident => $body:expr) => {{
         let mut pooled = $store.checkout().await?;
-        let outbox_before = crate::events::wake::generation();
         pooled.begin_write().await?;
-        let result: Result<_, Stop> = {
+        let (result, wrote_events) = crate::events::wake::tracking(async {
             let $conn = &mut pooled.as_conn();
-            async { $body }.await
-        };
+            let result: Result<_, Stop> = async { $body }.await;
+            result
+        })
+        .await;
         match result {
             Ok(value) => {
                 let committed = pooled.finish(Ok(value)).await;
-                if committed.is_ok() {
-                    $store.outbox_wake().committed_since(outbox_before);
+                if committed.is_ok() && wrote_events {
+                    $store.outbox_wake().committed();
                 }
                 committed.map(Some)
             }
