@@ -2,9 +2,12 @@
 //! of the display name, of any later word in it, or of the email.
 //!
 //! Each principal stores its searchable terms, lower-cased, in
-//! `principal_terms`; a query is one range scan `term >= q AND term < q+∞`
+//! `principal_terms`; a query is a range scan `term >= q AND term < q+∞`
 //! on the `(tenant_id, term)` key, which both backends answer from the index
 //! (PostgreSQL's column uses the "C" collation so ranges follow byte order).
+//! Name starts come first and are read in index order, so a full page
+//! usually costs one statement that reads `limit` rows (see
+//! [`Store::search_principals`]).
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
@@ -12,9 +15,11 @@ use std::collections::HashMap;
 
 use crate::db::{Conn, Store, custom_plan, insert_rows, on_conn, read_conn};
 use crate::error::CoreResult;
+use crate::groups::GroupRow;
 use crate::ids::*;
 use crate::model::Principal;
-use crate::schema::principal_terms;
+use crate::schema::{groups, principal_terms, users};
+use crate::users::UserRow;
 use crate::validate::sort_key;
 
 /// The most hits one typeahead query returns.
@@ -154,11 +159,24 @@ pub(crate) async fn unindex_many(
     Ok(())
 }
 
+/// A matching principal with its row: what the first tier's joined query
+/// returns.
+type JoinedHit = (PrincipalKind, AnyId, Option<UserRow>, Option<GroupRow>);
+
 impl Store {
     /// Users and groups whose name or email starts with `query` (or a later
     /// word of the name does), best matches first: name starts, then later
     /// words, then emails; ties by name. At most `limit` (capped at
     /// [`MAX_SEARCH_RESULTS`]); an empty query finds nothing.
+    ///
+    /// Answered in tiers, on one connection. A principal's whole-name term
+    /// equals its `name_key`, so the name-start tier in `(term,
+    /// principal_id)` order is already in result order: one range scan of
+    /// the primary key that stops after `limit` rows, joined to the users
+    /// and groups it names. Only when that tier is short do the later-word
+    /// and email matches need the grouped, sorted query, which visits every
+    /// match of the prefix (a two-letter prefix matches thousands of terms
+    /// in a large directory; the first tier almost always fills the page).
     pub async fn search_principals(
         &self,
         tenant: TenantId,
@@ -172,56 +190,140 @@ impl Store {
         }
         // Every string starting with `prefix` sorts below `prefix` + U+10FFFF.
         let upper = format!("{prefix}\u{10FFFF}");
-        let hits: Vec<(PrincipalKind, AnyId, i16, String)> = read_conn!(self, conn => {
-            let q = principal_terms::table
-                .filter(principal_terms::tenant_id.eq(tenant))
-                .filter(principal_terms::term.ge(&prefix))
-                .filter(principal_terms::term.lt(&upper))
-                .group_by((principal_terms::principal_kind, principal_terms::principal_id, principal_terms::name_key))
-                .select((
-                    principal_terms::principal_kind,
-                    principal_terms::principal_id,
-                    diesel::dsl::min(principal_terms::rank).assume_not_null(),
-                    principal_terms::name_key,
-                ))
-                .order((
-                    diesel::dsl::min(principal_terms::rank),
-                    principal_terms::name_key,
-                    principal_terms::principal_id,
-                ))
-                .limit(limit as i64);
-            Ok(on_conn!(conn, c => q.load(c).await)?)
-        })?;
-        let users: Vec<UserId> = hits
-            .iter()
-            .filter(|h| h.0 == PrincipalKind::User)
-            .map(|h| UserId(h.1.0))
-            .collect();
-        let groups: Vec<GroupId> = hits
-            .iter()
-            .filter(|h| h.0 == PrincipalKind::Group)
-            .map(|h| GroupId(h.1.0))
-            .collect();
-        let mut users: HashMap<UserId, _> = self
-            .users_by_ids(tenant, &users)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u))
-            .collect();
-        let mut groups: HashMap<GroupId, _> = self
-            .groups_by_ids(tenant, &groups)
-            .await?
-            .into_iter()
-            .map(|g| (g.id, g))
-            .collect();
-        Ok(hits
-            .into_iter()
-            .filter_map(|(kind, id, _, _)| match kind {
-                PrincipalKind::User => users.remove(&UserId(id.0)).map(Principal::User),
-                PrincipalKind::Group => groups.remove(&GroupId(id.0)).map(Principal::Group),
-            })
-            .collect())
+        read_conn!(self, conn => {
+            let mut found: Vec<Principal> = name_starts(conn, tenant, &prefix, &upper, limit)
+                .await?
+                .into_iter()
+                .filter_map(|(kind, _, user, group)| match kind {
+                    PrincipalKind::User => user.map(|u| Principal::User(u.into())),
+                    PrincipalKind::Group => group.map(|g| Principal::Group(g.into())),
+                })
+                .collect();
+            if found.len() < limit {
+                let seen: Vec<AnyId> = found.iter().map(principal_any_id).collect();
+                let more = later_matches(conn, tenant, &prefix, &upper, &seen, limit - found.len()).await?;
+                found.extend(more);
+            }
+            Ok(found)
+        })
     }
+}
+
+fn principal_any_id(principal: &Principal) -> AnyId {
+    match principal {
+        Principal::User(u) => AnyId(u.id.0),
+        Principal::Group(g) => AnyId(g.id.0),
+    }
+}
+
+/// The first `limit` principals whose name starts with the prefix, in
+/// name order, with their rows: one statement.
+async fn name_starts(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    prefix: &str,
+    upper: &str,
+    limit: usize,
+) -> CoreResult<Vec<JoinedHit>> {
+    let rows = on_conn!(conn, c => principal_terms::table
+        .left_join(
+            users::table.on(principal_terms::principal_kind
+                .eq(PrincipalKind::User)
+                .and(users::tenant_id.eq(principal_terms::tenant_id))
+                .and(users::id.eq(principal_terms::principal_id))),
+        )
+        .left_join(
+            groups::table.on(principal_terms::principal_kind
+                .eq(PrincipalKind::Group)
+                .and(groups::tenant_id.eq(principal_terms::tenant_id))
+                .and(groups::id.eq(principal_terms::principal_id))),
+        )
+        .filter(principal_terms::tenant_id.eq(tenant))
+        .filter(principal_terms::term.ge(prefix))
+        .filter(principal_terms::term.lt(upper))
+        .filter(principal_terms::rank.eq(RANK_NAME_START))
+        .order((principal_terms::term, principal_terms::principal_id))
+        .limit(limit as i64)
+        .select((
+            principal_terms::principal_kind,
+            principal_terms::principal_id,
+            users::all_columns.nullable(),
+            groups::all_columns.nullable(),
+        ))
+        .load(c)
+        .await)?;
+    Ok(rows)
+}
+
+/// Up to `limit` principals matched only by a later word of their name or
+/// by their email (none of `seen`), best first: the grouped query, then
+/// their rows.
+async fn later_matches(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    prefix: &str,
+    upper: &str,
+    seen: &[AnyId],
+    limit: usize,
+) -> CoreResult<Vec<Principal>> {
+    let hits: Vec<(PrincipalKind, AnyId)> = on_conn!(conn, c => principal_terms::table
+        .filter(principal_terms::tenant_id.eq(tenant))
+        .filter(principal_terms::term.ge(prefix))
+        .filter(principal_terms::term.lt(upper))
+        .filter(principal_terms::rank.gt(RANK_NAME_START))
+        .filter(principal_terms::principal_id.ne_all(seen))
+        .group_by((principal_terms::principal_kind, principal_terms::principal_id, principal_terms::name_key))
+        .select((principal_terms::principal_kind, principal_terms::principal_id))
+        .order((
+            diesel::dsl::min(principal_terms::rank),
+            principal_terms::name_key,
+            principal_terms::principal_id,
+        ))
+        .limit(limit as i64)
+        .load(c)
+        .await)?;
+    if hits.is_empty() {
+        return Ok(Vec::new());
+    }
+    let user_ids: Vec<UserId> = hits
+        .iter()
+        .filter(|h| h.0 == PrincipalKind::User)
+        .map(|h| UserId(h.1.0))
+        .collect();
+    let group_ids: Vec<GroupId> = hits
+        .iter()
+        .filter(|h| h.0 == PrincipalKind::Group)
+        .map(|h| GroupId(h.1.0))
+        .collect();
+    let mut users: HashMap<UserId, UserRow> = HashMap::new();
+    if !user_ids.is_empty() {
+        let query = users::table
+            .filter(users::tenant_id.eq(tenant))
+            .filter(users::id.eq_any(&user_ids))
+            .select(users::all_columns);
+        let rows: Vec<UserRow> = on_conn!(conn, c => query.load(c).await)?;
+        users.extend(rows.into_iter().map(|u| (u.id, u)));
+    }
+    let mut groups: HashMap<GroupId, GroupRow> = HashMap::new();
+    if !group_ids.is_empty() {
+        let query = groups::table
+            .filter(groups::tenant_id.eq(tenant))
+            .filter(groups::id.eq_any(&group_ids))
+            .select(groups::all_columns);
+        let rows: Vec<GroupRow> = on_conn!(conn, c => query.load(c).await)?;
+        groups.extend(rows.into_iter().map(|g| (g.id, g)));
+    }
+    Ok(hits
+        .into_iter()
+        .filter_map(|(kind, id)| match kind {
+            PrincipalKind::User => users
+                .remove(&UserId(id.0))
+                .map(|u| Principal::User(u.into())),
+            PrincipalKind::Group => groups
+                .remove(&GroupId(id.0))
+                .map(|g| Principal::Group(g.into())),
+        })
+        .collect())
 }
 
 #[cfg(test)]
