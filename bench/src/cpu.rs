@@ -69,10 +69,19 @@ fn serves_us(pid: &str, database: &str) -> bool {
         return false;
     };
     let cmdline = String::from_utf8_lossy(&cmdline);
-    // A client backend: "postgres: USER DATABASE HOST(PORT) STATE".
+    // A client backend: "postgres: [CLUSTER_NAME:] USER DATABASE
+    // HOST(PORT) STATE" (Debian sets `cluster_name`, e.g. "15/main:", which
+    // shifts the words), so the database is the word before the client's
+    // address.
     let words: Vec<&str> = cmdline.split_whitespace().collect();
-    match words.iter().position(|w| w.contains('(')) {
-        Some(_) => words.get(2).is_some_and(|d| *d == database),
+    match words
+        .iter()
+        .position(|w| w.contains('(') || *w == "[local]")
+    {
+        Some(address) => address
+            .checked_sub(1)
+            .and_then(|i| words.get(i))
+            .is_some_and(|d| *d == database),
         None => !cmdline.contains("autovacuum worker") || cmdline.contains(database),
     }
 }
