@@ -9,9 +9,9 @@
 use async_graphql::{Request, Variables};
 use seatwise_api::auth::{Caller, Role};
 use seatwise_api::graphql::{Session, build_schema, ids};
+use seatwise_core::clock::ManualClock;
 use seatwise_core::ids::{AppId, PrincipalId, TenantId, UserId};
 use seatwise_core::model::{Actor, NewApp, NewGroup, NewUser, Vendor};
-use seatwise_core::clock::ManualClock;
 use seatwise_core::testing::TestDatabase;
 use seatwise_core::{Store, StoreOptions, test_on_both_backends};
 

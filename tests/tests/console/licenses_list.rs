@@ -3,7 +3,6 @@
 //! last 30 days and their cost, row alerts, the alert banner and the
 //! yearly spend, search, and pages of 20.
 
-use chrono::{Duration, Utc};
 use serde_json::json;
 
 use crate::{CONTOSO, Console, NEARLY_FULL_APP, day, money, row_of};
@@ -170,21 +169,9 @@ async fn shows_idle_seats_of_the_last_30_days_and_their_cost() {
     // Northwind's Adele Vance was last active 45 days ago, Alex Wilber
     // yesterday, its other holders took their seats today: 1 idle seat,
     // at 12.50 EUR a seat. Tailspin has no price: no idle-seat cost.
-    let northwind = console.app_id(NEARLY_FULL_APP).await;
-    let adele = console.user_id("Adele Vance").await;
-    let alex = console.user_id("Alex Wilber").await;
-    let imported = console
-        .app
-        .import_usage(
-            &console.app.admin_token(),
-            &northwind,
-            json!([
-                { "userId": adele, "lastActiveAt": Utc::now() - Duration::days(45) },
-                { "userId": alex, "lastActiveAt": Utc::now() - Duration::days(1) },
-            ]),
-        )
+    console
+        .import_last_active(NEARLY_FULL_APP, &[("Adele Vance", 45), ("Alex Wilber", 1)])
         .await;
-    assert_eq!(imported.data()["importUsage"]["applied"], 2, "{imported:?}");
     console
         .set_subscription(
             NEARLY_FULL_APP,
@@ -211,7 +198,13 @@ async fn shows_idle_seats_of_the_last_30_days_and_their_cost() {
         money(browser, "12.50", "EUR").await
     );
     let tailspin_row = row_of(TAILSPIN);
-    assert_eq!(browser.text(&format!("{tailspin_row} .idle-seats")).await, "0");
-    assert_eq!(browser.text(&format!("{tailspin_row} .idle-cost")).await, "—");
+    assert_eq!(
+        browser.text(&format!("{tailspin_row} .idle-seats")).await,
+        "0"
+    );
+    assert_eq!(
+        browser.text(&format!("{tailspin_row} .idle-cost")).await,
+        "—"
+    );
     browser.screenshot("licenses-idle-seats").await;
 }
