@@ -9,6 +9,7 @@
 use async_graphql::{Request, Variables};
 use seatwise_api::auth::{Caller, Role};
 use seatwise_api::graphql::{Session, build_schema, ids};
+use seatwise_core::clock::ManualClock;
 use seatwise_core::ids::{AppId, PrincipalId, TenantId, UserId};
 use seatwise_core::model::{Actor, NewApp, NewGroup, NewUser, Vendor};
 use seatwise_core::testing::TestDatabase;
@@ -76,7 +77,7 @@ query UsersWithLicenses($first: Int!) {
 }"#;
 
 /// The licenses list as the console asks for it (`ConsoleApps`), with
-/// each app's subscription and license error count.
+/// each app's subscription, license error count and idle seats.
 const LICENSES_LIST: &str = r#"
 query LicensesList($first: Int!) {
   apps(first: $first) {
@@ -85,6 +86,7 @@ query LicensesList($first: Int!) {
     nodes {
       id name vendor { name } seats { purchased assigned available } licenseErrorCount
       subscription { state renewsOn daysToRenewal currency annualCost unusedSeatCost lowSeatThreshold }
+      usage(idleDays: 30) { idleSeatCount idleSeatCost }
     }
   }
 }"#;
@@ -401,10 +403,19 @@ async fn licenses_list_cost_does_not_grow_with_the_page(db: &TestDatabase) {
         }
     }
 
-    let (small, _) = statements_for(&store, tenant, app, LICENSES_LIST, 2).await;
-    let (large, data) = statements_for(&store, tenant, app, LICENSES_LIST, 9).await;
+    // Read 40 days on, so every seat of the budget app (55 holders, none
+    // ever seen) is idle and the idle counts are not all zero.
+    let later = ManualClock::on(store.clock().today() + chrono::Days::new(40));
+    let reader = store.clone().with_clock(later.clock());
+    let (small, _) = statements_for(&reader, tenant, app, LICENSES_LIST, 2).await;
+    let (large, data) = statements_for(&reader, tenant, app, LICENSES_LIST, 9).await;
     let nodes = data["apps"]["nodes"].as_array().expect("apps");
     assert_eq!(nodes.len(), 9);
+    let idle: Vec<i64> = nodes
+        .iter()
+        .map(|a| a["usage"]["idleSeatCount"].as_i64().expect("a count"))
+        .collect();
+    assert_eq!(idle, [55, 0, 0, 0, 0, 0, 0, 0, 0], "{data}");
     assert_eq!(
         nodes
             .iter()
@@ -417,9 +428,10 @@ async fn licenses_list_cost_does_not_grow_with_the_page(db: &TestDatabase) {
         small, large,
         "statements for 2 vs 9 apps with subscriptions"
     );
-    // The page of apps with its count, the subscriptions of its apps and
-    // their license error counts (one batch each).
-    assert!(large <= 4, "the licenses list took {large} statements");
+    // The page of apps with its count, the subscriptions of its apps,
+    // their license error counts and their idle seat counts (one batch
+    // each).
+    assert!(large <= 5, "the licenses list took {large} statements");
 
     let (small, _) = statements_for(&store, tenant, app, ALERT_SCAN, 2).await;
     let (large, data) = statements_for(&store, tenant, app, ALERT_SCAN, 9).await;

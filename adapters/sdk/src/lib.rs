@@ -64,6 +64,8 @@ mod install;
 mod seats;
 mod usage;
 mod webhook;
+#[cfg(feature = "webhook-signature")]
+mod webhook_signature;
 pub mod wire;
 
 pub use abi::{ABI_VERSION, ENTRY_SYMBOL};

@@ -9,11 +9,17 @@ export const VIEWER = `query ConsoleViewer {
 /** What the licenses list shows of a subscription, and what its alerts need. */
 const SUBSCRIPTION_ROW = 'state renewsOn daysToRenewal currency annualCost unusedSeatCost lowSeatThreshold';
 
+/** The window of the licenses list's idle-seat columns, in days. */
+export const LIST_IDLE_DAYS = 30;
+
 export const APPS = `query ConsoleApps($first: Int, $after: String, $search: String) {
   apps(first: $first, after: $after, search: $search) {
     totalCount
     pageInfo { hasNextPage endCursor }
-    nodes { id name vendor { name } seats { purchased assigned available } licenseErrorCount subscription { ${SUBSCRIPTION_ROW} } }
+    nodes {
+      id name vendor { name } seats { purchased assigned available } licenseErrorCount subscription { ${SUBSCRIPTION_ROW} }
+      usage(idleDays: ${LIST_IDLE_DAYS}) { idleSeatCount idleSeatCost }
+    }
   }
 }`;
 

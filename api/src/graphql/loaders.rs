@@ -96,6 +96,13 @@ batch_loader!(
     |s, keys| s.store.last_activity(s.tenant, keys).await?
 );
 
+batch_loader!(
+    /// Idle seats per app and window of days (absent: 0): the licenses
+    /// list's column, one statement for the page.
+    IdleSeatCounts: (AppId, i32) => i64,
+    |s, keys| s.store.idle_seat_counts(s.tenant, keys).await?
+);
+
 /// The request's loaders.
 pub struct Loaders {
     /// Apps by id.
@@ -120,6 +127,8 @@ pub struct Loaders {
     pub prefetched_assignments: PrefetchedAssignments,
     /// Last activity of users in apps.
     pub last_activity: DataLoader<LastActivity, HashMapCache>,
+    /// Idle seat counts of apps per window.
+    pub idle_seat_counts: DataLoader<IdleSeatCounts, HashMapCache>,
 }
 
 impl Loaders {
@@ -142,7 +151,8 @@ impl Loaders {
             license_error_counts: make(LicenseErrorCounts(scoped.clone())),
             seat_change_operations: make(SeatChangeOperationsById(scoped.clone())),
             subscriptions: make(SubscriptionsOfApps(scoped.clone())),
-            last_activity: make(LastActivity(scoped)),
+            last_activity: make(LastActivity(scoped.clone())),
+            idle_seat_counts: make(IdleSeatCounts(scoped)),
             prefetched_assignments: PrefetchedAssignments::default(),
         }
     }
@@ -162,6 +172,7 @@ impl Loaders {
         loaders.seat_change_operations.enable_all_cache(false);
         loaders.subscriptions.enable_all_cache(false);
         loaders.last_activity.enable_all_cache(false);
+        loaders.idle_seat_counts.enable_all_cache(false);
         loaders
     }
 }

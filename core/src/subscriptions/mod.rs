@@ -131,6 +131,17 @@ pub struct Subscription {
     pub unused_seat_cost: Decimal,
 }
 
+impl Subscription {
+    /// What `seats` seats cost a year at the price per seat, shown in the
+    /// currency (the idle seats' cost on the licenses list).
+    pub fn cost_of_seats(&self, seats: i64) -> Decimal {
+        money::shown(
+            self.terms.price_per_seat * Decimal::from(seats),
+            &self.terms.currency,
+        )
+    }
+}
+
 /// The tenant's yearly spend in one currency.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CurrencySpend {

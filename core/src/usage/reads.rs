@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{check_idle_days, idle_cutoff};
 use crate::db::{Conn, Store, custom_plan, on_conn, read_conn};
@@ -51,15 +51,12 @@ type IdleRow = (
     bool,
 );
 
-/// The idle-seat query: `ACTIVE` licenses of `app` whose holder's last
-/// activity, or (never seen) whose seat, is at or before `cutoff`, with
-/// whether a direct assignment exists. Boxed per backend by the caller.
-macro_rules! idle_seats_query {
-    ($tenant:expr, $app:expr, $cutoff:expr) => {{
-        let direct = la::table
-            .filter(la::tenant_id.eq(ul::tenant_id))
-            .filter(la::app_id.eq(ul::app_id))
-            .filter(la::principal_id.eq(ul::user_id));
+/// The `ACTIVE` licenses of `$apps` (a diesel filter on `ul::app_id`)
+/// whose holder's last activity, or (never seen) whose seat, is at or
+/// before `cutoff`: the one definition of an idle seat, shared by the
+/// page of idle seats and the per-app counts of the licenses list.
+macro_rules! idle_licenses {
+    ($tenant:expr, $apps:expr, $cutoff:expr) => {
         ul::table
             .left_join(
                 activity::table.on(activity::tenant_id
@@ -68,7 +65,7 @@ macro_rules! idle_seats_query {
                     .and(activity::user_id.eq(ul::user_id))),
             )
             .filter(ul::tenant_id.eq($tenant))
-            .filter(ul::app_id.eq($app))
+            .filter($apps)
             .filter(ul::state.eq(LicenseState::Active))
             .filter(
                 activity::last_active_at
@@ -77,12 +74,23 @@ macro_rules! idle_seats_query {
                         .is_null()
                         .and(ul::since.le($cutoff))),
             )
-            .select((
-                ul::user_id,
-                activity::last_active_at.nullable(),
-                ul::since,
-                exists(direct),
-            ))
+    };
+}
+
+/// The idle-seat query: the idle licenses of `app` with whether a direct
+/// assignment exists. Boxed per backend by the caller.
+macro_rules! idle_seats_query {
+    ($tenant:expr, $app:expr, $cutoff:expr) => {{
+        let direct = la::table
+            .filter(la::tenant_id.eq(ul::tenant_id))
+            .filter(la::app_id.eq(ul::app_id))
+            .filter(la::principal_id.eq(ul::user_id));
+        idle_licenses!($tenant, ul::app_id.eq($app), $cutoff).select((
+            ul::user_id,
+            activity::last_active_at.nullable(),
+            ul::since,
+            exists(direct),
+        ))
     }};
 }
 
@@ -146,6 +154,40 @@ impl Store {
             };
             let seats = with_group_paths(conn, tenant, app, rows).await?;
             Ok(Page::from_rows(page, seats, total, |s| Cursor::new("", s.user_id.0)))
+        })
+    }
+
+    /// How many seats of each app are idle for each window: one statement
+    /// per distinct `idle_days` among `keys` (a page of the licenses list
+    /// asks for one window, so one statement for all its apps). Apps
+    /// without idle seats, or of no tenant's, are absent (0).
+    pub async fn idle_seat_counts(
+        &self,
+        tenant: TenantId,
+        keys: &[(AppId, i32)],
+    ) -> CoreResult<HashMap<(AppId, i32), i64>> {
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let mut apps_by_window: BTreeMap<i32, Vec<AppId>> = BTreeMap::new();
+        for (app, idle_days) in keys {
+            apps_by_window
+                .entry(check_idle_days(*idle_days)?)
+                .or_default()
+                .push(*app);
+        }
+        let now = self.clock().now();
+        let mut counts = HashMap::new();
+        read_conn!(self, conn => {
+            for (idle_days, apps) in &apps_by_window {
+                let cutoff = idle_cutoff(now, *idle_days);
+                let query = idle_licenses!(tenant, ul::app_id.eq_any(apps), cutoff)
+                    .group_by(ul::app_id)
+                    .select((ul::app_id, diesel::dsl::count_star()));
+                let rows: Vec<(AppId, i64)> = on_conn!(conn, c => query.load(c).await)?;
+                counts.extend(rows.into_iter().map(|(app, n)| ((app, *idle_days), n)));
+            }
+            Ok(counts)
         })
     }
 

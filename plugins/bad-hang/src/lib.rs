@@ -1,8 +1,11 @@
-//! Test plugin: `change_seats` and `assignments_changed` never return, to
-//! prove the host's timeout and quarantine, the worker's per-adapter limits
-//! and the bounded notice queues. `poll_seat_change` answers at once so
-//! tests can show the plugin still serves other calls until it is
-//! quarantined. Key `bad-hang`.
+//! Test plugin: `change_seats`, `assignments_changed` and `handle_webhook`
+//! never return, to prove the host's timeout and quarantine, the worker's
+//! per-adapter limits, the bounded notice queues and the inbound webhooks'
+//! per-adapter limit. `report_usage` never returns for an app whose
+//! settings say `"hang_usage_report": true` (the usage worker calls it on
+//! its own for every app, so other tests' apps answer an empty report at
+//! once). `poll_seat_change` answers at once so tests can show the plugin
+//! still serves other calls until it is quarantined. Key `bad-hang`.
 
 #![warn(missing_docs)]
 
@@ -10,7 +13,8 @@ use std::time::Duration;
 
 use seatwise_adapter::{
     AdapterError, AdapterInfo, AssignmentNotice, CallContext, Capabilities, SeatChangeMode,
-    SeatChangeOutcome, SeatChangeRequest, VendorAdapter,
+    SeatChangeOutcome, SeatChangeRequest, UsageReport, UsageReportRequest, VendorAdapter,
+    WebhookReports, WebhookRequest,
 };
 
 struct BadHang;
@@ -25,8 +29,8 @@ impl VendorAdapter for BadHang {
                 seat_changes: SeatChangeMode::Asynchronous,
                 install_redirect: false,
                 assignment_notices: true,
-                vendor_webhooks: false,
-                usage_reports: false,
+                vendor_webhooks: true,
+                usage_reports: true,
             },
         }
     }
@@ -36,9 +40,7 @@ impl VendorAdapter for BadHang {
         _ctx: &CallContext,
         _req: &SeatChangeRequest,
     ) -> Result<SeatChangeOutcome, AdapterError> {
-        loop {
-            std::thread::sleep(Duration::from_secs(3600));
-        }
+        hang()
     }
 
     fn poll_seat_change(
@@ -54,9 +56,37 @@ impl VendorAdapter for BadHang {
         _ctx: &CallContext,
         _notice: &AssignmentNotice,
     ) -> Result<(), AdapterError> {
-        loop {
-            std::thread::sleep(Duration::from_secs(3600));
+        hang()
+    }
+
+    fn handle_webhook(
+        &self,
+        _ctx: &CallContext,
+        _req: &WebhookRequest,
+    ) -> Result<WebhookReports, AdapterError> {
+        hang()
+    }
+
+    fn report_usage(
+        &self,
+        ctx: &CallContext,
+        _req: &UsageReportRequest,
+    ) -> Result<UsageReport, AdapterError> {
+        let hangs = ctx
+            .settings
+            .get("hang_usage_report")
+            .and_then(|v| v.as_bool());
+        if hangs == Some(true) {
+            hang()
         }
+        Ok(UsageReport::default())
+    }
+}
+
+/// Never returns: the call holds its thread until the process ends.
+fn hang() -> ! {
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
     }
 }
 

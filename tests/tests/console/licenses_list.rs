@@ -1,6 +1,7 @@
 //! The licenses list (`#/apps`): seats and warnings per app, the
-//! subscription columns (renewal, state, costs), row alerts, the alert
-//! banner and the yearly spend, search, and pages of 20.
+//! subscription columns (renewal, state, costs), the idle seats of the
+//! last 30 days and their cost, row alerts, the alert banner and the
+//! yearly spend, search, and pages of 20.
 
 use serde_json::json;
 
@@ -158,4 +159,52 @@ async fn shows_renewal_state_costs_and_a_banner_for_expiring_and_disabled_apps()
         "{warning}"
     );
     browser.wait_text("#subscription", "Disabled").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shows_idle_seats_of_the_last_30_days_and_their_cost() {
+    let Some(console) = Console::signed_in_as_admin().await else {
+        return;
+    };
+    // Northwind's Adele Vance was last active 45 days ago, Alex Wilber
+    // yesterday, its other holders took their seats today: 1 idle seat,
+    // at 12.50 EUR a seat. Tailspin has no price: no idle-seat cost.
+    console
+        .import_last_active(NEARLY_FULL_APP, &[("Adele Vance", 45), ("Alex Wilber", 1)])
+        .await;
+    console
+        .set_subscription(
+            NEARLY_FULL_APP,
+            json!({ "termStart": day(-10), "termEnd": day(355), "pricePerSeat": "12.50", "currency": "EUR" }),
+        )
+        .await;
+
+    let browser = &console.browser;
+    browser
+        .reload(&format!("{}/#/apps", console.app.base_url))
+        .await;
+    let header = browser.wait_text("#apps-table thead", "Idle seats").await;
+    assert!(
+        header.contains("30 days") && header.contains("Idle-seat cost"),
+        "{header}"
+    );
+    let northwind_row = row_of(NEARLY_FULL_APP);
+    let idle = browser
+        .wait_text(&format!("{northwind_row} .idle-seats"), "1")
+        .await;
+    assert_eq!(idle, "1");
+    assert_eq!(
+        browser.text(&format!("{northwind_row} .idle-cost")).await,
+        money(browser, "12.50", "EUR").await
+    );
+    let tailspin_row = row_of(TAILSPIN);
+    assert_eq!(
+        browser.text(&format!("{tailspin_row} .idle-seats")).await,
+        "0"
+    );
+    assert_eq!(
+        browser.text(&format!("{tailspin_row} .idle-cost")).await,
+        "—"
+    );
+    browser.screenshot("licenses-idle-seats").await;
 }

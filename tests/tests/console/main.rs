@@ -144,6 +144,32 @@ impl Console {
         node["id"].as_str().expect("a group id").to_owned()
     }
 
+    /// Record, as the admin through `importUsage`, that each demo user of
+    /// `last_active` (name, days ago) last used the demo app `app`; all
+    /// must be applied.
+    async fn import_last_active(&self, app: &str, last_active: &[(&str, i64)]) {
+        let mut records = Vec::new();
+        for (name, days_ago) in last_active {
+            records.push(json!({
+                "userId": self.user_id(name).await,
+                "lastActiveAt": chrono::Utc::now() - chrono::Duration::days(*days_ago),
+            }));
+        }
+        let imported = self
+            .app
+            .import_usage(
+                &self.app.admin_token(),
+                &self.app_id(app).await,
+                json!(records),
+            )
+            .await;
+        assert_eq!(
+            imported.data()["importUsage"]["applied"],
+            json!(last_active.len()),
+            "{imported:?}"
+        );
+    }
+
     /// Set the subscription terms of the demo app named `name` as the
     /// admin (`terms`: `SetSubscriptionInput` without `appId`); they must
     /// be accepted.

@@ -2,9 +2,6 @@
 //! window, and "Reclaim idle seats" — a dry run listed in a confirm dialog,
 //! then the seat given back.
 
-use chrono::{Duration, Utc};
-use serde_json::json;
-
 use crate::{Console, NEARLY_FULL_APP};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -15,21 +12,9 @@ async fn lists_idle_seats_and_reclaims_them_after_confirming() {
     let browser = &console.browser;
     // Set-up through GraphQL: Adele Vance was last active 45 days ago,
     // Alex Wilber yesterday; the other holders took their seats today.
-    let northwind = console.app_id(NEARLY_FULL_APP).await;
-    let adele = console.user_id("Adele Vance").await;
-    let alex = console.user_id("Alex Wilber").await;
-    let imported = console
-        .app
-        .import_usage(
-            &console.app.admin_token(),
-            &northwind,
-            json!([
-                { "userId": adele, "lastActiveAt": Utc::now() - Duration::days(45) },
-                { "userId": alex, "lastActiveAt": Utc::now() - Duration::days(1) },
-            ]),
-        )
+    console
+        .import_last_active(NEARLY_FULL_APP, &[("Adele Vance", 45), ("Alex Wilber", 1)])
         .await;
-    assert_eq!(imported.data()["importUsage"]["applied"], 2, "{imported:?}");
 
     console.open_app(NEARLY_FULL_APP).await;
     browser.wait_text("#seat-available", "1").await;

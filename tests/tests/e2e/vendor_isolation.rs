@@ -21,34 +21,12 @@ use seatwise_e2e::{
 };
 use serde_json::json;
 
-use crate::vendor_support::start_with_plugins_and_env;
+use crate::vendor_support::{adapter_metric, start_with_plugins_and_env, wait_for_metric};
 
 /// The real default call timeout: "not blocked" must mean well under it.
 const REAL_TIMEOUT_MS: &str = "30000";
 /// Far below [`REAL_TIMEOUT_MS`], generous for a loaded CI machine.
 const NOT_BLOCKED: Duration = Duration::from_secs(10);
-
-/// The value of `metric{adapter="key"}` at the server's `/metrics`.
-async fn adapter_metric(app: &TestApp, metric: &str, key: &str) -> Option<f64> {
-    app.metric(&format!("{metric}{{adapter=\"{key}\"}}")).await
-}
-
-/// Waits (at most 60 s) until `metric{adapter="key"}` equals `expected`.
-async fn wait_for_metric(app: &TestApp, metric: &str, key: &str, expected: f64) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let value = adapter_metric(app, metric, key).await;
-        if value == Some(expected) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{metric}{{adapter=\"{key}\"}} stayed {value:?}, expected {expected}\n{}",
-            app.server_log()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 fn operation_id(payload: &serde_json::Value) -> String {
     payload["operation"]["id"]

@@ -1,7 +1,7 @@
 //! Helpers shared by the vendor adapter tests: starting a server with
 //! plugins, and a `graphql-transport-ws` client for subscriptions.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::{SinkExt as _, StreamExt as _};
 use seatwise_e2e::{Backend, Plugin, PluginDir, StartOptions, TestApp};
@@ -39,6 +39,28 @@ pub async fn start_with_plugins_and_env(
     );
     let app = TestApp::start_with(backend, options).await?;
     Some((app, dir))
+}
+
+/// The value of `metric{adapter="key"}` at the server's `/metrics`.
+pub async fn adapter_metric(app: &TestApp, metric: &str, key: &str) -> Option<f64> {
+    app.metric(&format!("{metric}{{adapter=\"{key}\"}}")).await
+}
+
+/// Waits (at most 60 s) until `metric{adapter="key"}` equals `expected`.
+pub async fn wait_for_metric(app: &TestApp, metric: &str, key: &str, expected: f64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let value = adapter_metric(app, metric, key).await;
+        if value == Some(expected) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{metric}{{adapter=\"{key}\"}} stayed {value:?}, expected {expected}\n{}",
+            app.server_log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Open `/graphql/ws` with `graphql-transport-ws` and send `connection_init`

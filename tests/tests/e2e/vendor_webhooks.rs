@@ -3,14 +3,17 @@
 //! with HMAC-SHA256 by the "vendor" (this test) with the app's
 //! `webhook_secret`. Fabrikam finishes a pending seat change at once;
 //! Contoso renews a subscription; bad signatures, bad bodies and wrong
-//! apps or adapters change nothing.
+//! apps or adapters change nothing; a hung vendor past its limit of
+//! webhooks in flight (429) does not hold back another vendor's.
 
 use hmac::{Hmac, KeyInit, Mac};
 use seatwise_e2e::{Backend, Plugin, TestApp, e2e_for_each_backend};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::vendor_support::start_with_plugins;
+use crate::vendor_support::{
+    adapter_metric, start_with_plugins, start_with_plugins_and_env, wait_for_metric,
+};
 
 e2e_for_each_backend!(
     a_signed_webhook_finishes_a_pending_seat_change_at_once,
@@ -272,4 +275,97 @@ async fn a_renewal_brings_an_expired_app_back_to_active(backend: Backend) {
     assert_eq!(status, 200, "{answer:#}");
     assert_eq!(answer["applied"], 1, "{answer:#}");
     assert_eq!(answer["usageRecordsSkipped"], 1, "{answer:#}");
+}
+
+/// The per-adapter limit of webhooks in flight is the server's own (no
+/// storage involved): SQLite only. A vendor whose plugin hangs holds all
+/// of its slots; its next webhook is refused with 429 while another
+/// vendor's webhook is handled and applied at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_vendors_webhook_limit_leaves_another_vendors_webhooks_alone() {
+    let limit = seatwise_api::vendor_inbound::CONCURRENCY_PER_ADAPTER;
+    // The real call timeout: the hung webhooks hold their slots throughout.
+    let (app, _plugins) = start_with_plugins_and_env(
+        Backend::Sqlite,
+        &[Plugin::Contoso, Plugin::BadHang],
+        &[("SEATWISE_PLUGIN_TIMEOUT_MS", "30000")],
+    )
+    .await
+    .expect("SQLite always starts");
+    let admin = app.admin_token();
+    let hangy = app
+        .register_app_with_adapter(&admin, "Hangy", 2, Some("bad-hang"), json!({}))
+        .await;
+    let hung_path = webhook_url(&app, &admin, &hangy).await["vendorWebhookUrl"]
+        .as_str()
+        .expect("bad-hang takes webhooks")
+        .to_owned();
+    let ann = app.create_user(&admin, "Ann", "ann@example.com").await;
+    let office = app
+        .register_app_with_adapter(
+            &admin,
+            "Contoso Office",
+            3,
+            Some("contoso"),
+            json!({ "webhook_secret": SECRET }),
+        )
+        .await;
+    app.assign(&admin, &office, std::slice::from_ref(&ann))
+        .await;
+    let office_path = webhook_url(&app, &admin, &office).await["vendorWebhookUrl"]
+        .as_str()
+        .expect("contoso takes webhooks")
+        .to_owned();
+
+    // The hung vendor fills its slots: every call stays inside the plugin.
+    let mut hung = tokio::task::JoinSet::new();
+    for _ in 0..limit {
+        let request = app.http().post(app.url(&hung_path)).body("{}");
+        hung.spawn(async move { request.send().await });
+    }
+    wait_for_metric(
+        &app,
+        "seatwise_adapter_calls_running",
+        "bad-hang",
+        limit as f64,
+    )
+    .await;
+    let (status, _) = post(&app, &hung_path, &[], "{}".to_owned()).await;
+    assert_eq!(status, 429, "past the hung vendor's {limit} slots");
+
+    // Contoso's webhook is handled meanwhile, and applied.
+    let usage = json!({ "events": [
+        { "type": "usage", "users": [{ "email": "ann@example.com", "last_active_at": "2026-11-30T08:00:00Z" }] }
+    ] })
+    .to_string();
+    let signature = format!("sha256={}", hex_hmac(SECRET, &usage));
+    let started = std::time::Instant::now();
+    let (status, answer) = post(
+        &app,
+        &office_path,
+        &[("x-contoso-signature", signature)],
+        usage,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer:#}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "not held behind the hung vendor's 30 s timeout"
+    );
+    let license = app
+        .gql("query($id: ID!) { user(id: $id) { licenses { nodes { lastActiveAt } } } }")
+        .var("id", ann.as_str())
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(
+        license.data()["user"]["licenses"]["nodes"][0]["lastActiveAt"],
+        "2026-11-30T08:00:00+00:00"
+    );
+    // The hung vendor's slots are still all taken.
+    assert_eq!(
+        adapter_metric(&app, "seatwise_adapter_calls_running", "bad-hang").await,
+        Some(limit as f64)
+    );
+    hung.abort_all();
 }

@@ -1,12 +1,13 @@
 // Page 1, "Licenses": every app with its vendor, seats and subscription
-// (renewal, state, costs), a marker on each row with an alert, a banner
+// (renewal, state, costs), its idle seats over LIST_IDLE_DAYS and what they
+// cost (when the app has a price), a marker on each row with an alert, a banner
 // above the list summarising the alerts of all apps (alerts.js decides
 // both), the organisation's yearly spend, a search box and cursor paging.
 
 import { gql } from '../api.js';
 import { h, replace, messageBox, debounce, announce } from '../dom.js';
 import { badge, seatHealth, formatDay, daysFromToday, formatMoney, subscriptionBadge } from '../format.js';
-import { APPS } from '../queries.js';
+import { APPS, LIST_IDLE_DAYS } from '../queries.js';
 import { appAlerts } from '../alerts.js';
 import { alertBanner } from '../components/alert-banner.js';
 
@@ -74,6 +75,8 @@ export async function renderLicenses({ page, isCurrent }) {
           h('th', { scope: 'col' }, 'Subscription'),
           h('th', { scope: 'col', class: 'num' }, 'Annual cost'),
           h('th', { scope: 'col', class: 'num' }, 'Unused-seat cost'),
+          h('th', { scope: 'col', class: 'num', title: `Seats whose holders were not active in the last ${LIST_IDLE_DAYS} days` }, 'Idle seats', h('span', { class: 'sub' }, `${LIST_IDLE_DAYS} days`)),
+          h('th', { scope: 'col', class: 'num' }, 'Idle-seat cost'),
         ),
       ),
       h(
@@ -95,6 +98,8 @@ export async function renderLicenses({ page, isCurrent }) {
             h('td', { 'data-label': 'Subscription', class: 'subscription-state' }, subscriptionBadge(subscription)),
             h('td', { class: 'num annual-cost', 'data-label': 'Annual cost' }, subscription ? formatMoney(subscription.annualCost, subscription.currency) : '—'),
             h('td', { class: 'num unused-cost', 'data-label': 'Unused-seat cost' }, subscription ? formatMoney(subscription.unusedSeatCost, subscription.currency) : '—'),
+            h('td', { class: 'num idle-seats', 'data-label': `Idle seats (${LIST_IDLE_DAYS} days)` }, String(app.usage.idleSeatCount)),
+            h('td', { class: 'num idle-cost', 'data-label': 'Idle-seat cost' }, subscription && app.usage.idleSeatCost !== null ? formatMoney(app.usage.idleSeatCost, subscription.currency) : '—'),
           );
         }),
       ),

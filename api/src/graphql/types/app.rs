@@ -255,10 +255,7 @@ impl App {
     ) -> ApiResult<AppUsage> {
         authorize(ctx, Permission::ReadTenant)?;
         let idle_days = seatwise_core::usage::check_idle_days(idle_days)?;
-        Ok(AppUsage {
-            app: self.0.id,
-            idle_days,
-        })
+        AppUsage::new(ctx, self.0.id, idle_days).await
     }
 
     /// How many users are waiting for a seat of this app.

@@ -4,6 +4,7 @@
 use async_graphql::{Context, Object};
 use chrono::{DateTime, Utc};
 use seatwise_core::ids::AppId;
+use seatwise_core::subscriptions::Subscription;
 use seatwise_core::{CoreError, EntityKind, usage};
 
 use super::user::User;
@@ -11,11 +12,68 @@ use crate::auth::Permission;
 use crate::graphql::connection::{connection, page_cost, page_request, selects_total_count};
 use crate::graphql::context::{authorize, loaders, store};
 use crate::graphql::errors::ApiResult;
+use crate::graphql::scalars::Decimal;
 
 /// An app's usage over the last `idleDays` days.
 pub struct AppUsage {
     pub(crate) app: AppId,
     pub(crate) idle_days: i32,
+    /// The idle seat count and subscription, read by [`AppUsage::new`]
+    /// when the selection asks for `idleSeatCount` or `idleSeatCost`.
+    idle: Option<IdleSeatsRead>,
+}
+
+/// What the idle columns of the licenses list need of one app.
+#[derive(Clone)]
+struct IdleSeatsRead {
+    count: i64,
+    subscription: Option<Subscription>,
+}
+
+impl AppUsage {
+    /// The usage of `app` over `idle_days` (checked by the caller). When
+    /// the selection asks for the idle columns, their count and the app's
+    /// subscription are loaded here, in the resolver of `App.usage`: it
+    /// runs beside `App.subscription` for every app of a page, so both
+    /// join that page's batches (one statement each) instead of starting
+    /// later ones when the nested fields resolve.
+    pub(crate) async fn new(ctx: &Context<'_>, app: AppId, idle_days: i32) -> ApiResult<Self> {
+        let selection = ctx.look_ahead();
+        let idle = if selection.field("idleSeatCount").exists()
+            || selection.field("idleSeatCost").exists()
+        {
+            Some(read_idle(ctx, app, idle_days).await?)
+        } else {
+            None
+        };
+        Ok(Self {
+            app,
+            idle_days,
+            idle,
+        })
+    }
+
+    /// The idle columns, read ahead (the look-ahead makes sure) or now.
+    async fn idle(&self, ctx: &Context<'_>) -> ApiResult<IdleSeatsRead> {
+        match &self.idle {
+            Some(read) => Ok(read.clone()),
+            None => read_idle(ctx, self.app, self.idle_days).await,
+        }
+    }
+}
+
+/// The idle seat count of `app` over `idle_days` and its subscription,
+/// through the request's loaders (both at once, one batch each).
+async fn read_idle(ctx: &Context<'_>, app: AppId, idle_days: i32) -> ApiResult<IdleSeatsRead> {
+    let loaders = loaders(ctx)?;
+    let (count, subscription) = tokio::try_join!(
+        loaders.idle_seat_counts.load_one((app, idle_days)),
+        loaders.subscriptions.load_one(app),
+    )?;
+    Ok(IdleSeatsRead {
+        count: count.unwrap_or(0),
+        subscription,
+    })
 }
 
 /// A seat whose holder has not used the app for `idleDays` days.
@@ -48,6 +106,25 @@ impl AppUsage {
             .usage_summary(caller.tenant, self.app, self.idle_days)
             .await?;
         Ok(summary.active_users)
+    }
+
+    /// How many seats are idle over the window: `idleSeats`' total, read
+    /// for a whole page of apps at once (the licenses list's column).
+    async fn idle_seat_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
+        authorize(ctx, Permission::ReadTenant)?;
+        Ok(self.idle(ctx).await?.count)
+    }
+
+    /// What the idle seats cost a year: `idleSeatCount` × the
+    /// subscription's `pricePerSeat`, in its `currency`; null when the app
+    /// has no subscription (no price).
+    async fn idle_seat_cost(&self, ctx: &Context<'_>) -> ApiResult<Option<Decimal>> {
+        authorize(ctx, Permission::ReadTenant)?;
+        let idle = self.idle(ctx).await?;
+        Ok(idle
+            .subscription
+            .as_ref()
+            .map(|s| Decimal(s.cost_of_seats(idle.count))))
     }
 
     /// Seats whose holders were not seen active within the window, in user

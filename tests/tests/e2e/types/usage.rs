@@ -1,7 +1,8 @@
 //! `App.usage(idleDays)`: active users and idle seats (a keyset-paged
 //! connection of `IdleSeat`) follow the server's clock; a holder never
 //! seen is idle once the seat is `idleDays` old; `idleDays` out of range
-//! is a top-level INVALID_INPUT.
+//! is a top-level INVALID_INPUT. On the licenses list, `idleSeatCount`
+//! and `idleSeatCost` answer for every app of the page.
 
 use chrono::Utc;
 use seatwise_e2e::{TestApp, e2e_on_both_backends};
@@ -105,4 +106,55 @@ async fn active_users_and_idle_seats_follow_the_clock(app: TestApp) {
     assert_eq!(refused.error_code(), "INVALID_INPUT");
 }
 
+/// The licenses list's idle columns, as the console asks for them.
+const LIST_IDLE: &str = "query {
+    apps(first: 10) {
+        nodes { name subscription { currency } usage { idleSeatCount idleSeatCost } }
+    }
+}";
+
+async fn the_licenses_list_counts_idle_seats_and_their_cost(app: TestApp) {
+    app.manual_clock().set_today(Utc::now().date_naive());
+    let admin = app.admin_token();
+    let whiteboard = app.register_app(&admin, "Whiteboard", 10).await;
+    let notes = app.register_app(&admin, "Notes", 10).await;
+    let users = app.create_users(&admin, "idle", 4).await;
+    app.assign(&admin, &whiteboard, &users).await;
+    app.assign(&admin, &notes, &users[..1]).await;
+    let today = app.manual_clock().clock().today();
+    let set = app
+        .gql("mutation($input: SetSubscriptionInput!) { setSubscription(input: $input) { userErrors { code } } }")
+        .var("input", json!({ "appId": whiteboard,
+            "termStart": today.to_string(),
+            "termEnd": (today + chrono::Days::new(365)).to_string(),
+            "pricePerSeat": "12.50", "currency": "EUR" }))
+        .token(&admin)
+        .send()
+        .await;
+    assert_eq!(set.data()["setSubscription"]["userErrors"], json!([]));
+
+    // 31 days on, the one Whiteboard user seen yesterday is active; the
+    // other three and Notes' only holder are idle.
+    app.manual_clock().advance_days(31);
+    let yesterday = app.manual_clock().clock().now() - chrono::Duration::days(1);
+    app.import_usage(
+        &admin,
+        &whiteboard,
+        json!([{ "userId": users[0], "lastActiveAt": yesterday }]),
+    )
+    .await;
+    let response = app.gql(LIST_IDLE).token(&admin).send().await;
+    insta::assert_json_snapshot!("licenses_list_idle_columns", response.redacted());
+    assert_eq!(
+        response.data()["apps"]["nodes"],
+        json!([
+            { "name": "Notes", "subscription": null,
+              "usage": { "idleSeatCount": 1, "idleSeatCost": null } },
+            { "name": "Whiteboard", "subscription": { "currency": "EUR" },
+              "usage": { "idleSeatCount": 3, "idleSeatCost": "37.50" } },
+        ])
+    );
+}
+
 e2e_on_both_backends!(manual_clock: active_users_and_idle_seats_follow_the_clock);
+e2e_on_both_backends!(manual_clock: the_licenses_list_counts_idle_seats_and_their_cost);
