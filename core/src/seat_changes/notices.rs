@@ -262,9 +262,14 @@ async fn listen(
 
 async fn connect(url: &str) -> Result<AsyncPgConnection, diesel::ConnectionError> {
     let mut conn = AsyncPgConnection::establish(url).await?;
-    conn.batch_execute(&format!("LISTEN {CHANNEL}; LISTEN {OUTBOX_CHANNEL}"))
-        .await
-        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+    // One LISTEN each, the seat changes' last: `pg_stat_activity` shows a
+    // connection's last statement, and operators (and a test) find the
+    // listener by it.
+    for channel in [OUTBOX_CHANNEL, CHANNEL] {
+        conn.batch_execute(&format!("LISTEN {channel}"))
+            .await
+            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+    }
     Ok(conn)
 }
 
