@@ -174,9 +174,17 @@ async fn with_an_endpoint_the_outbox_adds_one_statement_on_postgres_three_on_sql
         seen,
         vec![
             (EventKind::LicenseAssigned, id(warm), direct.clone()),
-            (EventKind::LicenseUnassigned, id(warm), serde_json::Value::Null),
+            (
+                EventKind::LicenseUnassigned,
+                id(warm),
+                serde_json::Value::Null
+            ),
             (EventKind::LicenseAssigned, id(user), direct),
-            (EventKind::LicenseUnassigned, id(user), serde_json::Value::Null),
+            (
+                EventKind::LicenseUnassigned,
+                id(user),
+                serde_json::Value::Null
+            ),
         ]
     );
     f.assert_seats_consistent(app).await;
