@@ -13,8 +13,11 @@
 //!   order), or, once retries have gone on for `give_up_after`, it is
 //!   `FAILED` and the queue moves on.
 //!
-//! Idle, it sleeps for the poll interval, or until this process commits a
-//! transaction that wrote events (`Store::outbox_wake`).
+//! Idle, it sleeps for the poll interval, or until a transaction that
+//! wrote events commits (`Store::outbox_wake`): in this process, or, on
+//! PostgreSQL, in any replica (the commit's `NOTIFY`, heard through
+//! `Store::listen_for_outbox_commits`). While the listening connection is
+//! down the poll interval is the fallback.
 //!
 //! Outcomes are recorded in batches, which also renew the lease; an event
 //! sent whose outcome was not recorded yet (the process died) is sent
@@ -94,6 +97,8 @@ impl WebhookWorker {
     pub async fn run(self, stop: impl Future<Output = ()> + Send + 'static) {
         let stopping = Arc::new(AtomicBool::new(false));
         let mut stop = Box::pin(stop);
+        // Other replicas' events wake this worker too (PostgreSQL).
+        self.store.listen_for_outbox_commits();
         let mut in_flight: JoinSet<()> = JoinSet::new();
         loop {
             let free = MAX_ENDPOINTS_IN_FLIGHT.saturating_sub(in_flight.len());
@@ -119,8 +124,9 @@ impl WebhookWorker {
             if claimed_any {
                 continue;
             }
-            // Woken early when this process commits an event, so delivery
-            // does not wait for the poll (other replicas' events do).
+            // Woken early when any replica commits an event (this process's
+            // own commits only on SQLite), so delivery does not wait for
+            // the poll.
             tokio::select! {
                 () = &mut stop => break,
                 Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}

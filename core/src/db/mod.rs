@@ -516,9 +516,10 @@ impl Store {
                 )
             }
         };
+        let outbox_wake = crate::events::wake::OutboxWake::default();
         let seat_change_notices = match url.backend() {
             Backend::Postgres => {
-                SeatChangeNotices::postgres(url.as_str().to_owned(), statements.clone())
+                SeatChangeNotices::postgres(url.as_str().to_owned(), outbox_wake.clone())
             }
             Backend::Sqlite => SeatChangeNotices::in_process(),
         };
@@ -530,7 +531,7 @@ impl Store {
             clock: Clock::System,
             group_commit: Default::default(),
             group_commit_enabled: options.group_commit,
-            outbox_wake: Default::default(),
+            outbox_wake,
         })
     }
 
@@ -570,13 +571,15 @@ impl Store {
         &self.statements
     }
 
-    /// The process's fan-out of seat-change notices.
     /// Woken after this process committed a transaction that wrote
-    /// webhook events (the delivery worker waits on it between polls).
+    /// webhook events, and, once [`Store::listen_for_outbox_commits`] ran
+    /// (PostgreSQL), after any replica did (the delivery worker waits on it
+    /// between polls).
     pub fn outbox_wake(&self) -> &crate::events::wake::OutboxWake {
         &self.outbox_wake
     }
 
+    /// The process's fan-out of seat-change notices.
     pub(crate) fn seat_change_notices(&self) -> &SeatChangeNotices {
         &self.seat_change_notices
     }

@@ -109,6 +109,40 @@ pub(crate) async fn record_license_changes_to(
     subscribers: &Subscribers,
     changes: &LicenseChanges,
 ) -> CoreResult<()> {
+    record_license_changes_known(conn, tenant, subscribers, changes, &KnownPaths::new()).await
+}
+
+/// How a user holds an app's license: directly, and through which
+/// assigned groups (by id, in id order). The `path` of `license.assigned`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct LicensePath {
+    pub direct: bool,
+    pub groups: Vec<GroupId>,
+}
+
+impl LicensePath {
+    /// Assigned directly and through no group.
+    pub(crate) fn direct_only() -> Self {
+        Self {
+            direct: true,
+            groups: Vec::new(),
+        }
+    }
+}
+
+/// Paths a write already knows for users it gave a seat, so
+/// `license.assigned` need not read them back. Users not in it are read.
+pub(crate) type KnownPaths = BTreeMap<UserId, LicensePath>;
+
+/// [`record_license_changes_to`] with the `known` paths of some gained
+/// users (every other user's path is read: two indexed reads per app).
+pub(crate) async fn record_license_changes_known(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    subscribers: &Subscribers,
+    changes: &LicenseChanges,
+    known: &KnownPaths,
+) -> CoreResult<()> {
     if changes.is_empty() {
         return Ok(());
     }
@@ -127,15 +161,28 @@ pub(crate) async fn record_license_changes_to(
         }
         if want_assigned && !change.gained().is_empty() {
             let gained: Vec<UserId> = change.gained().iter().copied().collect();
-            let paths = paths(conn, tenant, app, &gained).await?;
+            let unknown: Vec<UserId> = gained
+                .iter()
+                .filter(|u| !known.contains_key(u))
+                .copied()
+                .collect();
+            let read = if unknown.is_empty() {
+                KnownPaths::new()
+            } else {
+                paths(conn, tenant, app, &unknown).await?
+            };
             for user in gained {
-                let (direct, groups) = paths.get(&user).cloned().unwrap_or_default();
+                let path = known
+                    .get(&user)
+                    .or_else(|| read.get(&user))
+                    .cloned()
+                    .unwrap_or_default();
                 events.push(Event::new(
                     EventKind::LicenseAssigned,
                     serde_json::json!({
                         "appId": app,
                         "userId": user,
-                        "path": { "direct": direct, "groupIds": groups },
+                        "path": { "direct": path.direct, "groupIds": path.groups },
                     }),
                 ));
             }
@@ -151,8 +198,8 @@ async fn paths(
     tenant: TenantId,
     app: AppId,
     users: &[UserId],
-) -> CoreResult<BTreeMap<UserId, (bool, Vec<GroupId>)>> {
-    let mut out: BTreeMap<UserId, (bool, Vec<GroupId>)> = BTreeMap::new();
+) -> CoreResult<KnownPaths> {
+    let mut out = KnownPaths::new();
     for chunk in users.chunks(ID_CHUNK) {
         let principals: Vec<AnyId> = chunk.iter().map(|u| AnyId(u.0)).collect();
         let direct = license_assignments::table
@@ -162,7 +209,7 @@ async fn paths(
             .select(license_assignments::principal_id);
         let direct: Vec<AnyId> = on_conn!(conn, c => direct.load(c).await)?;
         for user in direct {
-            out.entry(UserId(user.0)).or_default().0 = true;
+            out.entry(UserId(user.0)).or_default().direct = true;
         }
         let via = group_members::table
             .inner_join(
@@ -177,7 +224,7 @@ async fn paths(
             .select((group_members::user_id, group_members::group_id));
         let via: Vec<(UserId, GroupId)> = on_conn!(conn, c => via.load(c).await)?;
         for (user, group) in via {
-            out.entry(user).or_default().1.push(group);
+            out.entry(user).or_default().groups.push(group);
         }
     }
     Ok(out)

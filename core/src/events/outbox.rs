@@ -19,7 +19,7 @@ use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
 
 use super::event::{Event, EventKind};
-use crate::db::{Conn, insert_rows, on_conn};
+use crate::db::{Conn, on_conn};
 use crate::error::CoreResult;
 use crate::ids::{EventId, TenantId, WebhookDeliveryId, WebhookEndpointId};
 use crate::model::{now, utc};
@@ -99,6 +99,10 @@ pub(crate) fn wanted(
 
 /// Write `events` to the outbox with a delivery per subscribed endpoint,
 /// in this order. Events no endpoint receives are dropped.
+///
+/// PostgreSQL: one statement (sequence, events, deliveries and the
+/// `NOTIFY`; see [`PG_ENQUEUE`]). SQLite: the sequence upsert and one
+/// multi-row INSERT per table, in one hop to the blocking pool.
 pub(crate) async fn enqueue(
     conn: &mut Conn<'_>,
     tenant: TenantId,
@@ -114,65 +118,201 @@ pub(crate) async fn enqueue(
     }
     // Wakes this process's delivery worker once the transaction commits.
     super::wake::written();
-    let count = events.len() as i64;
-    // Upsert: the first event of a tenant creates its sequence row; later
-    // ones lock and advance it. Either way the row stays locked until
-    // commit, which is what orders concurrent writers.
-    let advance = diesel::insert_into(outbox_sequences::table)
-        .values((
-            outbox_sequences::tenant_id.eq(tenant),
-            outbox_sequences::next_seq.eq(count + 1),
-        ))
-        .on_conflict(outbox_sequences::tenant_id)
-        .do_update()
-        .set(
-            outbox_sequences::next_seq
-                .eq(outbox_sequences::next_seq + excluded(outbox_sequences::next_seq) - 1),
-        )
-        .returning(outbox_sequences::next_seq);
-    let next: i64 = on_conn!(conn, c => advance.get_result(c).await)?;
-    let first_seq = next - count;
+    let rows = Rows::new(tenant, subscribers, &events);
+    match conn {
+        Conn::Pg(c) => enqueue_pg(c, tenant, rows).await,
+        Conn::Sqlite(c) => enqueue_sqlite(c, tenant, rows).await,
+    }
+}
 
-    let at = now();
-    let sent_at = utc(at);
-    let mut event_rows = Vec::with_capacity(events.len());
-    let mut delivery_rows = Vec::new();
-    for (i, event) in events.iter().enumerate() {
-        let id = EventId::new();
-        let seq = first_seq + i as i64;
-        for endpoint in subscribers.get(&event.kind).into_iter().flatten() {
-            delivery_rows.push(DeliveryRow {
+/// An enqueue's rows, before the sequence is known: each delivery's `seq`
+/// is its event's position (0, 1, …), made absolute by the first number
+/// the tenant's sequence hands out.
+struct Rows {
+    events: Vec<EventRow>,
+    deliveries: Vec<DeliveryRow>,
+    at: chrono::NaiveDateTime,
+}
+
+impl Rows {
+    fn new(
+        tenant: TenantId,
+        subscribers: &BTreeMap<EventKind, Vec<WebhookEndpointId>>,
+        events: &[Event],
+    ) -> Self {
+        let at = now();
+        let sent_at = utc(at);
+        let mut event_rows = Vec::with_capacity(events.len());
+        let mut deliveries = Vec::new();
+        for (position, event) in events.iter().enumerate() {
+            let id = EventId::new();
+            for endpoint in subscribers.get(&event.kind).into_iter().flatten() {
+                deliveries.push(DeliveryRow {
+                    tenant_id: tenant,
+                    id: WebhookDeliveryId::new(),
+                    endpoint_id: *endpoint,
+                    event_id: id,
+                    seq: position as i64,
+                    status: DeliveryStatus::Pending,
+                    attempts: 0,
+                    next_attempt_at: at,
+                    last_status_code: None,
+                    last_error: None,
+                    delivered_at: None,
+                    created_at: at,
+                });
+            }
+            event_rows.push(EventRow {
                 tenant_id: tenant,
-                id: WebhookDeliveryId::new(),
-                endpoint_id: *endpoint,
-                event_id: id,
-                seq,
-                status: DeliveryStatus::Pending,
-                attempts: 0,
-                next_attempt_at: at,
-                last_status_code: None,
-                last_error: None,
-                delivered_at: None,
+                id,
+                kind: event.kind,
+                payload: event.body(tenant, sent_at),
                 created_at: at,
             });
         }
-        event_rows.push(EventRow {
-            tenant_id: tenant,
-            id,
-            kind: event.kind,
-            payload: event.body(tenant, sent_at),
-            created_at: at,
-        });
+        Self {
+            events: event_rows,
+            deliveries,
+            at,
+        }
     }
-    let mut event_rows = event_rows.into_iter().peekable();
-    while event_rows.peek().is_some() {
-        let chunk: Vec<EventRow> = event_rows.by_ref().take(INSERT_CHUNK).collect();
-        insert_rows!(conn, outbox_events::table, chunk)?;
+}
+
+/// The whole enqueue on PostgreSQL as one statement (one round trip
+/// instead of three): data-modifying `WITH` parts run as one atomic
+/// statement inside the caller's transaction (see `db/one_statement.rs`).
+///
+/// - `seq` upserts the tenant's sequence row: the first event of a tenant
+///   creates it, later ones lock and advance it; either way it stays
+///   locked until commit, which orders concurrent writers (sequence order
+///   is commit order).
+/// - `events` inserts the outbox rows, `$4`…`$6` as parallel arrays, so
+///   the statement's text (and its prepared plan) is the same for any
+///   number of events.
+/// - `woken` queues a `NOTIFY` on [`OUTBOX_CHANNEL`](super::wake::OUTBOX_CHANNEL): PostgreSQL delivers
+///   it at commit, after the rows are visible, and never on rollback.
+///   Repeats in one transaction are folded into one.
+/// - the main INSERT writes the deliveries, each `seq` made absolute from
+///   the sequence's first number (foreign keys are checked at the end of
+///   the statement, after `events` wrote the rows they point at).
+const PG_ENQUEUE: &str = "\
+WITH seq AS ( \
+    INSERT INTO outbox_sequences (tenant_id, next_seq) VALUES ($1, $2 + 1) \
+    ON CONFLICT (tenant_id) DO UPDATE SET next_seq = outbox_sequences.next_seq + $2 \
+    RETURNING next_seq - $2 AS first_seq \
+), events AS ( \
+    INSERT INTO outbox_events (tenant_id, id, kind, payload, created_at) \
+    SELECT $1, e.id, e.kind, e.payload, $3 \
+    FROM unnest($4, $5, $6) AS e (id, kind, payload) \
+), woken AS ( \
+    SELECT pg_notify('seatwise_outbox', '') \
+) \
+INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, seq, status, attempts, \
+    next_attempt_at, last_status_code, last_error, delivered_at, created_at) \
+SELECT $1, d.id, d.endpoint_id, d.event_id, seq.first_seq + d.position, $11, 0, \
+    $3, NULL, NULL, NULL, $3 \
+FROM unnest($7, $8, $9, $10) AS d (id, endpoint_id, event_id, position) \
+CROSS JOIN seq CROSS JOIN woken";
+
+async fn enqueue_pg(
+    conn: &mut diesel_async::AsyncPgConnection,
+    tenant: TenantId,
+    rows: Rows,
+) -> CoreResult<()> {
+    use crate::db::sql_types::Uuid;
+    use diesel::sql_types::{Array, BigInt, Text, Timestamp};
+
+    let count = rows.events.len() as i64;
+    let (event_ids, (kinds, payloads)): (Vec<EventId>, (Vec<EventKind>, Vec<String>)) = rows
+        .events
+        .into_iter()
+        .map(|e| (e.id, (e.kind, e.payload)))
+        .unzip();
+    let mut delivery_ids = Vec::with_capacity(rows.deliveries.len());
+    let mut endpoint_ids = Vec::with_capacity(rows.deliveries.len());
+    let mut delivery_events = Vec::with_capacity(rows.deliveries.len());
+    let mut positions = Vec::with_capacity(rows.deliveries.len());
+    for d in rows.deliveries {
+        delivery_ids.push(d.id);
+        endpoint_ids.push(d.endpoint_id);
+        delivery_events.push(d.event_id);
+        positions.push(d.seq);
     }
-    let mut delivery_rows = delivery_rows.into_iter().peekable();
-    while delivery_rows.peek().is_some() {
-        let chunk: Vec<DeliveryRow> = delivery_rows.by_ref().take(INSERT_CHUNK).collect();
-        insert_rows!(conn, webhook_deliveries::table, chunk)?;
-    }
+    diesel::sql_query(PG_ENQUEUE)
+        .bind::<Uuid, _>(tenant)
+        .bind::<BigInt, _>(count)
+        .bind::<Timestamp, _>(rows.at)
+        .bind::<Array<Uuid>, _>(event_ids)
+        .bind::<Array<Text>, _>(kinds)
+        .bind::<Array<Text>, _>(payloads)
+        .bind::<Array<Uuid>, _>(delivery_ids)
+        .bind::<Array<Uuid>, _>(endpoint_ids)
+        .bind::<Array<Uuid>, _>(delivery_events)
+        .bind::<Array<BigInt>, _>(positions)
+        .bind::<Text, _>(DeliveryStatus::Pending)
+        .execute(conn)
+        .await?;
     Ok(())
+}
+
+/// The enqueue on SQLite: three statements (SQLite has no data-modifying
+/// `WITH`), run together on the blocking pool so they cost one hop, not
+/// three. `BEGIN IMMEDIATE` already serialises writers, so the upsert
+/// orders them as on PostgreSQL.
+async fn enqueue_sqlite(
+    conn: &mut crate::db::SqliteConn,
+    tenant: TenantId,
+    rows: Rows,
+) -> CoreResult<()> {
+    let count = rows.events.len() as i64;
+    let Rows {
+        events,
+        mut deliveries,
+        ..
+    } = rows;
+    conn.spawn_blocking(move |c| {
+        let advance = diesel::insert_into(outbox_sequences::table)
+            .values((
+                outbox_sequences::tenant_id.eq(tenant),
+                outbox_sequences::next_seq.eq(count + 1),
+            ))
+            .on_conflict(outbox_sequences::tenant_id)
+            .do_update()
+            .set(
+                outbox_sequences::next_seq
+                    .eq(outbox_sequences::next_seq + excluded(outbox_sequences::next_seq) - 1),
+            )
+            .returning(outbox_sequences::next_seq);
+        let next: i64 = diesel::RunQueryDsl::get_result(advance, c)?;
+        let first_seq = next - count;
+        for chunk in events.chunks(INSERT_CHUNK) {
+            diesel::RunQueryDsl::execute(
+                diesel::insert_into(outbox_events::table).values(chunk),
+                c,
+            )?;
+        }
+        for d in &mut deliveries {
+            d.seq += first_seq;
+        }
+        for chunk in deliveries.chunks(INSERT_CHUNK) {
+            diesel::RunQueryDsl::execute(
+                diesel::insert_into(webhook_deliveries::table).values(chunk),
+                c,
+            )?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_enqueue_statement_notifies_the_channel_replicas_listen_on() {
+        let notify = format!("pg_notify('{}', '')", super::super::wake::OUTBOX_CHANNEL);
+        assert!(PG_ENQUEUE.contains(&notify), "{PG_ENQUEUE}");
+    }
 }

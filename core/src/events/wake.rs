@@ -1,19 +1,27 @@
-//! Waking this process's delivery worker when an event was committed, so
-//! delivery latency is not the worker's poll interval.
+//! Waking the delivery worker when an event was committed, so delivery
+//! latency is not the worker's poll interval.
 //!
-//! `write_txn!` (and the group-commit batch) run their body inside
-//! [`tracking`], a task-local flag that `outbox::enqueue` sets; after a
-//! successful `COMMIT` that wrote events they wake the store's
-//! [`OutboxWake`]. The flag belongs to the task running the transaction,
-//! so another store's (or another test's) events never wake this worker
-//! and the statements a request costs stay its own. Other replicas still
-//! find the event at their next poll.
+//! - **This process**: `write_txn!` (and the group-commit batch) run their
+//!   body inside [`tracking`], a task-local flag that `outbox::enqueue`
+//!   sets; after a successful `COMMIT` that wrote events they wake the
+//!   store's [`OutboxWake`]. The flag belongs to the task running the
+//!   transaction, so another store's (or another test's) events never wake
+//!   this worker and the statements a request costs stay its own.
+//! - **Other replicas** (PostgreSQL): the statement that writes the events
+//!   also sends `pg_notify` on [`OUTBOX_CHANNEL`], delivered at commit
+//!   (never before the rows are visible, never on rollback). Each process's
+//!   listening connection (`seat_changes/notices.rs`, started by
+//!   `Store::listen_for_outbox_commits`) wakes its [`OutboxWake`] on it. A
+//!   lost connection falls back to the worker's poll until it reconnects.
 
 use std::cell::Cell;
 use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::Notify;
+
+/// The PostgreSQL channel a commit that wrote events notifies.
+pub const OUTBOX_CHANNEL: &str = "seatwise_outbox";
 
 tokio::task_local! {
     /// Whether the transaction running in this task wrote an event.

@@ -249,7 +249,12 @@ impl Store {
             let mut all_changes = LicenseChanges::new();
             all_changes.record_gained(app, seats.clone());
             events::license_errors_to(conn, tenant, &subscribers, app, &[], &promote).await?;
-            events::record_license_changes_to(conn, tenant, &subscribers, &all_changes).await?;
+            // Users who had no license had no path to the app (a group's
+            // member holds a license, ACTIVE or waiting): now they hold it
+            // directly and only so, which `license.assigned` need not read
+            // back. Promoted users may wait through groups too: read.
+            let known: events::KnownPaths = insert.iter().map(|u| (*u, events::LicensePath::direct_only())).collect();
+            events::record_license_changes_known(conn, tenant, &subscribers, &all_changes, &known).await?;
 
             let answers = plans
                 .into_iter()

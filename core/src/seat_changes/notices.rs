@@ -23,6 +23,14 @@
 //! A watcher that falls more than the channel's capacity behind is told to
 //! re-read too, so a burst of changes can delay a watcher but never make it
 //! miss the last state.
+//!
+//! The same connection also `LISTEN`s on the outbox's channel
+//! ([`OUTBOX_CHANNEL`]), which every transaction that wrote webhook events
+//! notifies: a notice wakes this process's delivery worker
+//! ([`OutboxWake`]), so an event committed by any replica is claimed at
+//! once, not at the next poll. A (re)connect wakes it too (notices may have
+//! been missed); while the connection is down the worker polls. The
+//! delivery worker starts the listener ([`SeatChangeNotices::listen`]).
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -33,8 +41,9 @@ use futures::StreamExt as _;
 use tokio::sync::{broadcast, watch};
 
 use super::{SeatChangeOperation, SeatChangeOperationId};
-use crate::db::{Conn, StatementCounter, Store};
+use crate::db::{Conn, Store};
 use crate::error::CoreResult;
+use crate::events::wake::{OUTBOX_CHANNEL, OutboxWake};
 use crate::ids::TenantId;
 
 /// The PostgreSQL channel seat-change notices travel on.
@@ -75,7 +84,8 @@ struct Inner {
 
 struct Listener {
     url: String,
-    statements: StatementCounter,
+    /// Woken by outbox notices (and by every (re)connect).
+    outbox: OutboxWake,
     started: OnceLock<()>,
     /// Dropped with the last clone of the store, which stops the listener
     /// and closes its connection.
@@ -89,11 +99,14 @@ impl SeatChangeNotices {
     }
 
     /// Notices received by `LISTEN` on a connection of its own to `url`
-    /// (PostgreSQL); its statements are counted in `statements`.
-    pub(crate) fn postgres(url: String, statements: StatementCounter) -> Self {
+    /// (PostgreSQL); outbox notices wake `outbox`. The connection sends
+    /// nothing but its `LISTEN`, which is set-up, not a request's
+    /// statement: it is not counted in the store's statements (it may
+    /// start at any time, e.g. with the delivery worker).
+    pub(crate) fn postgres(url: String, outbox: OutboxWake) -> Self {
         Self::new(Some(Listener {
             url,
-            statements,
+            outbox,
             started: OnceLock::new(),
             stop: watch::channel(()).0,
         }))
@@ -118,6 +131,15 @@ impl SeatChangeNotices {
         SeatChangeWatcher { receiver }
     }
 
+    /// Start the PostgreSQL listener if it is not running yet, so outbox
+    /// notices from every replica wake this process's delivery worker (a
+    /// no-op on SQLite: one process, woken by its own commits).
+    pub(crate) fn listen(&self) {
+        if let Some(listener) = &self.inner.listener {
+            listener.start_once(&self.inner.sender);
+        }
+    }
+
     /// `op`'s change has committed. On SQLite this is where watchers hear
     /// of it; on PostgreSQL the `pg_notify` sent in the transaction does it.
     pub(crate) fn committed(&self, op: &SeatChangeOperation) {
@@ -140,7 +162,7 @@ impl Listener {
             };
             runtime.spawn(listen(
                 self.url.clone(),
-                self.statements.clone(),
+                self.outbox.clone(),
                 sender.clone(),
                 self.stop.subscribe(),
             ));
@@ -178,23 +200,24 @@ fn parse(payload: &str) -> Option<SeatChangeNotice> {
 /// store is dropped.
 async fn listen(
     url: String,
-    statements: StatementCounter,
+    outbox: OutboxWake,
     sender: broadcast::Sender<SeatChangeNotice>,
     mut stop: watch::Receiver<()>,
 ) {
     let mut delay = Duration::from_millis(100);
     loop {
         let connected = tokio::select! {
-            connected = connect(&url, &statements) => connected,
+            connected = connect(&url) => connected,
             _ = stop.changed() => return,
         };
         match connected {
             Ok(mut conn) => {
                 delay = Duration::from_millis(100);
-                tracing::debug!("listening for seat-change notices");
+                tracing::debug!("listening for seat-change and outbox notices");
                 // Changes committed before LISTEN took effect sent no notice
                 // we could receive.
                 let _ = sender.send(SeatChangeNotice::ReadAgain);
+                outbox.committed();
                 let mut notices = std::pin::pin!(conn.notifications_stream());
                 loop {
                     let next = tokio::select! {
@@ -202,6 +225,7 @@ async fn listen(
                         _ = stop.changed() => return,
                     };
                     match next {
+                        Some(Ok(notice)) if notice.channel == OUTBOX_CHANNEL => outbox.committed(),
                         Some(Ok(notice)) => match parse(&notice.payload) {
                             Some(notice) => {
                                 let _ = sender.send(notice);
@@ -236,15 +260,16 @@ async fn listen(
     }
 }
 
-async fn connect(
-    url: &str,
-    statements: &StatementCounter,
-) -> Result<AsyncPgConnection, diesel::ConnectionError> {
+async fn connect(url: &str) -> Result<AsyncPgConnection, diesel::ConnectionError> {
     let mut conn = AsyncPgConnection::establish(url).await?;
-    conn.set_instrumentation(statements.instrumentation());
-    conn.batch_execute(&format!("LISTEN {CHANNEL}"))
-        .await
-        .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+    // One LISTEN each, the seat changes' last: `pg_stat_activity` shows a
+    // connection's last statement, and operators (and a test) find the
+    // listener by it.
+    for channel in [OUTBOX_CHANNEL, CHANNEL] {
+        conn.batch_execute(&format!("LISTEN {channel}"))
+            .await
+            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+    }
     Ok(conn)
 }
 
@@ -287,6 +312,14 @@ impl Store {
     /// operation's current state, so no change slips in between.
     pub fn watch_seat_changes(&self) -> SeatChangeWatcher {
         self.seat_change_notices().watch()
+    }
+
+    /// Have [`Store::outbox_wake`] woken by every replica's commits that
+    /// wrote webhook events, not only this process's: on PostgreSQL this
+    /// starts the listening connection (once; see the module docs). The
+    /// delivery worker calls it when it starts. A no-op on SQLite.
+    pub fn listen_for_outbox_commits(&self) {
+        self.seat_change_notices().listen();
     }
 }
 

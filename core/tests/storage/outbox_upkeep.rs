@@ -1,7 +1,8 @@
 //! The outbox's upkeep, with the store's clock set by the test:
 //! subscription lifecycle events written once per transition (and once
 //! across replicas), re-armed by a renewal; delivered events pruned after
-//! their retention while owed ones stay.
+//! their retention while owed ones stay. And on PostgreSQL, another
+//! replica's commit of an event wakes this one's delivery worker.
 
 use std::time::Duration;
 
@@ -303,3 +304,56 @@ async fn delivered_events_are_pruned_and_owed_ones_kept(db: &TestDatabase) {
         1
     );
 }
+
+/// PostgreSQL only (SQLite serves one process): an event committed through
+/// another store (another replica) wakes this store's delivery worker, by
+/// the `NOTIFY` of the statement that wrote it; and after the listening
+/// connection is killed it reconnects, wakes the worker once (notices sent
+/// meanwhile are lost) and hears later commits again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_replicas_event_wakes_the_delivery_worker_also_after_a_reconnect() {
+    use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
+
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let f = Fixture::new(&db).await;
+    let replica = f.replica(&db).await;
+    endpoint(&f, vec![EventKind::LicenseAssigned]).await;
+    let app = f.app(5).await;
+    let wake = replica.store.outbox_wake().clone();
+    replica.store.listen_for_outbox_commits();
+    // The (re)connect wakes the worker once: the listener is up.
+    tokio::time::timeout(SOON, wake.notified())
+        .await
+        .expect("the listener never connected");
+
+    let user = f.user("Ada Lovelace").await;
+    f.assign(app, &[u(user)]).await.expect("assign");
+    tokio::time::timeout(SOON, wake.notified())
+        .await
+        .expect("the other replica's event did not wake the worker");
+
+    let mut admin = AsyncPgConnection::establish(db.url().as_str())
+        .await
+        .expect("an admin connection");
+    let killed = diesel::sql_query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND query = 'LISTEN seatwise_seat_changes'",
+    )
+    .execute(&mut admin)
+    .await
+    .expect("kill the listener");
+    assert_eq!(killed, 1, "one listening connection for the replica");
+    tokio::time::timeout(SOON, wake.notified())
+        .await
+        .expect("no wake after the reconnect");
+
+    let user = f.user("Grace Hopper").await;
+    f.assign(app, &[u(user)]).await.expect("assign");
+    tokio::time::timeout(SOON, wake.notified())
+        .await
+        .expect("an event after the reconnect did not wake the worker");
+}
+
+const SOON: Duration = Duration::from_secs(10);

@@ -6,13 +6,24 @@
 //! subscriptions and the audit row; under the lock the seat UPDATE …
 //! RETURNING, the app's terms, the assignment and the license INSERTs (4);
 //! COMMIT.
+//!
+//! With an endpoint subscribed to `license.assigned` and
+//! `license.unassigned`, each write also writes its event to the outbox
+//! (`events/outbox.rs`): one statement on PostgreSQL (sequence, event,
+//! delivery and `NOTIFY` joined), three on SQLite (sequence upsert, event
+//! and delivery INSERTs). The assigned user's path is known from the write
+//! (a user without a license held none through a group), not read back.
 
+use seatwise_core::events::{EventKind, NewWebhookEndpoint};
 use seatwise_core::testing::TestDatabase;
 use seatwise_core::{Backend, Store, StoreOptions, test_on_both_backends};
 
 use crate::support::{Fixture, u};
 
-test_on_both_backends!(single_user_assign_and_unassign_statement_counts);
+test_on_both_backends!(
+    single_user_assign_and_unassign_statement_counts,
+    with_an_endpoint_the_outbox_adds_one_statement_on_postgres_three_on_sqlite,
+);
 
 /// (assign, unassign) statements on each backend.
 fn budget(backend: Backend) -> (u64, u64) {
@@ -26,6 +37,15 @@ const ASSIGN_PG: u64 = 11;
 const UNASSIGN_PG: u64 = 13;
 const ASSIGN_SQLITE: u64 = 11;
 const UNASSIGN_SQLITE: u64 = 13;
+
+/// Statements the outbox adds to each write when an endpoint wants its
+/// event.
+fn outbox_statements(backend: Backend) -> u64 {
+    match backend {
+        Backend::Postgres => 1,
+        Backend::Sqlite => 3,
+    }
+}
 
 async fn single_user_assign_and_unassign_statement_counts(db: &TestDatabase) {
     let f = Fixture::new(db).await;
@@ -86,4 +106,86 @@ async fn exact_path_counts(db: &TestDatabase, f: &Fixture) -> (u64, u64) {
     }
     // The second round, once statements are prepared.
     counts[1]
+}
+
+async fn with_an_endpoint_the_outbox_adds_one_statement_on_postgres_three_on_sqlite(
+    db: &TestDatabase,
+) {
+    let f = Fixture::new(db).await;
+    let (endpoint, _secret) = f
+        .store
+        .create_webhook_endpoint(
+            f.tenant,
+            &f.actor,
+            NewWebhookEndpoint {
+                url: "https://hooks.example/seatwise".into(),
+                events: vec![EventKind::LicenseAssigned, EventKind::LicenseUnassigned],
+                description: None,
+            },
+        )
+        .await
+        .expect("endpoint");
+    let app = f.app(10).await;
+    let user = f.user("Ada Lovelace").await;
+    // Warm: the first use of a statement may prepare it, and the tenant's
+    // first event creates its sequence row.
+    let warm = f.user("Grace Hopper").await;
+    f.assign(app, &[u(warm)]).await.expect("assign");
+    f.unassign(app, &[u(warm)]).await.expect("unassign");
+
+    let counter = f.store.statements();
+    let before = counter.get();
+    f.assign(app, &[u(user)]).await.expect("assign");
+    let assign = counter.get() - before;
+    let before = counter.get();
+    f.unassign(app, &[u(user)]).await.expect("unassign");
+    let unassign = counter.get() - before;
+
+    let backend = f.store.backend();
+    let (plain_assign, plain_unassign) = budget(backend);
+    let added = outbox_statements(backend);
+    assert_eq!(
+        (assign, unassign),
+        (plain_assign + added, plain_unassign + added),
+        "statements for (assign, unassign) of one user with an endpoint"
+    );
+
+    // What the endpoint is owed, in commit order: the warm-up's two events,
+    // then Ada's, her path known without reading it back.
+    let queue = f
+        .store
+        .webhook_queue(f.tenant, endpoint.id, 10)
+        .await
+        .expect("queue");
+    let seen: Vec<(EventKind, serde_json::Value, serde_json::Value)> = queue
+        .iter()
+        .map(|d| {
+            let body: serde_json::Value = serde_json::from_str(&d.payload).expect("JSON body");
+            (
+                d.kind,
+                body["data"]["userId"].clone(),
+                body["data"]["path"].clone(),
+            )
+        })
+        .collect();
+    let direct = serde_json::json!({ "direct": true, "groupIds": [] });
+    let id = |user: seatwise_core::ids::UserId| serde_json::json!(user);
+    assert_eq!(
+        seen,
+        vec![
+            (EventKind::LicenseAssigned, id(warm), direct.clone()),
+            (
+                EventKind::LicenseUnassigned,
+                id(warm),
+                serde_json::Value::Null
+            ),
+            (EventKind::LicenseAssigned, id(user), direct),
+            (
+                EventKind::LicenseUnassigned,
+                id(user),
+                serde_json::Value::Null
+            ),
+        ]
+    );
+    f.assert_seats_consistent(app).await;
 }

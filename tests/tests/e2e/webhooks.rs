@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use seatwise_e2e::receiver::Receiver;
-use seatwise_e2e::{TestApp, e2e_on_both_backends};
+use seatwise_e2e::{Backend, StartOptions, TestApp, e2e_for_each_backend, e2e_on_both_backends};
 use serde_json::{Value, json};
 
 const CREATE: &str = "mutation($input: CreateWebhookEndpointInput!) {
@@ -667,3 +667,59 @@ async fn a_hung_receiver_does_not_delay_another_tenants_deliveries(app: TestApp)
     assert_eq!(accepted[0].json()["data"]["tenantId"], other.as_str());
     holder.abort();
 }
+
+/// Workers that poll once an hour: a delivery "at once" is one a commit
+/// woke.
+const HOURLY_POLL: &[(&str, &str)] = &[
+    ("SEATWISE_WEBHOOK_ALLOW_PRIVATE", "1"),
+    ("SEATWISE_WEBHOOK_POLL_MS", "3600000"),
+];
+/// Far below the poll interval: a bound on the wait, not a timing claim.
+const AT_ONCE: Duration = Duration::from_secs(10);
+
+/// A commit that wrote an event wakes a delivery worker at once, whichever
+/// process committed it. On PostgreSQL two servers share the database,
+/// both polling once an hour: an event committed through the first is
+/// delivered (by either), and so is one committed by a third process with
+/// no worker (a bare core store on the database): only the commit's
+/// `NOTIFY` can wake a server's worker for that one. SQLite serves one
+/// process: its own commit wakes its worker.
+async fn an_event_is_delivered_at_once_whichever_replica_commits_it(backend: Backend) {
+    let Some(first) = TestApp::start_with(backend, StartOptions::with_env(HOURLY_POLL)).await
+    else {
+        return;
+    };
+    let replica = match backend {
+        Backend::Postgres => Some(first.replica().await),
+        Backend::Sqlite => None,
+    };
+    let receiver = Receiver::start().await;
+    endpoint(&first, &receiver, &["LICENSE_ASSIGNED"]).await;
+    let admin = first.admin_token();
+    let crm = first.register_app(&admin, "CRM", 5).await;
+    let users = first.create_users(&admin, "user", 2).await;
+
+    first.assign(&admin, &crm, &users[..1]).await;
+    let accepted = receiver.wait_for_accepted(1, AT_ONCE).await;
+    assert_eq!(accepted[0].json()["data"]["userId"], uuid_of(&users[0]));
+
+    if replica.is_some() {
+        let outsider = first.database().store().await;
+        let tenant = seatwise_core::ids::TenantId(first.tenant.parse().expect("a tenant uuid"));
+        let app = seatwise_core::ids::AppId(uuid_of(&crm).parse().expect("an app uuid"));
+        let user = seatwise_core::ids::UserId(uuid_of(&users[1]).parse().expect("a user uuid"));
+        outsider
+            .assign_licenses(
+                tenant,
+                &seatwise_core::model::Actor::named("another-replica"),
+                app,
+                &[seatwise_core::ids::PrincipalId::User(user)],
+            )
+            .await
+            .expect("assign through another process's store");
+        let accepted = receiver.wait_for_accepted(2, AT_ONCE).await;
+        assert_eq!(accepted[1].json()["data"]["userId"], uuid_of(&users[1]));
+    }
+}
+
+e2e_for_each_backend!(an_event_is_delivered_at_once_whichever_replica_commits_it);
