@@ -93,6 +93,23 @@ struct DatabaseLimits {
           default_value_t = millis(StoreOptions::DEFAULT_SQLITE_BUSY_TIMEOUT),
           value_parser = clap::value_parser!(u64).range(1..))]
     sqlite_busy_timeout_ms: u64,
+    /// Largest number of pooled SQLite connections (SQLite has one writer;
+    /// each connection keeps its own page cache and prepared statements).
+    #[arg(long, global = true, env = "SEATWISE_SQLITE_MAX_CONNECTIONS",
+          default_value_t = StoreOptions::DEFAULT_SQLITE_MAX_CONNECTIONS as u64,
+          value_parser = clap::value_parser!(u64).range(1..=64))]
+    sqlite_max_connections: u64,
+    /// SQLite page cache per connection, in KiB [default: 2000; `import`:
+    /// 32768].
+    #[arg(long, global = true, env = "SEATWISE_SQLITE_CACHE_KIB",
+          value_parser = clap::value_parser!(u32).range(64..))]
+    sqlite_cache_kib: Option<u32>,
+    /// SQLite `wal_autocheckpoint`, in pages: how long the write-ahead log
+    /// grows before a commit copies it into the database file [default:
+    /// 1000; `import`: 16384].
+    #[arg(long, global = true, env = "SEATWISE_SQLITE_CHECKPOINT_PAGES",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    sqlite_checkpoint_pages: Option<u32>,
     /// Coalesce concurrent single-app user (un)assignments into one
     /// transaction (group commit); `false` runs each alone.
     #[arg(long, global = true, env = "SEATWISE_GROUP_COMMIT", default_value_t = true,
@@ -105,7 +122,9 @@ fn millis(duration: Duration) -> u64 {
 }
 
 impl DatabaseLimits {
-    fn store_options(&self) -> StoreOptions {
+    /// `base` with the limits given on the command line (or in the
+    /// environment).
+    fn store_options(&self, base: StoreOptions) -> StoreOptions {
         StoreOptions {
             statement_timeout: Duration::from_millis(self.db_statement_timeout_ms),
             lock_timeout: Duration::from_millis(self.db_lock_timeout_ms),
@@ -115,8 +134,15 @@ impl DatabaseLimits {
             connect_timeout: Duration::from_millis(self.db_connect_timeout_ms),
             acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
             sqlite_busy_timeout: Duration::from_millis(self.sqlite_busy_timeout_ms),
+            // At most 64 (the parser's range), so it fits any usize.
+            sqlite_max_connections: usize::try_from(self.sqlite_max_connections)
+                .unwrap_or(StoreOptions::DEFAULT_SQLITE_MAX_CONNECTIONS),
+            sqlite_cache_kib: self.sqlite_cache_kib.unwrap_or(base.sqlite_cache_kib),
+            sqlite_checkpoint_pages: self
+                .sqlite_checkpoint_pages
+                .unwrap_or(base.sqlite_checkpoint_pages),
             group_commit: self.db_group_commit,
-            ..StoreOptions::default()
+            ..base
         }
     }
 }
@@ -328,7 +354,10 @@ async fn run_command(cli: Cli) -> CliResult<()> {
         CoreError::InvalidInput { message, .. } => format!("--database: {message}"),
         e => format!("--database: {e}"),
     })?;
-    let options = cli.limits.store_options();
+    let options = cli.limits.store_options(StoreOptions::default());
+    let import_options = cli
+        .limits
+        .store_options(StoreOptions::default().bulk_import());
     match cli.command {
         Command::Migrate => {
             let applied = Store::migrate(&database).await.map_err(|e| e.to_string())?;
@@ -372,7 +401,7 @@ async fn run_command(cli: Cli) -> CliResult<()> {
                 ImportCommand::Groups(args) => (csv_import::ImportKind::Groups, args),
             };
             Store::migrate(&database).await.map_err(|e| e.to_string())?;
-            let store = connect(&database, options).await?;
+            let store = connect(&database, import_options).await?;
             csv_import::run(
                 &store,
                 TenantId(args.tenant),

@@ -85,7 +85,13 @@ pub(crate) async fn index_many(
     tenant: TenantId,
     principals: &[Indexed<'_>],
 ) -> CoreResult<()> {
-    let mut rows = term_rows(tenant, principals).into_iter().peekable();
+    let mut rows = term_rows(tenant, principals);
+    // In the primary key's order: a bulk insert then walks the key's index
+    // from one end to the other, touching each of its pages once, where
+    // rows in the callers' order would land on random pages (with SQLite's
+    // bounded page cache, read back and written again once per row).
+    rows.sort_unstable_by(|a, b| (&a.term, a.principal_id).cmp(&(&b.term, b.principal_id)));
+    let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let chunk: Vec<TermRow> = rows.by_ref().take(TERM_CHUNK).collect();
         insert_rows!(conn, principal_terms::table, chunk)?;

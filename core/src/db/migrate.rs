@@ -46,9 +46,9 @@ impl Store {
                 Ok(version.to_string())
             }
             Backend::Sqlite => {
-                let busy = super::StoreOptions::DEFAULT_SQLITE_BUSY_TIMEOUT;
-                let mut conn = super::open_sqlite(url.sqlite_path()?, busy)
-                    .map_err(|e| CoreError::Unavailable(format!("opening SQLite: {e}")))?;
+                let mut conn =
+                    super::open_sqlite(url.sqlite_path()?, super::SqliteSettings::default())
+                        .map_err(|e| CoreError::Unavailable(format!("opening SQLite: {e}")))?;
                 let version = conn.revert_last_migration(SQLITE).map_err(failed)?;
                 Ok(version.to_string())
             }
@@ -70,8 +70,7 @@ async fn migrate_until(url: &DatabaseUrl, last: Option<String>) -> CoreResult<Ve
             applied
         }
         Backend::Sqlite => {
-            let busy = super::StoreOptions::DEFAULT_SQLITE_BUSY_TIMEOUT;
-            let mut conn = super::open_sqlite(url.sqlite_path()?, busy)
+            let mut conn = super::open_sqlite(url.sqlite_path()?, super::SqliteSettings::default())
                 .map_err(|e| CoreError::Unavailable(format!("opening SQLite: {e}")))?;
             run(&mut conn, SQLITE, last.as_deref())
         }

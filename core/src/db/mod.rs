@@ -351,6 +351,21 @@ enum Pools {
 pub struct StoreOptions {
     /// Largest number of pooled connections.
     pub max_connections: usize,
+    /// Largest number of pooled SQLite connections (the pool is the smaller
+    /// of this and [`StoreOptions::max_connections`]). SQLite has one
+    /// writer at a time and its readers run on this process's own CPUs, so
+    /// connections beyond a few only queue on the write lock or the cores,
+    /// while each keeps its own page cache and prepared statements.
+    pub sqlite_max_connections: usize,
+    /// SQLite page cache per connection, in KiB (`PRAGMA cache_size =
+    /// -N`). The process holds up to this times the pool size; a bulk
+    /// import, with one connection, wants far more (see
+    /// [`StoreOptions::bulk_import`]).
+    pub sqlite_cache_kib: u32,
+    /// SQLite `wal_autocheckpoint`: a commit that leaves the write-ahead
+    /// log longer than this many pages copies it into the database file
+    /// (and waits for two fsyncs).
+    pub sqlite_checkpoint_pages: u32,
     /// How long a request waits for a free connection before failing.
     pub acquire_timeout: Duration,
     /// How long opening one connection may take (PostgreSQL: TCP, TLS and
@@ -388,12 +403,61 @@ impl StoreOptions {
     /// Default [`StoreOptions::sqlite_busy_timeout`], the same bound as a
     /// PostgreSQL lock wait.
     pub const DEFAULT_SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Default [`StoreOptions::sqlite_max_connections`]: as many as
+    /// PostgreSQL's pool until a smaller pool is measured under the
+    /// benchmark's load (bench/README.md, "SQLite memory").
+    pub const DEFAULT_SQLITE_MAX_CONNECTIONS: usize = 16;
+    /// Default [`StoreOptions::sqlite_cache_kib`]: SQLite's own default
+    /// (2,000 KiB).
+    pub const DEFAULT_SQLITE_CACHE_KIB: u32 = 2_000;
+    /// Default [`StoreOptions::sqlite_checkpoint_pages`]: SQLite's own
+    /// default (1,000 pages, 4 MB).
+    pub const DEFAULT_SQLITE_CHECKPOINT_PAGES: u32 = 1_000;
+    /// [`StoreOptions::sqlite_cache_kib`] of a bulk import.
+    pub const BULK_IMPORT_SQLITE_CACHE_KIB: u32 = 32 * 1024;
+    /// [`StoreOptions::sqlite_checkpoint_pages`] of a bulk import.
+    pub const BULK_IMPORT_SQLITE_CHECKPOINT_PAGES: u32 = 16 * 1024;
+
+    /// These options made for one process writing a large batch after
+    /// another (the CLI's CSV import), one at a time.
+    ///
+    /// Why: every batch inserts into the users' and search terms' indexes
+    /// at random places, so once the indexes outgrow SQLite's 2 MB page
+    /// cache nearly every row reads an index page back from the file and
+    /// writes it to the log again, and each commit's checkpoint copies the
+    /// touched pages into the database file and waits for its fsync (a
+    /// 100,000-user import: 1 million page writes, 1 million reads, 61
+    /// fsyncs of about half a second each). One connection with a larger,
+    /// fixed cache keeps the indexes' hot pages between batches, and a
+    /// longer log between checkpoints copies a page touched by several
+    /// batches once. Memory stays bounded by the cache, whatever the
+    /// file's size. PostgreSQL is unaffected but for the pool size.
+    pub fn bulk_import(self) -> Self {
+        Self {
+            max_connections: 1,
+            sqlite_cache_kib: self
+                .sqlite_cache_kib
+                .max(Self::BULK_IMPORT_SQLITE_CACHE_KIB),
+            sqlite_checkpoint_pages: self
+                .sqlite_checkpoint_pages
+                .max(Self::BULK_IMPORT_SQLITE_CHECKPOINT_PAGES),
+            ..self
+        }
+    }
+
+    /// The SQLite pool's size: the smaller of the two limits, at least 1.
+    pub fn sqlite_pool_size(&self) -> usize {
+        self.max_connections.min(self.sqlite_max_connections).max(1)
+    }
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
             max_connections: 16,
+            sqlite_max_connections: Self::DEFAULT_SQLITE_MAX_CONNECTIONS,
+            sqlite_cache_kib: Self::DEFAULT_SQLITE_CACHE_KIB,
+            sqlite_checkpoint_pages: Self::DEFAULT_SQLITE_CHECKPOINT_PAGES,
             acquire_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
             statement_timeout: Self::DEFAULT_STATEMENT_TIMEOUT,
@@ -492,14 +556,21 @@ impl Store {
                 // first query and the pool drops it (`is_broken`), which costs
                 // less than doubling the round trips of one-statement reads.
                 config.recycling_method = RecyclingMethod::Fast;
-                let busy = options.sqlite_busy_timeout;
+                let settings = SqliteSettings {
+                    busy_timeout: options.sqlite_busy_timeout,
+                    cache_kib: options.sqlite_cache_kib,
+                    checkpoint_pages: options.sqlite_checkpoint_pages,
+                };
                 config.custom_setup = Box::new(move |path| {
                     let counter = counter.clone();
                     let path = path.to_owned();
                     async move {
-                        let conn = tokio::task::spawn_blocking(move || open_sqlite(&path, busy))
-                            .await
-                            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))??;
+                        let conn =
+                            tokio::task::spawn_blocking(move || open_sqlite(&path, settings))
+                                .await
+                                .map_err(|e| {
+                                    diesel::ConnectionError::BadConnection(e.to_string())
+                                })??;
                         let mut conn = SyncConnectionWrapper::new(conn);
                         conn.set_instrumentation(counter.instrumentation());
                         Ok(conn)
@@ -510,7 +581,7 @@ impl Store {
                     AsyncDieselConnectionManager::new_with_config(url.sqlite_path()?, config);
                 Pools::Sqlite(
                     Pool::builder(manager)
-                        .max_size(options.max_connections)
+                        .max_size(options.sqlite_pool_size())
                         .build()
                         .map_err(pool_error)?,
                 )
@@ -627,18 +698,44 @@ fn pool_error(e: impl std::fmt::Display) -> CoreError {
     CoreError::Unavailable(format!("building the connection pool: {e}"))
 }
 
+/// What each SQLite connection is opened with (from [`StoreOptions`]).
+#[derive(Debug, Clone, Copy)]
+struct SqliteSettings {
+    busy_timeout: Duration,
+    cache_kib: u32,
+    checkpoint_pages: u32,
+}
+
+impl Default for SqliteSettings {
+    fn default() -> Self {
+        Self {
+            busy_timeout: StoreOptions::DEFAULT_SQLITE_BUSY_TIMEOUT,
+            cache_kib: StoreOptions::DEFAULT_SQLITE_CACHE_KIB,
+            checkpoint_pages: StoreOptions::DEFAULT_SQLITE_CHECKPOINT_PAGES,
+        }
+    }
+}
+
 /// Open one SQLite connection with the settings every connection needs:
 /// WAL so readers never block the writer, a busy timeout so concurrent
-/// writers queue instead of failing, and enforced foreign keys.
-fn open_sqlite(path: &str, busy: Duration) -> Result<SqliteConnection, diesel::ConnectionError> {
+/// writers queue instead of failing, enforced foreign keys, and a bounded
+/// page cache.
+fn open_sqlite(
+    path: &str,
+    settings: SqliteSettings,
+) -> Result<SqliteConnection, diesel::ConnectionError> {
     use diesel::Connection as _;
     let mut conn = SqliteConnection::establish(path)?;
     conn.batch_execute(&format!(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = NORMAL;
          PRAGMA busy_timeout = {};
-         PRAGMA foreign_keys = ON;",
-        busy.as_millis()
+         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -{};
+         PRAGMA wal_autocheckpoint = {};",
+        settings.busy_timeout.as_millis(),
+        settings.cache_kib.max(1),
+        settings.checkpoint_pages.max(1),
     ))
     .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
     Ok(conn)

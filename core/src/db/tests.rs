@@ -183,3 +183,141 @@ async fn a_statement_past_the_postgres_limit_times_out_clearly() {
         .await
         .expect("the connection serves the next request");
 }
+
+#[derive(diesel::QueryableByName)]
+struct CacheSize {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    cache_size: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct WalAutocheckpoint {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    wal_autocheckpoint: i64,
+}
+
+/// What every connection of `store` reports for its page cache (KiB, as
+/// SQLite's negative `cache_size`) and checkpoint threshold; SQLite only.
+async fn sqlite_settings(store: &Store) -> CoreResult<(i64, i64)> {
+    read_conn!(store, conn => match conn {
+        crate::db::Conn::Sqlite(c) => {
+            let cache = diesel::sql_query("PRAGMA cache_size")
+                .get_result::<CacheSize>(*c)
+                .await?;
+            let checkpoint = diesel::sql_query("PRAGMA wal_autocheckpoint")
+                .get_result::<WalAutocheckpoint>(*c)
+                .await?;
+            Ok((cache.cache_size, checkpoint.wal_autocheckpoint))
+        }
+        crate::db::Conn::Pg(_) => Err(CoreError::Internal("not SQLite".into())),
+    })
+}
+
+async fn the_pool_and_sqlite_connections_follow_the_options(db: &TestDatabase) {
+    let options = StoreOptions {
+        max_connections: 8,
+        sqlite_max_connections: 3,
+        sqlite_cache_kib: 4_096,
+        sqlite_checkpoint_pages: 5_000,
+        ..StoreOptions::default()
+    };
+    let store = Store::connect(db.url(), options).await.expect("connect");
+    match store.backend() {
+        crate::db::Backend::Sqlite => {
+            // SQLite: the smaller limit, and each connection's pragmas.
+            assert_eq!(store.pool_status().max_size, 3);
+            assert_eq!(
+                sqlite_settings(&store).await.expect("pragmas"),
+                (-4_096, 5_000)
+            );
+        }
+        crate::db::Backend::Postgres => assert_eq!(store.pool_status().max_size, 8),
+    }
+    store.ping().await.expect("the store works");
+}
+
+async fn a_bulk_import_store_imports_the_same_users(db: &TestDatabase) {
+    use crate::directory_import::{DirectoryUser, ImportMode};
+    use crate::model::DirectorySource;
+    let options = StoreOptions::default().bulk_import();
+    let store = Store::connect(db.url(), options).await.expect("connect");
+    assert_eq!(store.pool_status().max_size, 1);
+    if store.backend() == crate::db::Backend::Sqlite {
+        assert_eq!(
+            sqlite_settings(&store).await.expect("pragmas"),
+            (
+                -i64::from(StoreOptions::BULK_IMPORT_SQLITE_CACHE_KIB),
+                i64::from(StoreOptions::BULK_IMPORT_SQLITE_CHECKPOINT_PAGES)
+            )
+        );
+    }
+    let actor = Actor::named("test");
+    let tenant = store
+        .create_tenant(&actor, "Contoso")
+        .await
+        .expect("tenant");
+    // Rows out of email order: the import writes them sorted, and every
+    // one is found again by its email.
+    let users: Vec<DirectoryUser> = ["zoe", "adam", "maria", "bob"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| DirectoryUser {
+            line: i as u64 + 2,
+            display_name: format!("{name} Tester"),
+            email: format!("{name}@contoso.example"),
+            external_id: Some(format!("ext-{name}")),
+        })
+        .collect();
+    let summary = store
+        .upsert_directory_users(
+            tenant.id,
+            &actor,
+            DirectorySource::Csv,
+            users.clone(),
+            ImportMode::Apply,
+        )
+        .await
+        .expect("import");
+    assert_eq!((summary.created, summary.rejected.len()), (4, 0));
+    let again = store
+        .upsert_directory_users(
+            tenant.id,
+            &actor,
+            DirectorySource::Csv,
+            users,
+            ImportMode::Apply,
+        )
+        .await
+        .expect("import again");
+    assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 4));
+    assert_eq!(store.user_count(tenant.id).await.expect("count"), 4);
+}
+
+test_on_both_backends!(
+    the_pool_and_sqlite_connections_follow_the_options,
+    a_bulk_import_store_imports_the_same_users
+);
+
+#[test]
+fn bulk_import_options_only_raise_the_sqlite_limits() {
+    let bulk = StoreOptions::default().bulk_import();
+    assert_eq!(bulk.max_connections, 1);
+    assert_eq!(
+        bulk.sqlite_cache_kib,
+        StoreOptions::BULK_IMPORT_SQLITE_CACHE_KIB
+    );
+    assert_eq!(
+        bulk.sqlite_checkpoint_pages,
+        StoreOptions::BULK_IMPORT_SQLITE_CHECKPOINT_PAGES
+    );
+    let larger = StoreOptions {
+        sqlite_cache_kib: 1 << 20,
+        sqlite_checkpoint_pages: 1 << 20,
+        ..StoreOptions::default()
+    }
+    .bulk_import();
+    assert_eq!(
+        (larger.sqlite_cache_kib, larger.sqlite_checkpoint_pages),
+        (1 << 20, 1 << 20)
+    );
+}
