@@ -494,6 +494,6 @@ async fn license_details_screen_is_one_statement(db: &TestDatabase) {
     assert_eq!(statements, 1);
 }
 
-test_on_both_backends!(app_details_cost_does_not_grow_with_the_page);
-test_on_both_backends!(license_details_screen_is_one_statement);
-test_on_both_backends!(licenses_list_cost_does_not_grow_with_the_page);
+test_on_both_backends!(one_thread: app_details_cost_does_not_grow_with_the_page);
+test_on_both_backends!(one_thread: license_details_screen_is_one_statement);
+test_on_both_backends!(one_thread: licenses_list_cost_does_not_grow_with_the_page);

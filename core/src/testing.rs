@@ -198,6 +198,31 @@ impl Drop for TestDatabase {
 /// makes a module `name` with the tests `name::sqlite` and `name::postgres`.
 #[macro_export]
 macro_rules! test_on_both_backends {
+    // On one thread: for tests that count statements through DataLoaders.
+    // A loader's batch is sent by a task woken 1 ms after its first key; on
+    // a multi-thread runtime that task may run on the other worker while a
+    // loaded machine is still resolving the page's fields, and split the
+    // batch. On one thread it runs only once the resolvers wait, so a batch
+    // is one resolver pass, which is what a statement budget pins.
+    (one_thread: $($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "current_thread")]
+                async fn sqlite() {
+                    let db = $crate::testing::TestDatabase::sqlite().await;
+                    super::$name(&db).await;
+                }
+
+                #[tokio::test(flavor = "current_thread")]
+                async fn postgres() {
+                    let Some(db) = $crate::testing::TestDatabase::postgres().await else {
+                        return;
+                    };
+                    super::$name(&db).await;
+                }
+            }
+        )*
+    };
     ($($name:ident),* $(,)?) => {
         $(
             mod $name {
