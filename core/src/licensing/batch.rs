@@ -263,14 +263,7 @@ impl Store {
                     let change = plan.outcome?;
                     let mut license_changes = LicenseChanges::new();
                     license_changes.record_gained(app, change.seats);
-                    Ok(LicenseChange {
-                        app: app_row.clone(),
-                        assignments: rows
-                            .into_iter()
-                            .map(AssignmentRow::into_assignment)
-                            .collect::<CoreResult<Vec<_>>>()?,
-                        license_changes,
-                    })
+                    answer(&app_row, rows, license_changes)
                 })
                 .collect();
             Ok(answers)
@@ -383,14 +376,7 @@ impl Store {
                 .into_iter()
                 .map(|part| {
                     let (rows, license_changes) = part?;
-                    Ok(LicenseChange {
-                        app: app_row.clone(),
-                        assignments: rows
-                            .into_iter()
-                            .map(AssignmentRow::into_assignment)
-                            .collect::<CoreResult<Vec<_>>>()?,
-                        license_changes,
-                    })
+                    answer(&app_row, rows, license_changes)
                 })
                 .collect();
             Ok(answers)
@@ -530,4 +516,21 @@ async fn count_active(
         .count();
     let n: i64 = on_conn!(conn, c => query.get_result(c).await)?;
     Ok(n as usize)
+}
+
+/// One write's answer in a batch: the app as the batch left it, the write's
+/// own assignment rows and the licenses it changed.
+fn answer(
+    app: &App,
+    rows: Vec<AssignmentRow>,
+    license_changes: LicenseChanges,
+) -> CoreResult<LicenseChange> {
+    Ok(LicenseChange {
+        app: app.clone(),
+        assignments: rows
+            .into_iter()
+            .map(AssignmentRow::into_assignment)
+            .collect::<CoreResult<Vec<_>>>()?,
+        license_changes,
+    })
 }
