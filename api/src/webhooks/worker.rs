@@ -19,10 +19,11 @@
 //! `Store::listen_for_outbox_commits`). While the listening connection is
 //! down the poll interval is the fallback.
 //!
-//! Outcomes are recorded in batches, which also renew the lease; an event
-//! sent whose outcome was not recorded yet (the process died) is sent
-//! again: delivery is at least once, and receivers deduplicate by
-//! `webhook-id`.
+//! Outcomes are recorded in batches, which also renew the lease; the last
+//! batch of a pass gives the endpoint back in the same transaction. An
+//! event sent whose outcome was not recorded yet (the process died) is
+//! sent again once the dead worker's lease runs out: delivery is at least
+//! once, and receivers deduplicate by `webhook-id`.
 //!
 //! [`RetryPolicy`]: super::RetryPolicy
 
@@ -33,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use seatwise_core::Store;
-use seatwise_core::events::{AttemptOutcome, ClaimedEndpoint, QueuedDelivery};
+use seatwise_core::events::{AfterRecording, AttemptOutcome, ClaimedEndpoint, QueuedDelivery};
 use standardwebhooks::Webhook;
 use tokio::task::JoinSet;
 
@@ -188,41 +189,47 @@ impl WebhookWorker {
                     break;
                 }
                 if outcomes.len() >= RECORD_BATCH || flushed.elapsed() > self.lease / 4 {
-                    if !self.record(&endpoint, &mut outcomes).await {
+                    let renew = AfterRecording::Renew(self.lease);
+                    if !self.record(&endpoint, &mut outcomes, renew).await {
                         return;
                     }
                     flushed = Instant::now();
                 }
             }
-            if !self.record(&endpoint, &mut outcomes).await {
+            // The last outcomes of a pass give the endpoint back in their
+            // own transaction: a crash right after them must not leave it
+            // leased until the lease runs out.
+            let done = blocked || (queue.len() as i64) < QUEUE_BATCH;
+            let then = if done {
+                AfterRecording::Release
+            } else {
+                AfterRecording::Renew(self.lease)
+            };
+            if !self.record(&endpoint, &mut outcomes, then).await || done {
                 return;
-            }
-            if blocked || (queue.len() as i64) < QUEUE_BATCH {
-                break;
             }
         }
         self.release(&endpoint).await;
     }
 
-    /// Record and clear `outcomes`; false when the lease was lost (or the
-    /// write failed), so the caller stops.
+    /// Record and clear `outcomes`, then keep or give back the endpoint as
+    /// `then` says; false when the lease was lost (or the write failed), so
+    /// the caller stops.
     async fn record(
         &self,
         endpoint: &ClaimedEndpoint,
         outcomes: &mut Vec<(seatwise_core::ids::WebhookDeliveryId, AttemptOutcome)>,
+        then: AfterRecording,
     ) -> bool {
         if outcomes.is_empty() {
+            if then == AfterRecording::Release {
+                self.release(endpoint).await;
+            }
             return true;
         }
         let recorded = self
             .store
-            .record_webhook_attempts(
-                endpoint.tenant,
-                endpoint.id,
-                &self.owner,
-                self.lease,
-                outcomes,
-            )
+            .record_webhook_attempts(endpoint.tenant, endpoint.id, &self.owner, then, outcomes)
             .await;
         outcomes.clear();
         match recorded {

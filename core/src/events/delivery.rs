@@ -35,6 +35,16 @@ pub const MAX_CLAIM: usize = 100;
 /// Longest error text kept on a delivery.
 const MAX_ERROR_LEN: usize = 500;
 
+/// What becomes of a worker's lease on an endpoint once its attempts are
+/// recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterRecording {
+    /// More of the queue follows: hold the endpoint this much longer.
+    Renew(Duration),
+    /// The worker is done with the endpoint for now: give it back.
+    Release,
+}
+
 /// An endpoint leased to a worker, with what it needs to send.
 pub struct ClaimedEndpoint {
     /// The endpoint's tenant.
@@ -283,28 +293,48 @@ impl Store {
         })
     }
 
-    /// Record what attempts came to, and extend `owner`'s lease on the
-    /// endpoint by `lease`. Returns false, writing nothing, when `owner`
-    /// no longer holds the endpoint (its lease ran out and another worker
-    /// took it: that worker will send those events again, at least once).
+    /// Record what attempts came to, and then renew `owner`'s lease on
+    /// the endpoint or give the endpoint back, as `then` says, in the same
+    /// transaction: a worker that dies after recording never leaves the
+    /// endpoint leased to nobody until the lease runs out. Returns false,
+    /// writing nothing, when `owner` no longer holds the endpoint (its
+    /// lease ran out and another worker took it: that worker will send
+    /// those events again, at least once).
     pub async fn record_webhook_attempts(
         &self,
         tenant: TenantId,
         endpoint: WebhookEndpointId,
         owner: &str,
-        lease: Duration,
+        then: AfterRecording,
         outcomes: &[(WebhookDeliveryId, AttemptOutcome)],
     ) -> CoreResult<bool> {
-        let lease = chrono::Duration::from_std(lease)
-            .map_err(|_| CoreError::invalid(InputField::Lease, "is too long"))?;
+        let renewed_for = match then {
+            AfterRecording::Renew(lease) => Some(
+                chrono::Duration::from_std(lease)
+                    .map_err(|_| CoreError::invalid(InputField::Lease, "is too long"))?,
+            ),
+            AfterRecording::Release => None,
+        };
         write_txn!(self, conn => {
             let at = now();
-            let renew = diesel::update(we::table
+            let mine = we::table
                 .filter(we::tenant_id.eq(tenant))
                 .filter(we::id.eq(endpoint))
-                .filter(we::lease_owner.eq(owner)))
-                .set(we::lease_until.eq(at + lease));
-            if on_conn!(conn, c => renew.execute(c).await)? == 0 {
+                .filter(we::lease_owner.eq(owner));
+            let held = match renewed_for {
+                Some(lease) => {
+                    let renew = diesel::update(mine).set(we::lease_until.eq(at + lease));
+                    on_conn!(conn, c => renew.execute(c).await)?
+                }
+                None => {
+                    let release = diesel::update(mine).set((
+                        we::lease_owner.eq(None::<String>),
+                        we::lease_until.eq(None::<chrono::NaiveDateTime>),
+                    ));
+                    on_conn!(conn, c => release.execute(c).await)?
+                }
+            };
+            if held == 0 {
                 return Ok(false);
             }
             // Successes share one statement per status code.

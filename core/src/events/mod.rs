@@ -21,7 +21,9 @@ mod outbox;
 mod prune;
 pub mod wake;
 
-pub use delivery::{AttemptOutcome, ClaimedEndpoint, MAX_CLAIM, QueuedDelivery, WebhookDelivery};
+pub use delivery::{
+    AfterRecording, AttemptOutcome, ClaimedEndpoint, MAX_CLAIM, QueuedDelivery, WebhookDelivery,
+};
 pub use endpoints::{
     MAX_ENDPOINTS_PER_TENANT, MAX_URL_LEN, NewWebhookEndpoint, SECRET_PREFIX, WebhookEndpoint,
     WebhookEndpointUpdate, WebhookSecret,

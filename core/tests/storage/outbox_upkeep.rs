@@ -1,14 +1,16 @@
 //! The outbox's upkeep, with the store's clock set by the test:
 //! subscription lifecycle events written once per transition (and once
 //! across replicas), re-armed by a renewal; delivered events pruned after
-//! their retention while owed ones stay. And on PostgreSQL, another
-//! replica's commit of an event wakes this one's delivery worker.
+//! their retention while owed ones stay; a worker's recorded attempts
+//! renew or give back its lease in their own transaction. And on
+//! PostgreSQL, another replica's commit of an event wakes this one's
+//! delivery worker.
 
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use seatwise_core::clock::ManualClock;
-use seatwise_core::events::{AttemptOutcome, EventKind, NewWebhookEndpoint};
+use seatwise_core::events::{AfterRecording, AttemptOutcome, EventKind, NewWebhookEndpoint};
 use seatwise_core::ids::{AppId, WebhookEndpointId};
 use seatwise_core::subscriptions::SubscriptionInput;
 use seatwise_core::test_on_both_backends;
@@ -21,6 +23,7 @@ test_on_both_backends!(
     replicas_announce_a_transition_once_between_them,
     a_vendor_renewal_re_arms_expiring,
     delivered_events_are_pruned_and_owed_ones_kept,
+    recording_an_attempt_renews_or_gives_back_the_lease_with_it,
 );
 
 fn day(text: &str) -> NaiveDate {
@@ -254,7 +257,7 @@ async fn delivered_events_are_pruned_and_owed_ones_kept(db: &TestDatabase) {
                 f.tenant,
                 delivered_to,
                 owner,
-                Duration::from_secs(60),
+                AfterRecording::Release,
                 &outcomes
             )
             .await
@@ -357,3 +360,96 @@ async fn another_replicas_event_wakes_the_delivery_worker_also_after_a_reconnect
 }
 
 const SOON: Duration = Duration::from_secs(10);
+
+/// The worker records a refused attempt and gives the endpoint back in one
+/// transaction, so once the retry is due another worker (or the same one
+/// restarted after a crash) claims it at once instead of waiting out the
+/// lease; while the first keeps renewing, nobody else can.
+async fn recording_an_attempt_renews_or_gives_back_the_lease_with_it(db: &TestDatabase) {
+    let f = Fixture::new(db).await;
+    let to = endpoint(&f, vec![EventKind::LicenseAssigned]).await;
+    let app = f.app(10).await;
+    let ada = f.user("Ada").await;
+    f.assign(app, &[u(ada)]).await.expect("assign");
+    let lease = Duration::from_secs(60);
+    let refused = |id| {
+        vec![(
+            id,
+            AttemptOutcome::Retry {
+                status_code: Some(503),
+                error: "the endpoint answered 503".into(),
+                at: Utc::now() - chrono::Duration::seconds(1),
+            },
+        )]
+    };
+
+    let first = f
+        .store
+        .claim_webhook_endpoints("first", lease, 10)
+        .await
+        .expect("claim");
+    assert_eq!(first.len(), 1);
+    let queue = f
+        .store
+        .webhook_queue(f.tenant, to, 10)
+        .await
+        .expect("queue");
+    let renewed = f
+        .store
+        .record_webhook_attempts(
+            f.tenant,
+            to,
+            "first",
+            AfterRecording::Renew(lease),
+            &refused(queue[0].id),
+        )
+        .await
+        .expect("record");
+    assert!(renewed, "the first worker still holds the endpoint");
+    let while_held = f
+        .store
+        .claim_webhook_endpoints("second", lease, 10)
+        .await
+        .expect("claim");
+    assert!(while_held.is_empty(), "a renewed lease keeps the endpoint");
+
+    let released = f
+        .store
+        .record_webhook_attempts(
+            f.tenant,
+            to,
+            "first",
+            AfterRecording::Release,
+            &refused(queue[0].id),
+        )
+        .await
+        .expect("record");
+    assert!(released);
+    let after = f
+        .store
+        .claim_webhook_endpoints("second", lease, 10)
+        .await
+        .expect("claim");
+    assert_eq!(after.iter().map(|e| e.id).collect::<Vec<_>>(), vec![to]);
+    let requeued = f
+        .store
+        .webhook_queue(f.tenant, to, 10)
+        .await
+        .expect("queue");
+    assert_eq!(requeued[0].attempts, 2, "both refusals were recorded");
+    let stale = f
+        .store
+        .record_webhook_attempts(
+            f.tenant,
+            to,
+            "first",
+            AfterRecording::Release,
+            &refused(queue[0].id),
+        )
+        .await
+        .expect("record");
+    assert!(
+        !stale,
+        "a worker that gave the endpoint back records nothing more"
+    );
+}
