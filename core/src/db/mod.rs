@@ -403,12 +403,13 @@ impl StoreOptions {
     /// Default [`StoreOptions::sqlite_busy_timeout`], the same bound as a
     /// PostgreSQL lock wait.
     pub const DEFAULT_SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-    /// Default [`StoreOptions::sqlite_max_connections`]: as many as
-    /// PostgreSQL's pool for now. A pool of 4 measured 58–81 MB peak RSS
-    /// against 97–108 MB with more requests/s (bench/README.md, "SQLite
-    /// memory"), but two websocket-subscription end-to-end tests on SQLite
-    /// failed with it, so it is an option until that is understood.
-    pub const DEFAULT_SQLITE_MAX_CONNECTIONS: usize = 16;
+    /// Default [`StoreOptions::sqlite_max_connections`]. SQLite has one
+    /// writer and its readers share this process's cores, so more
+    /// connections only queue, each with its own page cache and prepared
+    /// statements: a pool of 4 measured 58–81 MB peak RSS with more
+    /// requests/s in every scenario, against 97–108 MB with 16
+    /// (bench/README.md, "SQLite memory").
+    pub const DEFAULT_SQLITE_MAX_CONNECTIONS: usize = 4;
     /// Default [`StoreOptions::sqlite_cache_kib`]: SQLite's own default
     /// (2,000 KiB).
     pub const DEFAULT_SQLITE_CACHE_KIB: u32 = 2_000;
