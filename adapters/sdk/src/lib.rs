@@ -61,6 +61,7 @@ mod error;
 pub mod export;
 mod info;
 mod install;
+pub mod json_fields;
 mod seats;
 mod usage;
 mod webhook;

@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::AdapterError;
+
 /// Most headers the host forwards (lowercased names, a bounded set: see
 /// `adapters/ABI.md`).
 pub const MAX_WEBHOOK_HEADERS: usize = 32;
@@ -33,6 +35,13 @@ impl WebhookRequest {
             .iter()
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
             .map(|(_, value)| value.as_str())
+    }
+
+    /// The body as JSON; [`AdapterError::malformed`] (the host answers the
+    /// vendor 400) when it is not. Verify the signature first: it covers
+    /// the exact bytes, not what they parse to.
+    pub fn json_body(&self) -> Result<serde_json::Value, AdapterError> {
+        serde_json::from_str(&self.body).map_err(|_| AdapterError::malformed("the body is not JSON"))
     }
 }
 

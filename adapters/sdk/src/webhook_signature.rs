@@ -11,7 +11,9 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-use crate::{AdapterError, WebhookRequest};
+use serde_json::Value;
+
+use crate::{AdapterError, CallContext, WebhookRequest};
 
 impl WebhookRequest {
     /// Checks that header `header` holds `prefix` followed by the hex
@@ -53,6 +55,27 @@ impl WebhookRequest {
         // `verify_slice` compares in constant time.
         mac.verify_slice(&signature)
             .map_err(|_| AdapterError::unauthorized("the signature does not verify"))
+    }
+
+    /// [`verify_hmac_sha256`](Self::verify_hmac_sha256) keyed with the
+    /// app's string setting `setting` (such as `webhook_secret`). An app
+    /// without it, or with an empty one, can verify nothing, so every
+    /// request is refused as [`AdapterError::unauthorized`].
+    pub fn verify_hmac_sha256_with_setting(
+        &self,
+        ctx: &CallContext,
+        setting: &str,
+        header: &str,
+        prefix: &str,
+    ) -> Result<(), AdapterError> {
+        match ctx.settings.get(setting) {
+            Some(Value::String(secret)) if !secret.is_empty() => {
+                self.verify_hmac_sha256(header, prefix, secret)
+            }
+            _ => Err(AdapterError::unauthorized(format!(
+                "the app has no `{setting}` setting"
+            ))),
+        }
     }
 }
 
@@ -99,6 +122,29 @@ mod tests {
             bare_upper.verify_hmac_sha256("X-Acme-Signature", "", "s3cret"),
             Ok(())
         );
+    }
+
+    #[test]
+    fn the_secret_comes_from_the_app_setting_and_without_one_all_is_refused() {
+        let body = r#"{"events": []}"#;
+        let req = request(Some(signed(body, "s3cret")), body);
+        let ctx = |settings| CallContext {
+            tenant_id: "t".into(),
+            app_id: "a".into(),
+            settings,
+        };
+        let verify = |settings| {
+            req.verify_hmac_sha256_with_setting(&ctx(settings), "webhook_secret", "x-acme-signature", "")
+                .map_err(|e| (e.kind, e.message))
+        };
+        assert_eq!(verify(serde_json::json!({ "webhook_secret": "s3cret" })), Ok(()));
+        let refused = Err((
+            ErrorKind::Unauthorized,
+            "the app has no `webhook_secret` setting".to_owned(),
+        ));
+        assert_eq!(verify(serde_json::json!({})), refused);
+        assert_eq!(verify(serde_json::json!({ "webhook_secret": "" })), refused);
+        assert_eq!(verify(serde_json::json!({ "webhook_secret": 7 })), refused);
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! Contoso changes seats at once, so it never reports a finished seat
 //! change. Unknown event types are skipped (Contoso may add some).
 
+use seatwise_adapter::json_fields::{optional_bool, required_array, required_str};
 use seatwise_adapter::{
     AdapterError, CallContext, UsageRecord, WebhookReport, WebhookReports, WebhookRequest,
 };
@@ -26,50 +27,22 @@ pub const SIGNATURE_HEADER: &str = "x-contoso-signature";
 
 /// Verifies `req` with the app's `webhook_secret` and reads its events.
 pub fn handle(ctx: &CallContext, req: &WebhookRequest) -> Result<WebhookReports, AdapterError> {
-    let secret = match ctx.settings.get("webhook_secret") {
-        Some(Value::String(secret)) if !secret.is_empty() => secret,
-        _ => {
-            // Without a secret nothing can be verified: refuse every request.
-            return Err(AdapterError::unauthorized(
-                "the app has no `webhook_secret` setting",
-            ));
-        }
-    };
-    req.verify_hmac_sha256(SIGNATURE_HEADER, "sha256=", secret)?;
-
-    let body: Value = serde_json::from_str(&req.body)
-        .map_err(|_| AdapterError::malformed("the body is not JSON"))?;
-    let events = body
-        .get("events")
-        .and_then(Value::as_array)
-        .ok_or_else(|| AdapterError::malformed("the body has no `events` list"))?;
+    req.verify_hmac_sha256_with_setting(ctx, "webhook_secret", SIGNATURE_HEADER, "sha256=")?;
+    let body = req.json_body()?;
     let mut reports = Vec::new();
-    for event in events {
+    for event in required_array(&body, "events")? {
         match event.get("type").and_then(Value::as_str) {
-            Some("subscription.renewed") => {
-                let term_end = text(event, "term_end")?;
-                let auto_renew = match event.get("auto_renew") {
-                    None | Some(Value::Null) => None,
-                    Some(value) => Some(value.as_bool().ok_or_else(|| {
-                        AdapterError::malformed("`auto_renew` must be true or false")
-                    })?),
-                };
-                reports.push(WebhookReport::Renewal {
-                    term_end,
-                    auto_renew,
-                });
-            }
+            Some("subscription.renewed") => reports.push(WebhookReport::Renewal {
+                term_end: required_str(event, "term_end")?,
+                auto_renew: optional_bool(event, "auto_renew")?,
+            }),
             Some("usage") => {
-                let users = event
-                    .get("users")
-                    .and_then(Value::as_array)
-                    .ok_or_else(|| AdapterError::malformed("a usage event has no `users`"))?;
-                let records = users
+                let records = required_array(event, "users")?
                     .iter()
                     .map(|user| {
                         Ok(UsageRecord {
-                            user_email: text(user, "email")?,
-                            last_active_at: text(user, "last_active_at")?,
+                            user_email: required_str(user, "email")?,
+                            last_active_at: required_str(user, "last_active_at")?,
                         })
                     })
                     .collect::<Result<_, AdapterError>>()?;
@@ -80,14 +53,6 @@ pub fn handle(ctx: &CallContext, req: &WebhookRequest) -> Result<WebhookReports,
         }
     }
     Ok(WebhookReports { reports })
-}
-
-fn text(object: &Value, key: &str) -> Result<String, AdapterError> {
-    object
-        .get(key)
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| AdapterError::malformed(format!("`{key}` must be a string")))
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@
 //! `reference` is the `vendor_ref` the adapter answered `pending` with.
 //! Unknown event types are skipped.
 
+use seatwise_adapter::json_fields::{optional_bool, required_array, required_str};
 use seatwise_adapter::{
     AdapterError, CallContext, FinishedSeatChange, UsageRecord, WebhookReport, WebhookReports,
     WebhookRequest,
@@ -30,25 +31,10 @@ pub const SIGNATURE_HEADER: &str = "x-fabrikam-signature";
 
 /// Verifies `req` with the app's `webhook_secret` and reads its events.
 pub fn handle(ctx: &CallContext, req: &WebhookRequest) -> Result<WebhookReports, AdapterError> {
-    let secret = match ctx.settings.get("webhook_secret") {
-        Some(Value::String(secret)) if !secret.is_empty() => secret,
-        // Without a secret nothing can be verified: refuse every request.
-        _ => {
-            return Err(AdapterError::unauthorized(
-                "the app has no `webhook_secret` setting",
-            ));
-        }
-    };
-    req.verify_hmac_sha256(SIGNATURE_HEADER, "", secret)?;
-
-    let body: Value = serde_json::from_str(&req.body)
-        .map_err(|_| AdapterError::malformed("the body is not JSON"))?;
-    let events = body
-        .get("events")
-        .and_then(Value::as_array)
-        .ok_or_else(|| AdapterError::malformed("the body has no `events` list"))?;
+    req.verify_hmac_sha256_with_setting(ctx, "webhook_secret", SIGNATURE_HEADER, "")?;
+    let body = req.json_body()?;
     let mut reports = Vec::new();
-    for event in events {
+    for event in required_array(&body, "events")? {
         let report = match event.get("type").and_then(Value::as_str) {
             Some("provisioning.completed") => {
                 let seats = event
@@ -57,36 +43,27 @@ pub fn handle(ctx: &CallContext, req: &WebhookRequest) -> Result<WebhookReports,
                     .and_then(|seats| u32::try_from(seats).ok())
                     .ok_or_else(|| AdapterError::malformed("`seats` must be a seat count"))?;
                 WebhookReport::SeatChangeFinished {
-                    vendor_ref: text(event, "reference")?,
+                    vendor_ref: required_str(event, "reference")?,
                     outcome: FinishedSeatChange::Completed { quantity: seats },
                 }
             }
             Some("provisioning.failed") => WebhookReport::SeatChangeFinished {
-                vendor_ref: text(event, "reference")?,
+                vendor_ref: required_str(event, "reference")?,
                 outcome: FinishedSeatChange::Rejected {
-                    message: text(event, "reason")?,
+                    message: required_str(event, "reason")?,
                 },
             },
             Some("term.renewed") => WebhookReport::Renewal {
-                term_end: text(event, "ends_on")?,
-                auto_renew: match event.get("auto_renew") {
-                    None | Some(Value::Null) => None,
-                    Some(value) => Some(value.as_bool().ok_or_else(|| {
-                        AdapterError::malformed("`auto_renew` must be true or false")
-                    })?),
-                },
+                term_end: required_str(event, "ends_on")?,
+                auto_renew: optional_bool(event, "auto_renew")?,
             },
             Some("activity") => {
-                let users = event
-                    .get("users")
-                    .and_then(Value::as_array)
-                    .ok_or_else(|| AdapterError::malformed("an activity event has no `users`"))?;
-                let records = users
+                let records = required_array(event, "users")?
                     .iter()
                     .map(|user| {
                         Ok(UsageRecord {
-                            user_email: text(user, "email")?,
-                            last_active_at: text(user, "last_seen")?,
+                            user_email: required_str(user, "email")?,
+                            last_active_at: required_str(user, "last_seen")?,
                         })
                     })
                     .collect::<Result<_, AdapterError>>()?;
@@ -98,14 +75,6 @@ pub fn handle(ctx: &CallContext, req: &WebhookRequest) -> Result<WebhookReports,
         reports.push(report);
     }
     Ok(WebhookReports { reports })
-}
-
-fn text(object: &Value, key: &str) -> Result<String, AdapterError> {
-    object
-        .get(key)
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .ok_or_else(|| AdapterError::malformed(format!("`{key}` must be a string")))
 }
 
 #[cfg(test)]
