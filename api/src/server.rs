@@ -27,6 +27,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::auth::TokenKeys;
 use crate::graphiql::AssetBase;
+use crate::graphql::documents::ParsedDocuments;
 use crate::graphql::errors::code;
 use crate::graphql::{AppSchema, Session};
 use crate::metrics::{Metrics, record_request};
@@ -116,6 +117,9 @@ pub struct AppState {
     pub usage_polls: UsagePollSettings,
     /// The usage worker's polls so far, for `/metrics`.
     pub usage_poll_counts: Arc<UsagePollCounts>,
+    /// Parsed GraphQL documents by query text, so a repeated query is not
+    /// parsed again.
+    pub documents: Arc<ParsedDocuments>,
 }
 
 impl AppState {
@@ -143,6 +147,7 @@ impl AppState {
             vendor_inbound,
             usage_polls: UsagePollSettings::default(),
             usage_poll_counts: Arc::new(UsagePollCounts::default()),
+            documents: Arc::new(ParsedDocuments::default()),
         })
     }
 
@@ -319,6 +324,7 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
         Ok(request) => request.into_inner(),
         Err(rejection) => return rejection.into_response(),
     };
+    state.documents.prepare(&mut request);
     let is_mutation = request.parsed_query().is_ok_and(|doc| {
         doc.operations
             .iter()
@@ -337,8 +343,10 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
 async fn execute(
     state: &AppState,
     headers: &HeaderMap,
-    request: async_graphql::Request,
+    mut request: async_graphql::Request,
 ) -> Response {
+    // Parsed by GET already; kept documents make this a lookup.
+    state.documents.prepare(&mut request);
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());

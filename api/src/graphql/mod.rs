@@ -8,6 +8,7 @@
 
 pub mod connection;
 pub mod context;
+pub mod documents;
 pub mod errors;
 pub mod ids;
 pub mod loaders;
