@@ -41,7 +41,8 @@ impl WebhookRequest {
     /// vendor 400) when it is not. Verify the signature first: it covers
     /// the exact bytes, not what they parse to.
     pub fn json_body(&self) -> Result<serde_json::Value, AdapterError> {
-        serde_json::from_str(&self.body).map_err(|_| AdapterError::malformed("the body is not JSON"))
+        serde_json::from_str(&self.body)
+            .map_err(|_| AdapterError::malformed("the body is not JSON"))
     }
 }
 

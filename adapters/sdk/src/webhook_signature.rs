@@ -134,10 +134,18 @@ mod tests {
             settings,
         };
         let verify = |settings| {
-            req.verify_hmac_sha256_with_setting(&ctx(settings), "webhook_secret", "x-acme-signature", "")
-                .map_err(|e| (e.kind, e.message))
+            req.verify_hmac_sha256_with_setting(
+                &ctx(settings),
+                "webhook_secret",
+                "x-acme-signature",
+                "",
+            )
+            .map_err(|e| (e.kind, e.message))
         };
-        assert_eq!(verify(serde_json::json!({ "webhook_secret": "s3cret" })), Ok(()));
+        assert_eq!(
+            verify(serde_json::json!({ "webhook_secret": "s3cret" })),
+            Ok(())
+        );
         let refused = Err((
             ErrorKind::Unauthorized,
             "the app has no `webhook_secret` setting".to_owned(),
