@@ -163,14 +163,14 @@ macro_rules! write_txn {
     ($store:expr, $conn:ident => $body:expr) => {{
         let mut pooled = $store.checkout().await?;
         pooled.begin_write().await?;
-        let (result, wrote_events) = $crate::events::wake::tracking(async {
+        let (result, tracked) = $crate::events::wake::tracking(async {
             let $conn = &mut pooled.as_conn();
             let result: $crate::error::CoreResult<_> = async { $body }.await;
             result
         })
         .await;
-        let finished = pooled.finish(result).await;
-        if finished.is_ok() && wrote_events {
+        let finished = pooled.finish_writing(result, tracked.pending).await;
+        if finished.is_ok() && tracked.wrote_events {
             $store.outbox_wake().committed();
         }
         finished
@@ -208,44 +208,90 @@ impl Conn<'_> {
     }
 
     /// Commit or roll back; the outcome, and whether the transaction is
-    /// now closed (false when COMMIT or ROLLBACK itself failed).
-    async fn finish<T>(&mut self, result: CoreResult<T>) -> (CoreResult<T>, bool) {
-        match result {
-            Ok(value) => {
-                let committed = match self {
-                    Conn::Pg(c) => AnsiTransactionManager::commit_transaction(*c).await,
-                    Conn::Sqlite(c) => {
-                        <SqliteConn as AsyncConnection>::TransactionManager::commit_transaction(*c)
-                            .await
-                    }
-                };
-                match committed {
-                    Ok(()) => (Ok(value), true),
-                    Err(e) => (Err(e.into()), false),
-                }
+    /// now closed (false when COMMIT or ROLLBACK itself failed). On `Ok`,
+    /// the transaction's `pending` outbox rows are written first, inside it
+    /// (on SQLite in COMMIT's hop to the blocking pool); if that fails,
+    /// nothing commits and the write gets the error.
+    async fn finish<T>(
+        &mut self,
+        result: CoreResult<T>,
+        pending: crate::events::Pending,
+    ) -> (CoreResult<T>, bool) {
+        let error = match result {
+            Ok(value) => match self.commit(pending).await {
+                Ok(()) => return (Ok(value), true),
+                Err(Unfinished::CommitFailed(e)) => return (Err(e), false),
+                // Still inside the transaction: roll it back below.
+                Err(Unfinished::OutboxFailed(e)) => e,
+            },
+            Err(error) => error,
+        };
+        let rolled_back = match self {
+            Conn::Pg(c) => AnsiTransactionManager::rollback_transaction(*c).await,
+            Conn::Sqlite(c) => {
+                <SqliteConn as AsyncConnection>::TransactionManager::rollback_transaction(*c).await
             }
-            Err(error) => {
-                let rolled_back = match self {
-                    Conn::Pg(c) => AnsiTransactionManager::rollback_transaction(*c).await,
-                    Conn::Sqlite(c) => {
-                        <SqliteConn as AsyncConnection>::TransactionManager::rollback_transaction(
-                            *c,
-                        )
+        };
+        match rolled_back {
+            Ok(()) => (Err(error), true),
+            Err(rollback_error) => {
+                // The guard discards the connection; the caller
+                // needs the original error, not this one.
+                tracing::warn!(%rollback_error, "rollback failed");
+                (Err(error), false)
+            }
+        }
+    }
+
+    /// Write `pending` outbox rows and COMMIT.
+    async fn commit(&mut self, pending: crate::events::Pending) -> Result<(), Unfinished> {
+        match self {
+            Conn::Pg(c) => {
+                if !pending.is_empty() {
+                    let mut conn = Conn::Pg(&mut **c);
+                    crate::events::write_pending(&mut conn, pending)
                         .await
-                    }
-                };
-                match rolled_back {
-                    Ok(()) => (Err(error), true),
-                    Err(rollback_error) => {
-                        // The guard discards the connection; the caller
-                        // needs the original error, not this one.
-                        tracing::warn!(%rollback_error, "rollback failed");
-                        (Err(error), false)
-                    }
+                        .map_err(Unfinished::OutboxFailed)?;
+                }
+                AnsiTransactionManager::commit_transaction(*c)
+                    .await
+                    .map_err(|e| Unfinished::CommitFailed(e.into()))
+            }
+            Conn::Sqlite(c) if pending.is_empty() => {
+                <SqliteConn as AsyncConnection>::TransactionManager::commit_transaction(*c)
+                    .await
+                    .map_err(|e| Unfinished::CommitFailed(e.into()))
+            }
+            Conn::Sqlite(c) => {
+                // One hop for both: the outbox adds no hop of its own.
+                let outcome = c
+                    .spawn_blocking(move |c| {
+                        use diesel::connection::{
+                            AnsiTransactionManager as SyncTransactionManager,
+                            TransactionManager as _,
+                        };
+                        if let Err(e) = crate::events::write_pending_sqlite(c, pending) {
+                            return Ok(Err(e));
+                        }
+                        SyncTransactionManager::commit_transaction(c).map(Ok)
+                    })
+                    .await;
+                match outcome {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(outbox)) => Err(Unfinished::OutboxFailed(outbox.into())),
+                    Err(commit) => Err(Unfinished::CommitFailed(commit.into())),
                 }
             }
         }
     }
+}
+
+/// Why a transaction did not commit.
+enum Unfinished {
+    /// Writing its outbox rows failed: the transaction is still open.
+    OutboxFailed(CoreError),
+    /// COMMIT itself failed (or its hop did): the transaction may be open.
+    CommitFailed(CoreError),
 }
 
 /// A connection checked out of the pool, and whether a transaction may be
@@ -306,7 +352,19 @@ impl Pooled {
     /// Commit on `Ok`, roll back on `Err`; the caller gets `result` back
     /// (or the commit's error).
     pub(crate) async fn finish<T>(&mut self, result: CoreResult<T>) -> CoreResult<T> {
-        let (finished, clean) = self.as_conn().finish(result).await;
+        self.finish_writing(result, crate::events::Pending::default())
+            .await
+    }
+
+    /// [`Pooled::finish`] for a transaction that recorded outbox rows
+    /// (`pending`, see `events/wake.rs`): they are written inside it, just
+    /// before COMMIT.
+    pub(crate) async fn finish_writing<T>(
+        &mut self,
+        result: CoreResult<T>,
+        pending: crate::events::Pending,
+    ) -> CoreResult<T> {
+        let (finished, clean) = self.as_conn().finish(result, pending).await;
         // A failed COMMIT or ROLLBACK may leave the transaction open: keep
         // the flag, so `Drop` discards the connection.
         if clean {

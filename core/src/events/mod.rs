@@ -31,6 +31,10 @@ pub use endpoints::{
 pub use event::{EventKind, PAYLOAD_VERSION};
 pub use prune::{PRUNE_BATCH, Pruned};
 
+pub(crate) use outbox::{
+    Pending, pg_carrying, write_pending, write_sqlite as write_pending_sqlite,
+};
+
 use std::collections::BTreeMap;
 
 use diesel::prelude::*;

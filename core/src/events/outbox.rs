@@ -11,10 +11,27 @@
 //! (after users, groups and apps: see `crate::locks`), so sequence order is
 //! commit order, and every endpoint gets the tenant's events in the order
 //! their changes committed.
+//!
+//! Inside a write transaction ([`wake::tracking`](super::wake::tracking))
+//! the rows are not sent when the event is recorded but kept ([`Pending`])
+//! and written at the transaction's end, still inside it, so they commit
+//! with the change or not at all:
+//!
+//! - on PostgreSQL by the transaction's last statement when its author asks
+//!   ([`pg_carrying`]: the outbox write becomes a `WITH` prefix of that
+//!   statement, no statement or round trip of its own), else by one
+//!   statement just before `COMMIT`;
+//! - on SQLite in the same hop to the blocking pool as `COMMIT`.
+//!
+//! Either way all of a transaction's events get one range of sequence
+//! numbers, in the order they were recorded, and the sequence row is
+//! locked at the very end of the transaction.
 
 use std::collections::BTreeMap;
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::upsert::excluded;
 use diesel_async::RunQueryDsl;
 
@@ -26,6 +43,7 @@ use crate::model::{now, utc};
 use crate::schema::{
     outbox_events, outbox_sequences, webhook_deliveries, webhook_endpoints, webhook_subscriptions,
 };
+use diesel::SqliteConnection;
 
 use super::DeliveryStatus;
 
@@ -100,9 +118,8 @@ pub(crate) fn wanted(
 /// Write `events` to the outbox with a delivery per subscribed endpoint,
 /// in this order. Events no endpoint receives are dropped.
 ///
-/// PostgreSQL: one statement (sequence, events, deliveries and the
-/// `NOTIFY`; see [`PG_ENQUEUE`]). SQLite: the sequence upsert and one
-/// multi-row INSERT per table, in one hop to the blocking pool.
+/// Inside a write transaction the rows are kept for its end (see the
+/// module's documentation); outside one they are written at once.
 pub(crate) async fn enqueue(
     conn: &mut Conn<'_>,
     tenant: TenantId,
@@ -119,16 +136,62 @@ pub(crate) async fn enqueue(
     // Wakes this process's delivery worker once the transaction commits.
     super::wake::written();
     let rows = Rows::new(tenant, subscribers, &events);
+    let Err(rows) = super::wake::defer(tenant, rows) else {
+        return Ok(());
+    };
+    let mut pending = Pending::default();
+    pending.push(tenant, rows);
+    write_pending(conn, pending).await
+}
+
+/// Outbox rows recorded in a transaction and not yet sent, per tenant (in
+/// the order each first recorded one), each tenant's events in order.
+#[derive(Default)]
+pub(crate) struct Pending {
+    tenants: Vec<(TenantId, Rows)>,
+}
+
+impl Pending {
+    pub(crate) fn push(&mut self, tenant: TenantId, rows: Rows) {
+        match self.tenants.iter_mut().find(|(t, _)| *t == tenant) {
+            Some((_, earlier)) => earlier.append(rows),
+            None => self.tenants.push((tenant, rows)),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.tenants.is_empty()
+    }
+}
+
+/// Write `pending` now: on PostgreSQL one statement per tenant, on SQLite
+/// three per tenant in one hop to the blocking pool.
+pub(crate) async fn write_pending(conn: &mut Conn<'_>, pending: Pending) -> CoreResult<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
     match conn {
-        Conn::Pg(c) => enqueue_pg(c, tenant, rows).await,
-        Conn::Sqlite(c) => enqueue_sqlite(c, tenant, rows).await,
+        Conn::Pg(c) => {
+            for (tenant, rows) in pending.tenants {
+                let statement = Carrying {
+                    outbox: Some(PgOutbox::new(tenant, rows)),
+                    query: SelectOne,
+                };
+                statement.execute(&mut **c).await?;
+            }
+            Ok(())
+        }
+        Conn::Sqlite(c) => {
+            c.spawn_blocking(move |c| write_sqlite(c, pending)).await?;
+            Ok(())
+        }
     }
 }
 
 /// An enqueue's rows, before the sequence is known: each delivery's `seq`
 /// is its event's position (0, 1, …), made absolute by the first number
 /// the tenant's sequence hands out.
-struct Rows {
+pub(crate) struct Rows {
     events: Vec<EventRow>,
     deliveries: Vec<DeliveryRow>,
     at: chrono::NaiveDateTime,
@@ -176,133 +239,275 @@ impl Rows {
             at,
         }
     }
+
+    /// `later`'s events after these (positions continue from here).
+    fn append(&mut self, mut later: Rows) {
+        let offset = self.events.len() as i64;
+        for d in &mut later.deliveries {
+            d.seq += offset;
+        }
+        self.events.append(&mut later.events);
+        self.deliveries.append(&mut later.deliveries);
+    }
 }
 
-/// The whole enqueue on PostgreSQL as one statement (one round trip
-/// instead of three): data-modifying `WITH` parts run as one atomic
-/// statement inside the caller's transaction (see `db/one_statement.rs`).
+/// PostgreSQL: `query`, which must be the write transaction's last
+/// statement before `COMMIT` (nothing after it may record events or take
+/// locks), made to also write the events the transaction has recorded so
+/// far: the outbox write becomes a `WITH` prefix of it, so it costs no
+/// statement and no round trip of its own. With nothing recorded (or
+/// events of several tenants, which keep their own statements) it is
+/// `query` unchanged.
 ///
-/// - `seq` upserts the tenant's sequence row: the first event of a tenant
-///   creates it, later ones lock and advance it; either way it stays
+/// Call it only to run the result on a PostgreSQL connection: the events
+/// it takes are no longer written at `COMMIT`.
+pub(crate) fn pg_carrying<Q>(query: Q) -> Carrying<Q> {
+    let mut pending = super::wake::take_pending();
+    if pending.tenants.len() != 1 {
+        for (tenant, rows) in pending.tenants {
+            // Back where they were, in order (the taking emptied it).
+            let _outside_tracking = super::wake::defer(tenant, rows);
+        }
+        return Carrying {
+            outbox: None,
+            query,
+        };
+    }
+    let outbox = pending
+        .tenants
+        .pop()
+        .map(|(tenant, rows)| PgOutbox::new(tenant, rows));
+    Carrying { outbox, query }
+}
+
+/// A PostgreSQL statement, optionally prefixed by an outbox write (see
+/// [`pg_carrying`]); it returns what `query` returns.
+pub(crate) struct Carrying<Q> {
+    outbox: Option<PgOutbox>,
+    query: Q,
+}
+
+/// `SELECT 1`: the statement an outbox write prefixes when no statement of
+/// the transaction carries it.
+#[derive(QueryId)]
+struct SelectOne;
+
+impl QueryFragment<Pg> for SelectOne {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT 1");
+        Ok(())
+    }
+}
+
+/// One tenant's outbox rows as parallel arrays (`unnest`ed by the SQL), so
+/// the statement's text, and its prepared plan, are the same for any
+/// number of events.
+struct PgOutbox {
+    tenant: TenantId,
+    count: i64,
+    at: chrono::NaiveDateTime,
+    status: DeliveryStatus,
+    event_ids: Vec<EventId>,
+    kinds: Vec<EventKind>,
+    payloads: Vec<String>,
+    delivery_ids: Vec<WebhookDeliveryId>,
+    endpoint_ids: Vec<WebhookEndpointId>,
+    delivery_events: Vec<EventId>,
+    positions: Vec<i64>,
+}
+
+impl PgOutbox {
+    fn new(tenant: TenantId, rows: Rows) -> Self {
+        let count = rows.events.len() as i64;
+        let (event_ids, (kinds, payloads)): (Vec<EventId>, (Vec<EventKind>, Vec<String>)) = rows
+            .events
+            .into_iter()
+            .map(|e| (e.id, (e.kind, e.payload)))
+            .unzip();
+        let mut delivery_ids = Vec::with_capacity(rows.deliveries.len());
+        let mut endpoint_ids = Vec::with_capacity(rows.deliveries.len());
+        let mut delivery_events = Vec::with_capacity(rows.deliveries.len());
+        let mut positions = Vec::with_capacity(rows.deliveries.len());
+        for d in rows.deliveries {
+            delivery_ids.push(d.id);
+            endpoint_ids.push(d.endpoint_id);
+            delivery_events.push(d.event_id);
+            positions.push(d.seq);
+        }
+        Self {
+            tenant,
+            count,
+            at: rows.at,
+            status: DeliveryStatus::Pending,
+            event_ids,
+            kinds,
+            payloads,
+            delivery_ids,
+            endpoint_ids,
+            delivery_events,
+            positions,
+        }
+    }
+}
+
+/// The outbox write as a `WITH` prefix; data-modifying `WITH` parts run
+/// once and to completion whatever the main statement reads, as parts of
+/// one atomic statement inside the caller's transaction (see
+/// `db/one_statement.rs`).
+///
+/// - `outbox_p` holds the parameters, and queues a `NOTIFY` on
+///   [`OUTBOX_CHANNEL`](super::wake::OUTBOX_CHANNEL): PostgreSQL delivers it
+///   at commit, after the rows are visible, and never on rollback; repeats
+///   in one transaction are folded into one. (It is volatile, so it is
+///   evaluated once, not inlined.)
+/// - `outbox_seq` upserts the tenant's sequence row: the first event of a
+///   tenant creates it, later ones lock and advance it; either way it stays
 ///   locked until commit, which orders concurrent writers (sequence order
 ///   is commit order).
-/// - `events` inserts the outbox rows, `$4`…`$6` as parallel arrays, so
-///   the statement's text (and its prepared plan) is the same for any
-///   number of events.
-/// - `woken` queues a `NOTIFY` on [`OUTBOX_CHANNEL`](super::wake::OUTBOX_CHANNEL): PostgreSQL delivers
-///   it at commit, after the rows are visible, and never on rollback.
-///   Repeats in one transaction are folded into one.
-/// - the main INSERT writes the deliveries, each `seq` made absolute from
+/// - `outbox_new_events` inserts the outbox rows, and
+///   `outbox_new_deliveries` the deliveries, each `seq` made absolute from
 ///   the sequence's first number (foreign keys are checked at the end of
-///   the statement, after `events` wrote the rows they point at).
-const PG_ENQUEUE: &str = "\
-WITH seq AS ( \
-    INSERT INTO outbox_sequences (tenant_id, next_seq) VALUES ($1, $2 + 1) \
-    ON CONFLICT (tenant_id) DO UPDATE SET next_seq = outbox_sequences.next_seq + $2 \
-    RETURNING next_seq - $2 AS first_seq \
-), events AS ( \
-    INSERT INTO outbox_events (tenant_id, id, kind, payload, created_at) \
-    SELECT $1, e.id, e.kind, e.payload, $3 \
-    FROM unnest($4, $5, $6) AS e (id, kind, payload) \
-), woken AS ( \
-    SELECT pg_notify('seatwise_outbox', '') \
-) \
-INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, seq, status, attempts, \
-    next_attempt_at, last_status_code, last_error, delivered_at, created_at) \
-SELECT $1, d.id, d.endpoint_id, d.event_id, seq.first_seq + d.position, $11, 0, \
-    $3, NULL, NULL, NULL, $3 \
-FROM unnest($7, $8, $9, $10) AS d (id, endpoint_id, event_id, position) \
-CROSS JOIN seq CROSS JOIN woken";
+///   the statement, after both parts wrote their rows).
+const PG_OUTBOX_PARTS: [&str; 12] = [
+    "WITH outbox_p AS (SELECT ",
+    "::uuid AS tenant_id, ",
+    "::bigint AS n, ",
+    "::timestamp AS at, ",
+    "::text AS pending, pg_notify('seatwise_outbox', '') AS woken), \
+     outbox_seq AS (INSERT INTO outbox_sequences (tenant_id, next_seq) \
+         SELECT tenant_id, n + 1 FROM outbox_p \
+         ON CONFLICT (tenant_id) DO UPDATE \
+         SET next_seq = outbox_sequences.next_seq + excluded.next_seq - 1 \
+         RETURNING next_seq), \
+     outbox_new_events AS (INSERT INTO outbox_events (tenant_id, id, kind, payload, created_at) \
+         SELECT p.tenant_id, e.id, e.kind, e.payload, p.at FROM outbox_p AS p \
+         CROSS JOIN unnest(",
+    "::uuid[], ",
+    "::text[], ",
+    "::text[]) AS e (id, kind, payload)), \
+     outbox_new_deliveries AS (INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, \
+         event_id, seq, status, attempts, next_attempt_at, last_status_code, last_error, \
+         delivered_at, created_at) \
+         SELECT p.tenant_id, d.id, d.endpoint_id, d.event_id, s.next_seq - p.n + d.position, \
+         p.pending, 0, p.at, NULL, NULL, NULL, p.at \
+         FROM outbox_p AS p CROSS JOIN outbox_seq AS s CROSS JOIN unnest(",
+    "::uuid[], ",
+    "::uuid[], ",
+    "::uuid[], ",
+    "::bigint[]) AS d (id, endpoint_id, event_id, position)) ",
+];
 
-async fn enqueue_pg(
-    conn: &mut diesel_async::AsyncPgConnection,
-    tenant: TenantId,
-    rows: Rows,
-) -> CoreResult<()> {
-    use crate::db::sql_types::Uuid;
-    use diesel::sql_types::{Array, BigInt, Text, Timestamp};
+impl QueryFragment<Pg> for PgOutbox {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        use crate::db::sql_types::Uuid;
+        use diesel::sql_types::{Array, BigInt, Text, Timestamp};
 
-    let count = rows.events.len() as i64;
-    let (event_ids, (kinds, payloads)): (Vec<EventId>, (Vec<EventKind>, Vec<String>)) = rows
-        .events
-        .into_iter()
-        .map(|e| (e.id, (e.kind, e.payload)))
-        .unzip();
-    let mut delivery_ids = Vec::with_capacity(rows.deliveries.len());
-    let mut endpoint_ids = Vec::with_capacity(rows.deliveries.len());
-    let mut delivery_events = Vec::with_capacity(rows.deliveries.len());
-    let mut positions = Vec::with_capacity(rows.deliveries.len());
-    for d in rows.deliveries {
-        delivery_ids.push(d.id);
-        endpoint_ids.push(d.endpoint_id);
-        delivery_events.push(d.event_id);
-        positions.push(d.seq);
+        let [
+            p0,
+            p_tenant,
+            p_count,
+            p_at,
+            p_status,
+            e_ids,
+            e_kinds,
+            e_payloads,
+            d_ids,
+            d_endpoints,
+            d_events,
+            d_positions,
+        ] = PG_OUTBOX_PARTS;
+        out.push_sql(p0);
+        out.push_bind_param::<Uuid, _>(&self.tenant)?;
+        out.push_sql(p_tenant);
+        out.push_bind_param::<BigInt, _>(&self.count)?;
+        out.push_sql(p_count);
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(p_at);
+        out.push_bind_param::<Text, _>(&self.status)?;
+        out.push_sql(p_status);
+        out.push_bind_param::<Array<Uuid>, _>(&self.event_ids)?;
+        out.push_sql(e_ids);
+        out.push_bind_param::<Array<Text>, _>(&self.kinds)?;
+        out.push_sql(e_kinds);
+        out.push_bind_param::<Array<Text>, _>(&self.payloads)?;
+        out.push_sql(e_payloads);
+        out.push_bind_param::<Array<Uuid>, _>(&self.delivery_ids)?;
+        out.push_sql(d_ids);
+        out.push_bind_param::<Array<Uuid>, _>(&self.endpoint_ids)?;
+        out.push_sql(d_endpoints);
+        out.push_bind_param::<Array<Uuid>, _>(&self.delivery_events)?;
+        out.push_sql(d_events);
+        out.push_bind_param::<Array<BigInt>, _>(&self.positions)?;
+        out.push_sql(d_positions);
+        Ok(())
     }
-    diesel::sql_query(PG_ENQUEUE)
-        .bind::<Uuid, _>(tenant)
-        .bind::<BigInt, _>(count)
-        .bind::<Timestamp, _>(rows.at)
-        .bind::<Array<Uuid>, _>(event_ids)
-        .bind::<Array<Text>, _>(kinds)
-        .bind::<Array<Text>, _>(payloads)
-        .bind::<Array<Uuid>, _>(delivery_ids)
-        .bind::<Array<Uuid>, _>(endpoint_ids)
-        .bind::<Array<Uuid>, _>(delivery_events)
-        .bind::<Array<BigInt>, _>(positions)
-        .bind::<Text, _>(DeliveryStatus::Pending)
-        .execute(conn)
-        .await?;
+}
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Carrying<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        if let Some(outbox) = &self.outbox {
+            outbox.walk_ast(out.reborrow())?;
+        }
+        self.query.walk_ast(out)
+    }
+}
+
+// The text differs with and without the prefix: statements are cached by
+// their SQL, not by a type.
+impl<Q> QueryId for Carrying<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: Query> Query for Carrying<Q> {
+    type SqlType = Q::SqlType;
+}
+
+/// SQLite, on the blocking pool (in `COMMIT`'s hop, or a hop of its own
+/// outside a transaction): per tenant the sequence upsert and one
+/// multi-row INSERT per table (SQLite has no data-modifying `WITH`).
+/// `BEGIN IMMEDIATE` already serialises writers, so the upsert orders them
+/// as on PostgreSQL.
+pub(crate) fn write_sqlite(c: &mut SqliteConnection, pending: Pending) -> QueryResult<()> {
+    for (tenant, rows) in pending.tenants {
+        write_sqlite_tenant(c, tenant, rows)?;
+    }
     Ok(())
 }
 
-/// The enqueue on SQLite: three statements (SQLite has no data-modifying
-/// `WITH`), run together on the blocking pool so they cost one hop, not
-/// three. `BEGIN IMMEDIATE` already serialises writers, so the upsert
-/// orders them as on PostgreSQL.
-async fn enqueue_sqlite(
-    conn: &mut crate::db::SqliteConn,
-    tenant: TenantId,
-    rows: Rows,
-) -> CoreResult<()> {
+fn write_sqlite_tenant(c: &mut SqliteConnection, tenant: TenantId, rows: Rows) -> QueryResult<()> {
     let count = rows.events.len() as i64;
     let Rows {
         events,
         mut deliveries,
         ..
     } = rows;
-    conn.spawn_blocking(move |c| {
-        let advance = diesel::insert_into(outbox_sequences::table)
-            .values((
-                outbox_sequences::tenant_id.eq(tenant),
-                outbox_sequences::next_seq.eq(count + 1),
-            ))
-            .on_conflict(outbox_sequences::tenant_id)
-            .do_update()
-            .set(
-                outbox_sequences::next_seq
-                    .eq(outbox_sequences::next_seq + excluded(outbox_sequences::next_seq) - 1),
-            )
-            .returning(outbox_sequences::next_seq);
-        let next: i64 = diesel::RunQueryDsl::get_result(advance, c)?;
-        let first_seq = next - count;
-        for chunk in events.chunks(INSERT_CHUNK) {
-            diesel::RunQueryDsl::execute(
-                diesel::insert_into(outbox_events::table).values(chunk),
-                c,
-            )?;
-        }
-        for d in &mut deliveries {
-            d.seq += first_seq;
-        }
-        for chunk in deliveries.chunks(INSERT_CHUNK) {
-            diesel::RunQueryDsl::execute(
-                diesel::insert_into(webhook_deliveries::table).values(chunk),
-                c,
-            )?;
-        }
-        Ok(())
-    })
-    .await?;
+    let advance = diesel::insert_into(outbox_sequences::table)
+        .values((
+            outbox_sequences::tenant_id.eq(tenant),
+            outbox_sequences::next_seq.eq(count + 1),
+        ))
+        .on_conflict(outbox_sequences::tenant_id)
+        .do_update()
+        .set(
+            outbox_sequences::next_seq
+                .eq(outbox_sequences::next_seq + excluded(outbox_sequences::next_seq) - 1),
+        )
+        .returning(outbox_sequences::next_seq);
+    let next: i64 = diesel::RunQueryDsl::get_result(advance, c)?;
+    let first_seq = next - count;
+    for chunk in events.chunks(INSERT_CHUNK) {
+        diesel::RunQueryDsl::execute(diesel::insert_into(outbox_events::table).values(chunk), c)?;
+    }
+    for d in &mut deliveries {
+        d.seq += first_seq;
+    }
+    for chunk in deliveries.chunks(INSERT_CHUNK) {
+        diesel::RunQueryDsl::execute(
+            diesel::insert_into(webhook_deliveries::table).values(chunk),
+            c,
+        )?;
+    }
     Ok(())
 }
 
@@ -310,9 +515,37 @@ async fn enqueue_sqlite(
 mod tests {
     use super::*;
 
+    fn one_event_rows(tenant: TenantId) -> Rows {
+        let endpoint = WebhookEndpointId::new();
+        let subscribers = BTreeMap::from([(EventKind::LicenseAssigned, vec![endpoint])]);
+        let event = Event::new(EventKind::LicenseAssigned, serde_json::json!({}));
+        Rows::new(tenant, &subscribers, &[event])
+    }
+
     #[test]
-    fn the_enqueue_statement_notifies_the_channel_replicas_listen_on() {
+    fn the_outbox_write_notifies_the_channel_replicas_listen_on() {
+        let tenant = TenantId::new();
+        let statement = Carrying {
+            outbox: Some(PgOutbox::new(tenant, one_event_rows(tenant))),
+            query: SelectOne,
+        };
+        let sql = diesel::debug_query::<Pg, _>(&statement).to_string();
         let notify = format!("pg_notify('{}', '')", super::super::wake::OUTBOX_CHANNEL);
-        assert!(PG_ENQUEUE.contains(&notify), "{PG_ENQUEUE}");
+        assert!(sql.contains(&notify), "{sql}");
+        assert!(sql.contains("SELECT 1"), "{sql}");
+    }
+
+    #[test]
+    fn later_events_of_a_transaction_follow_the_earlier_ones() {
+        let tenant = TenantId::new();
+        let mut pending = Pending::default();
+        pending.push(tenant, one_event_rows(tenant));
+        pending.push(tenant, one_event_rows(tenant));
+        let [(_, rows)] = &pending.tenants[..] else {
+            panic!("one tenant's rows");
+        };
+        let positions: Vec<i64> = rows.deliveries.iter().map(|d| d.seq).collect();
+        assert_eq!(positions, vec![0, 1]);
+        assert_eq!(rows.deliveries[1].event_id, rows.events[1].id);
     }
 }

@@ -2,11 +2,15 @@
 //! latency is not the worker's poll interval.
 //!
 //! - **This process**: `write_txn!` (and the group-commit batch) run their
-//!   body inside [`tracking`], a task-local flag that `outbox::enqueue`
-//!   sets; after a successful `COMMIT` that wrote events they wake the
-//!   store's [`OutboxWake`]. The flag belongs to the task running the
+//!   body inside [`tracking`], a task-local scope that `outbox::enqueue`
+//!   marks; after a successful `COMMIT` that wrote events they wake the
+//!   store's [`OutboxWake`]. The scope belongs to the task running the
 //!   transaction, so another store's (or another test's) events never wake
 //!   this worker and the statements a request costs stay its own.
+//!
+//!   The same scope holds the transaction's events until they are written
+//!   ([`Pending`]): by its last statement, or with its `COMMIT`
+//!   (see `outbox.rs`), so the outbox adds no round trip of its own.
 //! - **Other replicas** (PostgreSQL): the statement that writes the events
 //!   also sends `pg_notify` on [`OUTBOX_CHANNEL`], delivered at commit
 //!   (never before the rows are visible, never on rollback). Each process's
@@ -14,26 +18,51 @@
 //!   `Store::listen_for_outbox_commits`) wakes its [`OutboxWake`] on it. A
 //!   lost connection falls back to the worker's poll until it reconnects.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::Notify;
 
+use super::outbox::{Pending, Rows};
+use crate::ids::TenantId;
+
 /// The PostgreSQL channel a commit that wrote events notifies.
 pub const OUTBOX_CHANNEL: &str = "seatwise_outbox";
 
-tokio::task_local! {
-    /// Whether the transaction running in this task wrote an event.
-    static EVENTS_WRITTEN: Cell<bool>;
+/// The write transaction running in this task, as the outbox sees it.
+#[derive(Default)]
+struct Transaction {
+    /// Whether it wrote (or will write, at COMMIT) an event.
+    wrote: Cell<bool>,
+    /// Its events not sent to the database yet.
+    pending: RefCell<Pending>,
 }
 
-/// Run `transaction` and say whether it wrote events.
-pub(crate) async fn tracking<F: Future>(transaction: F) -> (F::Output, bool) {
-    EVENTS_WRITTEN
-        .scope(Cell::new(false), async move {
+tokio::task_local! {
+    static TRANSACTION: Transaction;
+}
+
+/// What [`tracking`] saw of a transaction's body.
+pub(crate) struct Tracked {
+    /// The body wrote events: wake the worker once they are committed.
+    pub wrote_events: bool,
+    /// Events still to write before `COMMIT`, in the same transaction
+    /// (dropped unwritten if it rolls back).
+    pub pending: Pending,
+}
+
+/// Run `transaction` (a write transaction's body) and say whether it wrote
+/// events, and which are still to be written before its `COMMIT`.
+pub(crate) async fn tracking<F: Future>(transaction: F) -> (F::Output, Tracked) {
+    TRANSACTION
+        .scope(Transaction::default(), async move {
             let output = transaction.await;
-            (output, EVENTS_WRITTEN.with(Cell::get))
+            let tracked = TRANSACTION.with(|t| Tracked {
+                wrote_events: t.wrote.get(),
+                pending: t.pending.take(),
+            });
+            (output, tracked)
         })
         .await
 }
@@ -42,7 +71,28 @@ pub(crate) async fn tracking<F: Future>(transaction: F) -> (F::Output, bool) {
 /// [`tracking`] nobody is woken: the worker finds it at its next poll.
 pub(crate) fn written() {
     // Err only outside `tracking`, where there is no one to tell.
-    let _outside_tracking = EVENTS_WRITTEN.try_with(|wrote| wrote.set(true));
+    let _outside_tracking = TRANSACTION.try_with(|t| t.wrote.set(true));
+}
+
+/// Keep `rows` for the transaction's last statement or its `COMMIT`;
+/// outside [`tracking`] (no transaction whose end would write them) they
+/// come back, for the caller to write at once.
+pub(crate) fn defer(tenant: TenantId, rows: Rows) -> Result<(), Rows> {
+    let mut rows = Some(rows);
+    let _outside_tracking = TRANSACTION.try_with(|t| {
+        if let Some(rows) = rows.take() {
+            t.pending.borrow_mut().push(tenant, rows);
+        }
+    });
+    rows.map_or(Ok(()), Err)
+}
+
+/// The events deferred so far in this task's transaction, taken out for a
+/// statement that writes them (empty outside [`tracking`]).
+pub(crate) fn take_pending() -> Pending {
+    TRANSACTION
+        .try_with(|t| t.pending.take())
+        .unwrap_or_default()
 }
 
 /// What the delivery worker waits on. Cheap to clone (clones share it).

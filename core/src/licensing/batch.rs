@@ -12,7 +12,9 @@
 //!    checks the seats and moves the counter at once;
 //! 2. the app's terms (subscription state, low-seat threshold);
 //! 3. the new assignments, one multi-row INSERT;
-//! 4. the new licenses, one multi-row INSERT;
+//! 4. the new licenses, one multi-row INSERT, which on PostgreSQL also
+//!    writes the batch's webhook events (`events::pg_carrying`; recorded
+//!    just before it, so they roll back if the estimate fails);
 //!
 //! and COMMIT. Every step checks that the estimate still holds: the UPDATE
 //! matches no row (seats short, app gone), the terms refuse assignments, an
@@ -87,7 +89,7 @@ macro_rules! batch_txn {
     ($store:expr, $conn:ident => $body:expr) => {{
         let mut pooled = $store.checkout().await?;
         pooled.begin_write().await?;
-        let (result, wrote_events) = crate::events::wake::tracking(async {
+        let (result, tracked) = crate::events::wake::tracking(async {
             let $conn = &mut pooled.as_conn();
             let result: Result<_, Stop> = async { $body }.await;
             result
@@ -95,8 +97,8 @@ macro_rules! batch_txn {
         .await;
         match result {
             Ok(value) => {
-                let committed = pooled.finish(Ok(value)).await;
-                if committed.is_ok() && wrote_events {
+                let committed = pooled.finish_writing(Ok(value), tracked.pending).await;
+                if committed.is_ok() && tracked.wrote_events {
                     $store.outbox_wake().committed();
                 }
                 committed.map(Some)
@@ -232,16 +234,10 @@ impl Store {
             if !all_rows.is_empty() {
                 insert_rows!(conn, license_assignments::table, all_rows)?;
             }
-            insert_licenses(conn, tenant, app, &insert).await?;
-            // Rare: waiting users promoted, or a license held through a
-            // group; each costs one more statement, and checks the estimate.
-            if !promote.is_empty() && promote_waiting(conn, tenant, app, &promote).await? != promote.len() {
-                return Err(Stop::Fallback);
-            }
-            if !kept.is_empty() && count_active(conn, tenant, app, &kept).await? != kept.len() {
-                return Err(Stop::Fallback);
-            }
 
+            // The events, recorded before the last statement so that it can
+            // write them (on PostgreSQL; see `events::pg_carrying`). If the
+            // estimate fails below, they roll back with the rest.
             let app_row = App::from(row);
             if !seats.is_empty() {
                 events::seats_changed_at(conn, tenant, app, app_row.seats, threshold).await?;
@@ -255,6 +251,17 @@ impl Store {
             // back. Promoted users may wait through groups too: read.
             let known: events::KnownPaths = insert.iter().map(|u| (*u, events::LicensePath::direct_only())).collect();
             events::record_license_changes_known(conn, tenant, &subscribers, &all_changes, &known).await?;
+
+            // Rare: waiting users promoted, or a license held through a
+            // group; each costs one more statement, and checks the estimate.
+            if !promote.is_empty() && promote_waiting(conn, tenant, app, &promote).await? != promote.len() {
+                return Err(Stop::Fallback);
+            }
+            if !kept.is_empty() && count_active(conn, tenant, app, &kept).await? != kept.len() {
+                return Err(Stop::Fallback);
+            }
+            // Last: the new licenses (with the events, on PostgreSQL).
+            insert_licenses(conn, tenant, app, &insert).await?;
 
             let answers = plans
                 .into_iter()
@@ -371,7 +378,7 @@ impl Store {
                 .record_lost(app, lost.keys().copied())
                 .record_gained(app, gained);
             events::record_license_changes_to(conn, tenant, &subscribers, &all_changes).await?;
-            let app_row = crate::apps::load(conn, tenant, app).await?;
+            let app_row = reload_app(conn, tenant, app).await?;
             let answers: Vec<CoreResult<LicenseChange>> = parts
                 .into_iter()
                 .map(|part| {
@@ -475,8 +482,55 @@ async fn insert_licenses(
             since: at,
         })
         .collect();
-    insert_rows!(conn, user_licenses::table, rows)?;
+    match conn {
+        // The assign batch's last statement: it also writes the events the
+        // batch recorded (one statement and round trip fewer).
+        Conn::Pg(c) => match <[NewLicense; 1]>::try_from(rows) {
+            // One user, the common case: a one-row INSERT's text is fixed,
+            // so the statement (and the outbox's `WITH` with it) is
+            // prepared once per connection; diesel re-prepares a
+            // multi-row INSERT every time.
+            Ok([row]) => {
+                let insert = diesel::insert_into(user_licenses::table).values(row);
+                events::pg_carrying(insert).execute(&mut **c).await?;
+            }
+            Err(rows) => {
+                let insert = diesel::insert_into(user_licenses::table).values(rows);
+                events::pg_carrying(insert).execute(&mut **c).await?;
+            }
+        },
+        // SQLite writes them in COMMIT's hop.
+        Conn::Sqlite(c) => {
+            c.spawn_blocking(move |c| {
+                diesel::RunQueryDsl::execute(
+                    diesel::insert_into(user_licenses::table).values(&rows),
+                    c,
+                )
+            })
+            .await?;
+        }
+    }
     Ok(())
+}
+
+/// The app after the unassign batch, as its last statement: on PostgreSQL
+/// it also writes the events the batch recorded (one statement and round
+/// trip fewer; SQLite writes them in COMMIT's hop).
+async fn reload_app(conn: &mut Conn<'_>, tenant: TenantId, app: AppId) -> CoreResult<App> {
+    if let Conn::Pg(c) = conn {
+        let query = apps::table
+            .filter(apps::tenant_id.eq(tenant))
+            .filter(apps::id.eq(app))
+            .select(apps::all_columns);
+        let row: Option<AppRow> = events::pg_carrying(query)
+            .get_result(&mut **c)
+            .await
+            .optional()?;
+        return row
+            .map(App::from)
+            .ok_or_else(|| CoreError::not_found(EntityKind::App, app));
+    }
+    crate::apps::load(conn, tenant, app).await
 }
 
 /// Waiting users take a seat; returns how many were still waiting.
