@@ -248,7 +248,7 @@ impl Conn<'_> {
         match self {
             Conn::Pg(c) => {
                 if !pending.is_empty() {
-                    let mut conn = Conn::Pg(&mut **c);
+                    let mut conn = Conn::Pg(c);
                     crate::events::write_pending(&mut conn, pending)
                         .await
                         .map_err(Unfinished::OutboxFailed)?;
