@@ -372,17 +372,6 @@ async fn recording_an_attempt_renews_or_gives_back_the_lease_with_it(db: &TestDa
     let ada = f.user("Ada").await;
     f.assign(app, &[u(ada)]).await.expect("assign");
     let lease = Duration::from_secs(60);
-    let refused = |id| {
-        vec![(
-            id,
-            AttemptOutcome::Retry {
-                status_code: Some(503),
-                error: "the endpoint answered 503".into(),
-                at: Utc::now() - chrono::Duration::seconds(1),
-            },
-        )]
-    };
-
     let first = f
         .store
         .claim_webhook_endpoints("first", lease, 10)
@@ -394,42 +383,37 @@ async fn recording_an_attempt_renews_or_gives_back_the_lease_with_it(db: &TestDa
         .webhook_queue(f.tenant, to, 10)
         .await
         .expect("queue");
-    let renewed = f
-        .store
-        .record_webhook_attempts(
-            f.tenant,
-            to,
-            "first",
-            AfterRecording::Renew(lease),
-            &refused(queue[0].id),
-        )
-        .await
-        .expect("record");
-    assert!(renewed, "the first worker still holds the endpoint");
-    let while_held = f
-        .store
-        .claim_webhook_endpoints("second", lease, 10)
-        .await
-        .expect("claim");
-    assert!(while_held.is_empty(), "a renewed lease keeps the endpoint");
+    // The first worker records that the endpoint refused the queue's head
+    // (due again at once), then keeps or gives back the endpoint.
+    let refused_by_first = async |then| {
+        let refused = AttemptOutcome::Retry {
+            status_code: Some(503),
+            error: "the endpoint answered 503".into(),
+            at: Utc::now() - chrono::Duration::seconds(1),
+        };
+        f.store
+            .record_webhook_attempts(f.tenant, to, "first", then, &[(queue[0].id, refused)])
+            .await
+            .expect("record")
+    };
+    let claimed_by_second = async || {
+        f.store
+            .claim_webhook_endpoints("second", lease, 10)
+            .await
+            .expect("claim")
+    };
 
-    let released = f
-        .store
-        .record_webhook_attempts(
-            f.tenant,
-            to,
-            "first",
-            AfterRecording::Release,
-            &refused(queue[0].id),
-        )
-        .await
-        .expect("record");
-    assert!(released);
-    let after = f
-        .store
-        .claim_webhook_endpoints("second", lease, 10)
-        .await
-        .expect("claim");
+    assert!(
+        refused_by_first(AfterRecording::Renew(lease)).await,
+        "the first worker still holds the endpoint"
+    );
+    assert!(
+        claimed_by_second().await.is_empty(),
+        "a renewed lease keeps the endpoint"
+    );
+
+    assert!(refused_by_first(AfterRecording::Release).await);
+    let after = claimed_by_second().await;
     assert_eq!(after.iter().map(|e| e.id).collect::<Vec<_>>(), vec![to]);
     let requeued = f
         .store
@@ -437,17 +421,7 @@ async fn recording_an_attempt_renews_or_gives_back_the_lease_with_it(db: &TestDa
         .await
         .expect("queue");
     assert_eq!(requeued[0].attempts, 2, "both refusals were recorded");
-    let stale = f
-        .store
-        .record_webhook_attempts(
-            f.tenant,
-            to,
-            "first",
-            AfterRecording::Release,
-            &refused(queue[0].id),
-        )
-        .await
-        .expect("record");
+    let stale = refused_by_first(AfterRecording::Release).await;
     assert!(
         !stale,
         "a worker that gave the endpoint back records nothing more"
