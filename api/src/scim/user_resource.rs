@@ -165,32 +165,5 @@ pub fn from_json(resource: &Value) -> Result<DirectoryUser, ScimError> {
     })
 }
 
-/// Keep only what `attributes` asks for (plus `id`, `schemas` and
-/// `meta`, always returned), or drop what `excluded` names. Names are
-/// top-level attributes or `urn:…:attribute`, compared without case.
-pub fn project(resource: Value, attributes: &[String], excluded: &[String]) -> Value {
-    let Value::Object(object) = resource else {
-        return resource;
-    };
-    let top = |name: &str| -> String {
-        let name = name.rsplit_once(':').map_or(name, |(_, local)| local);
-        name.split('.').next().unwrap_or(name).to_ascii_lowercase()
-    };
-    let wanted: Vec<String> = attributes.iter().map(|a| top(a)).collect();
-    let dropped: Vec<String> = excluded.iter().map(|a| top(a)).collect();
-    let always = ["id", "schemas", "meta"];
-    let kept = object
-        .into_iter()
-        .filter(|(k, _)| {
-            let key = top(k);
-            if always.contains(&key.as_str()) {
-                return true;
-            }
-            if !wanted.is_empty() {
-                return wanted.contains(&key) || k.starts_with("urn:");
-            }
-            !dropped.contains(&key)
-        })
-        .collect();
-    Value::Object(kept)
-}
+/// `attributes`/`excludedAttributes`: see [`super::projection`].
+pub use super::projection::project;

@@ -3,7 +3,7 @@
 //! transaction, with the token's name as the audited actor.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use seatwise_core::ids::UserId;
@@ -11,7 +11,7 @@ use seatwise_core::model::{DirectorySource, User};
 use seatwise_core::scim_tokens::ScimToken;
 use serde_json::Value;
 
-use super::discovery::LIST_SCHEMA;
+use super::discovery::{LIST_SCHEMA, USER_SCHEMAS};
 use super::error::ScimError;
 use super::filter::Filter;
 use super::patch::PatchRequest;
@@ -51,7 +51,7 @@ pub async fn get(
     State(state): State<AppState>,
     ScimCaller(token): ScimCaller,
     Path(id): Path<String>,
-    Query(query): Query<ListQuery>,
+    query: ListQuery,
 ) -> Result<Response, ScimError> {
     let user = read(&state, &token, &id).await?;
     let mut response = answer(StatusCode::OK, &user);
@@ -68,7 +68,7 @@ pub async fn get(
 pub async fn list(
     State(state): State<AppState>,
     ScimCaller(token): ScimCaller,
-    Query(query): Query<ListQuery>,
+    query: ListQuery,
 ) -> Result<Response, ScimError> {
     let (start, count) = query.page();
     let filter = query.filter()?;
@@ -202,7 +202,7 @@ pub async fn patch(
         ));
     };
     for operation in &operations {
-        operation.apply(&mut resource)?;
+        operation.apply(&mut resource, &USER_SCHEMAS)?;
     }
     let user = from_json(&Value::Object(resource))?;
     // Without If-Match, the version read above guards against a change

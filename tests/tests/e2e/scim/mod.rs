@@ -4,6 +4,7 @@
 
 mod budget;
 mod groups;
+mod protocol;
 mod users;
 
 use reqwest::Method;
