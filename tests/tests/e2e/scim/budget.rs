@@ -53,7 +53,7 @@ async fn sync_costs_a_fixed_number_of_statements(backend: Backend) {
     let first = scim.post("/scim/v2/Users", user(0, "ext-0")).await;
     assert_eq!(first.status, 201, "{:#}", first.body);
 
-    let before = app.statements_total().await;
+    let before = app.settled_statements_total().await;
     let created = scim.post("/scim/v2/Users", user(1, "ext-1")).await;
     let after = app.statements_total().await;
     assert_eq!(created.status, 201, "{:#}", created.body);
@@ -75,7 +75,7 @@ async fn sync_costs_a_fixed_number_of_statements(backend: Backend) {
         .await;
     assert_eq!(group.status, 201, "{:#}", group.body);
     let path = format!("/scim/v2/Groups/{}", group.body["id"].as_str().expect("id"));
-    let before = app.statements_total().await;
+    let before = app.settled_statements_total().await;
     let patched = scim
         .patch(
             &path,
