@@ -156,6 +156,8 @@ pub enum InputField {
     ExternalId,
     /// `department`.
     Department,
+    /// `userName`: the identity provider's sign-in name for a user.
+    UserName,
     /// Where the vendor sends the admin back to after an install.
     ReturnUrl,
     /// A page size.

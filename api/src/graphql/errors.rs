@@ -123,6 +123,7 @@ pub fn field_name(field: InputField) -> Cow<'static, str> {
         InputField::TokenId => "tokenId",
         InputField::ExternalId => "externalId",
         InputField::Department => "department",
+        InputField::UserName => "userName",
         InputField::DisplayName => "displayName",
         InputField::Email => "email",
         InputField::Description => "description",
