@@ -135,7 +135,12 @@ async fn entra_patch_of_attributes_seatwise_does_not_keep(app: TestApp) {
         )
         .await;
     assert_eq!(patched.status, 200, "{:#}", patched.body);
-    assert_eq!(patched.body["userName"], "adele.vance@contoso.example");
+    // The work email changed; the userName Entra ID sent stays its own.
+    assert_eq!(patched.body["userName"], "adele@contoso.example");
+    assert_eq!(
+        patched.body["emails"][0]["value"],
+        "adele.vance@contoso.example"
+    );
     assert_eq!(patched.body["displayName"], "Adele V.");
     assert_eq!(patched.body[ENTERPRISE]["department"], "Sales");
     for unkept in ["phoneNumbers", "addresses", "title", "preferredLanguage"] {
