@@ -67,7 +67,7 @@ async fn held_seat_change(app: &TestApp, admin: &str) -> String {
         let requested = app.request_seat_change(admin, &office, 8, "held").await;
         let id = requested["operation"]["id"]
             .as_str()
-            .expect("an operation id")
+            .unwrap_or_else(|| panic!("an operation id: {requested:#}"))
             .to_owned();
         let held = store
             .claim_due_seat_changes("e2e-holder", Duration::from_secs(3_600), 1)
