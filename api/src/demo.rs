@@ -123,6 +123,7 @@ async fn seed(store: &Store, tenant: TenantId, actor: &Actor) -> CoreResult<()> 
             &Actor::named("scim:Entra ID"),
             DirectorySource::Scim,
             DirectoryUser {
+                user_name: Some("pradeep.gupta@demo.seatwise.example".to_owned()),
                 display_name: "Pradeep Gupta".to_owned(),
                 email: "pradeep.gupta@demo.seatwise.example".to_owned(),
                 external_id: Some("5f8c2a71-93d4-4b6e-a0c2-7d1e9b34f865".to_owned()),

@@ -231,7 +231,12 @@ pub fn build_router(state: AppState) -> Router {
             state.clone(),
             record_request,
         ))
-        .layer(RequestBodyLimitLayer::new(state.http.max_body_bytes));
+        .layer(RequestBodyLimitLayer::new(state.http.max_body_bytes))
+        // Outside the body limit, so its 413 under /scim/v2 is a SCIM error
+        // too; it also covers unknown SCIM paths and wrong methods.
+        .layer(axum::middleware::from_fn(
+            crate::scim::rejections::scim_errors,
+        ));
     if let Some(cors) = cors_layer(&state.http.cors_origins) {
         router = router.layer(cors);
     }

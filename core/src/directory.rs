@@ -30,9 +30,18 @@ use crate::{search, validate};
 /// Longest external id accepted.
 pub const MAX_EXTERNAL_ID_LEN: usize = 256;
 
+/// Longest userName accepted (a user principal name is at most 113
+/// characters; logins of other providers fit too).
+pub const MAX_USER_NAME_LEN: usize = 256;
+
 /// A user as the directory describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectoryUser {
+    /// The directory's sign-in name (SCIM `userName`: Entra ID's user
+    /// principal name, Okta's login), unique in the tenant without regard
+    /// to case. `None` leaves a user without one (SCIM then answers the
+    /// email as userName).
+    pub user_name: Option<String>,
     /// Name shown to admins.
     pub display_name: String,
     /// Email, unique in the tenant.
@@ -58,6 +67,7 @@ pub struct UserReplaced {
 
 /// Validated columns of a [`DirectoryUser`].
 struct Checked {
+    user_name: Option<String>,
     display_name: String,
     email: String,
     external_id: Option<String>,
@@ -73,6 +83,7 @@ fn check(user: &DirectoryUser) -> CoreResult<Checked> {
         }
     };
     Ok(Checked {
+        user_name: optional(InputField::UserName, &user.user_name, MAX_USER_NAME_LEN)?,
         display_name: validate::required(
             InputField::DisplayName,
             &user.display_name,
@@ -102,6 +113,15 @@ fn check(user: &DirectoryUser) -> CoreResult<Checked> {
 /// users.tenant_id, users.email_key").
 const EMAIL_KEY: (&str, &str) = ("users_tenant_id_email_key_key", "users.email_key");
 const EXTERNAL_ID_KEY: (&str, &str) = ("users_by_external_id", "users.external_id");
+const USER_NAME_KEY: (&str, &str) = ("users_by_user_name", "users.user_name_key");
+
+/// The keys a write of a user may collide on, for the error naming the
+/// one taken.
+struct Keys<'a> {
+    email_key: &'a str,
+    external_id: Option<&'a str>,
+    user_name: Option<&'a str>,
+}
 
 /// A write of a user that failed on one of its unique keys, as the
 /// `AlreadyExists` naming that key; any other error as it was.
@@ -111,7 +131,7 @@ const EXTERNAL_ID_KEY: (&str, &str) = ("users_by_external_id", "users.external_i
 /// email both passed it and the second INSERT failed as a bare database
 /// error. The unique constraints see every writer; asking them costs no
 /// statement.
-fn taken(error: CoreError, email_key: &str, external_id: Option<&str>) -> CoreError {
+fn taken(error: CoreError, keys: Keys<'_>) -> CoreError {
     use diesel::result::{DatabaseErrorKind, Error};
     let CoreError::Database(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) =
         &error
@@ -124,14 +144,22 @@ fn taken(error: CoreError, email_key: &str, external_id: Option<&str>) -> CoreEr
     if is(EMAIL_KEY) {
         CoreError::AlreadyExists {
             field: InputField::Email,
-            message: format!("another user has the email {email_key}"),
+            message: format!("another user has the email {}", keys.email_key),
         }
     } else if is(EXTERNAL_ID_KEY) {
         CoreError::AlreadyExists {
             field: InputField::ExternalId,
             message: format!(
                 "another user has the external id {}",
-                external_id.unwrap_or_default()
+                keys.external_id.unwrap_or_default()
+            ),
+        }
+    } else if is(USER_NAME_KEY) {
+        CoreError::AlreadyExists {
+            field: InputField::UserName,
+            message: format!(
+                "another user has the userName {}",
+                keys.user_name.unwrap_or_default()
             ),
         }
     } else {
@@ -164,6 +192,8 @@ impl Store {
         let mut row = UserRow::new_manual(tenant, checked.display_name, checked.email);
         row.source = source;
         row.external_id = checked.external_id;
+        row.user_name_key = checked.user_name.as_deref().map(validate::sort_key);
+        row.user_name = checked.user_name;
         row.department = checked.department;
         row.manager_external_id = checked.manager_external_id;
         row.directory_active = user.active;
@@ -185,14 +215,28 @@ impl Store {
             actor,
             AuditAction::UserCreated,
             Target::user(row.id),
-            serde_json::json!({ "displayName": row.display_name, "email": row.email, "source": source.stored() }),
+            serde_json::json!({
+                "displayName": row.display_name,
+                "email": row.email,
+                "userName": row.user_name,
+                "source": source.stored(),
+            }),
         );
         insert_together!(self,
             users::table => vec![row.clone()],
             principal_terms::table => terms,
             audit_events::table => vec![event],
         )
-        .map_err(|e| taken(e, &row.email_key, row.external_id.as_deref()))
+        .map_err(|e| {
+            taken(
+                e,
+                Keys {
+                    email_key: &row.email_key,
+                    external_id: row.external_id.as_deref(),
+                    user_name: row.user_name.as_deref(),
+                },
+            )
+        })
         .map_err(|e| tenant_gone(e, tenant))?;
         Ok(row.into())
     }
@@ -212,6 +256,7 @@ impl Store {
     ) -> CoreResult<UserReplaced> {
         let checked = check(&user)?;
         let email_key = validate::sort_key(&checked.email);
+        let user_name_key = checked.user_name.as_deref().map(validate::sort_key);
         write_txn!(self, conn => {
             locks::users(conn, tenant, &[id], Mode::Update).await?;
             let before: UserRow = on_conn!(conn, c => users::table
@@ -247,6 +292,8 @@ impl Store {
                     users::email.eq(&checked.email),
                     users::email_key.eq(&email_key),
                     users::external_id.eq(&checked.external_id),
+                    users::user_name.eq(&checked.user_name),
+                    users::user_name_key.eq(&user_name_key),
                     users::department.eq(&checked.department),
                     users::manager_external_id.eq(&checked.manager_external_id),
                     users::directory_active.eq(user.active),
@@ -255,7 +302,11 @@ impl Store {
                     users::updated_at.eq(at),
                 ));
             on_conn!(conn, c => update.execute(c).await)
-                .map_err(|e| taken(e.into(), &email_key, checked.external_id.as_deref()))?;
+                .map_err(|e| taken(e.into(), Keys {
+                    email_key: &email_key,
+                    external_id: checked.external_id.as_deref(),
+                    user_name: checked.user_name.as_deref(),
+                }))?;
             if before.display_name != checked.display_name || before.email != checked.email {
                 search::unindex(conn, tenant, AnyId(id.0)).await?;
                 search::index(conn, tenant, PrincipalId::User(id), &checked.display_name, Some(&checked.email)).await?;
@@ -263,6 +314,7 @@ impl Store {
             audit::record(conn, tenant, actor, AuditAction::UserUpdated, Target::user(id), serde_json::json!({
                 "displayName": checked.display_name,
                 "email": checked.email,
+                "userName": checked.user_name,
                 "active": user.active,
                 "licensesReleased": license_changes.apps().map(|(_, c)| c.lost().len()).sum::<usize>(),
             })).await?;
@@ -291,6 +343,32 @@ impl Store {
                 .await
                 .optional())?;
             Ok(row.map(User::from))
+        })
+    }
+
+    /// The users a directory finds by `user_name` (compared without
+    /// regard to case, as SCIM's `userName` is): the one stored with that
+    /// userName, and a user stored without one whose email it is (users
+    /// created in the console, by CSV, or before userName was kept, whose
+    /// SCIM userName is their email). At most two, in id order.
+    pub async fn users_by_user_name(
+        &self,
+        tenant: TenantId,
+        user_name: &str,
+    ) -> CoreResult<Vec<User>> {
+        let key = validate::sort_key(user_name);
+        read_conn!(self, conn => {
+            let rows: Vec<UserRow> = on_conn!(conn, c => users::table
+                .filter(users::tenant_id.eq(tenant))
+                .filter(
+                    users::user_name_key.eq(&key).or(users::user_name_key
+                        .is_null()
+                        .and(users::email_key.eq(&key))),
+                )
+                .order(users::id)
+                .load(c)
+                .await)?;
+            Ok(rows.into_iter().map(User::from).collect())
         })
     }
 

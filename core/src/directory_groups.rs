@@ -139,28 +139,40 @@ async fn lock_new_members(
         })
 }
 
-/// Refuse an external id another group of the tenant holds.
-async fn refuse_taken(
-    conn: &mut Conn<'_>,
-    tenant: TenantId,
-    me: Option<GroupId>,
-    external_id: Option<&str>,
-) -> CoreResult<()> {
-    let Some(external_id) = external_id else {
-        return Ok(());
+/// The unique key of a group's external id, as PostgreSQL names its index
+/// and SQLite the columns in its message ("UNIQUE constraint failed:
+/// groups.tenant_id, groups.external_id"). Display names need not be
+/// unique, so this is the only key a directory's group write can take.
+const EXTERNAL_ID_KEY: (&str, &str) = ("groups_by_external_id", "groups.external_id");
+
+/// A write of a group that failed on its external id's unique key, as the
+/// `AlreadyExists` naming it; any other error as it was.
+///
+/// Why the database decides: a SELECT before the write cannot see a
+/// concurrent request's uncommitted group, so two creates with one
+/// external id both passed it and the second INSERT failed as a bare
+/// database error (a 500 to the identity provider). The unique index sees
+/// every writer; on PostgreSQL the second waits for the first to commit
+/// and then fails on it.
+fn taken(error: CoreError, external_id: Option<&str>) -> CoreError {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let CoreError::Database(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) =
+        &error
+    else {
+        return error;
     };
-    let query = groups_table::table
-        .filter(groups_table::tenant_id.eq(tenant))
-        .filter(groups_table::external_id.eq(external_id))
-        .select(groups_table::id);
-    let holders: Vec<GroupId> = on_conn!(conn, c => query.load(c).await)?;
-    if holders.iter().any(|h| Some(*h) != me) {
-        return Err(CoreError::AlreadyExists {
+    let (constraint, columns) = EXTERNAL_ID_KEY;
+    if info.constraint_name() == Some(constraint) || info.message().contains(columns) {
+        CoreError::AlreadyExists {
             field: InputField::ExternalId,
-            message: format!("another group has the external id {external_id}"),
-        });
+            message: format!(
+                "another group has the external id {}",
+                external_id.unwrap_or_default()
+            ),
+        }
+    } else {
+        error
     }
-    Ok(())
 }
 
 /// Lock `group` to update (the lock `locks::groups` takes, in the same
@@ -226,8 +238,9 @@ impl Store {
         let written = write_txn!(self, conn => {
             self.require_tenant(conn, tenant).await?;
             lock_new_members(conn, tenant, &members).await?;
-            refuse_taken(conn, tenant, None, row.external_id.as_deref()).await?;
-            on_conn!(conn, c => diesel::insert_into(groups_table::table).values(&row).execute(c).await)?;
+            // A taken external id is refused by its unique index.
+            on_conn!(conn, c => diesel::insert_into(groups_table::table).values(&row).execute(c).await)
+                .map_err(|e| taken(e.into(), row.external_id.as_deref()))?;
             search::index(conn, tenant, PrincipalId::Group(row.id), &row.display_name, None).await?;
             let change = groups::add_members(conn, tenant, row.id, &members).await?;
             audit::record(conn, tenant, actor, AuditAction::GroupCreated, Target::group(row.id), serde_json::json!({
@@ -332,8 +345,7 @@ impl Store {
                 changed.push("displayName");
             }
             let new_external_id = external_id.filter(|e| *e != before.external_id);
-            if let Some(external_id) = &new_external_id {
-                refuse_taken(conn, tenant, Some(id), external_id.as_deref()).await?;
+            if new_external_id.is_some() {
                 changed.push("externalId");
             }
             if !changed.is_empty() {
@@ -346,7 +358,10 @@ impl Store {
                         groups_table::name_key.eq(validate::sort_key(&name)),
                         groups_table::external_id.eq(new_external_id.clone().unwrap_or_else(|| before.external_id.clone())),
                     ));
-                on_conn!(conn, c => update.execute(c).await)?;
+                // A taken external id is refused by its unique index.
+                on_conn!(conn, c => update.execute(c).await).map_err(|e| {
+                    taken(e.into(), new_external_id.as_ref().and_then(Option::as_deref))
+                })?;
                 if new_name.is_some() {
                     search::reindex(conn, tenant, PrincipalId::Group(id), &name, None).await?;
                 }

@@ -37,9 +37,8 @@ use crate::stored::StoredEnum;
 use crate::users::UserRow;
 use crate::{search, validate};
 
-/// Rows per multi-row INSERT (users have 14 columns: 28,000 binds, under
-/// SQLite's 32,766).
-const INSERT_CHUNK: usize = 2_000;
+/// Rows per multi-row INSERT of users (under SQLite's bind limit).
+const INSERT_CHUNK: usize = crate::users::USERS_PER_INSERT;
 /// Values per `IN (…)` list.
 const KEY_CHUNK: usize = 10_000;
 /// The longest `external_id` kept.

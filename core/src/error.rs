@@ -169,6 +169,8 @@ pub enum InputField {
     Department,
     /// Whether a user may sign in.
     AccountEnabled,
+    /// `userName`: the identity provider's sign-in name for a user.
+    UserName,
     /// Where the vendor sends the admin back to after an install.
     ReturnUrl,
     /// A page size.

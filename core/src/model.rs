@@ -133,6 +133,9 @@ pub struct User {
     /// The manager's id at the identity provider (SCIM enterprise
     /// extension), as sent.
     pub manager_external_id: Option<String>,
+    /// The identity provider's userName for the user (SCIM), as sent;
+    /// `None` when no directory named one (SCIM then answers the email).
+    pub user_name: Option<String>,
 }
 
 /// Where a user or group came from.

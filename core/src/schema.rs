@@ -58,6 +58,8 @@ diesel::table! {
         manager_external_id -> Nullable<Text>,
         version -> BigInt,
         updated_at -> Timestamp,
+        user_name -> Nullable<Text>,
+        user_name_key -> Nullable<Text>,
     }
 }
 

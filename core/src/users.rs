@@ -17,9 +17,17 @@ use crate::paging::{Cursor, Page, PageRequest, after_name_key};
 use crate::schema::{group_members, license_assignments, user_licenses, users};
 use crate::{search, validate};
 
-/// Users per statement in imports (14 binds each: 28,000 stays under
-/// SQLite's limit of 32,766 bound values).
-const IMPORT_CHUNK: usize = 2_000;
+/// Columns of `users`: a multi-row INSERT binds each of them once per
+/// row. A column added to `UserRow` changes it (a test compares it with
+/// the table).
+pub(crate) const USER_COLUMNS: usize = 17;
+
+/// Users per multi-row INSERT: SQLite allows 32,766 bound values in a
+/// statement (1,927 users of 17 columns).
+pub(crate) const USERS_PER_INSERT: usize = 32_766 / USER_COLUMNS;
+
+/// Users per statement in imports.
+const IMPORT_CHUNK: usize = USERS_PER_INSERT;
 
 /// `treat_none_as_default_value = false`: a missing external id,
 /// department or manager is written as NULL (none of them has a default),
@@ -42,6 +50,10 @@ pub(crate) struct UserRow {
     pub manager_external_id: Option<String>,
     pub version: i64,
     pub updated_at: chrono::NaiveDateTime,
+    /// The directory's userName as sent, when a directory named one.
+    pub user_name: Option<String>,
+    /// `user_name`'s `validate::sort_key`: unique per tenant.
+    pub user_name_key: Option<String>,
 }
 
 impl UserRow {
@@ -82,6 +94,8 @@ impl UserRow {
             manager_external_id: None,
             version: 1,
             updated_at: at,
+            user_name: None,
+            user_name_key: None,
         }
     }
 }
@@ -103,6 +117,7 @@ impl From<UserRow> for User {
             directory_active: r.directory_active,
             department: r.department,
             manager_external_id: r.manager_external_id,
+            user_name: r.user_name,
         }
     }
 }
@@ -480,5 +495,21 @@ impl Store {
             };
             Ok(Page::from_rows(page, rows, total, |r| Cursor::new(r.name_key.clone(), r.id.0)).map(User::from))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `USER_COLUMNS` is what a user's INSERT binds: were it short, an
+    /// import's multi-row INSERT would pass SQLite's bind limit and fail.
+    #[test]
+    fn user_columns_counts_the_binds_of_a_row() {
+        let row = UserRow::new_manual(TenantId::new(), "Ada".into(), "ada@example.com".into());
+        let insert = diesel::insert_into(users::table).values(&row);
+        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&insert).to_string();
+        let statement = sql.split("-- binds").next().unwrap_or_default();
+        assert_eq!(statement.matches('?').count(), USER_COLUMNS, "{sql}");
     }
 }

@@ -350,6 +350,13 @@ const REWRITTEN: [(&str, &str); 6] = [
     ("audit_events", "details"),
 ];
 
+/// Columns of `users` added after the previous release (the SCIM
+/// userName), which this release's store writes with every user.
+const LATER_USER_COLUMNS_ADD: &str = "ALTER TABLE users ADD COLUMN user_name text;
+     ALTER TABLE users ADD COLUMN user_name_key text;";
+const LATER_USER_COLUMNS_DROP: &str = "ALTER TABLE users DROP COLUMN user_name_key;
+     ALTER TABLE users DROP COLUMN user_name;";
+
 /// A tenant as the previous release stored it: Ada holds the one seat by a
 /// direct assignment, Grace waits in COUNT_VIOLATION through Engineering.
 /// After the migration the store reads every row as before, the seat
@@ -364,15 +371,24 @@ async fn rows_of_the_previous_release_read_back_after_the_migration(db: &TestDat
     };
     // Entities through the store: it writes no enum column these tables
     // constrain. The enum rows are then written as the previous release did.
+    // This release's store also writes users' columns of later releases:
+    // they are there while it writes and dropped again, so the rows are
+    // the previous release's when the migrations run.
+    let mut raw = Raw::open(&db).await;
+    raw.run(LATER_USER_COLUMNS_ADD)
+        .await
+        .expect("add the later releases' user columns");
     let f = Fixture::new(&db).await;
     let t = f.tenant;
     let app = f.app(1).await;
     let ada = f.user("Ada Lovelace").await;
     let grace = f.user("Grace Hopper").await;
     let eng = f.group("Engineering", &[grace]).await;
+    raw.run(LATER_USER_COLUMNS_DROP)
+        .await
+        .expect("drop the later releases' user columns");
     let (direct, via_group) = (AssignmentId::new(), AssignmentId::new());
     let (created, assigned) = (AuditEventId::new(), AuditEventId::new());
-    let mut raw = Raw::open(&db).await;
     raw.run(&format!(
         "UPDATE principal_terms SET principal_kind = lower(principal_kind);
          DELETE FROM audit_events;

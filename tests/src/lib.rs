@@ -523,6 +523,33 @@ impl TestApp {
             .expect("seatwise_db_statements_total at /metrics")
     }
 
+    /// [`statements_total`](Self::statements_total) once the server's
+    /// background work has gone quiet: unchanged over three reads 100 ms
+    /// apart. The workers' first passes run right after start-up (an
+    /// interval's first tick is immediate), and on a busy machine they can
+    /// land inside a statement-budget test's window; a budget measured
+    /// from here counts only the requests under test (with
+    /// [`StartOptions::quiet`], which puts the next passes an hour away).
+    pub async fn settled_statements_total(&self) -> u64 {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut last = self.statements_total().await;
+        let mut unchanged = 0;
+        while unchanged < 3 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let now = self.statements_total().await;
+            if now == last {
+                unchanged += 1;
+            } else {
+                (last, unchanged) = (now, 0);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server kept sending SQL for 30 s with no request"
+            );
+        }
+        last
+    }
+
     /// A token for this app's tenant with `roles` (e.g. `["GLOBAL_ADMIN"]`).
     pub fn token(&self, roles: &[&str]) -> String {
         self.token_for(&self.tenant, roles, None)

@@ -127,6 +127,7 @@ pub fn field_name(field: InputField) -> Cow<'static, str> {
         InputField::ExternalId => "externalId",
         InputField::Department => "department",
         InputField::AccountEnabled => "accountEnabled",
+        InputField::UserName => "userName",
         InputField::DisplayName => "displayName",
         InputField::Email => "email",
         InputField::Description => "description",

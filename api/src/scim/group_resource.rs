@@ -63,22 +63,6 @@ pub fn to_json(group: &Group, members: Option<&[GroupMemberRef]>) -> Value {
     resource
 }
 
-/// Whether an answer projected by `attributes`/`excludedAttributes` shows
-/// `members`, i.e. whether they are worth reading.
-pub fn shows_members(attributes: &[String], excluded: &[String]) -> bool {
-    let is_members = |name: &String| {
-        let local = name.rsplit_once(':').map_or(name.as_str(), |(_, l)| l);
-        local
-            .split('.')
-            .next()
-            .is_some_and(|top| top.eq_ignore_ascii_case("members"))
-    };
-    if !attributes.is_empty() {
-        return attributes.iter().any(is_members);
-    }
-    !excluded.iter().any(is_members)
-}
-
 /// The group a POST or PUT body describes. A PUT replaces every attribute:
 /// a body without `members` leaves the group without members.
 pub fn from_json(resource: &Value) -> Result<DirectoryGroup, ScimError> {
@@ -449,18 +433,5 @@ mod tests {
             let error = patch(body.clone()).expect_err(&body.to_string());
             assert_eq!(error.scim_type(), Some(scim_type), "{body}");
         }
-    }
-
-    #[test]
-    fn members_are_shown_unless_excluded_or_not_asked_for() {
-        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert!(shows_members(&[], &[]));
-        assert!(!shows_members(&[], &names(&["members"])));
-        assert!(!shows_members(&names(&["displayName"]), &[]));
-        assert!(shows_members(&names(&["members.value"]), &[]));
-        assert!(!shows_members(
-            &[],
-            &names(&["urn:ietf:params:scim:schemas:core:2.0:Group:members"])
-        ));
     }
 }

@@ -12,7 +12,7 @@
 //! answered `200` with the group, as asked.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use seatwise_core::Store;
@@ -24,9 +24,10 @@ use serde_json::Value;
 use super::discovery::LIST_SCHEMA;
 use super::error::ScimError;
 use super::filter::Filter;
-use super::group_resource::{from_json, patch_of, shows_members, to_json};
+use super::group_resource::{from_json, patch_of, to_json};
 use super::patch::PatchRequest;
-use super::user_resource::{etag, project, version_of};
+use super::projection::Projection;
+use super::user_resource::{etag, version_of};
 use super::{ListQuery, ScimCaller, names, parse_body, scim_json};
 use crate::server::AppState;
 
@@ -42,31 +43,17 @@ fn group_id(id: &str) -> Result<GroupId, ScimError> {
         .map_err(|_| ScimError::not_found("group", id))
 }
 
-/// What the query asks an answer to show.
-struct Projection {
-    attributes: Vec<String>,
-    excluded: Vec<String>,
+/// What the query asks an answer to show (parsed once for a whole page).
+fn projection_of(query: &ListQuery) -> Projection {
+    Projection::new(
+        &names(query.attributes.as_deref()),
+        &names(query.excluded_attributes.as_deref()),
+    )
 }
 
-impl Projection {
-    fn of(query: &ListQuery) -> Self {
-        Self {
-            attributes: names(query.attributes.as_deref()),
-            excluded: names(query.excluded_attributes.as_deref()),
-        }
-    }
-
-    fn asked(&self) -> bool {
-        !self.attributes.is_empty() || !self.excluded.is_empty()
-    }
-
-    fn members(&self) -> bool {
-        shows_members(&self.attributes, &self.excluded)
-    }
-
-    fn apply(&self, resource: Value) -> Value {
-        project(resource, &self.attributes, &self.excluded)
-    }
+/// Whether an answer shows members, i.e. whether they are worth reading.
+fn shows_members(projection: &Projection) -> bool {
+    projection.shows("members")
 }
 
 /// The group's resource, with its members when `with_members`.
@@ -107,11 +94,17 @@ pub async fn get(
     State(state): State<AppState>,
     ScimCaller(token): ScimCaller,
     Path(id): Path<String>,
-    Query(query): Query<ListQuery>,
+    query: ListQuery,
 ) -> Result<Response, ScimError> {
     let group = state.store.group(token.tenant, group_id(&id)?).await?;
-    let projection = Projection::of(&query);
-    let body = resource(&state.store, token.tenant, &group, projection.members()).await?;
+    let projection = projection_of(&query);
+    let body = resource(
+        &state.store,
+        token.tenant,
+        &group,
+        shows_members(&projection),
+    )
+    .await?;
     Ok(answer(StatusCode::OK, &group, &projection.apply(body)))
 }
 
@@ -119,11 +112,11 @@ pub async fn get(
 pub async fn list(
     State(state): State<AppState>,
     ScimCaller(token): ScimCaller,
-    Query(query): Query<ListQuery>,
+    query: ListQuery,
 ) -> Result<Response, ScimError> {
     let (start, count) = query.page();
     let filter = query.filter()?;
-    let projection = Projection::of(&query);
+    let projection = projection_of(&query);
     let store = &state.store;
     let tenant = token.tenant;
     let (total, page): (i64, Vec<Value>) = match &filter {
@@ -132,7 +125,7 @@ pub async fn list(
             let groups = store.groups_at_offset(tenant, start - 1, count).await?;
             (
                 total,
-                resources(store, tenant, &groups, projection.members()).await?,
+                resources(store, tenant, &groups, shows_members(&projection)).await?,
             )
         }
         Some(filter) => {
@@ -145,7 +138,7 @@ pub async fn list(
                 .collect();
             // A filter on members already read them; otherwise read them
             // now for this page only, when the answer shows them.
-            let page = if filter.mentions("members") || !projection.members() {
+            let page = if filter.mentions("members") || !shows_members(&projection) {
                 page.into_iter().map(|(_, resource)| resource).collect()
             } else {
                 let groups: Vec<Group> = page.into_iter().map(|(g, _)| g).collect();
@@ -322,7 +315,7 @@ pub async fn patch(
     State(state): State<AppState>,
     ScimCaller(token): ScimCaller,
     Path(id): Path<String>,
-    Query(query): Query<ListQuery>,
+    query: ListQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ScimError> {
@@ -342,13 +335,13 @@ pub async fn patch(
     state
         .vendor_effects
         .license_changes_committed(token.tenant, &patched.license_changes);
-    let projection = Projection::of(&query);
+    let projection = projection_of(&query);
     if projection.asked() {
         let body = resource(
             &state.store,
             token.tenant,
             &patched.group,
-            projection.members(),
+            shows_members(&projection),
         )
         .await?;
         return Ok(answer(

@@ -12,6 +12,9 @@
 //! - [`groups`]: the `/Groups` endpoints.
 //! - [`discovery`]: `ServiceProviderConfig`, `ResourceTypes`, `Schemas`.
 //! - [`error`]: RFC 7644 error bodies.
+//! - [`rejections`]: what axum and tower refuse before a handler runs
+//!   (unknown path, wrong method, oversized body) as such bodies too.
+//! - [`projection`]: `attributes`/`excludedAttributes` (RFC 7644 §3.9).
 //!
 //! Every request carries a tenant's SCIM token (`Authorization: Bearer
 //! swscim_…`, see `seatwise_core::scim_tokens`); the token decides the
@@ -25,11 +28,13 @@ pub mod filter;
 pub mod group_resource;
 pub mod groups;
 pub mod patch;
+pub mod projection;
+pub mod rejections;
 pub mod user_resource;
 pub mod users;
 
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -50,7 +55,9 @@ pub fn router() -> Router<AppState> {
             get(service_provider_config),
         )
         .route("/scim/v2/ResourceTypes", get(resource_types))
+        .route("/scim/v2/ResourceTypes/{id}", get(resource_type))
         .route("/scim/v2/Schemas", get(schemas))
+        .route("/scim/v2/Schemas/{urn}", get(schema))
         .route("/scim/v2/Users", get(users::list).post(users::create))
         .route(
             "/scim/v2/Users/{id}",
@@ -107,6 +114,28 @@ pub struct ListQuery {
     pub attributes: Option<String>,
     /// `excludedAttributes`, comma-separated.
     pub excluded_attributes: Option<String>,
+}
+
+/// The query string as a SCIM request: a malformed one (`startIndex=abc`,
+/// `count=x`) is `400 invalidValue` in a SCIM body, not axum's plain-text
+/// rejection.
+impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
+    type Rejection = ScimError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ScimError> {
+        Query::<ListQuery>::from_request_parts(parts, state)
+            .await
+            .map(|Query(query)| query)
+            .map_err(|rejection| {
+                ScimError::bad_request(
+                    "invalidValue",
+                    format!(
+                        "the query is not valid ({}); startIndex and count are integers",
+                        rejection.body_text()
+                    ),
+                )
+            })
+    }
 }
 
 impl ListQuery {
@@ -173,4 +202,18 @@ async fn resource_types(_caller: ScimCaller) -> Response {
 
 async fn schemas(_caller: ScimCaller) -> Response {
     scim_json(StatusCode::OK, &discovery::schemas())
+}
+
+async fn resource_type(_caller: ScimCaller, Path(id): Path<String>) -> Response {
+    match discovery::resource_type(&id) {
+        Some(found) => scim_json(StatusCode::OK, &found),
+        None => ScimError::not_found("resource type", &id).into_response(),
+    }
+}
+
+async fn schema(_caller: ScimCaller, Path(urn): Path<String>) -> Response {
+    match discovery::schema(&urn) {
+        Some(found) => scim_json(StatusCode::OK, &found),
+        None => ScimError::not_found("schema", &urn).into_response(),
+    }
 }

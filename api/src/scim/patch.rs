@@ -7,10 +7,20 @@
 //! (`"Replace"`) and writes booleans as `"True"`/`"False"` (normalised by
 //! the resource mapping, not here); an operation without a `path` merges
 //! its object value into the resource.
+//!
+//! Operations on attributes the resource's schemas do not define are
+//! ignored, whatever their `op` (RFC 7644 §3.3: the service provider is
+//! free to ignore what it does not support): Entra ID's default mappings
+//! send `phoneNumbers[type eq "work"].value`, `addresses[type eq
+//! "work"].locality`, `title` and more, and refusing them would refuse the
+//! `active` or email change in the same request. Paths are still parsed
+//! first, so a malformed path is `invalidPath` even on such an attribute;
+//! and `remove` of something absent is a no-op (it is already gone).
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::discovery::ResourceSchemas;
 use super::filter::{AttrPath, Filter, FilterError, parse_attr_path};
 
 /// Most operations in one PATCH request.
@@ -158,8 +168,13 @@ impl Operation {
         })
     }
 
-    /// Apply to `resource` (a JSON object).
-    pub fn apply(&self, resource: &mut Map<String, Value>) -> Result<(), PatchError> {
+    /// Apply to `resource` (a JSON object) of a type with `schemas`;
+    /// operations on attributes `schemas` do not define change nothing.
+    pub fn apply(
+        &self,
+        resource: &mut Map<String, Value>,
+        schemas: &ResourceSchemas,
+    ) -> Result<(), PatchError> {
         let Some(path) = &self.path else {
             // No path: every attribute of the value, as if each had its own
             // operation (RFC 7644 §3.5.2.1 and §3.5.2.3).
@@ -167,16 +182,31 @@ impl Operation {
                 return Err(PatchError::new("invalidValue", "expected an object"));
             };
             for (name, value) in attributes {
-                let path = PatchPath::parse(name)?;
-                Operation {
-                    kind: self.kind,
-                    path: Some(path),
-                    value: Some(value.clone()),
+                // An extension's attributes come as one object under its
+                // URN: each is an operation of its own, so the ones not
+                // sent are left as they are (RFC 7644 §3.5.2.3).
+                if let (Some(urn), Value::Object(inner)) = (schemas.extension(name), value) {
+                    for (inner_name, inner_value) in inner {
+                        self.apply_one(
+                            resource,
+                            schemas,
+                            &format!("{urn}:{inner_name}"),
+                            inner_value,
+                        )?;
+                    }
+                    continue;
                 }
-                .apply(resource)?;
+                self.apply_one(resource, schemas, name, value)?;
             }
             return Ok(());
         };
+        if !schemas.defines(&path.attr, path.sub_after_filter.as_deref()) {
+            tracing::debug!(
+                attribute = %path.attr.name,
+                "SCIM PATCH: ignoring an attribute Seatwise does not keep"
+            );
+            return Ok(());
+        }
         let holder = holder_of(resource, &path.attr, self.kind != OpKind::Remove)?;
         let Some(holder) = holder else {
             return Ok(()); // removing from an extension that is not there
@@ -184,6 +214,9 @@ impl Operation {
         let key = existing_key(holder, &path.attr.name);
         match (&path.filter, &path.attr.sub) {
             (None, None) => self.apply_to_attribute(holder, key),
+            (None, Some(_)) if self.kind == OpKind::Remove && !holder.contains_key(&key) => {
+                Ok(()) // removing from a complex attribute that is not there
+            }
             (None, Some(sub)) => {
                 // `name.givenName`: a sub-attribute of a complex attribute.
                 let entry = holder
@@ -197,6 +230,22 @@ impl Operation {
             }
             (Some(filter), _) => self.apply_to_selected(holder, key, filter, path),
         }
+    }
+
+    /// This operation's kind, on one attribute of a pathless value.
+    fn apply_one(
+        &self,
+        resource: &mut Map<String, Value>,
+        schemas: &ResourceSchemas,
+        name: &str,
+        value: &Value,
+    ) -> Result<(), PatchError> {
+        Operation {
+            kind: self.kind,
+            path: Some(PatchPath::parse(name)?),
+            value: Some(value.clone()),
+        }
+        .apply(resource, schemas)
     }
 
     /// `add`/`replace`/`remove` on `holder[key]`.
@@ -407,15 +456,24 @@ fn element_from_filter(filter: &Filter, sub: Option<&str>, value: &Value) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scim::discovery::{GROUP_SCHEMAS, USER_SCHEMAS};
     use serde_json::json;
 
     fn patch(resource: Value, body: Value) -> Result<Value, PatchError> {
+        patch_as(&USER_SCHEMAS, resource, body)
+    }
+
+    fn patch_as(
+        schemas: &ResourceSchemas,
+        resource: Value,
+        body: Value,
+    ) -> Result<Value, PatchError> {
         let request: PatchRequest = serde_json::from_value(body).expect("a PatchOp body");
         let Value::Object(mut resource) = resource else {
             panic!("resource must be an object")
         };
         for op in request.operations()? {
-            op.apply(&mut resource)?;
+            op.apply(&mut resource, schemas)?;
         }
         Ok(Value::Object(resource))
     }
@@ -452,7 +510,8 @@ mod tests {
         );
 
         let group = json!({ "members": [ { "value": "u1" }, { "value": "u2" } ] });
-        let patched = patch(
+        let patched = patch_as(
+            &GROUP_SCHEMAS,
             group,
             json!({ "Operations": [
                 { "op": "remove", "path": "members[value eq \"u1\"]" },
@@ -498,12 +557,98 @@ mod tests {
 
     #[test]
     fn okta_removes_members_by_value_in_the_body() {
-        let patched = patch(
+        let patched = patch_as(
+            &GROUP_SCHEMAS,
             json!({ "members": [ { "value": "u1" }, { "value": "u2" } ] }),
             json!({ "Operations": [ { "op": "remove", "path": "members", "value": [ { "value": "u2" } ] } ]}),
         )
         .expect("applies");
         assert_eq!(patched["members"], json!([{ "value": "u1" }]));
+    }
+
+    /// Entra ID's default attribute mappings, as its PATCH sends them
+    /// (Microsoft's "Develop and plan provisioning for a SCIM endpoint"):
+    /// phone numbers, addresses and a title Seatwise does not keep are
+    /// ignored, and the email and department in the same request apply.
+    #[test]
+    fn attributes_seatwise_does_not_keep_are_ignored() {
+        let user = json!({
+            "userName": "a@x.com",
+            "displayName": "A",
+            "emails": [ { "type": "work", "value": "a@x.com", "primary": true } ]
+        });
+        let patched = patch(
+            user.clone(),
+            json!({ "Operations": [
+                { "op": "Add", "path": "phoneNumbers[type eq \"work\"].value", "value": "+1 425 555 0100" },
+                { "op": "Replace", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 425 555 0101" },
+                { "op": "Add", "path": "addresses[type eq \"work\"].locality", "value": "Redmond" },
+                { "op": "Replace", "path": "title", "value": "Retail Manager" },
+                { "op": "Add", "path": "name.middleName", "value": "J" },
+                { "op": "Replace", "path": "emails[type eq \"work\"].value", "value": "b@x.com" },
+                { "op": "Add", "value": { "nickName": "Al", "displayName": "Alex" } }
+            ]}),
+        )
+        .expect("applies");
+        assert_eq!(
+            patched,
+            json!({
+                "userName": "a@x.com",
+                "displayName": "Alex",
+                "emails": [ { "type": "work", "value": "b@x.com", "primary": true } ]
+            })
+        );
+        // Removing what is not there is a no-op, kept attribute or not.
+        let removed = patch(
+            user.clone(),
+            json!({ "Operations": [
+                { "op": "Remove", "path": "phoneNumbers[type eq \"fax\"].value" },
+                { "op": "Remove", "path": "name.givenName" },
+                { "op": "Remove", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department" }
+            ]}),
+        )
+        .expect("applies");
+        assert_eq!(removed, user);
+    }
+
+    #[test]
+    fn ignored_attributes_still_need_a_well_formed_path() {
+        let error = patch(
+            json!({}),
+            json!({ "Operations": [ { "op": "Add", "path": "phoneNumbers[type eq \"work\"", "value": "1" } ]}),
+        )
+        .expect_err("unclosed filter");
+        assert_eq!(error.scim_type, "invalidPath");
+        let error = patch(
+            json!({}),
+            json!({ "Operations": [ { "op": "Add", "path": "phoneNumbers[type xx \"work\"].value", "value": "1" } ]}),
+        )
+        .expect_err("bad filter");
+        assert_eq!(error.scim_type, "invalidFilter");
+        // A kept multi-valued attribute whose filter cannot describe a new
+        // element is still noTarget.
+        let error = patch(
+            json!({ "emails": [ { "type": "work", "value": "a@x.com" } ] }),
+            json!({ "Operations": [ { "op": "Replace", "path": "emails[type ne \"work\"].value", "value": "b@x.com" } ]}),
+        )
+        .expect_err("no element matches");
+        assert_eq!(error.scim_type, "noTarget");
+    }
+
+    #[test]
+    fn a_pathless_extension_object_sets_each_attribute_it_names() {
+        let enterprise = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let patched = patch(
+            json!({ enterprise: { "department": "Retail", "manager": { "value": "m1" } } }),
+            json!({ "Operations": [ { "op": "replace", "value": {
+                enterprise: { "department": "Sales", "employeeNumber": "42" }
+            } } ]}),
+        )
+        .expect("applies");
+        assert_eq!(
+            patched[enterprise],
+            json!({ "department": "Sales", "manager": { "value": "m1" } })
+        );
     }
 
     #[test]

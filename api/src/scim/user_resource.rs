@@ -1,11 +1,13 @@
 //! A Seatwise user as a SCIM User resource, and back.
 //!
-//! Mapping: Seatwise keeps one email per user, unique in the tenant: the
-//! primary (else work, else first) of `emails`, else `userName` (providers
-//! send the user principal name there, an email address). It is answered
-//! as both `userName` and the primary work email, and a `userName eq`
-//! filter finds it; `name.formatted` and
-//! `displayName` are the display name; `active` is whether the directory
+//! Mapping: `userName` is stored as sent, unique in the tenant without
+//! regard to case (RFC 7643: `caseExact` false), and answered as sent; a
+//! user no directory named (created in the console, by CSV, or over SCIM
+//! before userName was kept) answers its email as `userName`. Seatwise
+//! keeps one email per user, unique in the tenant: the primary (else work,
+//! else first) of `emails`, else `userName` (providers send the user
+//! principal name there, an email address); it is answered as the primary
+//! work email. `name.formatted` and `displayName` are the display name; `active` is whether the directory
 //! has the user active (deactivated users hold no seat); the enterprise
 //! extension keeps `department` and `manager.value`. Incoming attribute
 //! names are matched without regard to case, and Entra ID's `"True"` /
@@ -40,6 +42,12 @@ pub fn version_of(if_match: Option<&str>) -> Result<Option<i64>, ScimError> {
         })
 }
 
+/// The userName SCIM answers for `user`: the one a directory sent, else
+/// the email (users no directory named).
+pub fn user_name(user: &User) -> &str {
+    user.user_name.as_deref().unwrap_or(&user.email)
+}
+
 /// The SCIM representation of `user`.
 pub fn to_json(user: &User) -> Value {
     let mut enterprise = Map::new();
@@ -52,7 +60,7 @@ pub fn to_json(user: &User) -> Value {
     let mut resource = json!({
         "schemas": [USER_SCHEMA, ENTERPRISE_USER_SCHEMA],
         "id": user.id.0.to_string(),
-        "userName": user.email,
+        "userName": user_name(user),
         "displayName": user.display_name,
         "name": { "formatted": user.display_name },
         "active": user.directory_active,
@@ -156,6 +164,7 @@ pub fn from_json(resource: &Value) -> Result<DirectoryUser, ScimError> {
         _ => None,
     };
     Ok(DirectoryUser {
+        user_name: Some(user_name),
         display_name,
         email,
         external_id: text(get(object, "externalId")),
@@ -165,32 +174,5 @@ pub fn from_json(resource: &Value) -> Result<DirectoryUser, ScimError> {
     })
 }
 
-/// Keep only what `attributes` asks for (plus `id`, `schemas` and
-/// `meta`, always returned), or drop what `excluded` names. Names are
-/// top-level attributes or `urn:…:attribute`, compared without case.
-pub fn project(resource: Value, attributes: &[String], excluded: &[String]) -> Value {
-    let Value::Object(object) = resource else {
-        return resource;
-    };
-    let top = |name: &str| -> String {
-        let name = name.rsplit_once(':').map_or(name, |(_, local)| local);
-        name.split('.').next().unwrap_or(name).to_ascii_lowercase()
-    };
-    let wanted: Vec<String> = attributes.iter().map(|a| top(a)).collect();
-    let dropped: Vec<String> = excluded.iter().map(|a| top(a)).collect();
-    let always = ["id", "schemas", "meta"];
-    let kept = object
-        .into_iter()
-        .filter(|(k, _)| {
-            let key = top(k);
-            if always.contains(&key.as_str()) {
-                return true;
-            }
-            if !wanted.is_empty() {
-                return wanted.contains(&key) || k.starts_with("urn:");
-            }
-            !dropped.contains(&key)
-        })
-        .collect();
-    Value::Object(kept)
-}
+/// `attributes`/`excludedAttributes`: see [`super::projection`].
+pub use super::projection::project;

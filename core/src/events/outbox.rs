@@ -475,6 +475,24 @@ pub(crate) fn write_sqlite(c: &mut SqliteConnection, pending: Pending) -> QueryR
     Ok(())
 }
 
+/// `rows` into `table`: one row (the usual single-user write) as a
+/// one-row INSERT, whose fixed text diesel prepares once per connection
+/// and caches; more as multi-row INSERTs of [`INSERT_CHUNK`], which diesel
+/// prepares anew each time (their text varies with the count). A macro,
+/// as diesel's insert bounds do not name well in a generic function.
+macro_rules! insert_sqlite_rows {
+    ($c:expr, $table:expr, $rows:expr) => {{
+        let rows = $rows;
+        if let [row] = rows {
+            diesel::RunQueryDsl::execute(diesel::insert_into($table).values(row), $c)?;
+        } else {
+            for chunk in rows.chunks(INSERT_CHUNK) {
+                diesel::RunQueryDsl::execute(diesel::insert_into($table).values(chunk), $c)?;
+            }
+        }
+    }};
+}
+
 fn write_sqlite_tenant(c: &mut SqliteConnection, tenant: TenantId, rows: Rows) -> QueryResult<()> {
     let count = rows.events.len() as i64;
     let Rows {
@@ -496,18 +514,11 @@ fn write_sqlite_tenant(c: &mut SqliteConnection, tenant: TenantId, rows: Rows) -
         .returning(outbox_sequences::next_seq);
     let next: i64 = diesel::RunQueryDsl::get_result(advance, c)?;
     let first_seq = next - count;
-    for chunk in events.chunks(INSERT_CHUNK) {
-        diesel::RunQueryDsl::execute(diesel::insert_into(outbox_events::table).values(chunk), c)?;
-    }
+    insert_sqlite_rows!(c, outbox_events::table, &events[..]);
     for d in &mut deliveries {
         d.seq += first_seq;
     }
-    for chunk in deliveries.chunks(INSERT_CHUNK) {
-        diesel::RunQueryDsl::execute(
-            diesel::insert_into(webhook_deliveries::table).values(chunk),
-            c,
-        )?;
-    }
+    insert_sqlite_rows!(c, webhook_deliveries::table, &deliveries[..]);
     Ok(())
 }
 

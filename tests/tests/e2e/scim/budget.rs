@@ -2,8 +2,9 @@
 //! statements of `POST /Users` and of a `PATCH /Groups` adding a hundred
 //! members, on each backend. A change that adds a statement to these fails
 //! here (bench/README.md has the figures and the throughput they give).
-//! And racing requests for one user: exactly one is created, the others
-//! are answered `409 uniqueness`, never a server error.
+//! And racing requests for one user or one group: exactly one is created
+//! (or renamed), the others are answered `409 uniqueness`, never a server
+//! error.
 
 use futures::future::join_all;
 use seatwise_e2e::{Backend, StartOptions, TestApp, e2e_for_each_backend};
@@ -53,7 +54,7 @@ async fn sync_costs_a_fixed_number_of_statements(backend: Backend) {
     let first = scim.post("/scim/v2/Users", user(0, "ext-0")).await;
     assert_eq!(first.status, 201, "{:#}", first.body);
 
-    let before = app.statements_total().await;
+    let before = app.settled_statements_total().await;
     let created = scim.post("/scim/v2/Users", user(1, "ext-1")).await;
     let after = app.statements_total().await;
     assert_eq!(created.status, 201, "{:#}", created.body);
@@ -75,7 +76,7 @@ async fn sync_costs_a_fixed_number_of_statements(backend: Backend) {
         .await;
     assert_eq!(group.status, 201, "{:#}", group.body);
     let path = format!("/scim/v2/Groups/{}", group.body["id"].as_str().expect("id"));
-    let before = app.statements_total().await;
+    let before = app.settled_statements_total().await;
     let patched = scim
         .patch(
             &path,
@@ -122,7 +123,62 @@ async fn racing_creates_of_one_user_answer_uniqueness(backend: Backend) {
     assert_eq!(all.body["totalResults"], 2, "one user per race");
 }
 
+/// Eight requests at once for one group (the same `externalId`), as a
+/// provider retrying in parallel sends them: one is created, seven are told
+/// it exists. Then eight groups renamed at once to one `externalId`: one
+/// takes it. The unique index decides, not a read before the write, which
+/// a concurrent request's uncommitted group slips past (PostgreSQL
+/// answered those 500).
+async fn racing_writes_of_one_group_external_id_answer_uniqueness(backend: Backend) {
+    let Some(app) = TestApp::start(backend).await else {
+        return;
+    };
+    let scim = Scim::connect(&app, "Okta").await;
+    let group = |n: usize, external_id: &str| json!({ "schemas": [GROUP_SCHEMA], "displayName": format!("Group {n}"), "externalId": external_id });
+    let answers =
+        join_all((0..8).map(|n| scim.post("/scim/v2/Groups", group(n, "ext-shared")))).await;
+    let created = answers.iter().filter(|a| a.status == 201).count();
+    assert_eq!(created, 1, "one created");
+    for refused in answers.iter().filter(|a| a.status != 201) {
+        assert_eq!(refused.status, 409, "{:#}", refused.body);
+        assert_eq!(refused.body["scimType"], "uniqueness");
+    }
+    let all = scim.get("/scim/v2/Groups?count=0").await;
+    assert_eq!(all.body["totalResults"], 1, "one group");
+
+    let mut paths = Vec::new();
+    for n in 0..8 {
+        let made = scim
+            .post("/scim/v2/Groups", group(10 + n, &format!("ext-{n}")))
+            .await;
+        assert_eq!(made.status, 201, "{:#}", made.body);
+        paths.push(format!(
+            "/scim/v2/Groups/{}",
+            made.body["id"].as_str().expect("id")
+        ));
+    }
+    let rename = json!({
+        "schemas": [PATCH_OP],
+        "Operations": [{ "op": "replace", "path": "externalId", "value": "ext-renamed" }]
+    });
+    let answers = join_all(paths.iter().map(|p| scim.patch(p, rename.clone()))).await;
+    let renamed = answers
+        .iter()
+        .filter(|a| (200..300).contains(&a.status))
+        .count();
+    assert_eq!(renamed, 1, "one renamed");
+    for refused in answers.iter().filter(|a| !(200..300).contains(&a.status)) {
+        assert_eq!(refused.status, 409, "{:#}", refused.body);
+        assert_eq!(refused.body["scimType"], "uniqueness");
+    }
+    let holders = scim
+        .get("/scim/v2/Groups?filter=externalId%20eq%20%22ext-renamed%22")
+        .await;
+    assert_eq!(holders.body["totalResults"], 1, "{:#}", holders.body);
+}
+
 e2e_for_each_backend!(
     sync_costs_a_fixed_number_of_statements,
-    racing_creates_of_one_user_answer_uniqueness
+    racing_creates_of_one_user_answer_uniqueness,
+    racing_writes_of_one_group_external_id_answer_uniqueness
 );

@@ -5,6 +5,7 @@
 mod budget;
 mod deprovisioning;
 mod groups;
+mod protocol;
 mod users;
 
 use reqwest::Method;

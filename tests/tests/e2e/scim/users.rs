@@ -271,7 +271,11 @@ async fn value_filter_paths_versions_and_errors(app: TestApp) {
         )
         .await;
     assert_eq!(renamed.status, 200, "{:#}", renamed.body);
-    assert_eq!(renamed.body["userName"], "lee.gu@example.com");
+    assert_eq!(renamed.body["emails"][0]["value"], "lee.gu@example.com");
+    assert_eq!(
+        renamed.body["userName"], "lee@example.com",
+        "userName is the provider's, not the email"
+    );
     assert_eq!(renamed.body[ENTERPRISE]["department"], "Legal");
 
     let stale = scim
@@ -362,7 +366,258 @@ async fn tokens_are_per_tenant_and_revocable(app: TestApp) {
     assert!(tokens.data()["scimTokens"]["nodes"][0]["lastUsedAt"].is_string());
 }
 
+/// The path of a SCIM resource from its answer.
+fn path_of(answer: &super::ScimAnswer) -> String {
+    format!("/scim/v2/Users/{}", answer.body["id"].as_str().expect("id"))
+}
+
+/// `GET /Users?filter=userName eq "…"`: the ids found.
+async fn by_user_name(scim: &Scim<'_>, user_name: &str) -> Vec<String> {
+    let filter = format!("userName eq \"{user_name}\"");
+    let encoded: String = filter
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => {
+                char::from(b).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    let found = scim.get(&format!("/scim/v2/Users?filter={encoded}")).await;
+    assert_eq!(found.status, 200, "{:#}", found.body);
+    found.body["Resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").to_owned())
+        .collect()
+}
+
+/// Entra ID's default mapping (userPrincipalName -> userName, mail ->
+/// the work email), and an Okta login that is not an email: the userName
+/// is kept as sent, found again by `userName eq` in any letter case, kept
+/// through PATCH, replaced by PUT, and unique without regard to case.
+async fn user_name_is_kept_apart_from_the_email(app: TestApp) {
+    let scim = Scim::connect(&app, "Entra ID").await;
+    let upn = "AdeleV@contoso.onmicrosoft.example";
+    let created = scim
+        .post(
+            "/scim/v2/Users",
+            json!({
+                "schemas": [USER_SCHEMA],
+                "externalId": "8a1f",
+                "userName": upn,
+                "active": true,
+                "displayName": "Adele Vance",
+                "emails": [{ "primary": true, "type": "work", "value": "adele.vance@contoso.example" }]
+            }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    assert_eq!(created.body["userName"], upn);
+    assert_eq!(
+        created.body["emails"][0]["value"],
+        "adele.vance@contoso.example"
+    );
+    let id = created.body["id"].as_str().expect("id").to_owned();
+    let path = path_of(&created);
+
+    // Entra ID looks the user up by the value it sent before each write.
+    assert_eq!(by_user_name(&scim, upn).await, vec![id.clone()]);
+    assert_eq!(
+        by_user_name(&scim, "adelev@CONTOSO.onmicrosoft.example").await,
+        vec![id.clone()],
+        "userName is caseExact=false"
+    );
+    assert!(
+        by_user_name(&scim, "adele.vance@contoso.example")
+            .await
+            .is_empty(),
+        "the email is not this user's userName"
+    );
+    let starts = scim
+        .get("/scim/v2/Users?filter=userName%20sw%20%22adelev%40%22")
+        .await;
+    assert_eq!(starts.body["totalResults"], 1, "{:#}", starts.body);
+    assert_eq!(scim.get(&path).await.body["userName"], upn);
+
+    // PATCH without userName keeps it, whatever else changes.
+    let patched = scim
+        .patch(
+            &path,
+            json!({ "schemas": [PATCH_OP], "Operations": [
+                { "op": "Replace", "path": "emails[type eq \"work\"].value", "value": "adele@contoso.example" },
+                { "op": "Replace", "path": "displayName", "value": "Adele V." }
+            ] }),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{:#}", patched.body);
+    assert_eq!(patched.body["userName"], upn);
+    assert_eq!(patched.body["emails"][0]["value"], "adele@contoso.example");
+
+    // An Okta login that is no email, on a second user.
+    let login = scim
+        .post(
+            "/scim/v2/Users",
+            json!({
+                "schemas": [USER_SCHEMA],
+                "userName": "jdoe",
+                "displayName": "Jo Doe",
+                "emails": [{ "primary": true, "type": "work", "value": "jo.doe@contoso.example" }]
+            }),
+        )
+        .await;
+    assert_eq!(login.status, 201, "{:#}", login.body);
+    assert_eq!(login.body["userName"], "jdoe");
+    let jdoe = login.body["id"].as_str().expect("id").to_owned();
+    assert_eq!(by_user_name(&scim, "JDOE").await, vec![jdoe.clone()]);
+
+    // A taken userName, in another case, with another email: 409, nothing
+    // written, by POST, PUT and PATCH.
+    let duplicate = scim
+        .post(
+            "/scim/v2/Users",
+            okta_user("ADELEV@contoso.onmicrosoft.example", "Other", "Person"),
+        )
+        .await;
+    assert_eq!(duplicate.status, 409, "{:#}", duplicate.body);
+    assert_eq!(duplicate.body["scimType"], "uniqueness");
+    assert!(
+        duplicate.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("userName")),
+        "{:#}",
+        duplicate.body
+    );
+    let login_path = path_of(&login);
+    let put = scim
+        .send(
+            Method::PUT,
+            &login_path,
+            Some(json!({
+                "schemas": [USER_SCHEMA],
+                "userName": "adelev@contoso.onmicrosoft.example",
+                "displayName": "Jo Doe",
+                "emails": [{ "primary": true, "type": "work", "value": "jo.doe@contoso.example" }]
+            })),
+            &[],
+        )
+        .await;
+    assert_eq!(put.status, 409, "{:#}", put.body);
+    assert_eq!(put.body["scimType"], "uniqueness");
+    let patch = scim
+        .patch(
+            &login_path,
+            json!({ "schemas": [PATCH_OP], "Operations": [
+                { "op": "replace", "path": "userName", "value": upn }
+            ] }),
+        )
+        .await;
+    assert_eq!(patch.status, 409, "{:#}", patch.body);
+    let all = scim.get("/scim/v2/Users?count=0").await;
+    assert_eq!(all.body["totalResults"], 2);
+    let unchanged = scim.get(&login_path).await;
+    assert_eq!(unchanged.body["userName"], "jdoe");
+    assert_eq!(unchanged.body["meta"]["version"], "W/\"1\"");
+
+    // PUT replaces the userName: the old one finds nothing, and is free.
+    let put = scim
+        .send(
+            Method::PUT,
+            &login_path,
+            Some(json!({
+                "schemas": [USER_SCHEMA],
+                "userName": "jo.doe",
+                "displayName": "Jo Doe",
+                "emails": [{ "primary": true, "type": "work", "value": "jo.doe@contoso.example" }]
+            })),
+            &[],
+        )
+        .await;
+    assert_eq!(put.status, 200, "{:#}", put.body);
+    assert_eq!(put.body["userName"], "jo.doe");
+    assert!(by_user_name(&scim, "jdoe").await.is_empty());
+    assert_eq!(by_user_name(&scim, "Jo.Doe").await, vec![jdoe]);
+}
+
+/// A user no directory named (created in the console, or over SCIM before
+/// userName was kept) answers its email as userName and is found by it;
+/// a PATCH that leaves that answer alone keeps it following the email.
+async fn a_user_without_user_name_answers_its_email(app: TestApp) {
+    let admin = app.admin_token();
+    app.create_user(&admin, "Megan Bowen", "megan@contoso.example")
+        .await;
+    let scim = Scim::connect(&app, "Okta").await;
+    let found = by_user_name(&scim, "Megan@Contoso.example").await;
+    assert_eq!(found.len(), 1, "found by the email");
+    let path = format!("/scim/v2/Users/{}", found[0]);
+    assert_eq!(
+        scim.get(&path).await.body["userName"],
+        "megan@contoso.example"
+    );
+    let moved = scim
+        .patch(
+            &path,
+            json!({ "schemas": [PATCH_OP], "Operations": [
+                { "op": "replace", "path": "emails[type eq \"work\"].value", "value": "megan.bowen@contoso.example" }
+            ] }),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "{:#}", moved.body);
+    assert_eq!(moved.body["userName"], "megan.bowen@contoso.example");
+    assert_eq!(
+        by_user_name(&scim, "megan.bowen@contoso.example").await,
+        found
+    );
+    assert!(
+        by_user_name(&scim, "megan@contoso.example")
+            .await
+            .is_empty()
+    );
+}
+
+/// Concurrent PATCHes without `If-Match`, each changing one attribute:
+/// none is refused (RFC 7644 §3.14 gives 412 only to a failed `If-Match`)
+/// and none is lost: each is applied to the user as the others left it.
+async fn patches_without_if_match_are_never_refused_nor_lost(app: TestApp) {
+    let scim = Scim::connect(&app, "Entra ID").await;
+    let created = scim
+        .post(
+            "/scim/v2/Users",
+            okta_user("racer@example.com", "Ray", "Cer"),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    let path = path_of(&created);
+    let operations = [
+        json!({ "op": "replace", "path": "displayName", "value": "Ray C." }),
+        json!({ "op": "replace", "path": "externalId", "value": "ext-racer" }),
+        json!({ "op": "add", "path": format!("{ENTERPRISE}:department"), "value": "Research" }),
+        json!({ "op": "replace", "path": "emails[type eq \"work\"].value", "value": "ray@example.com" }),
+    ];
+    for round in 0..3 {
+        let answers = futures::future::join_all(
+            operations
+                .iter()
+                .map(|op| scim.patch(&path, json!({ "schemas": [PATCH_OP], "Operations": [op] }))),
+        )
+        .await;
+        for answer in &answers {
+            assert_eq!(answer.status, 200, "round {round}: {:#}", answer.body);
+        }
+    }
+    let user = scim.get(&path).await.body;
+    assert_eq!(user["displayName"], "Ray C.");
+    assert_eq!(user["externalId"], "ext-racer");
+    assert_eq!(user[ENTERPRISE]["department"], "Research");
+    assert_eq!(user["emails"][0]["value"], "ray@example.com");
+    assert_eq!(user["userName"], "racer@example.com");
+}
+
 e2e_on_both_backends!(
+    user_name_is_kept_apart_from_the_email,
+    a_user_without_user_name_answers_its_email,
+    patches_without_if_match_are_never_refused_nor_lost,
     discovery_needs_a_token_and_answers_scim_json,
     okta_looks_up_creates_and_pages,
     entra_deactivation_frees_seats_for_waiting_users,
