@@ -243,7 +243,9 @@ impl Store {
 
     /// Replace a user's directory attributes. With `if_version`, refuse
     /// (`VersionMismatch`) unless the stored version is that one.
-    /// Deactivating gives back every seat; reactivating takes them again.
+    /// Deactivating gives back every seat and blocks sign-in; reactivating
+    /// takes the seats again and allows sign-in; an update that leaves
+    /// `active` as it was keeps sign-in as it was (an admin's block stays).
     pub async fn replace_directory_user(
         &self,
         tenant: TenantId,
@@ -273,6 +275,13 @@ impl Store {
             } else if !before.directory_active && user.active {
                 take_seats(conn, tenant, id, &mut license_changes).await?;
             }
+            // Sign-in follows the directory's transitions only: a routine
+            // update (`active` as it was) keeps an admin's sign-in block.
+            let account_enabled = if before.directory_active == user.active {
+                before.account_enabled
+            } else {
+                user.active
+            };
             let at = now();
             let update = diesel::update(users::table
                 .filter(users::tenant_id.eq(tenant))
@@ -288,7 +297,7 @@ impl Store {
                     users::department.eq(&checked.department),
                     users::manager_external_id.eq(&checked.manager_external_id),
                     users::directory_active.eq(user.active),
-                    users::account_enabled.eq(user.active),
+                    users::account_enabled.eq(account_enabled),
                     users::version.eq(before.version + 1),
                     users::updated_at.eq(at),
                 ));

@@ -88,6 +88,17 @@ pub enum CoreError {
         /// The stored version.
         current: i64,
     },
+    /// The identity provider deactivated the user (SCIM `active: false`),
+    /// which released their seats; only the identity provider can undo
+    /// that, so an admin's attempt to let them sign in again is refused
+    /// and nothing was changed. `field` is the input that asked.
+    #[error(
+        "the identity provider deactivated this user and released their licenses; reactivate them in the identity provider, which also gives their licenses back"
+    )]
+    DirectoryManaged {
+        /// The input field that asked for the change.
+        field: InputField,
+    },
     /// The database cannot be reached or the pool is exhausted.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -156,6 +167,8 @@ pub enum InputField {
     ExternalId,
     /// `department`.
     Department,
+    /// Whether a user may sign in.
+    AccountEnabled,
     /// `userName`: the identity provider's sign-in name for a user.
     UserName,
     /// Where the vendor sends the admin back to after an install.

@@ -253,7 +253,9 @@ impl Store {
     /// Change a user's name, email or sign-in. The email stays unique in
     /// the tenant (case-insensitively) and the typeahead follows a rename.
     /// A disabled user keeps their licenses and seats, as in the model
-    /// product: disabling stops sign-in, not billing. A field equal to its
+    /// product: disabling stops sign-in, not billing. Enabling a user the
+    /// identity provider deactivated is refused (`DirectoryManaged`): they
+    /// hold no seat until the directory reactivates them. A field equal to its
     /// current value is no change; when nothing changes, nothing is written
     /// (no audit event, `version` unchanged).
     pub async fn update_user(
@@ -297,6 +299,13 @@ impl Store {
                 row.email_key = key;
                 row.email = email;
                 changed.push("email");
+            }
+            // A user the directory deactivated holds no seat; enabling
+            // sign-in here would show them as enabled while they still
+            // could not hold a license, so only the identity provider may
+            // bring them back (and their seats with them).
+            if update.account_enabled == Some(true) && !row.directory_active {
+                return Err(CoreError::DirectoryManaged { field: InputField::AccountEnabled });
             }
             if let Some(enabled) = update.account_enabled.filter(|e| *e != row.account_enabled) {
                 row.account_enabled = enabled;

@@ -102,9 +102,18 @@ export function sourceLabel(source) {
 /**
  * Whether a user may sign in. A disabled account keeps its licenses and
  * seats (as in the model product), so the badge says sign-in, not access.
+ * A user the identity provider deactivated is not merely blocked: their
+ * licenses were released, so the badge names the directory instead of
+ * looking like an admin's sign-in block.
  */
 export function accountBadge(user) {
+  if (isDeactivatedInDirectory(user)) return badge('danger', 'Deactivated in the directory');
   return user.accountEnabled ? badge('ok', 'Enabled') : badge('danger', 'Sign-in blocked');
+}
+
+/** The identity provider (SCIM `active: false`) deactivated the user. */
+export function isDeactivatedInDirectory(user) {
+  return user.directoryStatus === 'DEACTIVATED';
 }
 
 /** A license's state: active, or waiting for a seat (`COUNT_VIOLATION`). */

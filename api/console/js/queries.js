@@ -172,7 +172,7 @@ export const MY_LICENSES = `query ConsoleMyLicenses {
 /** Rows per page of the users and groups lists, and per "Show more". */
 const DIRECTORY_PAGE = 20;
 
-const USER_ROW = 'id displayName email accountEnabled source department';
+const USER_ROW = 'id displayName email accountEnabled directoryStatus source department';
 const GROUP_ROW = 'id displayName description source memberCount';
 
 export const USERS = `query ConsoleUsers($after: String, $search: String) {
@@ -209,7 +209,7 @@ const USER_FRAGMENTS = {
 /** One user: their account, where they came from, licenses and groups. */
 export const USER_DETAILS = `query ConsoleUser($id: ID!) {
   user(id: $id) {
-    id displayName email accountEnabled source externalId department createdAt
+    id displayName email accountEnabled directoryStatus source externalId department createdAt
     licenses(first: ${DIRECTORY_PAGE}) { ...UserLicenses }
     groups(first: ${DIRECTORY_PAGE}) { ...UserGroups }
   }

@@ -78,6 +78,9 @@ pub mod code {
     pub const SEAT_CHANGE_UNDER_WAY: &str = "SEAT_CHANGE_UNDER_WAY";
     /// The app's subscription is `DISABLED`: it takes no new assignment.
     pub const SUBSCRIPTION_INACTIVE: &str = "SUBSCRIPTION_INACTIVE";
+    /// The identity provider deactivated the user; only it can let them
+    /// sign in again.
+    pub const DIRECTORY_MANAGED: &str = "DIRECTORY_MANAGED";
     /// Bad input.
     pub const INVALID_INPUT: &str = "INVALID_INPUT";
     /// A unique value is taken.
@@ -123,6 +126,7 @@ pub fn field_name(field: InputField) -> Cow<'static, str> {
         InputField::TokenId => "tokenId",
         InputField::ExternalId => "externalId",
         InputField::Department => "department",
+        InputField::AccountEnabled => "accountEnabled",
         InputField::UserName => "userName",
         InputField::DisplayName => "displayName",
         InputField::Email => "email",
@@ -214,6 +218,9 @@ fn describe(e: &CoreError) -> Described {
         CoreError::AlreadyExists { field, message } => {
             about_field(code::ALREADY_EXISTS, field, message)
         }
+        CoreError::DirectoryManaged { field } => {
+            about_field(code::DIRECTORY_MANAGED, field, &e.to_string())
+        }
         CoreError::Unavailable(_) => {
             // Worth a retry: the database is down or every connection busy.
             tracing::warn!(error = %e, "request failed: database unavailable");
@@ -298,6 +305,10 @@ pub enum UserErrorCode {
     /// over): it takes no new assignment until renewed; nothing was
     /// changed.
     SubscriptionInactive,
+    /// The organisation's identity provider deactivated the user and
+    /// released their licenses, so only it can let them sign in again
+    /// (reactivating also gives their licenses back); nothing was changed.
+    DirectoryManaged,
     /// An input field is invalid; nothing was changed.
     InvalidInput,
     /// A unique value (such as an email) is already taken.
@@ -346,6 +357,7 @@ impl UserError {
             CoreError::SubscriptionInactive { .. } => UserErrorCode::SubscriptionInactive,
             CoreError::InvalidInput { .. } => UserErrorCode::InvalidInput,
             CoreError::AlreadyExists { .. } => UserErrorCode::AlreadyExists,
+            CoreError::DirectoryManaged { .. } => UserErrorCode::DirectoryManaged,
             CoreError::Unavailable(_)
             | CoreError::VersionMismatch { .. }
             | CoreError::TimedOut(_)

@@ -1,6 +1,9 @@
 //! The Users page (`#/users`) and one user (`#/users/<id>`): the list with
 //! sign-in and source, "Load more", search by name or email, and a user's
-//! account, licenses (with how they hold each one) and groups.
+//! account, licenses (with how they hold each one) and groups; a user the
+//! identity provider deactivated is shown apart from a blocked one.
+
+use serde_json::{Value, json};
 
 use crate::{BLOCKED_USER, Console, SCIM_USER};
 
@@ -168,4 +171,94 @@ async fn a_disabled_user_keeps_the_licenses_of_their_groups() {
     // The group links to its own page.
     browser.click_link("Sales").await;
     browser.wait_text("h1", "Sales").await;
+}
+
+/// Deactivates `email` as Entra ID does (a SCIM token made through
+/// GraphQL, the user found by `userName`, then `active` replaced by
+/// `"False"`).
+async fn deactivate_in_the_directory(console: &Console, email: &str) {
+    let app = &console.app;
+    let created = app
+        .gql(
+            "mutation($input: CreateScimTokenInput!) { createScimToken(input: $input) { secret } }",
+        )
+        .var("input", json!({ "name": "Entra ID" }))
+        .token(&app.admin_token())
+        .send()
+        .await;
+    let secret = created.data()["createScimToken"]["secret"]
+        .as_str()
+        .expect("a secret")
+        .to_owned();
+    let filter = format!("userName eq \"{email}\"");
+    let found: Value = app
+        .http()
+        .get(app.url("/scim/v2/Users"))
+        .query(&[("filter", filter.as_str())])
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .expect("SCIM lookup")
+        .json()
+        .await
+        .expect("a SCIM list");
+    let id = found["Resources"][0]["id"].as_str().expect("the SCIM user");
+    let patched = app
+        .http()
+        .patch(app.url(&format!("/scim/v2/Users/{id}")))
+        .bearer_auth(&secret)
+        .header("content-type", "application/scim+json")
+        .body(
+            json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{ "op": "Replace", "path": "active", "value": "False" }]
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("SCIM PATCH");
+    assert_eq!(patched.status().as_u16(), 200, "deactivated");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_deactivated_in_the_directory_is_told_apart_from_a_blocked_one() {
+    let Some(console) = Console::signed_in_as_admin().await else {
+        return;
+    };
+    let browser = &console.browser;
+    deactivate_in_the_directory(&console, "pradeep.gupta@demo.seatwise.example").await;
+
+    browser.click_link("Users").await;
+    browser.wait_text("h1", "Users").await;
+    let deactivated = browser
+        .wait_text(&user_row(SCIM_USER), "Deactivated in the directory")
+        .await;
+    assert!(!deactivated.contains("Sign-in blocked"), "{deactivated}");
+    let blocked = browser.text(&user_row(BLOCKED_USER)).await;
+    assert!(
+        blocked.contains("Sign-in blocked") && !blocked.contains("Deactivated"),
+        "an admin's block stays a block: {blocked}"
+    );
+
+    browser.click_link(SCIM_USER).await;
+    browser.wait_text("h1", SCIM_USER).await;
+    browser
+        .wait_text("#user-status", "Deactivated in the directory")
+        .await;
+    let page = browser.text("main").await;
+    assert!(
+        page.contains("licenses released")
+            && page.contains("reactivate them in your identity provider"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("stay assigned"),
+        "the seats were released, not kept: {page}"
+    );
+    let facts = browser.text("#user-facts").await;
+    assert!(facts.contains("deactivated in the directory"), "{facts}");
+    browser
+        .wait_text("#user-licenses", "holds no app licenses")
+        .await;
 }

@@ -2,11 +2,14 @@
 // the identity provider's id, department), every app license they hold
 // with its path (direct, inherited from groups) and state, and their
 // groups. A disabled account keeps its licenses, so the page says so next
-// to the "Sign-in blocked" badge instead of hiding the licenses.
+// to the "Sign-in blocked" badge instead of hiding the licenses. A user the
+// identity provider deactivated is a different case, told apart: their
+// licenses were released, and only the identity provider can bring them
+// (and the licenses) back.
 
 import { gql } from '../api.js';
 import { h, replace, messageBox, breadcrumb, fact } from '../dom.js';
-import { accountBadge, formatDate, howHeld, licenseStateBadge, sourceLabel } from '../format.js';
+import { accountBadge, formatDate, howHeld, isDeactivatedInDirectory, licenseStateBadge, sourceLabel } from '../format.js';
 import { USER_DETAILS, userListPage } from '../queries.js';
 import { listSection } from '../components/list-section.js';
 
@@ -30,13 +33,7 @@ export async function renderUser({ page, isCurrent }, userId) {
     page,
     breadcrumb(['#/users', 'Users'], user.displayName),
     h('div', { class: 'page-head' }, h('h1', { id: 'user-title' }, user.displayName), h('p', { class: 'hint' }, user.email), h('p', { id: 'user-status' }, accountBadge(user))),
-    user.accountEnabled
-      ? null
-      : messageBox(
-          'warning',
-          'Sign-in blocked',
-          h('p', {}, `${user.displayName} cannot sign in: the account is disabled. Their licenses and seats stay assigned until an admin unassigns them or deletes the user.`),
-        ),
+    accountNotice(user),
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'account-heading' },
@@ -45,7 +42,7 @@ export async function renderUser({ page, isCurrent }, userId) {
         'dl',
         { class: 'facts', id: 'user-facts' },
         fact('Email', user.email),
-        fact('Sign-in', user.accountEnabled ? 'Enabled' : 'Blocked (account disabled)'),
+        fact('Sign-in', signIn(user)),
         fact('Source', sourceLabel(user.source)),
         fact('External id', user.externalId || '—'),
         fact('Department', user.department || '—'),
@@ -90,6 +87,29 @@ export async function renderUser({ page, isCurrent }, userId) {
         ),
     }),
   );
+}
+
+/** Why the user cannot sign in, and what happened to their licenses. */
+function accountNotice(user) {
+  if (isDeactivatedInDirectory(user)) {
+    return messageBox(
+      'warning',
+      'Deactivated in the directory: licenses released',
+      h('p', {}, `Your identity provider deactivated ${user.displayName}: they cannot sign in, and their licenses were released (their seats went back to the app, or to users waiting for one). Their assignments and groups are kept.`),
+      h('p', {}, 'To give them their licenses back, reactivate them in your identity provider; they cannot be enabled here.'),
+    );
+  }
+  if (user.accountEnabled) return null;
+  return messageBox(
+    'warning',
+    'Sign-in blocked: keeps licenses',
+    h('p', {}, `${user.displayName} cannot sign in: the account is disabled. Their licenses and seats stay assigned until an admin unassigns them or deletes the user.`),
+  );
+}
+
+function signIn(user) {
+  if (isDeactivatedInDirectory(user)) return 'Blocked (deactivated in the directory; licenses released)';
+  return user.accountEnabled ? 'Enabled' : 'Blocked (account disabled; keeps licenses)';
 }
 
 function appLink(app) {

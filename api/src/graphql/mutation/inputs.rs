@@ -134,7 +134,8 @@ pub struct UpdateUserInput {
     /// case-insensitively).
     pub email: Option<String>,
     /// Whether the user may sign in. A disabled user keeps their licenses
-    /// and seats.
+    /// and seats. `true` is refused (`DIRECTORY_MANAGED`) for a user the
+    /// identity provider deactivated: reactivate them there.
     pub account_enabled: Option<bool>,
 }
 

@@ -346,8 +346,10 @@ impl MutationRoot {
     }
 
     /// Change a user's display name, email or sign-in (`accountEnabled`). A
-    /// disabled user keeps their licenses and seats. Needs `GLOBAL_ADMIN`
-    /// or `USER_ADMIN`.
+    /// disabled user keeps their licenses and seats. A user the identity
+    /// provider deactivated (`directoryStatus: DEACTIVATED`) cannot be
+    /// enabled here: that is a `DIRECTORY_MANAGED` user error and nothing
+    /// changes. Needs `GLOBAL_ADMIN` or `USER_ADMIN`.
     async fn update_user(
         &self,
         ctx: &Context<'_>,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use seatwise_core::model;
 use seatwise_core::paging::{Cursor, Page};
 
-use super::directory::DirectorySource;
+use super::directory::{DirectorySource, DirectoryStatus};
 use super::group::{Group, GroupConnection};
 use super::license::{UserLicense, UserLicenseConnection};
 use crate::graphql::connection::{connection, page_cost, page_request, selects_total_count};
@@ -48,10 +48,20 @@ impl User {
         self.0.created_at
     }
 
-    /// Whether the account may sign in. A disabled user keeps their
-    /// licenses until an admin removes them.
+    /// Whether the account may sign in. An account an admin disabled
+    /// keeps its licenses and seats until an admin removes them. False
+    /// also while the identity provider has the user deactivated (see
+    /// `directoryStatus`), and then the user holds no seat.
     async fn account_enabled(&self) -> bool {
         self.0.account_enabled
+    }
+
+    /// Whether the identity provider has the user active. `DEACTIVATED`
+    /// users had their seats released and take them again only when the
+    /// identity provider reactivates them; users created in Seatwise are
+    /// always `ACTIVE`.
+    async fn directory_status(&self) -> DirectoryStatus {
+        DirectoryStatus::of(self.0.directory_active)
     }
 
     /// Where the user came from.

@@ -3,6 +3,7 @@
 //! rules through SCIM, versions, errors and tenant isolation.
 
 mod budget;
+mod deprovisioning;
 mod groups;
 mod protocol;
 mod users;
