@@ -259,6 +259,6 @@ async fn a_user_deactivated_in_the_directory_is_told_apart_from_a_blocked_one() 
     let facts = browser.text("#user-facts").await;
     assert!(facts.contains("deactivated in the directory"), "{facts}");
     browser
-        .wait_text("#user-licenses", "holds no app licenses")
+        .wait_text("#user-licenses-empty", "holds no app licenses")
         .await;
 }
