@@ -64,7 +64,9 @@ async fn held_seat_change(app: &TestApp, admin: &str) -> String {
         let office = app
             .register_app(admin, &format!("Held Office {attempt}"), 5)
             .await;
-        let requested = app.request_seat_change(admin, &office, 8, "held").await;
+        // A key per attempt: a retry is a new request, not a repeat.
+        let key = format!("held-{attempt}");
+        let requested = app.request_seat_change(admin, &office, 8, &key).await;
         let id = requested["operation"]["id"]
             .as_str()
             .unwrap_or_else(|| panic!("an operation id: {requested:#}"))
