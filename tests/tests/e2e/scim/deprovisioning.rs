@@ -8,7 +8,7 @@ use reqwest::Method;
 use seatwise_e2e::{TestApp, e2e_on_both_backends};
 use serde_json::{Value, json};
 
-use super::Scim;
+use super::{Scim, graphql_id};
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -33,22 +33,6 @@ async fn provision(scim: &Scim<'_>, email: &str, name: &str) -> String {
         "/scim/v2/Users/{}",
         created.body["id"].as_str().expect("a SCIM id")
     )
-}
-
-/// The user's GraphQL id, found by email.
-async fn graphql_id(app: &TestApp, email: &str) -> String {
-    let found = app
-        .gql("query($q: String) { users(first: 5, search: $q) { nodes { id email } } }")
-        .var("q", email)
-        .token(&app.admin_token())
-        .send()
-        .await;
-    found.data()["users"]["nodes"]
-        .as_array()
-        .and_then(|nodes| nodes.iter().find(|n| n["email"] == email))
-        .and_then(|n| n["id"].as_str())
-        .unwrap_or_else(|| panic!("no user {email}"))
-        .to_owned()
 }
 
 /// An app's seats in use, users waiting for one, and who holds a license

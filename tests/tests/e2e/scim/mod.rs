@@ -119,3 +119,19 @@ pub async fn send(
         body,
     }
 }
+
+/// The user's GraphQL id, found by email.
+pub(super) async fn graphql_id(app: &TestApp, email: &str) -> String {
+    let found = app
+        .gql("query($q: String) { users(first: 5, search: $q) { nodes { id email } } }")
+        .var("q", email)
+        .token(&app.admin_token())
+        .send()
+        .await;
+    found.data()["users"]["nodes"]
+        .as_array()
+        .and_then(|nodes| nodes.iter().find(|n| n["email"] == email))
+        .and_then(|n| n["id"].as_str())
+        .unwrap_or_else(|| panic!("no user {email}"))
+        .to_owned()
+}

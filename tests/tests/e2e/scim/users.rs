@@ -4,7 +4,7 @@ use reqwest::Method;
 use seatwise_e2e::{TestApp, e2e_on_both_backends};
 use serde_json::{Value, json};
 
-use super::{Scim, send};
+use super::{Scim, graphql_id, send};
 
 const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -20,22 +20,6 @@ fn okta_user(user_name: &str, given: &str, family: &str) -> Value {
         "displayName": format!("{given} {family}"),
         "active": true
     })
-}
-
-/// The user's GraphQL id, found by email.
-async fn graphql_id(app: &TestApp, email: &str) -> String {
-    let found = app
-        .gql("query($q: String) { users(first: 5, search: $q) { nodes { id email } } }")
-        .var("q", email)
-        .token(&app.admin_token())
-        .send()
-        .await;
-    found.data()["users"]["nodes"]
-        .as_array()
-        .and_then(|nodes| nodes.iter().find(|n| n["email"] == email))
-        .and_then(|n| n["id"].as_str())
-        .unwrap_or_else(|| panic!("no user {email}"))
-        .to_owned()
 }
 
 /// An app's assigned seats and users waiting for one.
