@@ -236,11 +236,26 @@ pub fn build_router(state: AppState) -> Router {
         // too; it also covers unknown SCIM paths and wrong methods.
         .layer(axum::middleware::from_fn(
             crate::scim::rejections::scim_errors,
-        ));
+        ))
+        .layer(axum::middleware::map_response(close_after_unread_body));
     if let Some(cors) = cors_layer(&state.http.cors_origins) {
         router = router.layer(cors);
     }
     router.with_state(state)
+}
+
+/// A `413` is answered before the request body has been read to its end,
+/// so the connection cannot carry another request and hyper drops it. Say
+/// so with `Connection: close`: without it a client returns the connection
+/// to its pool and its next request races the close (and fails with
+/// "connection closed before message completed").
+async fn close_after_unread_body(mut response: Response) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 fn cors_layer(origins: &[String]) -> Option<CorsLayer> {

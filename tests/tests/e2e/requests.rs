@@ -42,15 +42,17 @@ async fn malformed_requests_get_graphql_errors(app: TestApp) {
 
     // Too large.
     let huge = format!("{{ apps {{ totalCount }} }} # {}", "x".repeat(512 * 1024));
-    // A client of its own: the server answers 413 without reading the body
-    // and closes that connection, which a shared pool might hand out again.
-    let raw = reqwest::Client::new()
+    // The server answers 413 without reading the body, and says it closes
+    // the connection, so the shared client's pool never hands it out again.
+    let raw = app
+        .http()
         .post(app.url("/graphql"))
         .json(&json!({ "query": huge }))
         .send()
         .await
         .expect("POST");
     assert_eq!(raw.status().as_u16(), 413);
+    assert_eq!(raw.headers()["connection"], "close");
 
     // Mutations over GET are refused.
     let raw = app
