@@ -240,6 +240,7 @@ diesel::table! {
         updated_at -> Timestamp,
         lease_owner -> Nullable<Text>,
         lease_until -> Nullable<Timestamp>,
+        fanned_out_seq -> BigInt,
     }
 }
 
@@ -264,6 +265,7 @@ diesel::table! {
         kind -> Text,
         payload -> Text,
         created_at -> Timestamp,
+        seq -> Nullable<BigInt>,
     }
 }
 

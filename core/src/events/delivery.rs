@@ -240,6 +240,9 @@ impl Store {
             return Ok(Vec::new());
         };
         write_txn!(self, conn => {
+            // Events written since the last pass become deliveries first,
+            // so an endpoint they make due is claimable in this pass.
+            super::fan_out::fan_out(conn).await?;
             let at = now();
             let found = claimable(conn, at, lease.limit).await?;
             let mut claimed = Vec::new();

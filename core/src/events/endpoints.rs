@@ -120,6 +120,9 @@ pub(crate) struct EndpointRow {
     pub updated_at: chrono::NaiveDateTime,
     pub lease_owner: Option<String>,
     pub lease_until: Option<chrono::NaiveDateTime>,
+    /// The last event of the tenant's sequence fanned out to it
+    /// (`fan_out.rs`).
+    pub fanned_out_seq: i64,
 }
 
 impl EndpointRow {
@@ -293,6 +296,8 @@ impl Store {
                 updated_at: at,
                 lease_owner: None,
                 lease_until: None,
+                // Events recorded before it existed are not its own.
+                fanned_out_seq: super::fan_out::current_seq(conn, tenant).await?,
             };
             on_conn!(conn, c => diesel::insert_into(webhook_endpoints::table).values(&row).execute(c).await)?;
             subscribe(conn, tenant, row.id, &events).await?;
@@ -336,6 +341,11 @@ impl Store {
             if changed.is_empty() {
                 return Ok(before);
             }
+            if enabled == Some(false) || events.is_some() {
+                // What it is owed under the old settings becomes its
+                // deliveries before they change.
+                super::fan_out::catch_up(conn, tenant, id).await?;
+            }
             let target = webhook_endpoints::table
                 .filter(webhook_endpoints::tenant_id.eq(tenant))
                 .filter(webhook_endpoints::id.eq(id));
@@ -346,6 +356,13 @@ impl Store {
                 webhook_endpoints::updated_at.eq(now()),
             ));
             on_conn!(conn, c => write.execute(c).await)?;
+            if enabled == Some(true) {
+                // Enabled again: it owes nothing recorded while it was off
+                // (a disabled endpoint is never fanned out).
+                let from = super::fan_out::current_seq(conn, tenant).await?;
+                let restart = diesel::update(target).set(webhook_endpoints::fanned_out_seq.eq(from));
+                on_conn!(conn, c => restart.execute(c).await)?;
+            }
             if let Some(events) = &events {
                 subscribe(conn, tenant, id, events).await?;
             }

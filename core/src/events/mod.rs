@@ -2,7 +2,10 @@
 //!
 //! - `event.rs`: [`EventKind`] and the JSON body every event is sent as.
 //! - `outbox.rs`: writing events in the transaction of the change that
-//!   caused them, fanned out to one delivery per subscribed endpoint.
+//!   caused them (events only, each with its place in the tenant's
+//!   sequence).
+//! - `fan_out.rs`: the delivery worker making one delivery per subscribed
+//!   endpoint from those events, in sequence order.
 //! - `endpoints.rs`: a tenant's endpoints and their signing secrets.
 //! - `delivery.rs`: the delivery worker's queue, and the delivery log.
 //! - `prune.rs`: deleting delivered rows past their retention.
@@ -17,6 +20,7 @@
 mod delivery;
 mod endpoints;
 mod event;
+mod fan_out;
 mod outbox;
 mod prune;
 pub mod wake;
@@ -29,6 +33,7 @@ pub use endpoints::{
     WebhookEndpointUpdate, WebhookSecret,
 };
 pub use event::{EventKind, PAYLOAD_VERSION};
+pub use fan_out::{FAN_OUT_BATCH, FAN_OUT_ENDPOINTS};
 pub use prune::{PRUNE_BATCH, Pruned};
 
 pub(crate) use outbox::{

@@ -4,13 +4,14 @@
 //!
 //! Writing is cheap when nobody listens: one indexed read of the tenant's
 //! subscriptions, and nothing else when no enabled endpoint wants any of
-//! the events. Otherwise each event gets an outbox row and one delivery row
-//! per subscribed endpoint (fan-out at write time, so the worker reads one
-//! queue per endpoint), and a sequence number from the tenant's
-//! `outbox_sequences` row. That row is locked last in the transaction
-//! (after users, groups and apps: see `crate::locks`), so sequence order is
-//! commit order, and every endpoint gets the tenant's events in the order
-//! their changes committed.
+//! the events. Otherwise each event gets an outbox row carrying a sequence
+//! number from the tenant's `outbox_sequences` row, and nothing more: the
+//! delivery worker makes each endpoint's deliveries from the events later
+//! (`fan_out.rs`), off the writer's path. The sequence row is locked last
+//! in the transaction (after users, groups and apps: see `crate::locks`),
+//! so sequence order is commit order: the committed events of a tenant are
+//! always a gap-free prefix of its sequence, and every endpoint gets them
+//! in the order their changes committed.
 //!
 //! Inside a write transaction ([`wake::tracking`](super::wake::tracking))
 //! the rows are not sent when the event is recorded but kept ([`Pending`])
@@ -38,16 +39,12 @@ use diesel_async::RunQueryDsl;
 use super::event::{Event, EventKind};
 use crate::db::{Conn, on_conn};
 use crate::error::CoreResult;
-use crate::ids::{EventId, TenantId, WebhookDeliveryId, WebhookEndpointId};
+use crate::ids::{EventId, TenantId, WebhookEndpointId};
 use crate::model::{now, utc};
-use crate::schema::{
-    outbox_events, outbox_sequences, webhook_deliveries, webhook_endpoints, webhook_subscriptions,
-};
+use crate::schema::{outbox_events, outbox_sequences, webhook_endpoints, webhook_subscriptions};
 use diesel::SqliteConnection;
 
-use super::DeliveryStatus;
-
-/// Rows per INSERT: at most 12 binds each, well under SQLite's limit.
+/// Rows per INSERT: 6 binds each, well under SQLite's limit.
 const INSERT_CHUNK: usize = 1_000;
 
 #[derive(Insertable)]
@@ -58,23 +55,9 @@ struct EventRow {
     kind: EventKind,
     payload: String,
     created_at: chrono::NaiveDateTime,
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = webhook_deliveries, treat_none_as_default_value = false)]
-struct DeliveryRow {
-    tenant_id: TenantId,
-    id: WebhookDeliveryId,
-    endpoint_id: WebhookEndpointId,
-    event_id: EventId,
+    /// Its position among the write's events (0, 1, …) until the tenant's
+    /// sequence makes it absolute.
     seq: i64,
-    status: DeliveryStatus,
-    attempts: i32,
-    next_attempt_at: chrono::NaiveDateTime,
-    last_status_code: Option<i32>,
-    last_error: Option<String>,
-    delivered_at: Option<chrono::NaiveDateTime>,
-    created_at: chrono::NaiveDateTime,
 }
 
 /// Per event kind, the tenant's enabled endpoints that receive it. One
@@ -115,8 +98,8 @@ pub(crate) fn wanted(
     kinds.iter().any(|k| subscribers.contains_key(k))
 }
 
-/// Write `events` to the outbox with a delivery per subscribed endpoint,
-/// in this order. Events no endpoint receives are dropped.
+/// Write `events` to the outbox, in this order. Events no endpoint
+/// receives are dropped.
 ///
 /// Inside a write transaction the rows are kept for its end (see the
 /// module's documentation); outside one they are written at once.
@@ -135,7 +118,7 @@ pub(crate) async fn enqueue(
     }
     // Wakes this process's delivery worker once the transaction commits.
     super::wake::written();
-    let rows = Rows::new(tenant, subscribers, &events);
+    let rows = Rows::new(tenant, &events);
     let Err(rows) = super::wake::defer(tenant, rows) else {
         return Ok(());
     };
@@ -165,7 +148,7 @@ impl Pending {
 }
 
 /// Write `pending` now: on PostgreSQL one statement per tenant, on SQLite
-/// three per tenant in one hop to the blocking pool.
+/// two per tenant in one hop to the blocking pool.
 pub(crate) async fn write_pending(conn: &mut Conn<'_>, pending: Pending) -> CoreResult<()> {
     if pending.is_empty() {
         return Ok(());
@@ -188,66 +171,40 @@ pub(crate) async fn write_pending(conn: &mut Conn<'_>, pending: Pending) -> Core
     }
 }
 
-/// An enqueue's rows, before the sequence is known: each delivery's `seq`
-/// is its event's position (0, 1, …), made absolute by the first number
-/// the tenant's sequence hands out.
+/// An enqueue's rows, before the sequence is known: each event's `seq` is
+/// its position (0, 1, …), made absolute by the first number the tenant's
+/// sequence hands out.
 pub(crate) struct Rows {
     events: Vec<EventRow>,
-    deliveries: Vec<DeliveryRow>,
     at: chrono::NaiveDateTime,
 }
 
 impl Rows {
-    fn new(
-        tenant: TenantId,
-        subscribers: &BTreeMap<EventKind, Vec<WebhookEndpointId>>,
-        events: &[Event],
-    ) -> Self {
+    fn new(tenant: TenantId, events: &[Event]) -> Self {
         let at = now();
         let sent_at = utc(at);
-        let mut event_rows = Vec::with_capacity(events.len());
-        let mut deliveries = Vec::new();
-        for (position, event) in events.iter().enumerate() {
-            let id = EventId::new();
-            for endpoint in subscribers.get(&event.kind).into_iter().flatten() {
-                deliveries.push(DeliveryRow {
-                    tenant_id: tenant,
-                    id: WebhookDeliveryId::new(),
-                    endpoint_id: *endpoint,
-                    event_id: id,
-                    seq: position as i64,
-                    status: DeliveryStatus::Pending,
-                    attempts: 0,
-                    next_attempt_at: at,
-                    last_status_code: None,
-                    last_error: None,
-                    delivered_at: None,
-                    created_at: at,
-                });
-            }
-            event_rows.push(EventRow {
+        let events = events
+            .iter()
+            .enumerate()
+            .map(|(position, event)| EventRow {
                 tenant_id: tenant,
-                id,
+                id: EventId::new(),
                 kind: event.kind,
                 payload: event.body(tenant, sent_at),
                 created_at: at,
-            });
-        }
-        Self {
-            events: event_rows,
-            deliveries,
-            at,
-        }
+                seq: position as i64,
+            })
+            .collect();
+        Self { events, at }
     }
 
     /// `later`'s events after these (positions continue from here).
     fn append(&mut self, mut later: Rows) {
         let offset = self.events.len() as i64;
-        for d in &mut later.deliveries {
-            d.seq += offset;
+        for e in &mut later.events {
+            e.seq += offset;
         }
         self.events.append(&mut later.events);
-        self.deliveries.append(&mut later.deliveries);
     }
 }
 
@@ -306,46 +263,27 @@ struct PgOutbox {
     tenant: TenantId,
     count: i64,
     at: chrono::NaiveDateTime,
-    status: DeliveryStatus,
     event_ids: Vec<EventId>,
     kinds: Vec<EventKind>,
     payloads: Vec<String>,
-    delivery_ids: Vec<WebhookDeliveryId>,
-    endpoint_ids: Vec<WebhookEndpointId>,
-    delivery_events: Vec<EventId>,
-    positions: Vec<i64>,
 }
 
 impl PgOutbox {
     fn new(tenant: TenantId, rows: Rows) -> Self {
         let count = rows.events.len() as i64;
-        let (event_ids, (kinds, payloads)): (Vec<EventId>, (Vec<EventKind>, Vec<String>)) = rows
+        // The SQL numbers the events by their order in the arrays.
+        let (event_ids, (kinds, payloads)) = rows
             .events
             .into_iter()
             .map(|e| (e.id, (e.kind, e.payload)))
             .unzip();
-        let mut delivery_ids = Vec::with_capacity(rows.deliveries.len());
-        let mut endpoint_ids = Vec::with_capacity(rows.deliveries.len());
-        let mut delivery_events = Vec::with_capacity(rows.deliveries.len());
-        let mut positions = Vec::with_capacity(rows.deliveries.len());
-        for d in rows.deliveries {
-            delivery_ids.push(d.id);
-            endpoint_ids.push(d.endpoint_id);
-            delivery_events.push(d.event_id);
-            positions.push(d.seq);
-        }
         Self {
             tenant,
             count,
             at: rows.at,
-            status: DeliveryStatus::Pending,
             event_ids,
             kinds,
             payloads,
-            delivery_ids,
-            endpoint_ids,
-            delivery_events,
-            positions,
         }
     }
 }
@@ -364,37 +302,26 @@ impl PgOutbox {
 ///   tenant creates it, later ones lock and advance it; either way it stays
 ///   locked until commit, which orders concurrent writers (sequence order
 ///   is commit order).
-/// - `outbox_new_events` inserts the outbox rows, and
-///   `outbox_new_deliveries` the deliveries, each `seq` made absolute from
-///   the sequence's first number (foreign keys are checked at the end of
-///   the statement, after both parts wrote their rows).
-const PG_OUTBOX_PARTS: [&str; 12] = [
+/// - `outbox_new_events` inserts the outbox rows, numbered from the
+///   sequence's first number in array order (`WITH ORDINALITY` counts
+///   from 1).
+const PG_OUTBOX_PARTS: [&str; 7] = [
     "WITH outbox_p AS (SELECT ",
     "::uuid AS tenant_id, ",
     "::bigint AS n, ",
-    "::timestamp AS at, ",
-    "::text AS pending, pg_notify('seatwise_outbox', '') AS woken), \
+    "::timestamp AS at, pg_notify('seatwise_outbox', '') AS woken), \
      outbox_seq AS (INSERT INTO outbox_sequences (tenant_id, next_seq) \
          SELECT tenant_id, n + 1 FROM outbox_p \
          ON CONFLICT (tenant_id) DO UPDATE \
          SET next_seq = outbox_sequences.next_seq + excluded.next_seq - 1 \
          RETURNING next_seq), \
-     outbox_new_events AS (INSERT INTO outbox_events (tenant_id, id, kind, payload, created_at) \
-         SELECT p.tenant_id, e.id, e.kind, e.payload, p.at FROM outbox_p AS p \
-         CROSS JOIN unnest(",
-    "::uuid[], ",
-    "::text[], ",
-    "::text[]) AS e (id, kind, payload)), \
-     outbox_new_deliveries AS (INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, \
-         event_id, seq, status, attempts, next_attempt_at, last_status_code, last_error, \
-         delivered_at, created_at) \
-         SELECT p.tenant_id, d.id, d.endpoint_id, d.event_id, s.next_seq - p.n + d.position, \
-         p.pending, 0, p.at, NULL, NULL, NULL, p.at \
+     outbox_new_events AS (INSERT INTO outbox_events \
+         (tenant_id, id, kind, payload, created_at, seq) \
+         SELECT p.tenant_id, e.id, e.kind, e.payload, p.at, s.next_seq - p.n + e.position - 1 \
          FROM outbox_p AS p CROSS JOIN outbox_seq AS s CROSS JOIN unnest(",
     "::uuid[], ",
-    "::uuid[], ",
-    "::uuid[], ",
-    "::bigint[]) AS d (id, endpoint_id, event_id, position)) ",
+    "::text[], ",
+    "::text[]) WITH ORDINALITY AS e (id, kind, payload, position)) ",
 ];
 
 impl QueryFragment<Pg> for PgOutbox {
@@ -402,20 +329,7 @@ impl QueryFragment<Pg> for PgOutbox {
         use crate::db::sql_types::Uuid;
         use diesel::sql_types::{Array, BigInt, Text, Timestamp};
 
-        let [
-            p0,
-            p_tenant,
-            p_count,
-            p_at,
-            p_status,
-            e_ids,
-            e_kinds,
-            e_payloads,
-            d_ids,
-            d_endpoints,
-            d_events,
-            d_positions,
-        ] = PG_OUTBOX_PARTS;
+        let [p0, p_tenant, p_count, p_at, e_ids, e_kinds, e_payloads] = PG_OUTBOX_PARTS;
         out.push_sql(p0);
         out.push_bind_param::<Uuid, _>(&self.tenant)?;
         out.push_sql(p_tenant);
@@ -423,22 +337,12 @@ impl QueryFragment<Pg> for PgOutbox {
         out.push_sql(p_count);
         out.push_bind_param::<Timestamp, _>(&self.at)?;
         out.push_sql(p_at);
-        out.push_bind_param::<Text, _>(&self.status)?;
-        out.push_sql(p_status);
         out.push_bind_param::<Array<Uuid>, _>(&self.event_ids)?;
         out.push_sql(e_ids);
         out.push_bind_param::<Array<Text>, _>(&self.kinds)?;
         out.push_sql(e_kinds);
         out.push_bind_param::<Array<Text>, _>(&self.payloads)?;
         out.push_sql(e_payloads);
-        out.push_bind_param::<Array<Uuid>, _>(&self.delivery_ids)?;
-        out.push_sql(d_ids);
-        out.push_bind_param::<Array<Uuid>, _>(&self.endpoint_ids)?;
-        out.push_sql(d_endpoints);
-        out.push_bind_param::<Array<Uuid>, _>(&self.delivery_events)?;
-        out.push_sql(d_events);
-        out.push_bind_param::<Array<BigInt>, _>(&self.positions)?;
-        out.push_sql(d_positions);
         Ok(())
     }
 }
@@ -495,11 +399,7 @@ macro_rules! insert_sqlite_rows {
 
 fn write_sqlite_tenant(c: &mut SqliteConnection, tenant: TenantId, rows: Rows) -> QueryResult<()> {
     let count = rows.events.len() as i64;
-    let Rows {
-        events,
-        mut deliveries,
-        ..
-    } = rows;
+    let mut events = rows.events;
     let advance = diesel::insert_into(outbox_sequences::table)
         .values((
             outbox_sequences::tenant_id.eq(tenant),
@@ -514,11 +414,10 @@ fn write_sqlite_tenant(c: &mut SqliteConnection, tenant: TenantId, rows: Rows) -
         .returning(outbox_sequences::next_seq);
     let next: i64 = diesel::RunQueryDsl::get_result(advance, c)?;
     let first_seq = next - count;
-    insert_sqlite_rows!(c, outbox_events::table, &events[..]);
-    for d in &mut deliveries {
-        d.seq += first_seq;
+    for e in &mut events {
+        e.seq += first_seq;
     }
-    insert_sqlite_rows!(c, webhook_deliveries::table, &deliveries[..]);
+    insert_sqlite_rows!(c, outbox_events::table, &events[..]);
     Ok(())
 }
 
@@ -527,10 +426,8 @@ mod tests {
     use super::*;
 
     fn one_event_rows(tenant: TenantId) -> Rows {
-        let endpoint = WebhookEndpointId::new();
-        let subscribers = BTreeMap::from([(EventKind::LicenseAssigned, vec![endpoint])]);
         let event = Event::new(EventKind::LicenseAssigned, serde_json::json!({}));
-        Rows::new(tenant, &subscribers, &[event])
+        Rows::new(tenant, &[event])
     }
 
     #[test]
@@ -555,8 +452,7 @@ mod tests {
         let [(_, rows)] = &pending.tenants[..] else {
             panic!("one tenant's rows");
         };
-        let positions: Vec<i64> = rows.deliveries.iter().map(|d| d.seq).collect();
+        let positions: Vec<i64> = rows.events.iter().map(|e| e.seq).collect();
         assert_eq!(positions, vec![0, 1]);
-        assert_eq!(rows.deliveries[1].event_id, rows.events[1].id);
     }
 }

@@ -1,5 +1,6 @@
 //! Pruning the outbox: delivered deliveries older than the retention, then
-//! the events no delivery refers to any more.
+//! the events no delivery refers to any more and every enabled endpoint
+//! has fanned out (`fan_out.rs`).
 //!
 //! Runs in small batches, each its own transaction, so it never holds many
 //! locks or a long transaction; several replicas may prune at once (on
@@ -19,7 +20,7 @@ use super::DeliveryStatus;
 use crate::db::{Conn, Store, on_conn, write_txn};
 use crate::error::CoreResult;
 use crate::ids::{EventId, TenantId, WebhookDeliveryId};
-use crate::schema::{outbox_events as oe, webhook_deliveries as wd};
+use crate::schema::{outbox_events as oe, webhook_deliveries as wd, webhook_endpoints as we};
 
 /// Rows deleted per transaction.
 pub const PRUNE_BATCH: i64 = 500;
@@ -74,9 +75,15 @@ impl Store {
             let referenced = wd::table
                 .filter(wd::tenant_id.eq(oe::tenant_id))
                 .filter(wd::event_id.eq(oe::id));
+            // An event an enabled endpoint has not fanned out yet is owed.
+            let owed = we::table
+                .filter(we::tenant_id.eq(oe::tenant_id))
+                .filter(we::enabled.eq(true))
+                .filter(we::fanned_out_seq.nullable().lt(oe::seq));
             let query = oe::table
                 .filter(oe::created_at.lt(cutoff))
                 .filter(not(exists(referenced)))
+                .filter(not(exists(owed)))
                 .limit(batch)
                 .select((oe::tenant_id, oe::id));
             let rows: Vec<(TenantId, EventId)> = match conn {

@@ -2,16 +2,21 @@
 //! subscription lifecycle events written once per transition (and once
 //! across replicas), re-armed by a renewal; delivered events pruned after
 //! their retention while owed ones stay; a worker's recorded attempts
-//! renew or give back its lease in their own transaction. And on
-//! PostgreSQL, another replica's commit of an event wakes this one's
-//! delivery worker.
+//! renew or give back its lease in their own transaction; an endpoint is
+//! owed the events recorded while it exists and is enabled, fanned out in
+//! commit order, a backlog in several passes. And on PostgreSQL, another
+//! replica's commit of an event wakes this one's delivery worker.
 
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use seatwise_core::clock::ManualClock;
-use seatwise_core::events::{AfterRecording, AttemptOutcome, EventKind, NewWebhookEndpoint};
-use seatwise_core::ids::{AppId, WebhookEndpointId};
+use seatwise_core::events::{
+    AfterRecording, AttemptOutcome, EventKind, FAN_OUT_BATCH, NewWebhookEndpoint,
+    WebhookEndpointUpdate,
+};
+use seatwise_core::ids::{AppId, UserId, WebhookEndpointId};
+use seatwise_core::model::NewUser;
 use seatwise_core::subscriptions::SubscriptionInput;
 use seatwise_core::test_on_both_backends;
 use seatwise_core::testing::TestDatabase;
@@ -24,6 +29,8 @@ test_on_both_backends!(
     a_vendor_renewal_re_arms_expiring,
     delivered_events_are_pruned_and_owed_ones_kept,
     recording_an_attempt_renews_or_gives_back_the_lease_with_it,
+    an_endpoint_is_owed_what_was_recorded_while_it_was_enabled,
+    a_backlog_is_fanned_out_in_passes_in_commit_order,
 );
 
 fn day(text: &str) -> NaiveDate {
@@ -77,10 +84,8 @@ const LIFECYCLE: [EventKind; 3] = [
 
 /// The endpoint's queued events: type and `data.state`.
 async fn queued(f: &Fixture, endpoint: WebhookEndpointId) -> Vec<(EventKind, String)> {
-    f.store
-        .webhook_queue(f.tenant, endpoint, 100)
+    f.webhook_queue(endpoint, 100)
         .await
-        .expect("queue")
         .into_iter()
         .map(|d| {
             let body: serde_json::Value = serde_json::from_str(&d.payload).expect("JSON body");
@@ -140,10 +145,8 @@ async fn each_subscription_transition_is_announced_once(db: &TestDatabase) {
             (EventKind::SubscriptionDisabled, "DISABLED".to_owned()),
         ]
     );
-    let body: serde_json::Value = serde_json::from_str(
-        &f.store.webhook_queue(f.tenant, endpoint, 1).await.unwrap()[0].payload,
-    )
-    .unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(&f.webhook_queue(endpoint, 1).await[0].payload).unwrap();
     assert_eq!(body["type"], "subscription.expiring");
     assert_eq!(body["data"]["appId"], app.0.to_string());
     assert_eq!(body["data"]["termEnd"], "2026-12-31");
@@ -241,11 +244,7 @@ async fn delivered_events_are_pruned_and_owed_ones_kept(db: &TestDatabase) {
         .await
         .expect("claim");
     assert_eq!(claimed.len(), 1);
-    let queue = f
-        .store
-        .webhook_queue(f.tenant, delivered_to, 100)
-        .await
-        .unwrap();
+    let queue = f.webhook_queue(delivered_to, 100).await;
     assert_eq!(queue.len(), 3);
     let outcomes: Vec<_> = queue
         .iter()
@@ -290,22 +289,8 @@ async fn delivered_events_are_pruned_and_owed_ones_kept(db: &TestDatabase) {
     // The 3 delivered events had no other delivery; the late event is owed
     // to both endpoints (the first got it after its queue was delivered).
     assert_eq!(total.events, 3);
-    assert_eq!(
-        f.store
-            .webhook_queue(f.tenant, owed_to, 100)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
-    assert_eq!(
-        f.store
-            .webhook_queue(f.tenant, delivered_to, 100)
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(f.webhook_queue(owed_to, 100).await.len(), 1);
+    assert_eq!(f.webhook_queue(delivered_to, 100).await.len(), 1);
 }
 
 /// PostgreSQL only (SQLite serves one process): an event committed through
@@ -378,11 +363,7 @@ async fn recording_an_attempt_renews_or_gives_back_the_lease_with_it(db: &TestDa
         .await
         .expect("claim");
     assert_eq!(first.len(), 1);
-    let queue = f
-        .store
-        .webhook_queue(f.tenant, to, 10)
-        .await
-        .expect("queue");
+    let queue = f.webhook_queue(to, 10).await;
     // The first worker records that the endpoint refused the queue's head
     // (due again at once), then keeps or gives back the endpoint.
     let refused_by_first = async |then| {
@@ -415,15 +396,104 @@ async fn recording_an_attempt_renews_or_gives_back_the_lease_with_it(db: &TestDa
     assert!(refused_by_first(AfterRecording::Release).await);
     let after = claimed_by_second().await;
     assert_eq!(after.iter().map(|e| e.id).collect::<Vec<_>>(), vec![to]);
-    let requeued = f
-        .store
-        .webhook_queue(f.tenant, to, 10)
-        .await
-        .expect("queue");
+    let requeued = f.webhook_queue(to, 10).await;
     assert_eq!(requeued[0].attempts, 2, "both refusals were recorded");
     let stale = refused_by_first(AfterRecording::Release).await;
     assert!(
         !stale,
         "a worker that gave the endpoint back records nothing more"
     );
+}
+
+/// The users named by `endpoint`'s queued events, in queue order.
+async fn owed_users(f: &Fixture, endpoint: WebhookEndpointId, limit: i64) -> Vec<UserId> {
+    f.webhook_queue(endpoint, limit)
+        .await
+        .iter()
+        .map(|d| {
+            let body: serde_json::Value = serde_json::from_str(&d.payload).expect("JSON body");
+            serde_json::from_value(body["data"]["userId"].clone()).expect("a user id")
+        })
+        .collect()
+}
+
+async fn set_enabled(f: &Fixture, endpoint: WebhookEndpointId, enabled: bool) {
+    let update = WebhookEndpointUpdate {
+        enabled: Some(enabled),
+        ..WebhookEndpointUpdate::default()
+    };
+    f.store
+        .update_webhook_endpoint(f.tenant, &f.actor, endpoint, update)
+        .await
+        .expect("update the endpoint");
+}
+
+async fn an_endpoint_is_owed_what_was_recorded_while_it_was_enabled(db: &TestDatabase) {
+    let f = Fixture::new(db).await;
+    let app = f.app(10).await;
+    let [first, second, third] = [
+        f.user("First").await,
+        f.user("Second").await,
+        f.user("Third").await,
+    ];
+    let early = endpoint(&f, vec![EventKind::LicenseAssigned]).await;
+    f.assign(app, &[u(first)]).await.expect("assign");
+    // Created after the first event, and the early one is switched off for
+    // the second.
+    let late = endpoint(&f, vec![EventKind::LicenseAssigned]).await;
+    set_enabled(&f, early, false).await;
+    f.assign(app, &[u(second)]).await.expect("assign");
+    set_enabled(&f, early, true).await;
+    f.assign(app, &[u(third)]).await.expect("assign");
+
+    assert_eq!(owed_users(&f, early, 10).await, vec![first, third]);
+    assert_eq!(owed_users(&f, late, 10).await, vec![second, third]);
+    // Fanned out once: another pass makes nothing more.
+    assert_eq!(f.store.fan_out_webhook_events().await.expect("fan out"), 0);
+    assert_eq!(owed_users(&f, early, 10).await, vec![first, third]);
+}
+
+async fn a_backlog_is_fanned_out_in_passes_in_commit_order(db: &TestDatabase) {
+    let f = Fixture::new(db).await;
+    let to = endpoint(&f, vec![EventKind::LicenseAssigned]).await;
+    let many = FAN_OUT_BATCH as usize + 3;
+    let users: Vec<UserId> = f
+        .store
+        .import_users(
+            f.tenant,
+            &f.actor,
+            (0..many)
+                .map(|i| NewUser {
+                    display_name: format!("User {i}"),
+                    email: format!("user{i}@backlog.example"),
+                })
+                .collect(),
+        )
+        .await
+        .expect("import")
+        .into_iter()
+        .map(|user| user.id)
+        .collect();
+    let app = f.app(many as i64 + 1).await;
+    // Three writes of many events each, then one of a single event.
+    for chunk in users.chunks(FAN_OUT_BATCH as usize / 2) {
+        let principals: Vec<_> = chunk.iter().copied().map(u).collect();
+        f.assign(app, &principals).await.expect("assign");
+    }
+    let late = f.user("Late").await;
+    f.assign(app, &[u(late)]).await.expect("assign");
+
+    let passes = [
+        f.store.fan_out_webhook_events().await.expect("fan out"),
+        f.store.fan_out_webhook_events().await.expect("fan out"),
+        f.store.fan_out_webhook_events().await.expect("fan out"),
+    ];
+    assert_eq!(passes, [FAN_OUT_BATCH as usize, 4, 0]);
+    let owed = owed_users(&f, to, 2 * FAN_OUT_BATCH).await;
+    assert_eq!(owed.len(), many + 1);
+    assert_eq!(owed.last(), Some(&late));
+    let mut distinct = owed.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), owed.len(), "no event fanned out twice");
 }

@@ -411,10 +411,8 @@ async fn a_reclaim_frees_direct_seats_only_and_waiting_users_take_them(db: &Test
         .expect("endpoints")[0]
         .id;
     let kinds: Vec<EventKind> = f
-        .store
-        .webhook_queue(f.tenant, endpoint, 100)
+        .webhook_queue(endpoint, 100)
         .await
-        .expect("queue")
         .into_iter()
         .map(|d| d.kind)
         .collect();

@@ -166,6 +166,24 @@ impl Fixture {
         }
     }
 
+    /// What `endpoint` is owed, in event order, as the delivery worker
+    /// sees it: the events written so far fanned out (its first step),
+    /// then the front of the endpoint's queue.
+    pub async fn webhook_queue(
+        &self,
+        endpoint: seatwise_core::ids::WebhookEndpointId,
+        limit: i64,
+    ) -> Vec<seatwise_core::events::QueuedDelivery> {
+        self.store
+            .fan_out_webhook_events()
+            .await
+            .expect("fan out the outbox");
+        self.store
+            .webhook_queue(self.tenant, endpoint, limit)
+            .await
+            .expect("the webhook queue")
+    }
+
     /// The stored seat counter equals the real number of active licenses.
     pub async fn assert_seats_consistent(&self, app: AppId) {
         let seats = self.seats(app).await;
