@@ -1,8 +1,10 @@
 //! The delivery worker: carries the outbox to the endpoints.
 //!
-//! Each replica runs one. It leases endpoints whose next event is due
-//! (`Store::claim_webhook_endpoints`: `FOR UPDATE SKIP LOCKED` on
-//! PostgreSQL, so replicas share the endpoints), and for each, on its own
+//! Each replica runs one. Each claim first turns the events committed
+//! since the last one into deliveries (the outbox holds events only; see
+//! `seatwise_core::events`' `fan_out.rs`), then leases endpoints whose next
+//! event is due (`Store::claim_webhook_endpoints`: `FOR UPDATE SKIP LOCKED`
+//! on PostgreSQL, so replicas share the endpoints), and for each, on its own
 //! task, sends the endpoint's queue in event order over one keep-alive
 //! connection:
 //!
