@@ -202,6 +202,12 @@ impl Filter {
 }
 
 /// Attributes whose string values compare case-sensitively.
+/// `meta.created` and `meta.lastModified`: the dateTime attributes a
+/// filter can name (RFC 7643 §3.1).
+fn is_date_time(path: &AttrPath) -> bool {
+    path.name == "meta" && matches!(path.sub.as_deref(), Some("created" | "lastmodified"))
+}
+
 fn case_exact(path: &AttrPath) -> bool {
     matches!(path.name.as_str(), "id" | "externalid")
         || (path.name == "members" && path.sub.as_deref() == Some("value"))
@@ -447,6 +453,15 @@ impl<'a> Parser<'a> {
         }
         let op = self.compare_op()?;
         let value = self.literal()?;
+        // A dateTime compared with something that is no date would match
+        // nothing, silently; the provider's filter is wrong, so say so.
+        let date = |text: &str| text.parse::<DateTime<Utc>>().is_ok();
+        if is_date_time(&path)
+            && !matches!(&value, Literal::Null)
+            && !matches!(&value, Literal::Str(text) if date(text))
+        {
+            return Err(self.error("expected an RFC 3339 date-time for this attribute"));
+        }
         Ok(Filter::Compare { path, op, value })
     }
 
@@ -607,6 +622,18 @@ mod tests {
         assert!(matches(
             r#"meta.lastModified ge "2026-11-30T10:00:00.000Z""#
         ));
+    }
+
+    #[test]
+    fn a_date_time_attribute_compared_with_no_date_is_refused() {
+        for text in [
+            r#"meta.lastModified gt "yesterday""#,
+            r#"META.LASTMODIFIED ge "2026-11-30""#,
+            "meta.created lt 5",
+            "meta.lastModified eq true",
+        ] {
+            assert!(Filter::parse(text).is_err(), "{text}");
+        }
     }
 
     #[test]

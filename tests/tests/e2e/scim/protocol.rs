@@ -388,7 +388,8 @@ async fn attributes_and_excluded_attributes_project(app: TestApp) {
 }
 
 /// `/Users` filters beyond the providers' lookups: `co`, `ew`, `pr`, `or`
-/// and `meta.lastModified` compared as instants.
+/// and `meta.lastModified` compared as instants (and refused against no
+/// date).
 async fn user_filters(app: TestApp) {
     let scim = Scim::connect(&app, "Okta").await;
     for (user_name, display_name, external_id) in [
@@ -438,6 +439,14 @@ async fn user_filters(app: TestApp) {
         assert_eq!(user_names(&answer.body), expected, "{filter}");
         assert_eq!(answer.body["totalResults"], expected.len(), "{filter}");
     }
+    // A date compared with something that is no date is the provider's
+    // mistake, not an empty answer.
+    let filter = r#"meta.lastModified gt "yesterday""#;
+    let refused = scim
+        .get(&format!("/scim/v2/Users?filter={}", encoded(filter)))
+        .await;
+    assert_eq!(refused.status, 400, "{:#}", refused.body);
+    assert_eq!(refused.body["scimType"], "invalidFilter");
 }
 
 e2e_on_both_backends!(
