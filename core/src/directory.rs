@@ -269,6 +269,19 @@ impl Store {
             {
                 return Err(CoreError::VersionMismatch { entity: EntityKind::User, current: before.version });
             }
+            // Providers resend unchanged users (Entra ID's periodic
+            // PATCHes): nothing to write, no audit entry, and the ETag a
+            // client holds stays valid.
+            let unchanged = before.display_name == checked.display_name
+                && before.email == checked.email
+                && before.external_id == checked.external_id
+                && before.user_name == checked.user_name
+                && before.department == checked.department
+                && before.manager_external_id == checked.manager_external_id
+                && before.directory_active == user.active;
+            if unchanged {
+                return Ok(UserReplaced { user: before.into(), license_changes: LicenseChanges::new() });
+            }
             let mut license_changes = LicenseChanges::new();
             if before.directory_active && !user.active {
                 release_seats(conn, tenant, id, &mut license_changes).await?;

@@ -283,6 +283,20 @@ async fn value_filter_paths_versions_and_errors(app: TestApp) {
     let unchanged = scim.get(&path).await;
     assert_eq!(unchanged.body["displayName"], "Lee Gu");
     assert_eq!(unchanged.body["meta"]["version"], "W/\"2\"");
+    // The provider sends what is already there: nothing changes, so the
+    // ETag the client holds still matches.
+    let again = scim
+        .send(
+            Method::PATCH,
+            &path,
+            Some(json!({ "schemas": [PATCH_OP], "Operations": [
+                { "op": "replace", "path": "displayName", "value": "Lee Gu" }
+            ] })),
+            &[("If-Match", "W/\"2\"")],
+        )
+        .await;
+    assert_eq!(again.status, 200, "{:#}", again.body);
+    assert_eq!(again.body["meta"]["version"], "W/\"2\"");
 
     let put = scim
         .send(
