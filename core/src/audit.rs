@@ -9,6 +9,7 @@
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
+use crate::db::unnest::pg_unnest_insert;
 use crate::db::{Conn, Store, insert_rows, on_conn, read_conn};
 use crate::error::{CoreResult, EntityKind};
 use crate::ids::*;
@@ -292,8 +293,17 @@ pub(crate) async fn record_many(
     if entries.is_empty() {
         return Ok(());
     }
+    // A batch holds at most `group_commit::MAX_BATCH` writes: one statement.
+    insert_rows!(conn, audit_events::table, rows(tenant, entries))?;
+    Ok(())
+}
+
+/// The rows of several events, all at one time, in the order given: what
+/// [`record_many`] writes, for a caller that writes them with the rows of
+/// its change ([`PgAuditRows`] on PostgreSQL).
+pub(crate) fn rows(tenant: TenantId, entries: Vec<Entry<'_>>) -> Vec<AuditRow> {
     let at = now();
-    let rows: Vec<AuditRow> = entries
+    entries
         .into_iter()
         .map(|e| AuditRow {
             tenant_id: tenant,
@@ -306,11 +316,24 @@ pub(crate) async fn record_many(
             app_id: e.target.app,
             details: e.details.to_string(),
         })
-        .collect();
-    // A batch holds at most `group_commit::MAX_BATCH` writes: one statement.
-    insert_rows!(conn, audit_events::table, rows)?;
-    Ok(())
+        .collect()
 }
+
+pg_unnest_insert!(
+    /// Audit rows as one INSERT of column arrays, whatever their number
+    /// (PostgreSQL; see `db/unnest.rs`).
+    pub(crate) struct PgAuditRows: AuditRow => "audit_events" {
+        tenant_id: TenantId as crate::db::sql_types::Uuid,
+        id: AuditEventId as crate::db::sql_types::Uuid,
+        occurred_at: chrono::NaiveDateTime as diesel::sql_types::Timestamp,
+        actor: String as diesel::sql_types::Text,
+        action: String as diesel::sql_types::Text,
+        target_kind: String as diesel::sql_types::Text,
+        target_id: AnyId as crate::db::sql_types::Uuid,
+        app_id: Option<AppId> as diesel::sql_types::Nullable<crate::db::sql_types::Uuid>,
+        details: String as diesel::sql_types::Text,
+    }
+);
 
 impl Store {
     /// The tenant's audit trail, newest first, optionally for one app.

@@ -35,9 +35,9 @@ fn budget(backend: Backend) -> (u64, u64) {
     }
 }
 
-const ASSIGN_PG: u64 = 11;
+const ASSIGN_PG: u64 = 6;
 const UNASSIGN_PG: u64 = 13;
-const ASSIGN_SQLITE: u64 = 11;
+const ASSIGN_SQLITE: u64 = 8;
 const UNASSIGN_SQLITE: u64 = 13;
 
 /// Statements the outbox adds to each write when an endpoint wants its
