@@ -6,12 +6,15 @@
 //! it was done to is an [`EntityKind`], stored the same way in
 //! `target_kind`.
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment};
 use diesel_async::RunQueryDsl;
 
 use crate::db::unnest::pg_unnest_insert;
-use crate::db::{Conn, Store, insert_rows, on_conn, read_conn};
+use crate::db::{Conn, Store, on_conn, read_conn};
 use crate::error::{CoreResult, EntityKind};
+use crate::events::WithParts;
 use crate::ids::*;
 use crate::model::{Actor, AuditEvent, now, utc};
 use crate::paging::{Cursor, Page, PageRequest};
@@ -275,7 +278,7 @@ pub(crate) fn event_row(
     }
 }
 
-/// One event of [`record_many`].
+/// One event of [`rows`].
 pub(crate) struct Entry<'a> {
     pub actor: &'a Actor,
     pub action: AuditAction,
@@ -283,24 +286,10 @@ pub(crate) struct Entry<'a> {
     pub details: serde_json::Value,
 }
 
-/// Append several events in one multi-row INSERT (a batch of writes
-/// committed together), in the order given.
-pub(crate) async fn record_many(
-    conn: &mut Conn<'_>,
-    tenant: TenantId,
-    entries: Vec<Entry<'_>>,
-) -> CoreResult<()> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    // A batch holds at most `group_commit::MAX_BATCH` writes: one statement.
-    insert_rows!(conn, audit_events::table, rows(tenant, entries))?;
-    Ok(())
-}
-
-/// The rows of several events, all at one time, in the order given: what
-/// [`record_many`] writes, for a caller that writes them with the rows of
-/// its change ([`PgAuditRows`] on PostgreSQL).
+/// The rows of several events (a batch of writes committed together), all
+/// at one time, in the order given, for a caller that writes them with the
+/// rows of its change ([`PgAuditRows`], [`PgWithAudit`] on PostgreSQL,
+/// `insert_rows!` on SQLite).
 pub(crate) fn rows(tenant: TenantId, entries: Vec<Entry<'_>>) -> Vec<AuditRow> {
     let at = now();
     entries
@@ -334,6 +323,40 @@ pg_unnest_insert!(
         details: String as diesel::sql_types::Text,
     }
 );
+
+/// PostgreSQL: `query` that also writes audit rows, as a `WITH` part of
+/// it (`batch_audit`), one statement and round trip fewer. Run it through
+/// `events::pg_carrying_parts`, which may add the outbox write.
+pub(crate) struct PgWithAudit<Q> {
+    audit: PgAuditRows,
+    query: Q,
+}
+
+impl<Q> PgWithAudit<Q> {
+    pub(crate) fn new(audit: Vec<AuditRow>, query: Q) -> Self {
+        Self {
+            audit: PgAuditRows::new(audit),
+            query,
+        }
+    }
+}
+
+impl<Q: Query> Query for PgWithAudit<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q: Query + QueryFragment<Pg>> WithParts for PgWithAudit<Q> {
+    fn walk_parts<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("batch_audit AS (");
+        self.audit.walk_ast(out.reborrow())?;
+        out.push_sql(")");
+        Ok(())
+    }
+
+    fn walk_main<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.query.walk_ast(out)
+    }
+}
 
 impl Store {
     /// The tenant's audit trail, newest first, optionally for one app.

@@ -32,8 +32,7 @@ pub use event::{EventKind, PAYLOAD_VERSION};
 pub use prune::{PRUNE_BATCH, Pruned};
 
 pub(crate) use outbox::{
-    Pending, WithParts, pg_carrying, pg_carrying_parts, write_pending,
-    write_sqlite as write_pending_sqlite,
+    Pending, WithParts, pg_carrying_parts, write_pending, write_sqlite as write_pending_sqlite,
 };
 
 use std::collections::BTreeMap;

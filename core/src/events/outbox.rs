@@ -18,7 +18,7 @@
 //! with the change or not at all:
 //!
 //! - on PostgreSQL by the transaction's last statement when its author asks
-//!   ([`pg_carrying`]: the outbox write becomes a `WITH` prefix of that
+//!   ([`pg_carrying_parts`]: the outbox write becomes a `WITH` part of that
 //!   statement, no statement or round trip of its own), else by one
 //!   statement just before `COMMIT`;
 //! - on SQLite in the same hop to the blocking pool as `COMMIT`.
@@ -254,24 +254,13 @@ impl Rows {
 /// PostgreSQL: `query`, which must be the write transaction's last
 /// statement before `COMMIT` (nothing after it may record events or take
 /// locks), made to also write the events the transaction has recorded so
-/// far: the outbox write becomes a `WITH` prefix of it, so it costs no
-/// statement and no round trip of its own. With nothing recorded (or
-/// events of several tenants, which keep their own statements) it is
+/// far: the outbox write becomes the first parts of its `WITH` list, so it
+/// costs no statement and no round trip of its own. With nothing recorded
+/// (or events of several tenants, which keep their own statements) it is
 /// `query` unchanged.
 ///
 /// Call it only to run the result on a PostgreSQL connection: the events
 /// it takes are no longer written at `COMMIT`.
-pub(crate) fn pg_carrying<Q>(query: Q) -> Carrying<Q> {
-    Carrying {
-        outbox: take_outbox(),
-        query,
-    }
-}
-
-/// [`pg_carrying`] for a statement that opens with its own `WITH` list
-/// (several data-modifying parts, see [`WithParts`]): the outbox write
-/// joins that list rather than prefixing the statement, as a statement
-/// has one `WITH`.
 pub(crate) fn pg_carrying_parts<Q: WithParts>(query: Q) -> CarryingParts<Q> {
     CarryingParts {
         outbox: take_outbox(),
@@ -338,8 +327,8 @@ impl<Q: Query> Query for CarryingParts<Q> {
     type SqlType = Q::SqlType;
 }
 
-/// A PostgreSQL statement, optionally prefixed by an outbox write (see
-/// [`pg_carrying`]); it returns what `query` returns.
+/// A PostgreSQL statement, optionally prefixed by an outbox write (the
+/// statement [`write_pending`] sends); it returns what `query` returns.
 pub(crate) struct Carrying<Q> {
     outbox: Option<PgOutbox>,
     query: Q,

@@ -1,32 +1,44 @@
 //! Direct user assignments and unassignments of one app, several writes in
 //! one transaction: what the group-commit batcher (`group_commit.rs`) runs.
 //!
-//! **Assign** keeps the app's row lock short. Everything that does not need
-//! the lock happens before it: the users' share locks (with their directory
-//! state), an *estimate* of the app's assignments and licenses for those
-//! users, the webhook subscriptions and the audit rows. Then, under the lock,
-//! four statements:
+//! **Assign** keeps the app's row lock short and its statements few (each
+//! costs a round trip and CPU on both sides). Before the lock, one read
+//! (`named_users`) takes the users' share locks and returns their
+//! directory state with an *estimate* of their assignments and licenses of
+//! the app (`FOR SHARE OF users` over LEFT JOINs), then the webhook
+//! subscriptions are read and the rows to write are built. Under the lock,
+//! two statements:
 //!
 //! 1. `UPDATE apps SET assigned_seats = assigned_seats + n WHERE … AND
-//!    assigned_seats + n <= purchased_seats RETURNING *` — takes the lock,
-//!    checks the seats and moves the counter at once;
-//! 2. the app's terms (subscription state, low-seat threshold);
-//! 3. the new assignments, one multi-row INSERT;
-//! 4. the new licenses, one multi-row INSERT, which on PostgreSQL also
-//!    writes the batch's webhook events (`events::pg_carrying`; recorded
-//!    just before it, so they roll back if the estimate fails);
+//!    assigned_seats + n <= purchased_seats RETURNING *, <the app's terms>`
+//!    — takes the lock, checks the seats, moves the counter and reads the
+//!    terms (subscription state, low-seat threshold) at once;
+//! 2. the write: on PostgreSQL one statement (`PgAssignWrite`) whose
+//!    `WITH` parts insert the assignments, the licenses and the audit rows
+//!    from column arrays (fixed text, prepared once per connection), plus
+//!    the batch's webhook events (`events::pg_carrying_parts`; recorded just
+//!    before it, so they roll back if the estimate fails), and which reads
+//!    the terms again; on SQLite one INSERT per table, rows built by the
+//!    same code;
 //!
-//! and COMMIT. Every step checks that the estimate still holds: the UPDATE
-//! matches no row (seats short, app gone), the terms refuse assignments, an
-//! INSERT hits a row another writer added meanwhile (unique violation), or
-//! a waiting user was promoted or a held license revoked meanwhile. Then the
-//! transaction is rolled back and the caller falls back to the exact path
-//! (`Store::assign_licenses_exact`, lock first, each write on its own), so
-//! every write still gets the answer and typed error it would get alone.
-//! On SQLite `BEGIN IMMEDIATE` makes the estimate exact.
+//! and COMMIT: 6 statements on PostgreSQL for a single user. Every step
+//! checks that the estimate still holds: the UPDATE matches no row (seats
+//! short, app gone), the terms refuse assignments, an INSERT hits a row
+//! another writer added meanwhile (unique violation), a waiting user was
+//! promoted or a held license revoked meanwhile, or (PostgreSQL) the terms
+//! the write reads differ from the UPDATE's — whose subqueries read the
+//! snapshot from before its lock wait, so they can miss terms set by the
+//! transaction it waited for; the write's statement starts under the lock
+//! and reads the terms that commit. Then the transaction is rolled back and
+//! the caller falls back to the exact path (`Store::assign_licenses_exact`,
+//! lock first, each write on its own), so every write still gets the
+//! answer and typed error it would get alone. On SQLite `BEGIN IMMEDIATE`
+//! makes the estimate exact.
 //!
 //! **Unassign** cannot be refused by the seat rule, so its batch is exact:
-//! it locks the app first and runs the engine once for all writes' users.
+//! it locks the app first and runs the engine once for all writes' users;
+//! its last statement reloads the app and, on PostgreSQL, also writes the
+//! audit rows and the events (`PgWithAudit`).
 //!
 //! Writes are evaluated in order: a user named by two writes is assigned
 //! (or unassigned) by the first; the second sees it done.
@@ -43,7 +55,7 @@ use diesel_async::RunQueryDsl;
 use super::engine;
 use super::{AssignmentRow, LicenseChange, LicenseChanges};
 use crate::apps::AppRow;
-use crate::audit::{self, AuditAction, AuditRow, Entry, PgAuditRows, Target};
+use crate::audit::{self, AuditAction, AuditRow, Entry, PgAuditRows, PgWithAudit, Target};
 use crate::db::sql_types::Uuid;
 use crate::db::unnest::pg_unnest_insert;
 use crate::db::{Conn, Store, insert_rows, on_conn};
@@ -242,7 +254,7 @@ impl Store {
             };
 
             // The events, recorded before the last statement so that it can
-            // write them (on PostgreSQL; see `events::pg_carrying`). If the
+            // write them (on PostgreSQL; see `write_assigned`). If the
             // estimate fails below, they roll back with the rest.
             let app_row = App::from(row);
             if !seats.is_empty() {
@@ -385,13 +397,12 @@ impl Store {
                 license_changes.record_lost(app, my_lost).record_gained(app, my_gained);
                 parts.push(Ok((mine, license_changes)));
             }
-            audit::record_many(conn, tenant, entries).await?;
             let mut all_changes = LicenseChanges::new();
             all_changes
                 .record_lost(app, lost.keys().copied())
                 .record_gained(app, gained);
             events::record_license_changes_to(conn, tenant, &subscribers, &all_changes).await?;
-            let app_row = reload_app(conn, tenant, app).await?;
+            let app_row = reload_app(conn, tenant, app, audit::rows(tenant, entries)).await?;
             let answers: Vec<CoreResult<LicenseChange>> = parts
                 .into_iter()
                 .map(|part| {
@@ -680,22 +691,32 @@ async fn write_assigned(
     Ok(())
 }
 
-/// The app after the unassign batch, as its last statement: on PostgreSQL
-/// it also writes the events the batch recorded (one statement and round
-/// trip fewer; SQLite writes them in COMMIT's hop).
-async fn reload_app(conn: &mut Conn<'_>, tenant: TenantId, app: AppId) -> CoreResult<App> {
+/// The app after the unassign batch, as its last statement, which also
+/// writes the batch's `audit` rows: on PostgreSQL as parts of one
+/// statement with the events the batch recorded (`PgWithAudit`,
+/// `events::pg_carrying_parts`: two statements and round trips fewer); on
+/// SQLite an INSERT and a read (the events go in COMMIT's hop).
+async fn reload_app(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+    audit: Vec<AuditRow>,
+) -> CoreResult<App> {
     if let Conn::Pg(c) = conn {
         let query = apps::table
             .filter(apps::tenant_id.eq(tenant))
             .filter(apps::id.eq(app))
             .select(apps::all_columns);
-        let row: Option<AppRow> = events::pg_carrying(query)
+        let row: Option<AppRow> = events::pg_carrying_parts(PgWithAudit::new(audit, query))
             .get_result(&mut **c)
             .await
             .optional()?;
         return row
             .map(App::from)
             .ok_or_else(|| CoreError::not_found(EntityKind::App, app));
+    }
+    if !audit.is_empty() {
+        insert_rows!(conn, audit_events::table, audit)?;
     }
     crate::apps::load(conn, tenant, app).await
 }
@@ -754,4 +775,70 @@ fn answer(
             .collect::<CoreResult<Vec<_>>>()?,
         license_changes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` users' rows of an assign batch, as `assign_users_batch` builds
+    /// them.
+    fn write_of(n: usize) -> PgAssignWrite {
+        let (tenant, app) = (TenantId::new(), AppId::new());
+        let actor = Actor {
+            subject: "admin@test".into(),
+            user_id: None,
+        };
+        let users: Vec<UserId> = (0..n).map(|_| UserId::new()).collect();
+        let at = now();
+        let assignments = users
+            .iter()
+            .map(|u| AssignmentRow {
+                tenant_id: tenant,
+                id: AssignmentId::new(),
+                app_id: app,
+                principal_kind: PrincipalKind::User,
+                principal_id: AnyId(u.0),
+                assigned_by: actor.subject.clone(),
+                assigned_at: at,
+            })
+            .collect();
+        let entries = users
+            .iter()
+            .map(|_| Entry {
+                actor: &actor,
+                action: AuditAction::LicenseAssigned,
+                target: Target::app(app),
+                details: serde_json::json!({}),
+            })
+            .collect();
+        PgAssignWrite {
+            tenant,
+            app,
+            assignments: PgAssignmentRows::new(assignments),
+            licenses: PgLicenseRows::new(license_rows(tenant, app, &users)),
+            audit: PgAuditRows::new(audit::rows(tenant, entries)),
+        }
+    }
+
+    #[test]
+    fn the_write_of_any_batch_is_one_statement_of_one_text() {
+        let sql = |n| {
+            let statement = events::pg_carrying_parts(write_of(n));
+            let text = diesel::debug_query::<Pg, _>(&statement).to_string();
+            // The text, without the binds' values.
+            text.split(" -- binds:").next().map(str::to_owned)
+        };
+        let one = sql(1).expect("SQL");
+        assert_eq!(Some(one.clone()), sql(3));
+        assert!(
+            one.starts_with(
+                "WITH batch_assignments AS (INSERT INTO license_assignments (tenant_id, id, \
+                 app_id, principal_kind, principal_id, assigned_by, assigned_at) \
+                 SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7)), batch_licenses AS ("
+            ),
+            "{one}"
+        );
+        assert!(one.contains("LEFT JOIN app_subscriptions"), "{one}");
+    }
 }

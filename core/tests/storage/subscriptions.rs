@@ -523,8 +523,17 @@ async fn an_assignment_that_waited_for_the_lock_sees_terms_set_meanwhile() {
          WHERE datname = current_database() AND wait_event_type = 'Lock'",
     );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while waiting.clone().execute(&mut watch).await.expect("pg_stat_activity") == 0 {
-        assert!(std::time::Instant::now() < deadline, "the assignment never waited");
+    while waiting
+        .clone()
+        .execute(&mut watch)
+        .await
+        .expect("pg_stat_activity")
+        == 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the assignment never waited"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     other.batch_execute("COMMIT").await.expect("commit");
