@@ -15,7 +15,9 @@ use crate::db::{Conn, insert_rows, on_conn};
 use crate::error::{CoreError, CoreResult, EntityKind};
 use crate::ids::*;
 use crate::model::{LicenseErrorCode, LicenseState, Seats, now};
-use crate::schema::{apps, group_members, license_assignments, user_licenses, users};
+use crate::schema::{
+    app_subscriptions, apps, group_members, license_assignments, user_licenses, users,
+};
 
 /// Rows per INSERT: 6 binds each keeps well under SQLite's 32,766 limit.
 const INSERT_CHUNK: usize = 2_000;
@@ -330,6 +332,12 @@ async fn insert_rows(
     Ok(())
 }
 
+/// Move `app`'s assigned seats by `delta` and record `seats.low` if they
+/// crossed its threshold. Call with the app's row locked (every seat
+/// change takes that lock first, see `crate::locks`): the statement then
+/// starts after the lock was granted, so the low-seat threshold it reads
+/// along (a scalar subquery: no statement of its own) is the one that
+/// commits.
 pub(crate) async fn add_assigned(
     conn: &mut Conn<'_>,
     tenant: TenantId,
@@ -339,15 +347,21 @@ pub(crate) async fn add_assigned(
     if delta == 0 {
         return Ok(());
     }
+    let threshold = app_subscriptions::table
+        .filter(app_subscriptions::tenant_id.eq(tenant))
+        .filter(app_subscriptions::app_id.eq(app))
+        .select(app_subscriptions::low_seat_threshold)
+        .single_value();
     let query = diesel::update(
         apps::table
             .filter(apps::tenant_id.eq(tenant))
             .filter(apps::id.eq(app)),
     )
     .set(apps::assigned_seats.eq(apps::assigned_seats + delta))
-    .returning((apps::purchased_seats, apps::assigned_seats));
-    let (purchased, assigned): (i64, i64) = on_conn!(conn, c => query.get_result(c).await)?;
-    crate::events::seats_changed(
+    .returning((apps::purchased_seats, apps::assigned_seats, threshold));
+    let (purchased, assigned, threshold): (i64, i64, Option<i64>) =
+        on_conn!(conn, c => query.get_result(c).await)?;
+    crate::events::seats_changed_at(
         conn,
         tenant,
         app,
@@ -355,6 +369,7 @@ pub(crate) async fn add_assigned(
             purchased,
             assigned,
         },
+        threshold,
     )
     .await?;
     Ok(())
