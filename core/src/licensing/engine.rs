@@ -6,11 +6,16 @@
 //! All work is set-based: a group of 10,000 members costs a few statements,
 //! with inserts chunked to stay under both backends' bind-parameter limits.
 
+use diesel::backend::Backend;
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::HasSqlType;
 use diesel_async::RunQueryDsl;
 use std::collections::BTreeMap;
 
+use crate::db::sql_types::Uuid;
 use crate::db::{Conn, insert_rows, on_conn};
 use crate::error::{CoreError, CoreResult, EntityKind};
 use crate::ids::*;
@@ -264,22 +269,68 @@ pub(crate) async fn resolve_waiting(
     tenant: TenantId,
     app: AppId,
 ) -> CoreResult<Vec<UserId>> {
-    let available = seats(conn, tenant, app).await?.available();
-    if available <= 0 {
-        return Ok(Vec::new());
-    }
-    let oldest = user_licenses::table
+    let waiting = user_licenses::table
         .filter(user_licenses::tenant_id.eq(tenant))
         .filter(user_licenses::app_id.eq(app))
         .filter(user_licenses::state.eq(LicenseState::Error))
         .order((user_licenses::since, user_licenses::user_id))
-        .limit(available)
         .select(user_licenses::user_id);
+    let oldest = LimitToFreeSeats {
+        query: waiting,
+        tenant,
+        app,
+    };
     let promoted: Vec<UserId> = on_conn!(conn, c => oldest.load(c).await)?;
     activate_waiting(conn, tenant, app, &promoted).await?;
     add_assigned(conn, tenant, app, promoted.len() as i64).await?;
     crate::events::license_errors(conn, tenant, app, &[], &promoted).await?;
     Ok(promoted)
+}
+
+/// `query`, a SELECT of waiting users in their turn's order, limited to
+/// the app's free seats, which the statement reads itself (`LIMIT
+/// (SELECT …)`: no statement of its own; diesel's `limit` takes only a
+/// value). None free, or too many assigned: `LIMIT 0`. Run it with the
+/// app's row locked, so the seats are the ones that commit.
+struct LimitToFreeSeats<Q> {
+    query: Q,
+    tenant: TenantId,
+    app: AppId,
+}
+
+impl<Q, DB> QueryFragment<DB> for LimitToFreeSeats<Q>
+where
+    DB: Backend + HasSqlType<Uuid>,
+    Q: QueryFragment<DB>,
+    TenantId: ToSql<Uuid, DB>,
+    AppId: ToSql<Uuid, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.query.walk_ast(out.reborrow())?;
+        // MAX makes one row even without the app (then NULL, and 0): a
+        // NULL LIMIT would mean no limit on PostgreSQL.
+        out.push_sql(
+            " LIMIT (SELECT COALESCE(MAX(CASE WHEN purchased_seats > assigned_seats \
+             THEN purchased_seats - assigned_seats ELSE 0 END), 0) FROM apps \
+             WHERE tenant_id = ",
+        );
+        out.push_bind_param::<Uuid, _>(&self.tenant)?;
+        out.push_sql(" AND id = ");
+        out.push_bind_param::<Uuid, _>(&self.app)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl<Q: Query> Query for LimitToFreeSeats<Q> {
+    type SqlType = Q::SqlType;
+}
+
+// The text is the query's with a fixed suffix: its static id, when it has
+// one, still identifies the text.
+impl<Q: QueryId> QueryId for LimitToFreeSeats<Q> {
+    type QueryId = LimitToFreeSeats<Q::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = Q::HAS_STATIC_QUERY_ID;
 }
 
 async fn activate_waiting(

@@ -12,9 +12,10 @@
 //! Unassign: BEGIN; the user's share lock, the webhook subscriptions, the
 //! app's lock; the DELETE … RETURNING of the assignment; the engine's
 //! revocation (license DELETE, seat UPDATE … RETURNING with the low-seat
-//! threshold) and its waiting users' turn (seats, the oldest waiting); the
-//! app reloaded with the audit row (on PostgreSQL one statement; SQLite an
-//! INSERT and a read); COMMIT. PostgreSQL 11 (13 before), SQLite 12 (13).
+//! threshold) and its waiting users' turn (the oldest waiting, as many as
+//! seats are free: one SELECT); the app reloaded with the audit row (on
+//! PostgreSQL one statement; SQLite an INSERT and a read); COMMIT.
+//! PostgreSQL 10 (13 before), SQLite 11 (13).
 //!
 //! With an endpoint subscribed to `license.assigned` and
 //! `license.unassigned`, each write also writes its event to the outbox
@@ -45,9 +46,9 @@ fn budget(backend: Backend) -> (u64, u64) {
 }
 
 const ASSIGN_PG: u64 = 6;
-const UNASSIGN_PG: u64 = 11;
+const UNASSIGN_PG: u64 = 10;
 const ASSIGN_SQLITE: u64 = 8;
-const UNASSIGN_SQLITE: u64 = 12;
+const UNASSIGN_SQLITE: u64 = 11;
 
 /// Statements the outbox adds to each write when an endpoint wants its
 /// event.
