@@ -6,11 +6,15 @@
 //! it was done to is an [`EntityKind`], stored the same way in
 //! `target_kind`.
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment};
 use diesel_async::RunQueryDsl;
 
-use crate::db::{Conn, Store, insert_rows, on_conn, read_conn};
+use crate::db::unnest::pg_unnest_insert;
+use crate::db::{Conn, Store, on_conn, read_conn};
 use crate::error::{CoreResult, EntityKind};
+use crate::events::WithParts;
 use crate::ids::*;
 use crate::model::{Actor, AuditEvent, now, utc};
 use crate::paging::{Cursor, Page, PageRequest};
@@ -274,7 +278,7 @@ pub(crate) fn event_row(
     }
 }
 
-/// One event of [`record_many`].
+/// One event of [`rows`].
 pub(crate) struct Entry<'a> {
     pub actor: &'a Actor,
     pub action: AuditAction,
@@ -282,18 +286,13 @@ pub(crate) struct Entry<'a> {
     pub details: serde_json::Value,
 }
 
-/// Append several events in one multi-row INSERT (a batch of writes
-/// committed together), in the order given.
-pub(crate) async fn record_many(
-    conn: &mut Conn<'_>,
-    tenant: TenantId,
-    entries: Vec<Entry<'_>>,
-) -> CoreResult<()> {
-    if entries.is_empty() {
-        return Ok(());
-    }
+/// The rows of several events (a batch of writes committed together), all
+/// at one time, in the order given, for a caller that writes them with the
+/// rows of its change ([`PgAuditRows`], [`PgWithAudit`] on PostgreSQL,
+/// `insert_rows!` on SQLite).
+pub(crate) fn rows(tenant: TenantId, entries: Vec<Entry<'_>>) -> Vec<AuditRow> {
     let at = now();
-    let rows: Vec<AuditRow> = entries
+    entries
         .into_iter()
         .map(|e| AuditRow {
             tenant_id: tenant,
@@ -306,10 +305,57 @@ pub(crate) async fn record_many(
             app_id: e.target.app,
             details: e.details.to_string(),
         })
-        .collect();
-    // A batch holds at most `group_commit::MAX_BATCH` writes: one statement.
-    insert_rows!(conn, audit_events::table, rows)?;
-    Ok(())
+        .collect()
+}
+
+pg_unnest_insert!(
+    /// Audit rows as one INSERT of column arrays, whatever their number
+    /// (PostgreSQL; see `db/unnest.rs`).
+    pub(crate) struct PgAuditRows: AuditRow => "audit_events" {
+        tenant_id: TenantId as crate::db::sql_types::Uuid,
+        id: AuditEventId as crate::db::sql_types::Uuid,
+        occurred_at: chrono::NaiveDateTime as diesel::sql_types::Timestamp,
+        actor: String as diesel::sql_types::Text,
+        action: String as diesel::sql_types::Text,
+        target_kind: String as diesel::sql_types::Text,
+        target_id: AnyId as crate::db::sql_types::Uuid,
+        app_id: Option<AppId> as diesel::sql_types::Nullable<crate::db::sql_types::Uuid>,
+        details: String as diesel::sql_types::Text,
+    }
+);
+
+/// PostgreSQL: `query` that also writes audit rows, as a `WITH` part of
+/// it (`batch_audit`), one statement and round trip fewer. Run it through
+/// `events::pg_carrying_parts`, which may add the outbox write.
+pub(crate) struct PgWithAudit<Q> {
+    audit: PgAuditRows,
+    query: Q,
+}
+
+impl<Q> PgWithAudit<Q> {
+    pub(crate) fn new(audit: Vec<AuditRow>, query: Q) -> Self {
+        Self {
+            audit: PgAuditRows::new(audit),
+            query,
+        }
+    }
+}
+
+impl<Q: Query> Query for PgWithAudit<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q: Query + QueryFragment<Pg>> WithParts for PgWithAudit<Q> {
+    fn walk_parts<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("batch_audit AS (");
+        self.audit.walk_ast(out.reborrow())?;
+        out.push_sql(")");
+        Ok(())
+    }
+
+    fn walk_main<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.query.walk_ast(out)
+    }
 }
 
 impl Store {

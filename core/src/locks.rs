@@ -13,7 +13,9 @@
 //! - a user is locked `FOR UPDATE` while it is deleted and `FOR SHARE` while
 //!   it is assigned or added to a group.
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel_async::RunQueryDsl;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -83,6 +85,34 @@ pub(crate) async fn users_active(
         found.extend(rows);
     }
     Ok(found)
+}
+
+/// PostgreSQL: `query`, a SELECT from `users` that may LEFT JOIN other
+/// tables, with `FOR SHARE OF users`: it takes the share lock of every
+/// user row it reads (as [`users`] in [`Mode::Share`]) and no lock on the
+/// joined tables (the nullable side of an outer join cannot be locked).
+/// diesel's `for_share()` has no `OF`. Keep the query's `ORDER BY
+/// users.id`: rows are locked in id order, the order of every lock here.
+pub(crate) struct ShareUsersOf<Q>(pub Q);
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for ShareUsersOf<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(" FOR SHARE OF \"users\"");
+        Ok(())
+    }
+}
+
+impl<Q: Query> Query for ShareUsersOf<Q> {
+    type SqlType = Q::SqlType;
+}
+
+// The text is the query's with a fixed suffix, so its static id, when it
+// has one, still identifies the text (diesel caches prepared statements
+// by it).
+impl<Q: QueryId> QueryId for ShareUsersOf<Q> {
+    type QueryId = ShareUsersOf<Q::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = Q::HAS_STATIC_QUERY_ID;
 }
 
 /// Lock the given groups; fails with `NOT_FOUND` naming the first missing id.

@@ -14,6 +14,7 @@ mod migrate;
 pub(crate) mod one_statement;
 #[cfg(test)]
 mod tests;
+pub(crate) mod unnest;
 mod url;
 
 pub(crate) use custom_plan::custom_plan;

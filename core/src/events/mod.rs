@@ -37,7 +37,7 @@ pub use fan_out::{FAN_OUT_BATCH, FAN_OUT_ENDPOINTS};
 pub use prune::{PRUNE_BATCH, Pruned};
 
 pub(crate) use outbox::{
-    Pending, pg_carrying, write_pending, write_sqlite as write_pending_sqlite,
+    Pending, WithParts, pg_carrying_parts, write_pending, write_sqlite as write_pending_sqlite,
 };
 
 use std::collections::BTreeMap;

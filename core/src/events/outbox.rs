@@ -19,7 +19,7 @@
 //! with the change or not at all:
 //!
 //! - on PostgreSQL by the transaction's last statement when its author asks
-//!   ([`pg_carrying`]: the outbox write becomes a `WITH` prefix of that
+//!   ([`pg_carrying_parts`]: the outbox write becomes a `WITH` part of that
 //!   statement, no statement or round trip of its own), else by one
 //!   statement just before `COMMIT`;
 //! - on SQLite in the same hop to the blocking pool as `COMMIT`.
@@ -211,34 +211,81 @@ impl Rows {
 /// PostgreSQL: `query`, which must be the write transaction's last
 /// statement before `COMMIT` (nothing after it may record events or take
 /// locks), made to also write the events the transaction has recorded so
-/// far: the outbox write becomes a `WITH` prefix of it, so it costs no
-/// statement and no round trip of its own. With nothing recorded (or
-/// events of several tenants, which keep their own statements) it is
+/// far: the outbox write becomes the first parts of its `WITH` list, so it
+/// costs no statement and no round trip of its own. With nothing recorded
+/// (or events of several tenants, which keep their own statements) it is
 /// `query` unchanged.
 ///
 /// Call it only to run the result on a PostgreSQL connection: the events
 /// it takes are no longer written at `COMMIT`.
-pub(crate) fn pg_carrying<Q>(query: Q) -> Carrying<Q> {
+pub(crate) fn pg_carrying_parts<Q: WithParts>(query: Q) -> CarryingParts<Q> {
+    CarryingParts {
+        outbox: take_outbox(),
+        query,
+    }
+}
+
+/// The transaction's recorded events as one outbox write, if they are one
+/// tenant's; otherwise none (they stay recorded, written at `COMMIT`).
+fn take_outbox() -> Option<PgOutbox> {
     let mut pending = super::wake::take_pending();
     if pending.tenants.len() != 1 {
         for (tenant, rows) in pending.tenants {
             // Back where they were, in order (the taking emptied it).
             let _outside_tracking = super::wake::defer(tenant, rows);
         }
-        return Carrying {
-            outbox: None,
-            query,
-        };
+        return None;
     }
-    let outbox = pending
+    pending
         .tenants
         .pop()
-        .map(|(tenant, rows)| PgOutbox::new(tenant, rows));
-    Carrying { outbox, query }
+        .map(|(tenant, rows)| PgOutbox::new(tenant, rows))
 }
 
-/// A PostgreSQL statement, optionally prefixed by an outbox write (see
-/// [`pg_carrying`]); it returns what `query` returns.
+/// A PostgreSQL statement made of `WITH` parts and a main statement, for
+/// [`pg_carrying_parts`].
+pub(crate) trait WithParts: Query {
+    /// The parts, `name AS (…), …`, without `WITH`.
+    fn walk_parts<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()>;
+    /// The main statement after them.
+    fn walk_main<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()>;
+}
+
+/// A [`WithParts`] statement whose `WITH` list may start with an outbox
+/// write (see [`pg_carrying_parts`]); it returns what the statement returns.
+pub(crate) struct CarryingParts<Q> {
+    outbox: Option<PgOutbox>,
+    query: Q,
+}
+
+impl<Q: WithParts> QueryFragment<Pg> for CarryingParts<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        match &self.outbox {
+            Some(outbox) => {
+                outbox.walk_ast(out.reborrow())?;
+                out.push_sql(", ");
+            }
+            None => out.push_sql("WITH "),
+        }
+        self.query.walk_parts(out.reborrow())?;
+        out.push_sql(" ");
+        self.query.walk_main(out)
+    }
+}
+
+// As `Carrying`: cached by the text, which differs with and without the
+// outbox.
+impl<Q> QueryId for CarryingParts<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: Query> Query for CarryingParts<Q> {
+    type SqlType = Q::SqlType;
+}
+
+/// A PostgreSQL statement, optionally prefixed by an outbox write (the
+/// statement [`write_pending`] sends); it returns what `query` returns.
 pub(crate) struct Carrying<Q> {
     outbox: Option<PgOutbox>,
     query: Q,
@@ -321,7 +368,7 @@ const PG_OUTBOX_PARTS: [&str; 7] = [
          FROM outbox_p AS p CROSS JOIN outbox_seq AS s CROSS JOIN unnest(",
     "::uuid[], ",
     "::text[], ",
-    "::text[]) WITH ORDINALITY AS e (id, kind, payload, position)) ",
+    "::text[]) WITH ORDINALITY AS e (id, kind, payload, position))",
 ];
 
 impl QueryFragment<Pg> for PgOutbox {
@@ -351,6 +398,7 @@ impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Carrying<Q> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         if let Some(outbox) = &self.outbox {
             outbox.walk_ast(out.reborrow())?;
+            out.push_sql(" ");
         }
         self.query.walk_ast(out)
     }

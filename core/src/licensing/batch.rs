@@ -1,54 +1,74 @@
 //! Direct user assignments and unassignments of one app, several writes in
 //! one transaction: what the group-commit batcher (`group_commit.rs`) runs.
 //!
-//! **Assign** keeps the app's row lock short. Everything that does not need
-//! the lock happens before it: the users' share locks (with their directory
-//! state), an *estimate* of the app's assignments and licenses for those
-//! users, the webhook subscriptions and the audit rows. Then, under the lock,
-//! four statements:
+//! **Assign** keeps the app's row lock short and its statements few (each
+//! costs a round trip and CPU on both sides). Before the lock, one read
+//! (`named_users`) takes the users' share locks and returns their
+//! directory state with an *estimate* of their assignments and licenses of
+//! the app (`FOR SHARE OF users` over LEFT JOINs), then the webhook
+//! subscriptions are read and the rows to write are built. Under the lock,
+//! two statements:
 //!
 //! 1. `UPDATE apps SET assigned_seats = assigned_seats + n WHERE … AND
-//!    assigned_seats + n <= purchased_seats RETURNING *` — takes the lock,
-//!    checks the seats and moves the counter at once;
-//! 2. the app's terms (subscription state, low-seat threshold);
-//! 3. the new assignments, one multi-row INSERT;
-//! 4. the new licenses, one multi-row INSERT, which on PostgreSQL also
-//!    writes the batch's webhook events (`events::pg_carrying`; recorded
-//!    just before it, so they roll back if the estimate fails);
+//!    assigned_seats + n <= purchased_seats RETURNING *, <the app's terms>`
+//!    — takes the lock, checks the seats, moves the counter and reads the
+//!    terms (subscription state, low-seat threshold) at once;
+//! 2. the write: on PostgreSQL one statement (`PgAssignWrite`) whose
+//!    `WITH` parts insert the assignments, the licenses and the audit rows
+//!    from column arrays (fixed text, prepared once per connection), plus
+//!    the batch's webhook events (`events::pg_carrying_parts`; recorded just
+//!    before it, so they roll back if the estimate fails), and which reads
+//!    the terms again; on SQLite one INSERT per table, rows built by the
+//!    same code;
 //!
-//! and COMMIT. Every step checks that the estimate still holds: the UPDATE
-//! matches no row (seats short, app gone), the terms refuse assignments, an
-//! INSERT hits a row another writer added meanwhile (unique violation), or
-//! a waiting user was promoted or a held license revoked meanwhile. Then the
-//! transaction is rolled back and the caller falls back to the exact path
-//! (`Store::assign_licenses_exact`, lock first, each write on its own), so
-//! every write still gets the answer and typed error it would get alone.
-//! On SQLite `BEGIN IMMEDIATE` makes the estimate exact.
+//! and COMMIT: 6 statements on PostgreSQL for a single user. Every step
+//! checks that the estimate still holds: the UPDATE matches no row (seats
+//! short, app gone), the terms refuse assignments, an INSERT hits a row
+//! another writer added meanwhile (unique violation), a waiting user was
+//! promoted or a held license revoked meanwhile, or (PostgreSQL) the terms
+//! the write reads differ from the UPDATE's — whose subqueries read the
+//! snapshot from before its lock wait, so they can miss terms set by the
+//! transaction it waited for; the write's statement starts under the lock
+//! and reads the terms that commit. Then the transaction is rolled back and
+//! the caller falls back to the exact path (`Store::assign_licenses_exact`,
+//! lock first, each write on its own), so every write still gets the
+//! answer and typed error it would get alone. On SQLite `BEGIN IMMEDIATE`
+//! makes the estimate exact.
 //!
 //! **Unassign** cannot be refused by the seat rule, so its batch is exact:
-//! it locks the app first and runs the engine once for all writes' users.
+//! it locks the app first and runs the engine once for all writes' users;
+//! its last statement reloads the app and, on PostgreSQL, also writes the
+//! audit rows and the events (`PgWithAudit`).
 //!
 //! Writes are evaluated in order: a user named by two writes is assigned
 //! (or unassigned) by the first; the second sees it done.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text, Timestamp};
 use diesel_async::RunQueryDsl;
 
 use super::engine;
 use super::{AssignmentRow, LicenseChange, LicenseChanges};
 use crate::apps::AppRow;
-use crate::audit::{self, AuditAction, Entry, Target};
+use crate::audit::{self, AuditAction, AuditRow, Entry, PgAuditRows, PgWithAudit, Target};
+use crate::db::sql_types::Uuid;
+use crate::db::unnest::pg_unnest_insert;
 use crate::db::{Conn, Store, insert_rows, on_conn};
 use crate::error::{CoreError, CoreResult, EntityKind};
-use crate::events;
+use crate::events::{self, WithParts};
 use crate::ids::*;
 use crate::locks;
 use crate::model::{Actor, App, LicenseErrorCode, LicenseState, now};
-use crate::schema::{apps, license_assignments, user_licenses};
+use crate::schema::{
+    app_subscriptions, apps, audit_events, license_assignments, user_licenses, users,
+};
 use crate::stored::StoredEnum;
+use crate::subscriptions::AssignTermsColumns;
 
 /// One write of a batch: who asks, and which users (direct assignments).
 pub(crate) struct UsersWrite {
@@ -144,9 +164,11 @@ impl Store {
         batch_txn!(self, conn => {
             // --- before the app's lock ---
             let named: BTreeSet<UserId> = writes.iter().flat_map(|w| w.users.iter().copied()).collect();
-            let active = locks::users_active(conn, tenant, &named).await?;
-            let assigned = direct_assignments(conn, tenant, app, &named).await?;
-            let held = held_licenses(conn, tenant, app, &named).await?;
+            let found = named_users(conn, tenant, app, &named).await?;
+            let active: BTreeMap<UserId, bool> = found.iter().map(|(u, n)| (*u, n.active)).collect();
+            let assigned: BTreeSet<UserId> = found.iter().filter(|(_, n)| n.assigned).map(|(u, _)| *u).collect();
+            let held: BTreeMap<UserId, LicenseState> =
+                found.iter().filter_map(|(u, n)| n.license.map(|state| (*u, state))).collect();
 
             // Evaluate the writes in order against the estimate.
             let mut taken: BTreeSet<UserId> = assigned;
@@ -216,13 +238,13 @@ impl Store {
                 }
                 rows_by_write.push(rows);
             }
-            // Audit rows need no lock; if the estimate fails they roll back.
-            audit::record_many(conn, tenant, entries).await?;
+            // Written with the assignments, last (see `write_assigned`).
+            let audit_rows = audit::rows(tenant, entries);
 
-            // --- under the app's lock: at most four statements ---
-            let row = take_seats(conn, tenant, app, seats.len() as i64).await?;
+            // --- under the app's lock: at most two statements ---
+            let (row, terms) = take_seats(conn, tenant, app, seats.len() as i64).await?;
             let threshold = if any_new {
-                let (assignable, threshold) = crate::subscriptions::assign_terms(conn, tenant, app, today).await?;
+                let (assignable, threshold) = crate::subscriptions::assign_terms(terms, today);
                 if !assignable {
                     return Err(Stop::Fallback);
                 }
@@ -230,13 +252,9 @@ impl Store {
             } else {
                 None
             };
-            let all_rows: Vec<AssignmentRow> = rows_by_write.iter().flatten().cloned().collect();
-            if !all_rows.is_empty() {
-                insert_rows!(conn, license_assignments::table, all_rows)?;
-            }
 
             // The events, recorded before the last statement so that it can
-            // write them (on PostgreSQL; see `events::pg_carrying`). If the
+            // write them (on PostgreSQL; see `write_assigned`). If the
             // estimate fails below, they roll back with the rest.
             let app_row = App::from(row);
             if !seats.is_empty() {
@@ -260,8 +278,15 @@ impl Store {
             if !kept.is_empty() && count_active(conn, tenant, app, &kept).await? != kept.len() {
                 return Err(Stop::Fallback);
             }
-            // Last: the new licenses (with the events, on PostgreSQL).
-            insert_licenses(conn, tenant, app, &insert).await?;
+            // Last: the new rows (with the events, on PostgreSQL).
+            if any_new {
+                let written = Written {
+                    assignments: rows_by_write.iter().flatten().cloned().collect(),
+                    licenses: license_rows(tenant, app, &insert),
+                    audit: audit_rows,
+                };
+                write_assigned(conn, tenant, app, written, terms).await?;
+            }
 
             let answers = plans
                 .into_iter()
@@ -372,13 +397,12 @@ impl Store {
                 license_changes.record_lost(app, my_lost).record_gained(app, my_gained);
                 parts.push(Ok((mine, license_changes)));
             }
-            audit::record_many(conn, tenant, entries).await?;
             let mut all_changes = LicenseChanges::new();
             all_changes
                 .record_lost(app, lost.keys().copied())
                 .record_gained(app, gained);
             events::record_license_changes_to(conn, tenant, &subscribers, &all_changes).await?;
-            let app_row = reload_app(conn, tenant, app).await?;
+            let app_row = reload_app(conn, tenant, app, audit::rows(tenant, entries)).await?;
             let answers: Vec<CoreResult<LicenseChange>> = parts
                 .into_iter()
                 .map(|part| {
@@ -394,14 +418,29 @@ impl Store {
 }
 
 /// The lock, the seat check and the counter move in one statement: adds
-/// `n` seats if they are free and returns the app after it. No row: the app
-/// is gone or lacks the seats, and the exact path says which.
+/// `n` seats if they are free and returns the app after it, with its terms
+/// (scalar subqueries: one index lookup each). No row: the app is gone or
+/// lacks the seats, and the exact path says which.
+///
+/// On PostgreSQL the terms are an estimate too: the subqueries read the
+/// statement's snapshot, taken before the lock was granted, so they miss
+/// terms set by the transaction the UPDATE waited for. `write_assigned`
+/// reads them again and checks.
 async fn take_seats(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     app: AppId,
     n: i64,
-) -> Result<AppRow, Stop> {
+) -> Result<(AppRow, AssignTermsColumns), Stop> {
+    macro_rules! term {
+        ($column:expr) => {
+            app_subscriptions::table
+                .filter(app_subscriptions::tenant_id.eq(tenant))
+                .filter(app_subscriptions::app_id.eq(app))
+                .select($column)
+                .single_value()
+        };
+    }
     let query = diesel::update(
         apps::table
             .filter(apps::tenant_id.eq(tenant))
@@ -409,43 +448,86 @@ async fn take_seats(
             .filter((apps::assigned_seats + n).le(apps::purchased_seats)),
     )
     .set(apps::assigned_seats.eq(apps::assigned_seats + n))
-    .returning(apps::all_columns);
-    let row: Option<AppRow> = on_conn!(conn, c => query.get_result(c).await.optional())?;
+    .returning((
+        apps::all_columns,
+        (
+            term!(app_subscriptions::term_start),
+            term!(app_subscriptions::term_end),
+            term!(app_subscriptions::auto_renew),
+            term!(app_subscriptions::notice_days),
+            term!(app_subscriptions::grace_days),
+            term!(app_subscriptions::low_seat_threshold),
+        ),
+    ));
+    let row: Option<(AppRow, AssignTermsColumns)> =
+        on_conn!(conn, c => query.get_result(c).await.optional())?;
     row.ok_or(Stop::Fallback)
 }
 
-/// Of `users`, those directly assigned `app`.
-async fn direct_assignments(
-    conn: &mut Conn<'_>,
-    tenant: TenantId,
-    app: AppId,
-    users: &BTreeSet<UserId>,
-) -> CoreResult<BTreeSet<UserId>> {
-    let ids: Vec<AnyId> = users.iter().map(|u| AnyId(u.0)).collect();
-    let query = license_assignments::table
-        .filter(license_assignments::tenant_id.eq(tenant))
-        .filter(license_assignments::app_id.eq(app))
-        .filter(license_assignments::principal_id.eq_any(&ids))
-        .select(license_assignments::principal_id);
-    let found: Vec<AnyId> = on_conn!(conn, c => query.load(c).await)?;
-    Ok(found.into_iter().map(|a| UserId(a.0)).collect())
+/// Ids per statement: SQLite binds each id separately and allows 32,766.
+const ID_CHUNK: usize = 10_000;
+
+/// What the estimate knows of a named user.
+struct Named {
+    /// The directory has them active.
+    active: bool,
+    /// Directly assigned the app.
+    assigned: bool,
+    /// Their license of the app, held or waiting.
+    license: Option<LicenseState>,
 }
 
-/// Of `users`, the license state of those holding or waiting for `app`.
-async fn held_licenses(
+/// The named users that exist, with their share locks (as
+/// `locks::users_active`) and, in the same statement, whether each is
+/// directly assigned `app` and their license of it. Missing ids are simply
+/// absent: a batch of writes decides per write.
+async fn named_users(
     conn: &mut Conn<'_>,
     tenant: TenantId,
     app: AppId,
     users: &BTreeSet<UserId>,
-) -> CoreResult<BTreeMap<UserId, LicenseState>> {
+) -> CoreResult<BTreeMap<UserId, Named>> {
     let ids: Vec<UserId> = users.iter().copied().collect();
-    let query = user_licenses::table
-        .filter(user_licenses::tenant_id.eq(tenant))
-        .filter(user_licenses::app_id.eq(app))
-        .filter(user_licenses::user_id.eq_any(&ids))
-        .select((user_licenses::user_id, user_licenses::state));
-    let found: Vec<(UserId, LicenseState)> = on_conn!(conn, c => query.load(c).await)?;
-    Ok(found.into_iter().collect())
+    let mut found = BTreeMap::new();
+    for chunk in ids.chunks(ID_CHUNK) {
+        let query = users::table
+            .left_join(
+                license_assignments::table.on(license_assignments::tenant_id
+                    .eq(users::tenant_id)
+                    .and(license_assignments::app_id.eq(app))
+                    .and(license_assignments::principal_id.eq(users::id))),
+            )
+            .left_join(
+                user_licenses::table.on(user_licenses::tenant_id
+                    .eq(users::tenant_id)
+                    .and(user_licenses::app_id.eq(app))
+                    .and(user_licenses::user_id.eq(users::id))),
+            )
+            .filter(users::tenant_id.eq(tenant))
+            .filter(users::id.eq_any(chunk))
+            .order(users::id)
+            .select((
+                users::id,
+                users::directory_active,
+                license_assignments::principal_id.nullable(),
+                user_licenses::state.nullable(),
+            ));
+        // (tenant, app, principal) and (tenant, app, user) are unique: one
+        // row per user.
+        let rows: Vec<(UserId, bool, Option<AnyId>, Option<LicenseState>)> = match &mut *conn {
+            Conn::Pg(c) => locks::ShareUsersOf(query).load(*c).await?,
+            Conn::Sqlite(c) => query.load(*c).await?,
+        };
+        found.extend(rows.into_iter().map(|(user, active, assignment, license)| {
+            let named = Named {
+                active,
+                assigned: assignment.is_some(),
+                license,
+            };
+            (user, named)
+        }));
+    }
+    Ok(found)
 }
 
 #[derive(Insertable)]
@@ -459,19 +541,10 @@ struct NewLicense {
     since: chrono::NaiveDateTime,
 }
 
-/// ACTIVE licenses for users who had none (a batch is far below the
-/// bind-parameter limits: one statement).
-async fn insert_licenses(
-    conn: &mut Conn<'_>,
-    tenant: TenantId,
-    app: AppId,
-    users: &[UserId],
-) -> Result<(), Stop> {
-    if users.is_empty() {
-        return Ok(());
-    }
+/// ACTIVE licenses for users who had none.
+fn license_rows(tenant: TenantId, app: AppId, users: &[UserId]) -> Vec<NewLicense> {
     let at = now();
-    let rows: Vec<NewLicense> = users
+    users
         .iter()
         .map(|u| NewLicense {
             tenant_id: tenant,
@@ -481,54 +554,169 @@ async fn insert_licenses(
             error_code: None,
             since: at,
         })
-        .collect();
+        .collect()
+}
+
+/// The rows an assign batch writes last.
+struct Written {
+    assignments: Vec<AssignmentRow>,
+    licenses: Vec<NewLicense>,
+    audit: Vec<AuditRow>,
+}
+
+pg_unnest_insert!(
+    /// New assignments as column arrays (PostgreSQL; `db/unnest.rs`).
+    struct PgAssignmentRows: AssignmentRow => "license_assignments" {
+        tenant_id: TenantId as Uuid,
+        id: AssignmentId as Uuid,
+        app_id: AppId as Uuid,
+        principal_kind: PrincipalKind as Text,
+        principal_id: AnyId as Uuid,
+        assigned_by: String as Text,
+        assigned_at: chrono::NaiveDateTime as Timestamp,
+    }
+);
+
+pg_unnest_insert!(
+    /// New licenses as column arrays (PostgreSQL; `db/unnest.rs`).
+    struct PgLicenseRows: NewLicense => "user_licenses" {
+        tenant_id: TenantId as Uuid,
+        app_id: AppId as Uuid,
+        user_id: UserId as Uuid,
+        state: LicenseState as Text,
+        error_code: Option<LicenseErrorCode> as Nullable<Text>,
+        since: chrono::NaiveDateTime as Timestamp,
+    }
+);
+
+/// PostgreSQL: the assign batch's rows in one statement, `WITH
+/// batch_assignments AS (INSERT …), batch_licenses AS (INSERT …),
+/// batch_audit AS (INSERT …) SELECT <the app's terms>`, each INSERT of
+/// column arrays, so the text is the same for any batch and prepared once
+/// per connection. The SELECT reads the terms with the statement's
+/// snapshot, taken under the app's lock: the terms that commit.
+struct PgAssignWrite {
+    tenant: TenantId,
+    app: AppId,
+    assignments: PgAssignmentRows,
+    licenses: PgLicenseRows,
+    audit: PgAuditRows,
+}
+
+impl Query for PgAssignWrite {
+    // `AssignTermsColumns`.
+    type SqlType = (
+        Nullable<Date>,
+        Nullable<Date>,
+        Nullable<Bool>,
+        Nullable<Integer>,
+        Nullable<Integer>,
+        Nullable<BigInt>,
+    );
+}
+
+impl WithParts for PgAssignWrite {
+    fn walk_parts<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("batch_assignments AS (");
+        self.assignments.walk_ast(out.reborrow())?;
+        out.push_sql("), batch_licenses AS (");
+        self.licenses.walk_ast(out.reborrow())?;
+        out.push_sql("), batch_audit AS (");
+        self.audit.walk_ast(out.reborrow())?;
+        out.push_sql(")");
+        Ok(())
+    }
+
+    fn walk_main<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        // One row, all NULL when the app has no terms.
+        out.push_sql(
+            "SELECT s.term_start, s.term_end, s.auto_renew, s.notice_days, s.grace_days, \
+             s.low_seat_threshold FROM (SELECT 1) AS one LEFT JOIN app_subscriptions AS s \
+             ON s.tenant_id = ",
+        );
+        out.push_bind_param::<Uuid, _>(&self.tenant)?;
+        out.push_sql(" AND s.app_id = ");
+        out.push_bind_param::<Uuid, _>(&self.app)?;
+        Ok(())
+    }
+}
+
+/// The assign batch's last write: its assignments, licenses and audit
+/// rows. On PostgreSQL one statement, which also writes the batch's
+/// webhook events (`events::pg_carrying_parts`) and reads the app's terms
+/// again under the lock: if they differ from `terms`, what the batch
+/// decided from (`take_seats`), the estimate did not hold. On SQLite one
+/// INSERT per table (`BEGIN IMMEDIATE` made `terms` exact; the events go in
+/// COMMIT's hop).
+async fn write_assigned(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+    written: Written,
+    terms: AssignTermsColumns,
+) -> Result<(), Stop> {
+    let Written {
+        assignments,
+        licenses,
+        audit,
+    } = written;
     match conn {
-        // The assign batch's last statement: it also writes the events the
-        // batch recorded (one statement and round trip fewer).
-        Conn::Pg(c) => match <[NewLicense; 1]>::try_from(rows) {
-            // One user, the common case: a one-row INSERT's text is fixed,
-            // so the statement (and the outbox's `WITH` with it) is
-            // prepared once per connection; diesel re-prepares a
-            // multi-row INSERT every time.
-            Ok([row]) => {
-                let insert = diesel::insert_into(user_licenses::table).values(row);
-                events::pg_carrying(insert).execute(&mut **c).await?;
+        Conn::Pg(c) => {
+            let statement = PgAssignWrite {
+                tenant,
+                app,
+                assignments: PgAssignmentRows::new(assignments),
+                licenses: PgLicenseRows::new(licenses),
+                audit: PgAuditRows::new(audit),
+            };
+            let under_lock: AssignTermsColumns = events::pg_carrying_parts(statement)
+                .get_result(&mut **c)
+                .await?;
+            if under_lock != terms {
+                return Err(Stop::Fallback);
             }
-            Err(rows) => {
-                let insert = diesel::insert_into(user_licenses::table).values(rows);
-                events::pg_carrying(insert).execute(&mut **c).await?;
+        }
+        Conn::Sqlite(_) => {
+            if !audit.is_empty() {
+                insert_rows!(conn, audit_events::table, audit)?;
             }
-        },
-        // SQLite writes them in COMMIT's hop.
-        Conn::Sqlite(c) => {
-            c.spawn_blocking(move |c| {
-                diesel::RunQueryDsl::execute(
-                    diesel::insert_into(user_licenses::table).values(&rows),
-                    c,
-                )
-            })
-            .await?;
+            if !assignments.is_empty() {
+                insert_rows!(conn, license_assignments::table, assignments)?;
+            }
+            if !licenses.is_empty() {
+                insert_rows!(conn, user_licenses::table, licenses)?;
+            }
         }
     }
     Ok(())
 }
 
-/// The app after the unassign batch, as its last statement: on PostgreSQL
-/// it also writes the events the batch recorded (one statement and round
-/// trip fewer; SQLite writes them in COMMIT's hop).
-async fn reload_app(conn: &mut Conn<'_>, tenant: TenantId, app: AppId) -> CoreResult<App> {
+/// The app after the unassign batch, as its last statement, which also
+/// writes the batch's `audit` rows: on PostgreSQL as parts of one
+/// statement with the events the batch recorded (`PgWithAudit`,
+/// `events::pg_carrying_parts`: two statements and round trips fewer); on
+/// SQLite an INSERT and a read (the events go in COMMIT's hop).
+async fn reload_app(
+    conn: &mut Conn<'_>,
+    tenant: TenantId,
+    app: AppId,
+    audit: Vec<AuditRow>,
+) -> CoreResult<App> {
     if let Conn::Pg(c) = conn {
         let query = apps::table
             .filter(apps::tenant_id.eq(tenant))
             .filter(apps::id.eq(app))
             .select(apps::all_columns);
-        let row: Option<AppRow> = events::pg_carrying(query)
+        let row: Option<AppRow> = events::pg_carrying_parts(PgWithAudit::new(audit, query))
             .get_result(&mut **c)
             .await
             .optional()?;
         return row
             .map(App::from)
             .ok_or_else(|| CoreError::not_found(EntityKind::App, app));
+    }
+    if !audit.is_empty() {
+        insert_rows!(conn, audit_events::table, audit)?;
     }
     crate::apps::load(conn, tenant, app).await
 }
@@ -587,4 +775,70 @@ fn answer(
             .collect::<CoreResult<Vec<_>>>()?,
         license_changes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` users' rows of an assign batch, as `assign_users_batch` builds
+    /// them.
+    fn write_of(n: usize) -> PgAssignWrite {
+        let (tenant, app) = (TenantId::new(), AppId::new());
+        let actor = Actor {
+            subject: "admin@test".into(),
+            user_id: None,
+        };
+        let users: Vec<UserId> = (0..n).map(|_| UserId::new()).collect();
+        let at = now();
+        let assignments = users
+            .iter()
+            .map(|u| AssignmentRow {
+                tenant_id: tenant,
+                id: AssignmentId::new(),
+                app_id: app,
+                principal_kind: PrincipalKind::User,
+                principal_id: AnyId(u.0),
+                assigned_by: actor.subject.clone(),
+                assigned_at: at,
+            })
+            .collect();
+        let entries = users
+            .iter()
+            .map(|_| Entry {
+                actor: &actor,
+                action: AuditAction::LicenseAssigned,
+                target: Target::app(app),
+                details: serde_json::json!({}),
+            })
+            .collect();
+        PgAssignWrite {
+            tenant,
+            app,
+            assignments: PgAssignmentRows::new(assignments),
+            licenses: PgLicenseRows::new(license_rows(tenant, app, &users)),
+            audit: PgAuditRows::new(audit::rows(tenant, entries)),
+        }
+    }
+
+    #[test]
+    fn the_write_of_any_batch_is_one_statement_of_one_text() {
+        let sql = |n| {
+            let statement = events::pg_carrying_parts(write_of(n));
+            let text = diesel::debug_query::<Pg, _>(&statement).to_string();
+            // The text, without the binds' values.
+            text.split(" -- binds:").next().map(str::to_owned)
+        };
+        let one = sql(1).expect("SQL");
+        assert_eq!(Some(one.clone()), sql(3));
+        assert!(
+            one.starts_with(
+                "WITH batch_assignments AS (INSERT INTO license_assignments (tenant_id, id, \
+                 app_id, principal_kind, principal_id, assigned_by, assigned_at) \
+                 SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7)), batch_licenses AS ("
+            ),
+            "{one}"
+        );
+        assert!(one.contains("LEFT JOIN app_subscriptions"), "{one}");
+    }
 }

@@ -6,16 +6,23 @@
 //! All work is set-based: a group of 10,000 members costs a few statements,
 //! with inserts chunked to stay under both backends' bind-parameter limits.
 
+use diesel::backend::Backend;
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::HasSqlType;
 use diesel_async::RunQueryDsl;
 use std::collections::BTreeMap;
 
+use crate::db::sql_types::Uuid;
 use crate::db::{Conn, insert_rows, on_conn};
 use crate::error::{CoreError, CoreResult, EntityKind};
 use crate::ids::*;
 use crate::model::{LicenseErrorCode, LicenseState, Seats, now};
-use crate::schema::{apps, group_members, license_assignments, user_licenses, users};
+use crate::schema::{
+    app_subscriptions, apps, group_members, license_assignments, user_licenses, users,
+};
 
 /// Rows per INSERT: 6 binds each keeps well under SQLite's 32,766 limit.
 const INSERT_CHUNK: usize = 2_000;
@@ -262,22 +269,68 @@ pub(crate) async fn resolve_waiting(
     tenant: TenantId,
     app: AppId,
 ) -> CoreResult<Vec<UserId>> {
-    let available = seats(conn, tenant, app).await?.available();
-    if available <= 0 {
-        return Ok(Vec::new());
-    }
-    let oldest = user_licenses::table
+    let waiting = user_licenses::table
         .filter(user_licenses::tenant_id.eq(tenant))
         .filter(user_licenses::app_id.eq(app))
         .filter(user_licenses::state.eq(LicenseState::Error))
         .order((user_licenses::since, user_licenses::user_id))
-        .limit(available)
         .select(user_licenses::user_id);
+    let oldest = LimitToFreeSeats {
+        query: waiting,
+        tenant,
+        app,
+    };
     let promoted: Vec<UserId> = on_conn!(conn, c => oldest.load(c).await)?;
     activate_waiting(conn, tenant, app, &promoted).await?;
     add_assigned(conn, tenant, app, promoted.len() as i64).await?;
     crate::events::license_errors(conn, tenant, app, &[], &promoted).await?;
     Ok(promoted)
+}
+
+/// `query`, a SELECT of waiting users in their turn's order, limited to
+/// the app's free seats, which the statement reads itself (`LIMIT
+/// (SELECT …)`: no statement of its own; diesel's `limit` takes only a
+/// value). None free, or too many assigned: `LIMIT 0`. Run it with the
+/// app's row locked, so the seats are the ones that commit.
+struct LimitToFreeSeats<Q> {
+    query: Q,
+    tenant: TenantId,
+    app: AppId,
+}
+
+impl<Q, DB> QueryFragment<DB> for LimitToFreeSeats<Q>
+where
+    DB: Backend + HasSqlType<Uuid>,
+    Q: QueryFragment<DB>,
+    TenantId: ToSql<Uuid, DB>,
+    AppId: ToSql<Uuid, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        self.query.walk_ast(out.reborrow())?;
+        // MAX makes one row even without the app (then NULL, and 0): a
+        // NULL LIMIT would mean no limit on PostgreSQL.
+        out.push_sql(
+            " LIMIT (SELECT COALESCE(MAX(CASE WHEN purchased_seats > assigned_seats \
+             THEN purchased_seats - assigned_seats ELSE 0 END), 0) FROM apps \
+             WHERE tenant_id = ",
+        );
+        out.push_bind_param::<Uuid, _>(&self.tenant)?;
+        out.push_sql(" AND id = ");
+        out.push_bind_param::<Uuid, _>(&self.app)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl<Q: Query> Query for LimitToFreeSeats<Q> {
+    type SqlType = Q::SqlType;
+}
+
+// The text is the query's with a fixed suffix: its static id, when it has
+// one, still identifies the text.
+impl<Q: QueryId> QueryId for LimitToFreeSeats<Q> {
+    type QueryId = LimitToFreeSeats<Q::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = Q::HAS_STATIC_QUERY_ID;
 }
 
 async fn activate_waiting(
@@ -330,6 +383,12 @@ async fn insert_rows(
     Ok(())
 }
 
+/// Move `app`'s assigned seats by `delta` and record `seats.low` if they
+/// crossed its threshold. Call with the app's row locked (every seat
+/// change takes that lock first, see `crate::locks`): the statement then
+/// starts after the lock was granted, so the low-seat threshold it reads
+/// along (a scalar subquery: no statement of its own) is the one that
+/// commits.
 pub(crate) async fn add_assigned(
     conn: &mut Conn<'_>,
     tenant: TenantId,
@@ -339,15 +398,21 @@ pub(crate) async fn add_assigned(
     if delta == 0 {
         return Ok(());
     }
+    let threshold = app_subscriptions::table
+        .filter(app_subscriptions::tenant_id.eq(tenant))
+        .filter(app_subscriptions::app_id.eq(app))
+        .select(app_subscriptions::low_seat_threshold)
+        .single_value();
     let query = diesel::update(
         apps::table
             .filter(apps::tenant_id.eq(tenant))
             .filter(apps::id.eq(app)),
     )
     .set(apps::assigned_seats.eq(apps::assigned_seats + delta))
-    .returning((apps::purchased_seats, apps::assigned_seats));
-    let (purchased, assigned): (i64, i64) = on_conn!(conn, c => query.get_result(c).await)?;
-    crate::events::seats_changed(
+    .returning((apps::purchased_seats, apps::assigned_seats, threshold));
+    let (purchased, assigned, threshold): (i64, i64, Option<i64>) =
+        on_conn!(conn, c => query.get_result(c).await)?;
+    crate::events::seats_changed_at(
         conn,
         tenant,
         app,
@@ -355,6 +420,7 @@ pub(crate) async fn add_assigned(
             purchased,
             assigned,
         },
+        threshold,
     )
     .await?;
     Ok(())

@@ -305,22 +305,49 @@ async fn stored_row(
     Ok(on_conn!(conn, c => query.first(c).await.optional())?)
 }
 
-/// What a batched assignment needs from an app's terms, read in one
-/// statement under the app's lock: whether the app takes new assignments
-/// `today`, and its low-seat threshold (`None`: no terms recorded).
-pub(crate) async fn assign_terms(
-    conn: &mut Conn<'_>,
-    tenant: TenantId,
-    app: AppId,
-    today: NaiveDate,
-) -> CoreResult<(bool, Option<i64>)> {
-    Ok(match stored_row(conn, tenant, app).await? {
-        None => (true, None),
-        Some(row) => (
-            row.term().status(today).state.takes_new_assignments(),
-            Some(row.low_seat_threshold),
-        ),
-    })
+/// The columns of an app's terms a batched assignment needs, in this
+/// order: `term_start`, `term_end`, `auto_renew`, `notice_days`,
+/// `grace_days`, `low_seat_threshold`; as a LEFT JOIN or scalar subqueries
+/// read them, all NULL when the app has no terms.
+pub(crate) type AssignTermsColumns = (
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    Option<bool>,
+    Option<i32>,
+    Option<i32>,
+    Option<i64>,
+);
+
+/// What a batched assignment needs from an app's terms (read under the
+/// app's lock, see `licensing/batch.rs`): whether the app takes new
+/// assignments `today`, and its low-seat threshold (`None`: no terms
+/// recorded).
+pub(crate) fn assign_terms(columns: AssignTermsColumns, today: NaiveDate) -> (bool, Option<i64>) {
+    match columns {
+        (
+            Some(start),
+            Some(end),
+            Some(auto_renew),
+            Some(notice_days),
+            Some(grace_days),
+            Some(threshold),
+        ) => {
+            let term = Term {
+                start,
+                end,
+                auto_renew,
+                notice_days,
+                grace_days,
+            };
+            (
+                term.status(today).state.takes_new_assignments(),
+                Some(threshold),
+            )
+        }
+        // The columns are NOT NULL, so a row has all of them or none: no
+        // terms recorded, nothing limits the app.
+        _ => (true, None),
+    }
 }
 
 /// Refuse a new assignment of `app` when its subscription is `DISABLED`

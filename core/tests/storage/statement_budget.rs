@@ -1,11 +1,21 @@
 //! A single-user assignment and unassignment cost a fixed number of SQL
 //! statements, so a regression of the seat engine's hot path fails here.
 //!
-//! Assign (`licensing/batch.rs`): BEGIN; before the app's lock the user's
-//! share lock, the assignment and license estimates, the webhook
-//! subscriptions and the audit row; under the lock the seat UPDATE …
-//! RETURNING, the app's terms, the assignment and the license INSERTs (4);
-//! COMMIT.
+//! Assign (`licensing/batch.rs`): BEGIN; before the app's lock one read
+//! (the user's share lock with their directory state, assignment and
+//! license: the estimate) and the webhook subscriptions; under the lock
+//! the seat UPDATE … RETURNING with the app's terms, and the write: on
+//! PostgreSQL one statement (assignment, license and audit row, and the
+//! terms read again), on SQLite three INSERTs; COMMIT. PostgreSQL 6 (11
+//! before the reads and writes were merged), SQLite 8 (11).
+//!
+//! Unassign: BEGIN; the user's share lock, the webhook subscriptions, the
+//! app's lock; the DELETE … RETURNING of the assignment; the engine's
+//! revocation (license DELETE, seat UPDATE … RETURNING with the low-seat
+//! threshold) and its waiting users' turn (the oldest waiting, as many as
+//! seats are free: one SELECT); the app reloaded with the audit row (on
+//! PostgreSQL one statement; SQLite an INSERT and a read); COMMIT.
+//! PostgreSQL 10 (13 before), SQLite 11 (13).
 //!
 //! With an endpoint subscribed to `license.assigned` and
 //! `license.unassigned`, each write also writes its event to the outbox
@@ -36,10 +46,10 @@ fn budget(backend: Backend) -> (u64, u64) {
     }
 }
 
-const ASSIGN_PG: u64 = 11;
-const UNASSIGN_PG: u64 = 13;
-const ASSIGN_SQLITE: u64 = 11;
-const UNASSIGN_SQLITE: u64 = 13;
+const ASSIGN_PG: u64 = 6;
+const UNASSIGN_PG: u64 = 10;
+const ASSIGN_SQLITE: u64 = 8;
+const UNASSIGN_SQLITE: u64 = 11;
 
 /// Statements the outbox adds to each write when an endpoint wants its
 /// event.

@@ -473,3 +473,82 @@ async fn removing_an_app_removes_its_subscription(db: &TestDatabase) {
     assert!(subscription(&f, app).await.is_none());
     assert!(f.store.spend(f.tenant).await.unwrap().is_empty());
 }
+
+/// PostgreSQL only: a batched assignment whose seat UPDATE waited for the
+/// app's lock while another transaction disabled the app's subscription
+/// is refused. The UPDATE's own read of the terms sees the snapshot from
+/// before the wait (no terms); the batch's last statement reads them again
+/// under the lock, sees they differ, and the write runs on the exact path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assignment_that_waited_for_the_lock_sees_terms_set_meanwhile() {
+    use diesel_async::{
+        AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _, SimpleAsyncConnection as _,
+    };
+
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    // 2026's term is DISABLED after its 30 days of grace.
+    let (f, _clock) = on_day(&db, "2027-06-01").await;
+    let app = f.app(10).await;
+    let user = f.user("Ada Lovelace").await;
+
+    // Another writer holds the app's lock and disables it, uncommitted.
+    let mut other = AsyncPgConnection::establish(db.url().as_str())
+        .await
+        .expect("connect");
+    other
+        .batch_execute(&format!(
+            "BEGIN; \
+             SELECT id FROM apps WHERE tenant_id = '{tenant}' AND id = '{app}' FOR UPDATE; \
+             INSERT INTO app_subscriptions (tenant_id, app_id, term_start, term_end, auto_renew, \
+                 price_per_seat_e4, currency, notice_days, grace_days, low_seat_threshold) \
+             VALUES ('{tenant}', '{app}', '2026-01-01', '2026-12-31', false, 125000, 'EUR', 30, 30, 0);",
+            tenant = f.tenant,
+        ))
+        .await
+        .expect("lock the app and disable it");
+
+    let store = f.store.clone();
+    let (tenant, actor) = (f.tenant, f.actor.clone());
+    let assigning =
+        tokio::spawn(async move { store.assign_licenses(tenant, &actor, app, &[u(user)]).await });
+    // Until the assignment waits for the lock (asked on a connection of
+    // its own: a transaction sees one snapshot of pg_stat_activity).
+    let mut watch = AsyncPgConnection::establish(db.url().as_str())
+        .await
+        .expect("connect");
+    let waiting = diesel::sql_query(
+        "SELECT pid FROM pg_stat_activity \
+         WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while waiting
+        .clone()
+        .execute(&mut watch)
+        .await
+        .expect("pg_stat_activity")
+        == 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the assignment never waited"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    other.batch_execute("COMMIT").await.expect("commit");
+
+    let refused = assigning.await.expect("task");
+    assert!(
+        matches!(refused, Err(CoreError::SubscriptionInactive { .. })),
+        "{refused:?}"
+    );
+    assert_eq!(f.license(user, app).await, None);
+    assert_eq!(
+        f.seats(app).await,
+        Seats {
+            purchased: 10,
+            assigned: 0
+        }
+    );
+}
