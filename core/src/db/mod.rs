@@ -9,6 +9,7 @@
 pub mod sql_types;
 
 mod custom_plan;
+pub(crate) mod fixed_text;
 mod instrumentation;
 mod migrate;
 pub(crate) mod one_statement;

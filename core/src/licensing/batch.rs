@@ -56,6 +56,7 @@ use super::engine;
 use super::{AssignmentRow, LicenseChange, LicenseChanges};
 use crate::apps::AppRow;
 use crate::audit::{self, AuditAction, AuditRow, Entry, PgAuditRows, PgWithAudit, Target};
+use crate::db::fixed_text::FixedText;
 use crate::db::sql_types::Uuid;
 use crate::db::unnest::pg_unnest_insert;
 use crate::db::{Conn, Store, insert_rows, on_conn};
@@ -441,24 +442,28 @@ async fn take_seats(
                 .single_value()
         };
     }
-    let query = diesel::update(
-        apps::table
-            .filter(apps::tenant_id.eq(tenant))
-            .filter(apps::id.eq(app))
-            .filter((apps::assigned_seats + n).le(apps::purchased_seats)),
-    )
-    .set(apps::assigned_seats.eq(apps::assigned_seats + n))
-    .returning((
-        apps::all_columns,
-        (
-            term!(app_subscriptions::term_start),
-            term!(app_subscriptions::term_end),
-            term!(app_subscriptions::auto_renew),
-            term!(app_subscriptions::notice_days),
-            term!(app_subscriptions::grace_days),
-            term!(app_subscriptions::low_seat_threshold),
-        ),
-    ));
+    // The seat counter's UPDATE runs in every write: prepared once per
+    // connection (`db::fixed_text`).
+    let query = FixedText(
+        diesel::update(
+            apps::table
+                .filter(apps::tenant_id.eq(tenant))
+                .filter(apps::id.eq(app))
+                .filter((apps::assigned_seats + n).le(apps::purchased_seats)),
+        )
+        .set(apps::assigned_seats.eq(apps::assigned_seats + n))
+        .returning((
+            apps::all_columns,
+            (
+                term!(app_subscriptions::term_start),
+                term!(app_subscriptions::term_end),
+                term!(app_subscriptions::auto_renew),
+                term!(app_subscriptions::notice_days),
+                term!(app_subscriptions::grace_days),
+                term!(app_subscriptions::low_seat_threshold),
+            ),
+        )),
+    );
     let row: Option<(AppRow, AssignTermsColumns)> =
         on_conn!(conn, c => query.get_result(c).await.optional())?;
     row.ok_or(Stop::Fallback)

@@ -15,6 +15,7 @@ use diesel::sql_types::HasSqlType;
 use diesel_async::RunQueryDsl;
 use std::collections::BTreeMap;
 
+use crate::db::fixed_text::FixedText;
 use crate::db::sql_types::Uuid;
 use crate::db::{Conn, insert_rows, on_conn};
 use crate::error::{CoreError, CoreResult, EntityKind};
@@ -403,13 +404,17 @@ pub(crate) async fn add_assigned(
         .filter(app_subscriptions::app_id.eq(app))
         .select(app_subscriptions::low_seat_threshold)
         .single_value();
-    let query = diesel::update(
-        apps::table
-            .filter(apps::tenant_id.eq(tenant))
-            .filter(apps::id.eq(app)),
-    )
-    .set(apps::assigned_seats.eq(apps::assigned_seats + delta))
-    .returning((apps::purchased_seats, apps::assigned_seats, threshold));
+    // The seat counter's UPDATE runs in every write: prepared once per
+    // connection (`db::fixed_text`).
+    let query = FixedText(
+        diesel::update(
+            apps::table
+                .filter(apps::tenant_id.eq(tenant))
+                .filter(apps::id.eq(app)),
+        )
+        .set(apps::assigned_seats.eq(apps::assigned_seats + delta))
+        .returning((apps::purchased_seats, apps::assigned_seats, threshold)),
+    );
     let (purchased, assigned, threshold): (i64, i64, Option<i64>) =
         on_conn!(conn, c => query.get_result(c).await)?;
     crate::events::seats_changed_at(
