@@ -3,12 +3,14 @@
 //! 1. **Delivery throughput**: a group of N members is assigned in one
 //!    transaction (N `license.assigned` events in the outbox), then the
 //!    server's own delivery worker (`seatwise_api::webhooks::WebhookWorker`)
-//!    carries them to a local receiver (axum, answering 200 and counting);
-//!    events/s from the worker's start to the last delivery recorded.
+//!    makes their deliveries and carries them to a local receiver (axum,
+//!    answering 200 and counting); events/s from the worker's start to the
+//!    last delivery recorded.
 //! 2. **Added latency of an assignment**: assign + unassign one user,
 //!    through the core, for two tenants of one store: one without an
 //!    endpoint, one with an endpoint subscribed to both events (so each of
-//!    its writes also writes two outbox events and two deliveries); the
+//!    its rounds also writes two outbox events; the deliveries are made
+//!    later by the worker, which this half does not run); the
 //!    difference of the medians. Measured at the core, without HTTP and
 //!    GraphQL, where the outbox's share is largest.
 //!
