@@ -153,7 +153,14 @@ impl DirectDb {
     /// lock; PostgreSQL: the app's row) and keep it until [`DirectDb::release`].
     pub async fn hold_write_lock(&mut self, app_uuid: uuid::Uuid) {
         match self {
-            DirectDb::Sqlite(conn) => conn.batch_execute("BEGIN IMMEDIATE;").expect("lock"),
+            // Waits its turn: the server's own background writers (the
+            // delivery worker's claim pass, upkeep) take the write lock for
+            // a moment now and then.
+            DirectDb::Sqlite(conn) => conn
+                .batch_execute(
+                    "PRAGMA busy_timeout = 10000; BEGIN IMMEDIATE; PRAGMA busy_timeout = 0;",
+                )
+                .expect("lock"),
             DirectDb::Postgres(conn) => conn
                 .batch_execute(&format!(
                     "BEGIN; SELECT 1 FROM apps WHERE id = '{app_uuid}' FOR UPDATE;"
