@@ -212,15 +212,7 @@ impl Store {
                     Ok(change) => change
                         .new_users
                         .iter()
-                        .map(|u| AssignmentRow {
-                            tenant_id: tenant,
-                            id: AssignmentId::new(),
-                            app_id: app,
-                            principal_kind: PrincipalKind::User,
-                            principal_id: AnyId(u.0),
-                            assigned_by: write.actor.subject.clone(),
-                            assigned_at: at,
-                        })
+                        .map(|u| AssignmentRow::new(tenant, app, PrincipalId::User(*u), &write.actor.subject, at))
                         .collect(),
                     Err(_) => Vec::new(),
                 };
@@ -798,15 +790,7 @@ mod tests {
         let at = now();
         let assignments = users
             .iter()
-            .map(|u| AssignmentRow {
-                tenant_id: tenant,
-                id: AssignmentId::new(),
-                app_id: app,
-                principal_kind: PrincipalKind::User,
-                principal_id: AnyId(u.0),
-                assigned_by: actor.subject.clone(),
-                assigned_at: at,
-            })
+            .map(|u| AssignmentRow::new(tenant, app, PrincipalId::User(*u), &actor.subject, at))
             .collect();
         let entries = users
             .iter()

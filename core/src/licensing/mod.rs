@@ -53,6 +53,26 @@ pub(crate) struct AssignmentRow {
 }
 
 impl AssignmentRow {
+    /// A new assignment of `app` to `principal`, made by `assigned_by` at
+    /// `at`.
+    pub(crate) fn new(
+        tenant: TenantId,
+        app: AppId,
+        principal: PrincipalId,
+        assigned_by: &str,
+        at: chrono::NaiveDateTime,
+    ) -> Self {
+        Self {
+            tenant_id: tenant,
+            id: AssignmentId::new(),
+            app_id: app,
+            principal_kind: principal.kind(),
+            principal_id: principal.any(),
+            assigned_by: assigned_by.to_owned(),
+            assigned_at: at,
+        }
+    }
+
     pub(crate) fn into_assignment(self) -> CoreResult<Assignment> {
         let principal = PrincipalId::from_parts(self.principal_kind, self.principal_id);
         Ok(Assignment {
@@ -182,15 +202,7 @@ impl Store {
                 .iter()
                 .map(|u| PrincipalId::User(*u))
                 .chain(new_groups.iter().map(|g| PrincipalId::Group(*g)))
-                .map(|p| AssignmentRow {
-                    tenant_id: tenant,
-                    id: AssignmentId::new(),
-                    app_id: app,
-                    principal_kind: p.kind(),
-                    principal_id: p.any(),
-                    assigned_by: actor.subject.clone(),
-                    assigned_at: at,
-                })
+                .map(|p| AssignmentRow::new(tenant, app, p, &actor.subject, at))
                 .collect();
             if !rows.is_empty() {
                 insert_rows!(conn, license_assignments::table, rows.clone())?;
