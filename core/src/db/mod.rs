@@ -190,7 +190,7 @@ macro_rules! write_txn {
         .await;
         let finished = pooled.finish_writing(result, tracked.pending).await;
         if finished.is_ok() && tracked.wrote_events {
-            $store.outbox_wake().committed();
+            $store.events_committed();
         }
         finished
     }};
@@ -583,6 +583,8 @@ pub struct Store {
     group_commit: std::sync::Arc<crate::licensing::GroupCommit>,
     group_commit_enabled: bool,
     outbox_wake: crate::events::wake::OutboxWake,
+    /// PostgreSQL: tells other replicas of this process's outbox commits.
+    outbox_announcer: Option<crate::events::announce::OutboxAnnouncer>,
 }
 
 impl Store {
@@ -668,11 +670,17 @@ impl Store {
             }
         };
         let outbox_wake = crate::events::wake::OutboxWake::default();
-        let seat_change_notices = match url.backend() {
+        let (seat_change_notices, outbox_announcer) = match url.backend() {
             Backend::Postgres => {
-                SeatChangeNotices::postgres(url.as_str().to_owned(), outbox_wake.clone())
+                use crate::events::announce::{Origin, OutboxAnnouncer};
+                let origin = Origin::new();
+                let url = url.as_str().to_owned();
+                let notices =
+                    SeatChangeNotices::postgres(url.clone(), outbox_wake.clone(), origin.clone());
+                let announcer = OutboxAnnouncer::new(url, origin, options.connect_timeout);
+                (notices, Some(announcer))
             }
-            Backend::Sqlite => SeatChangeNotices::in_process(),
+            Backend::Sqlite => (SeatChangeNotices::in_process(), None),
         };
         Ok(Self {
             pools,
@@ -683,6 +691,7 @@ impl Store {
             group_commit: Default::default(),
             group_commit_enabled: options.group_commit,
             outbox_wake,
+            outbox_announcer,
         })
     }
 
@@ -728,6 +737,16 @@ impl Store {
     /// between polls).
     pub fn outbox_wake(&self) -> &crate::events::wake::OutboxWake {
         &self.outbox_wake
+    }
+
+    /// A write transaction that wrote webhook events has committed: wake
+    /// this process's delivery worker, and (PostgreSQL) have the other
+    /// replicas' woken, after the commit and off the caller's path.
+    pub(crate) fn events_committed(&self) {
+        self.outbox_wake.committed();
+        if let Some(announcer) = &self.outbox_announcer {
+            announcer.committed();
+        }
     }
 
     /// The process's fan-out of seat-change notices.

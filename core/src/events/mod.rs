@@ -9,6 +9,9 @@
 //! - `endpoints.rs`: a tenant's endpoints and their signing secrets.
 //! - `delivery.rs`: the delivery worker's queue, and the delivery log.
 //! - `prune.rs`: deleting delivered rows past their retention.
+//! - `wake.rs`, `announce.rs`: waking delivery workers when events commit,
+//!   this process's in-process, other replicas' by a notice sent after the
+//!   commit.
 //!
 //! The hooks below are what the rest of the core calls, from inside its
 //! write transactions: [`record_license_changes`] with the
@@ -17,6 +20,7 @@
 //! [`seats_changed`] where an app's seats move. Each costs one indexed
 //! read when the tenant has no endpoint for its events, and nothing more.
 
+pub(crate) mod announce;
 mod delivery;
 mod endpoints;
 mod event;

@@ -340,11 +340,9 @@ impl PgOutbox {
 /// one atomic statement inside the caller's transaction (see
 /// `db/one_statement.rs`).
 ///
-/// - `outbox_p` holds the parameters, and queues a `NOTIFY` on
-///   [`OUTBOX_CHANNEL`](super::wake::OUTBOX_CHANNEL): PostgreSQL delivers it
-///   at commit, after the rows are visible, and never on rollback; repeats
-///   in one transaction are folded into one. (It is volatile, so it is
-///   evaluated once, not inlined.)
+/// - `outbox_p` holds the parameters. (No `NOTIFY` here: other replicas
+///   hear of the commit from `announce.rs`, after it, which keeps the
+///   notify queue's lock out of the writer's commit.)
 /// - `outbox_seq` upserts the tenant's sequence row: the first event of a
 ///   tenant creates it, later ones lock and advance it; either way it stays
 ///   locked until commit, which orders concurrent writers (sequence order
@@ -356,7 +354,7 @@ const PG_OUTBOX_PARTS: [&str; 7] = [
     "WITH outbox_p AS (SELECT ",
     "::uuid AS tenant_id, ",
     "::bigint AS n, ",
-    "::timestamp AS at, pg_notify('seatwise_outbox', '') AS woken), \
+    "::timestamp AS at), \
      outbox_seq AS (INSERT INTO outbox_sequences (tenant_id, next_seq) \
          SELECT tenant_id, n + 1 FROM outbox_p \
          ON CONFLICT (tenant_id) DO UPDATE \
@@ -479,15 +477,15 @@ mod tests {
     }
 
     #[test]
-    fn the_outbox_write_notifies_the_channel_replicas_listen_on() {
+    fn the_outbox_write_leaves_notifying_replicas_to_after_the_commit() {
         let tenant = TenantId::new();
         let statement = Carrying {
             outbox: Some(PgOutbox::new(tenant, one_event_rows(tenant))),
             query: SelectOne,
         };
         let sql = diesel::debug_query::<Pg, _>(&statement).to_string();
-        let notify = format!("pg_notify('{}', '')", super::super::wake::OUTBOX_CHANNEL);
-        assert!(sql.contains(&notify), "{sql}");
+        assert!(!sql.contains("pg_notify"), "{sql}");
+        assert!(sql.contains("INSERT INTO outbox_events"), "{sql}");
         assert!(sql.contains("SELECT 1"), "{sql}");
     }
 

@@ -11,12 +11,13 @@
 //!   The same scope holds the transaction's events until they are written
 //!   ([`Pending`]): by its last statement, or with its `COMMIT`
 //!   (see `outbox.rs`), so the outbox adds no round trip of its own.
-//! - **Other replicas** (PostgreSQL): the statement that writes the events
-//!   also sends `pg_notify` on [`OUTBOX_CHANNEL`], delivered at commit
-//!   (never before the rows are visible, never on rollback). Each process's
-//!   listening connection (`seat_changes/notices.rs`, started by
+//! - **Other replicas** (PostgreSQL): after that commit the store's
+//!   announcer (`announce.rs`) sends `pg_notify` on [`OUTBOX_CHANNEL`],
+//!   coalesced and off the writer's path (never before the rows are
+//!   visible, never for a rollback). Each other process's listening
+//!   connection (`seat_changes/notices.rs`, started by
 //!   `Store::listen_for_outbox_commits`) wakes its [`OutboxWake`] on it. A
-//!   lost connection falls back to the worker's poll until it reconnects.
+//!   lost notice or connection falls back to the worker's poll.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;

@@ -120,7 +120,7 @@ macro_rules! batch_txn {
             Ok(value) => {
                 let committed = pooled.finish_writing(Ok(value), tracked.pending).await;
                 if committed.is_ok() && tracked.wrote_events {
-                    $store.outbox_wake().committed();
+                    $store.events_committed();
                 }
                 committed.map(Some)
             }

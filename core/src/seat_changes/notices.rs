@@ -25,12 +25,14 @@
 //! miss the last state.
 //!
 //! The same connection also `LISTEN`s on the outbox's channel
-//! ([`OUTBOX_CHANNEL`]), which every transaction that wrote webhook events
-//! notifies: a notice wakes this process's delivery worker
-//! ([`OutboxWake`]), so an event committed by any replica is claimed at
-//! once, not at the next poll. A (re)connect wakes it too (notices may have
-//! been missed); while the connection is down the worker polls. The
-//! delivery worker starts the listener ([`SeatChangeNotices::listen`]).
+//! ([`OUTBOX_CHANNEL`]), on which every process announces its commits that
+//! wrote webhook events (`events/announce.rs`): another process's notice
+//! wakes this process's delivery worker ([`OutboxWake`]), so an event
+//! committed by any replica is claimed at once, not at the next poll; this
+//! process's own notices are ignored (its commits woke the worker
+//! in-process). A (re)connect wakes it too (notices may have been missed);
+//! while the connection is down the worker polls. The delivery worker
+//! starts the listener ([`SeatChangeNotices::listen`]).
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -43,6 +45,7 @@ use tokio::sync::{broadcast, watch};
 use super::{SeatChangeOperation, SeatChangeOperationId};
 use crate::db::{Conn, Store};
 use crate::error::CoreResult;
+use crate::events::announce::Origin;
 use crate::events::wake::{OUTBOX_CHANNEL, OutboxWake};
 use crate::ids::TenantId;
 
@@ -84,8 +87,10 @@ struct Inner {
 
 struct Listener {
     url: String,
-    /// Woken by outbox notices (and by every (re)connect).
+    /// Woken by other processes' outbox notices (and by every (re)connect).
     outbox: OutboxWake,
+    /// This process's outbox notices, which do not wake it.
+    origin: Origin,
     started: OnceLock<()>,
     /// Dropped with the last clone of the store, which stops the listener
     /// and closes its connection.
@@ -99,14 +104,15 @@ impl SeatChangeNotices {
     }
 
     /// Notices received by `LISTEN` on a connection of its own to `url`
-    /// (PostgreSQL); outbox notices wake `outbox`. The connection sends
+    /// (PostgreSQL); outbox notices not sent by `origin` wake `outbox`. The connection sends
     /// nothing but its `LISTEN`, which is set-up, not a request's
     /// statement: it is not counted in the store's statements (it may
     /// start at any time, e.g. with the delivery worker).
-    pub(crate) fn postgres(url: String, outbox: OutboxWake) -> Self {
+    pub(crate) fn postgres(url: String, outbox: OutboxWake, origin: Origin) -> Self {
         Self::new(Some(Listener {
             url,
             outbox,
+            origin,
             started: OnceLock::new(),
             stop: watch::channel(()).0,
         }))
@@ -163,6 +169,7 @@ impl Listener {
             runtime.spawn(listen(
                 self.url.clone(),
                 self.outbox.clone(),
+                self.origin.clone(),
                 sender.clone(),
                 self.stop.subscribe(),
             ));
@@ -201,6 +208,7 @@ fn parse(payload: &str) -> Option<SeatChangeNotice> {
 async fn listen(
     url: String,
     outbox: OutboxWake,
+    origin: Origin,
     sender: broadcast::Sender<SeatChangeNotice>,
     mut stop: watch::Receiver<()>,
 ) {
@@ -225,7 +233,11 @@ async fn listen(
                         _ = stop.changed() => return,
                     };
                     match next {
-                        Some(Ok(notice)) if notice.channel == OUTBOX_CHANNEL => outbox.committed(),
+                        Some(Ok(notice)) if notice.channel == OUTBOX_CHANNEL => {
+                            if !origin.sent(&notice.payload) {
+                                outbox.committed();
+                            }
+                        }
                         Some(Ok(notice)) => match parse(&notice.payload) {
                             Some(notice) => {
                                 let _ = sender.send(notice);
