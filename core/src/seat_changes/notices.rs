@@ -104,10 +104,10 @@ impl SeatChangeNotices {
     }
 
     /// Notices received by `LISTEN` on a connection of its own to `url`
-    /// (PostgreSQL); outbox notices not sent by `origin` wake `outbox`. The connection sends
-    /// nothing but its `LISTEN`, which is set-up, not a request's
-    /// statement: it is not counted in the store's statements (it may
-    /// start at any time, e.g. with the delivery worker).
+    /// (PostgreSQL); outbox notices not sent by `origin` wake `outbox`.
+    /// The connection sends nothing but its `LISTEN`, which is set-up, not
+    /// a request's statement: it is not counted in the store's statements
+    /// (it may start at any time, e.g. with the delivery worker).
     pub(crate) fn postgres(url: String, outbox: OutboxWake, origin: Origin) -> Self {
         Self::new(Some(Listener {
             url,
