@@ -9,6 +9,7 @@
 
 mod apps;
 mod audit;
+mod background;
 pub mod clock;
 pub mod db;
 pub mod directory;

@@ -587,6 +587,20 @@ pub struct Store {
     outbox_announcer: Option<crate::events::announce::OutboxAnnouncer>,
 }
 
+/// A new PostgreSQL connection to `url`, or an error once `timeout` has
+/// passed (a host that drops packets would otherwise hold the caller for
+/// the operating system's TCP timeout).
+pub(crate) async fn establish_pg(
+    url: &str,
+    timeout: Duration,
+) -> diesel::ConnectionResult<AsyncPgConnection> {
+    tokio::time::timeout(timeout, AsyncPgConnection::establish(url))
+        .await
+        .map_err(|_| {
+            diesel::ConnectionError::BadConnection(format!("no connection within {timeout:?}"))
+        })?
+}
+
 impl Store {
     /// Open a pool for `url`. Does not touch the schema: call
     /// [`Store::migrate`] (the server does so at start).
@@ -606,14 +620,7 @@ impl Store {
                     let counter = counter.clone();
                     let session = session.clone();
                     async move {
-                        let establish = AsyncPgConnection::establish(url);
-                        let mut conn = tokio::time::timeout(connect_timeout, establish)
-                            .await
-                            .map_err(|_| {
-                                diesel::ConnectionError::BadConnection(format!(
-                                    "no connection within {connect_timeout:?}"
-                                ))
-                            })??;
+                        let mut conn = establish_pg(url, connect_timeout).await?;
                         // Before instrumenting: set-up is not a request's statement.
                         conn.batch_execute(&session)
                             .await

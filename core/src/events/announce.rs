@@ -30,7 +30,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use diesel::sql_types::Text;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use tokio::sync::{Notify, watch};
 
 use super::wake::OUTBOX_CHANNEL;
@@ -97,19 +97,19 @@ impl OutboxAnnouncer {
     /// off the caller's path).
     pub(crate) fn committed(&self) {
         let inner = &self.inner;
-        inner.started.get_or_init(|| {
-            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-                tracing::error!("no async runtime: outbox commits are not announced to replicas");
-                return;
-            };
-            runtime.spawn(announce(
-                inner.url.clone(),
-                inner.origin.clone(),
-                inner.connect_timeout,
-                inner.owed.clone(),
-                inner.stop.subscribe(),
-            ));
-        });
+        crate::background::spawn_once(
+            &inner.started,
+            "outbox commits are not announced to replicas",
+            || {
+                announce(
+                    inner.url.clone(),
+                    inner.origin.clone(),
+                    inner.connect_timeout,
+                    inner.owed.clone(),
+                    inner.stop.subscribe(),
+                )
+            },
+        );
         inner.owed.notify_one();
     }
 }
@@ -165,14 +165,11 @@ async fn send(
 ) -> Result<(), String> {
     let c = match conn {
         Some(c) => c,
-        None => {
-            let established =
-                tokio::time::timeout(connect_timeout, AsyncPgConnection::establish(url))
-                    .await
-                    .map_err(|_| format!("no connection within {connect_timeout:?}"))?
-                    .map_err(|e| e.to_string())?;
-            conn.insert(established)
-        }
+        None => conn.insert(
+            crate::db::establish_pg(url, connect_timeout)
+                .await
+                .map_err(|e| e.to_string())?,
+        ),
     };
     diesel::sql_query("SELECT pg_notify($1, $2)")
         .bind::<Text, _>(OUTBOX_CHANNEL)

@@ -161,19 +161,19 @@ impl SeatChangeNotices {
 
 impl Listener {
     fn start_once(&self, sender: &broadcast::Sender<SeatChangeNotice>) {
-        self.started.get_or_init(|| {
-            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-                tracing::error!("no async runtime: seat-change notices are not received");
-                return;
-            };
-            runtime.spawn(listen(
-                self.url.clone(),
-                self.outbox.clone(),
-                self.origin.clone(),
-                sender.clone(),
-                self.stop.subscribe(),
-            ));
-        });
+        crate::background::spawn_once(
+            &self.started,
+            "seat-change notices are not received",
+            || {
+                listen(
+                    self.url.clone(),
+                    self.outbox.clone(),
+                    self.origin.clone(),
+                    sender.clone(),
+                    self.stop.subscribe(),
+                )
+            },
+        );
     }
 }
 
