@@ -133,15 +133,15 @@ const ASSIGNMENTS_PG: &str = "SELECT l.id::text AS id, l.assigned_at::text AS as
      l.principal_kind, l.principal_id::text AS principal_id, \
      COALESCE(u.display_name, g.display_name) AS display_name, u.email AS email \
      FROM license_assignments l \
-     LEFT JOIN users u ON l.principal_kind = 'user' AND u.tenant_id = l.tenant_id AND u.id = l.principal_id \
-     LEFT JOIN groups g ON l.principal_kind = 'group' AND g.tenant_id = l.tenant_id AND g.id = l.principal_id \
+     LEFT JOIN users u ON l.principal_kind = 'USER' AND u.tenant_id = l.tenant_id AND u.id = l.principal_id \
+     LEFT JOIN groups g ON l.principal_kind = 'GROUP' AND g.tenant_id = l.tenant_id AND g.id = l.principal_id \
      WHERE l.tenant_id = $1::uuid AND l.app_id = $2::uuid ORDER BY l.id LIMIT $3";
 const ASSIGNMENTS_SQLITE: &str = "SELECT l.id AS id, CAST(l.assigned_at AS TEXT) AS assigned_at, l.assigned_by, \
      l.principal_kind, l.principal_id AS principal_id, \
      COALESCE(u.display_name, g.display_name) AS display_name, u.email AS email \
      FROM license_assignments l \
-     LEFT JOIN users u ON l.principal_kind = 'user' AND u.tenant_id = l.tenant_id AND u.id = l.principal_id \
-     LEFT JOIN groups g ON l.principal_kind = 'group' AND g.tenant_id = l.tenant_id AND g.id = l.principal_id \
+     LEFT JOIN users u ON l.principal_kind = 'USER' AND u.tenant_id = l.tenant_id AND u.id = l.principal_id \
+     LEFT JOIN groups g ON l.principal_kind = 'GROUP' AND g.tenant_id = l.tenant_id AND g.id = l.principal_id \
      WHERE l.tenant_id = ? AND l.app_id = ? ORDER BY l.id LIMIT ?";
 
 async fn license_details(

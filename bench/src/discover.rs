@@ -20,6 +20,8 @@ pub struct Ids {
     pub probe_app: String,
     /// The scenario-4 group.
     pub bulk_group: String,
+    /// The hot-app rollout apps, as seeded.
+    pub rollout_apps: Vec<String>,
     /// `after` values that reach each page of 50 apps (`None`: the first).
     pub app_pages: Vec<Option<String>>,
 }
@@ -65,6 +67,16 @@ pub async fn discover(http: &Http, seeded: &Seeded) -> Result<Ids, String> {
         .get(&seeded.probe_app_name)
         .cloned()
         .ok_or("the probe app is not listed")?;
+    let rollout_apps = seeded
+        .rollout_apps
+        .iter()
+        .map(|a| {
+            apps_by_name
+                .get(&a.name)
+                .cloned()
+                .ok_or(format!("the rollout app {} is not listed", a.name))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let groups = http
         .graphql(GROUPS, json!({ "search": "All Staff" }))
         .await?;
@@ -92,6 +104,7 @@ pub async fn discover(http: &Http, seeded: &Seeded) -> Result<Ids, String> {
         bulk_app,
         probe_app,
         bulk_group,
+        rollout_apps,
         app_pages,
     })
 }

@@ -135,7 +135,7 @@ fn figures(out: &mut String, reports: &[BackendReport]) {
             b.errors.len(),
             b.peak_rss_mb.map_or("?".into(), |v| format!("{v:.0}")),
         );
-        for s in rest.iter().skip(2).chain(&r.hot) {
+        for s in rest.iter().skip(2).chain(&r.hot).chain(&r.rollout) {
             row(out, r.backend, s);
         }
     }
@@ -261,12 +261,12 @@ const GOALS: &[Goal] = &[
     Goal {
         name: "Hot app ≥ 2,000 assignments/s (one server)",
         both: false,
-        check: |r| hot_goal(r.hot.first()),
+        check: |r| hot_goal(r.rollout.first(), r.hot.first()),
     },
     Goal {
         name: "Hot app ≥ 2,000 assignments/s (2 replicas)",
         both: false,
-        check: |r| hot_goal(r.hot.get(1)),
+        check: |r| hot_goal(r.rollout.get(1), r.hot.get(1)),
     },
     Goal {
         name: "Scenario 4 < 1 s (slowest of 3)",
@@ -308,6 +308,7 @@ const GOALS: &[Goal] = &[
                 .scenarios
                 .iter()
                 .chain(&r.hot)
+                .chain(&r.rollout)
                 .map(|s| s.load.errors)
                 .sum::<u64>()
                 + r.baseline.load.errors
@@ -359,15 +360,19 @@ fn details_ratio(r: &BackendReport) -> f64 {
     r.scenarios[0].load.rps() / r.baseline.load.rps().max(1e-9)
 }
 
-/// Assignments/s of a hot-app run: half its requests are assignments.
-fn hot_goal(s: Option<&ScenarioResult>) -> (String, bool) {
-    match s {
-        Some(s) => {
-            let per_s = s.load.rps() / 2.0;
-            (format!("{per_s:.0}/s"), per_s >= HOT_ASSIGNMENTS_PER_S)
-        }
-        None => ("not run".into(), false),
+/// The hot-app goal, judged on the rollout (every request a single-user
+/// assignment, the goal's workload), with the assign + unassign run's
+/// assignments/s (half its requests) shown beside it.
+fn hot_goal(rollout: Option<&ScenarioResult>, pairs: Option<&ScenarioResult>) -> (String, bool) {
+    let Some(rollout) = rollout else {
+        return ("not run".into(), false);
+    };
+    let per_s = rollout.load.rps();
+    let mut text = format!("rollout {per_s:.0}/s");
+    if let Some(pairs) = pairs {
+        text += &format!(" (assign + unassign: {:.0}/s)", pairs.load.rps() / 2.0);
     }
+    (text, per_s >= HOT_ASSIGNMENTS_PER_S && rollout.load.errors == 0)
 }
 
 fn p99_goal(s: &ScenarioResult, max_ms: f64) -> (String, bool) {

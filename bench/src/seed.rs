@@ -102,9 +102,23 @@ pub struct Seeded {
     pub bulk_group_name: String,
     /// An app with 151 assignments, a group first, for the page-size check.
     pub probe_app_name: String,
+    /// Apps nobody holds, with a seat for every user: the hot-app rollout
+    /// runs (one server, then replicas) each assign users to one of them.
+    pub rollout_apps: Vec<SeedRolloutApp>,
     /// Wall time of the whole seeding.
     pub took: Duration,
 }
+
+/// An app of the hot-app rollout: nobody holds it at the start, and it has
+/// a seat for every user.
+#[derive(Debug)]
+pub struct SeedRolloutApp {
+    pub name: String,
+    pub id: AppId,
+}
+
+/// Rollout apps: one for the single-server run, one for the replica run.
+const ROLLOUT_APPS: usize = 2;
 
 /// Direct users of the page-size probe app (more than the largest page).
 const PROBE_USERS: usize = 150;
@@ -512,9 +526,17 @@ pub async fn seed(store: &Store, scale: Scale) -> Seeded {
         .await
         .expect("assign the probe app to users");
 
+    let mut rollout_apps = Vec::with_capacity(ROLLOUT_APPS);
+    for run in 1..=ROLLOUT_APPS {
+        let name = format!("Zz Rollout {run} (hot app, assign only)");
+        let id = register_app(store, tenant, &name, "Fabrikam", scale.users as i64).await;
+        rollout_apps.push(SeedRolloutApp { name, id });
+    }
+
     Seeded {
         tenant,
         probe_app_name,
+        rollout_apps,
         user_emails,
         user_names,
         apps,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use seatwise_core::testing::TestDatabase;
+use seatwise_core::ids::{AppId, TenantId};
 use seatwise_core::{Backend, LicenseFilter, Store, paging::PageRequest};
 use serde_json::json;
 use tokio::process::Command;
@@ -50,6 +51,9 @@ pub struct BackendReport {
     pub scenarios: Vec<ScenarioResult>,
     /// The hot app on one server, then (with `--replicas`) on several.
     pub hot: Vec<ScenarioResult>,
+    /// The hot app as an assign-only rollout, on one server, then (with
+    /// `--replicas`) on several.
+    pub rollout: Vec<ScenarioResult>,
     pub baseline: ScenarioResult,
     /// (page size, SQL statements per scenario-1 request).
     pub page_sizes: Vec<(i64, f64)>,
@@ -116,6 +120,18 @@ pub async fn run(backend: Backend, settings: &Settings) -> Option<BackendReport>
     eprintln!("== {backend}: hot app");
     let mut hot =
         vec![scenarios::hot_app(&fx, &[&server], vec![fx.http.clone()], clients, duration).await];
+    eprintln!("== {backend}: hot app rollout");
+    let mut rollout = vec![
+        scenarios::hot_app_rollout(
+            &fx,
+            &fx.ids.rollout_apps[0],
+            &[&server],
+            vec![fx.http.clone()],
+            clients,
+            duration,
+        )
+        .await,
+    ];
     if settings.replicas > 1 {
         let mut replicas = Vec::new();
         for _ in 1..settings.replicas {
@@ -132,12 +148,24 @@ pub async fn run(backend: Backend, settings: &Settings) -> Option<BackendReport>
             .chain(replicas.iter().map(|r| fx.http.with_base(r.base_url())))
             .collect();
         eprintln!("== {backend}: hot app on {} replicas", servers.len());
-        hot.push(scenarios::hot_app(&fx, &servers, https, clients, duration).await);
+        hot.push(scenarios::hot_app(&fx, &servers, https.clone(), clients, duration).await);
+        eprintln!("== {backend}: hot app rollout on {} replicas", servers.len());
+        rollout.push(
+            scenarios::hot_app_rollout(
+                &fx,
+                &fx.ids.rollout_apps[1],
+                &servers,
+                https,
+                clients,
+                duration,
+            )
+            .await,
+        );
         for replica in replicas {
             replica.stop().await;
         }
     }
-    let seats_check = check_seats(&store, &seeded).await;
+    let seats_check = check_seats(&store, &seeded, &rollout).await;
     eprintln!("== {backend}: scenario 4");
     let bulk = scenarios::bulk_assign(&fx, &server, settings.scale.bulk_group as i64, 3).await;
     eprintln!("== {backend}: scenario 5");
@@ -159,6 +187,7 @@ pub async fn run(backend: Backend, settings: &Settings) -> Option<BackendReport>
     for scenario in [&details, &baseline, &typeahead, &mutations, &apps]
         .into_iter()
         .chain(&hot)
+        .chain(&rollout)
     {
         for e in &scenario.load.error_examples {
             eprintln!("   error in {}: {e}", scenario.name);
@@ -186,6 +215,7 @@ pub async fn run(backend: Backend, settings: &Settings) -> Option<BackendReport>
         },
         scenarios: vec![details, typeahead, mutations, apps],
         hot,
+        rollout,
         baseline,
         page_sizes,
         bulk,
@@ -217,6 +247,7 @@ async fn run_baseline(
         .await
         .expect("start the baseline server");
     let apps = Arc::new(seeded.apps.iter().map(|a| a.id.0).collect::<Vec<_>>());
+    check_baseline_page(&process, apps[0]).await;
     let result = scenarios::baseline(&process, apps, clients, duration).await;
     process.stop().await;
     result
@@ -240,33 +271,48 @@ async fn check_details_page(http: &Http, app: &str) {
     );
 }
 
+/// The baseline must answer what scenario 1 does: a full page of 50
+/// assignments, each with its principal's name. (Its joins once matched
+/// the stored kinds' old lower-case spelling, found no principal, and
+/// answered nameless pages, measured from 2026-12-02 to 2026-12-04.)
+async fn check_baseline_page(baseline: &ServerProcess, app: uuid::Uuid) {
+    let page = Http::new(baseline.base_url(), None)
+        .get_json(&format!("/apps/{app}/license-details?first=50"))
+        .await
+        .expect("baseline license details");
+    let edges = page["assignments"]["edges"].as_array().cloned().unwrap_or_default();
+    let named = edges
+        .iter()
+        .filter(|e| e["principal"]["displayName"].is_string())
+        .count();
+    assert_eq!(
+        (edges.len(), named),
+        (50, 50),
+        "the baseline should return 50 assignments, each with its principal's name"
+    );
+}
+
 /// No over-assignment: on every app, assigned ≤ purchased and assigned
-/// equals the users with an ACTIVE license; and since scenario 3 and the
-/// hot app undo each assignment, every app is back to its seeded holders.
-async fn check_seats(store: &Store, seeded: &Seeded) -> Result<usize, String> {
-    let one = PageRequest::first(1);
-    for app in &seeded.apps {
-        let read = |e: seatwise_core::CoreError| format!("{}: {e}", app.name);
-        let seats = store.app(seeded.tenant, app.id).await.map_err(read)?.seats;
-        let all = store
-            .licensed_users(seeded.tenant, app.id, LicenseFilter::All, &one)
-            .await
-            .map_err(read)?
-            .total_count
-            .unwrap_or_default();
-        let waiting = store
-            .licensed_users(seeded.tenant, app.id, LicenseFilter::Errors, &one)
-            .await
-            .map_err(read)?
-            .total_count
-            .unwrap_or_default();
-        let active = all - waiting;
-        if seats.assigned > seats.purchased || seats.assigned != active {
+/// equals the users with an ACTIVE license; since scenario 3 and the hot
+/// app undo each assignment, every app is back to its seeded holders; and
+/// each rollout app holds exactly the assignments its run made.
+async fn check_seats(
+    store: &Store,
+    seeded: &Seeded,
+    rollout: &[ScenarioResult],
+) -> Result<usize, String> {
+    for (app, run) in seeded.rollout_apps.iter().zip(rollout) {
+        let active = active_licenses(store, seeded.tenant, app.id, &app.name).await?;
+        let made = run.load.requests + run.warm_up_requests - run.load.errors;
+        if active != made as i64 {
             return Err(format!(
-                "{}: {} assigned, {} purchased, {active} active licenses",
-                app.name, seats.assigned, seats.purchased
+                "{}: {active} active licenses after {made} assignments",
+                app.name
             ));
         }
+    }
+    for app in &seeded.apps {
+        let active = active_licenses(store, seeded.tenant, app.id, &app.name).await?;
         if active != app.holders.len() as i64 {
             return Err(format!(
                 "{}: {active} active licenses after scenario 3, {} seeded",
@@ -275,5 +321,38 @@ async fn check_seats(store: &Store, seeded: &Seeded) -> Result<usize, String> {
             ));
         }
     }
-    Ok(seeded.apps.len())
+    Ok(seeded.apps.len() + rollout.len())
+}
+
+/// The users holding an ACTIVE license of `app`, after checking that its
+/// assigned seats count exactly them and do not exceed its purchased seats.
+async fn active_licenses(
+    store: &Store,
+    tenant: TenantId,
+    app: AppId,
+    name: &str,
+) -> Result<i64, String> {
+    let one = PageRequest::first(1);
+    let read = |e: seatwise_core::CoreError| format!("{name}: {e}");
+    let seats = store.app(tenant, app).await.map_err(read)?.seats;
+    let all = store
+        .licensed_users(tenant, app, LicenseFilter::All, &one)
+        .await
+        .map_err(read)?
+        .total_count
+        .unwrap_or_default();
+    let waiting = store
+        .licensed_users(tenant, app, LicenseFilter::Errors, &one)
+        .await
+        .map_err(read)?
+        .total_count
+        .unwrap_or_default();
+    let active = all - waiting;
+    if seats.assigned > seats.purchased || seats.assigned != active {
+        return Err(format!(
+            "{name}: {} assigned, {} purchased, {active} active licenses",
+            seats.assigned, seats.purchased
+        ));
+    }
+    Ok(active)
 }
