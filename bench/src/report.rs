@@ -372,7 +372,10 @@ fn hot_goal(rollout: Option<&ScenarioResult>, pairs: Option<&ScenarioResult>) ->
     if let Some(pairs) = pairs {
         text += &format!(" (assign + unassign: {:.0}/s)", pairs.load.rps() / 2.0);
     }
-    (text, per_s >= HOT_ASSIGNMENTS_PER_S && rollout.load.errors == 0)
+    (
+        text,
+        per_s >= HOT_ASSIGNMENTS_PER_S && rollout.load.errors == 0,
+    )
 }
 
 fn p99_goal(s: &ScenarioResult, max_ms: f64) -> (String, bool) {

@@ -102,8 +102,9 @@ pub struct Seeded {
     pub bulk_group_name: String,
     /// An app with 151 assignments, a group first, for the page-size check.
     pub probe_app_name: String,
-    /// Apps nobody holds, with a seat for every user: the hot-app rollout
-    /// runs (one server, then replicas) each assign users to one of them.
+    /// Apps nobody holds, with a seat for every user: each hot-app rollout
+    /// run (one server, then replicas) assigns every user to one of them,
+    /// then goes on with a second ([`ROLLOUT_APPS_PER_RUN`]).
     pub rollout_apps: Vec<SeedRolloutApp>,
     /// Wall time of the whole seeding.
     pub took: Duration,
@@ -117,8 +118,12 @@ pub struct SeedRolloutApp {
     pub id: AppId,
 }
 
-/// Rollout apps: one for the single-server run, one for the replica run.
-const ROLLOUT_APPS: usize = 2;
+/// Rollout apps per run: when a run has assigned every user to its first
+/// app, it goes on with the next, so a fast run does not run out of users.
+pub const ROLLOUT_APPS_PER_RUN: usize = 2;
+
+/// Rollout apps: for the single-server run and for the replica run.
+const ROLLOUT_APPS: usize = 2 * ROLLOUT_APPS_PER_RUN;
 
 /// Direct users of the page-size probe app (more than the largest page).
 const PROBE_USERS: usize = 150;
