@@ -62,11 +62,11 @@ pub const LICENSE_DETAILS: &str = "query LicenseDetails($id: ID!, $first: Int!) 
 const SEARCH: &str = "query Typeahead($q: String!) { searchPrincipals(query: $q, first: 10) { \
     __typename ... on User { id displayName email } ... on Group { id displayName } } }";
 
-const ASSIGN: &str = "mutation Assign($app: ID!, $principals: [ID!]!) { \
+pub const ASSIGN: &str = "mutation Assign($app: ID!, $principals: [ID!]!) { \
     assignLicenses(input: { appId: $app, principalIds: $principals }) { \
     app { id seats { purchased assigned available } } assignments { id } userErrors { code message } } }";
 
-const UNASSIGN: &str = "mutation Unassign($app: ID!, $principals: [ID!]!) { \
+pub const UNASSIGN: &str = "mutation Unassign($app: ID!, $principals: [ID!]!) { \
     unassignLicenses(input: { appId: $app, principalIds: $principals }) { \
     app { id seats { purchased assigned available } } assignments { id } userErrors { code message } } }";
 

@@ -14,6 +14,12 @@
 //!    difference of the medians. Measured at the core, without HTTP and
 //!    GraphQL, where the outbox's share is largest.
 //!
+//!    The same again **through the API**, as an admin's assignment goes:
+//!    the `assignLicenses` and `unassignLicenses` mutations of the
+//!    benchmark's scenarios, sent over HTTP to the server's own router
+//!    (`seatwise_api::server::build_router`, served in this process on a
+//!    local port) with each tenant's admin token.
+//!
 //!    The two tenants' rounds are interleaved (one of each, the order
 //!    swapped every pair) rather than run one set after the other: on a
 //!    shared machine the load changes within seconds, and a change then
@@ -23,12 +29,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use seatwise_api::auth::{Role, TokenKeys, TokenRequest};
+use seatwise_api::graphql::ids::{Kind, encode};
+use seatwise_api::server::{AppState, HttpConfig, build_router};
 use seatwise_api::webhooks::{UrlPolicy, WebhookSettings, WebhookWorker};
 use seatwise_core::events::{EventKind, NewWebhookEndpoint};
 use seatwise_core::ids::{AppId, PrincipalId, TenantId};
 use seatwise_core::model::{Actor, NewApp, NewGroup, NewUser, Vendor};
 use seatwise_core::testing::TestDatabase;
 use seatwise_core::{Backend, Store};
+
+use crate::scenarios::{ASSIGN, UNASSIGN};
 
 /// One backend's figures.
 pub struct Report {
@@ -38,6 +49,8 @@ pub struct Report {
     assignments: usize,
     without_ms: f64,
     with_ms: f64,
+    api_without_ms: f64,
+    api_with_ms: f64,
 }
 
 async fn database(backend: Backend) -> Option<TestDatabase> {
@@ -101,24 +114,30 @@ fn median(mut samples: Vec<Duration>) -> f64 {
         .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
-/// One tenant's assign + unassign round: its tenant, app and user.
-#[derive(Clone, Copy)]
-struct Rounder {
+/// A way to time one assign + unassign round of one tenant.
+trait Round {
+    /// Assign and unassign the user once; how long both took.
+    async fn round(&self) -> Result<Duration, String>;
+}
+
+/// One tenant's round through the core: its store, tenant, app and user.
+#[derive(Clone)]
+struct CoreRound {
+    store: Store,
     tenant: TenantId,
     app: AppId,
     user: PrincipalId,
 }
 
-impl Rounder {
-    /// Assign and unassign the user once; how long both took.
-    async fn round(&self, store: &Store) -> Result<Duration, String> {
+impl Round for CoreRound {
+    async fn round(&self) -> Result<Duration, String> {
         let actor = Actor::system();
         let started = Instant::now();
-        store
+        self.store
             .assign_licenses(self.tenant, &actor, self.app, &[self.user])
             .await
             .map_err(|e| e.to_string())?;
-        store
+        self.store
             .unassign_licenses(self.tenant, &actor, self.app, &[self.user])
             .await
             .map_err(|e| e.to_string())?;
@@ -126,27 +145,116 @@ impl Rounder {
     }
 }
 
+/// One tenant's round through the API: the two mutations over HTTP with
+/// the tenant's admin token.
+struct ApiRound {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+    variables: serde_json::Value,
+}
+
+impl ApiRound {
+    /// The round of `core`'s tenant, app and user, sent to the server at
+    /// `url` with a token signed by `keys`.
+    fn new(core: &CoreRound, url: &str, keys: &TokenKeys) -> Result<Self, String> {
+        let PrincipalId::User(user) = core.user else {
+            return Err("the latency rounds assign a user".into());
+        };
+        let token = keys
+            .mint(&TokenRequest {
+                subject: "bench".into(),
+                tenant: core.tenant,
+                roles: vec![Role::GlobalAdmin],
+                user: None,
+                ttl: Duration::from_secs(3600),
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            http: reqwest::Client::new(),
+            url: url.to_owned(),
+            token,
+            variables: serde_json::json!({
+                "app": encode(Kind::App, core.app.0).0,
+                "principals": [encode(Kind::User, user.0).0],
+            }),
+        })
+    }
+
+    /// Send `query`; an error unless it answered without errors.
+    async fn mutation(&self, query: &str) -> Result<(), String> {
+        let answer: serde_json::Value = self
+            .http
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .json(&serde_json::json!({ "query": query, "variables": self.variables }))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .json()
+            .await
+            .map_err(|e| e.to_string())?;
+        let data = answer["data"].as_object().and_then(|d| d.values().next());
+        let user_errors = data.and_then(|d| d["userErrors"].as_array());
+        match (answer.get("errors"), user_errors) {
+            (None, Some(e)) if e.is_empty() => Ok(()),
+            _ => Err(format!("the mutation failed: {answer}")),
+        }
+    }
+}
+
+impl Round for ApiRound {
+    async fn round(&self) -> Result<Duration, String> {
+        let started = Instant::now();
+        self.mutation(ASSIGN).await?;
+        self.mutation(UNASSIGN).await?;
+        Ok(started.elapsed())
+    }
+}
+
+/// The server's router for `store` on a free local port: its GraphQL URL.
+async fn api_server(store: &Store, keys: &TokenKeys) -> Result<String, String> {
+    let state = AppState::new(store.clone(), keys.clone(), HttpConfig::default())
+        .map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let router = build_router(state);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok(format!("http://127.0.0.1:{port}/graphql"))
+}
+
 /// `rounds` rounds of each of `a` and `b`, interleaved: a pair at a time,
 /// `a` first in even pairs and `b` first in odd ones, so neither always
 /// runs right after the other's commit. Each one's durations.
-async fn interleaved_rounds(
-    store: &Store,
-    a: Rounder,
-    b: Rounder,
+async fn interleaved_rounds<R: Round>(
+    a: &R,
+    b: &R,
     rounds: usize,
 ) -> Result<(Vec<Duration>, Vec<Duration>), String> {
     let mut a_samples = Vec::with_capacity(rounds);
     let mut b_samples = Vec::with_capacity(rounds);
     for pair in 0..rounds {
         if pair % 2 == 0 {
-            a_samples.push(a.round(store).await?);
-            b_samples.push(b.round(store).await?);
+            a_samples.push(a.round().await?);
+            b_samples.push(b.round().await?);
         } else {
-            b_samples.push(b.round(store).await?);
-            a_samples.push(a.round(store).await?);
+            b_samples.push(b.round().await?);
+            a_samples.push(a.round().await?);
         }
     }
     Ok((a_samples, b_samples))
+}
+
+/// The medians of interleaved rounds of `without` and `with`, after a
+/// tenth as many warm-up rounds.
+async fn medians<R: Round>(without: &R, with: &R, rounds: usize) -> Result<(f64, f64), String> {
+    interleaved_rounds(without, with, rounds / 10).await?;
+    let (a, b) = interleaved_rounds(without, with, rounds).await?;
+    Ok((median(a), median(b)))
 }
 
 /// Run both measurements on `backend`; `None` when PostgreSQL is not
@@ -198,7 +306,8 @@ async fn measure(
         )
         .await
         .map_err(|e| e.to_string())?;
-    let with_endpoint = Rounder {
+    let with_endpoint = CoreRound {
+        store: store.clone(),
         tenant,
         app: app(&store, tenant, 10).await?,
         user: PrincipalId::User(users.first().ok_or("--events must be at least 1")?.id),
@@ -219,17 +328,23 @@ async fn measure(
         )
         .await
         .map_err(|e| e.to_string())?;
-    let without_endpoint = Rounder {
+    let without_endpoint = CoreRound {
+        store: store.clone(),
         tenant: quiet,
         app: app(&store, quiet, 10).await?,
         user: PrincipalId::User(quiet_user.first().ok_or("no user imported")?.id),
     };
-    let warm_up = rounds / 10;
-    interleaved_rounds(&store, without_endpoint, with_endpoint, warm_up).await?;
-    let (without, with) =
-        interleaved_rounds(&store, without_endpoint, with_endpoint, rounds).await?;
-    let (without, with) = (median(without), median(with));
-    let queued_by_latency_runs = (rounds + warm_up) * 2;
+    let (without, with) = medians(&without_endpoint, &with_endpoint, rounds).await?;
+    let keys = TokenKeys::from_secret(b"seatwise-bench webhooks: a throw-away signing secret");
+    let url = api_server(&store, &keys).await?;
+    let (api_without, api_with) = medians(
+        &ApiRound::new(&without_endpoint, &url, &keys)?,
+        &ApiRound::new(&with_endpoint, &url, &keys)?,
+        rounds,
+    )
+    .await?;
+    // Both halves' rounds, warm-up included, queued two events each.
+    let queued_by_latency_runs = 2 * (rounds + rounds / 10) * 2;
 
     // 1. Throughput: one group of `events` members, assigned at once.
     let group = store
@@ -283,28 +398,33 @@ async fn measure(
         assignments: rounds,
         without_ms: without,
         with_ms: with,
+        api_without_ms: api_without,
+        api_with_ms: api_with,
     })
 }
 
 /// The reports as a Markdown table.
 pub fn render(reports: &[Report]) -> String {
     let mut out = String::from(
-        "| backend | events delivered | seconds | events/s | assign+unassign p50, no endpoint | with an endpoint | added (interleaved) |\n\
-         |---|---:|---:|---:|---:|---:|---:|\n",
+        "| backend | events delivered | seconds | events/s | assign+unassign p50, no endpoint | with an endpoint | added (interleaved) | through the API: no endpoint | with an endpoint | added |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in reports {
         let rate = r.events as f64 / r.delivery_secs.max(f64::EPSILON);
-        let added = (r.with_ms - r.without_ms) / r.without_ms.max(f64::EPSILON) * 100.0;
+        let added = |without: f64, with: f64| (with - without) / without.max(f64::EPSILON) * 100.0;
         out.push_str(&format!(
-            "| {} | {} | {:.2} | {:.0} | {:.3} ms | {:.3} ms | {:+.1} % ({} rounds) |\n",
+            "| {} | {} | {:.2} | {:.0} | {:.3} ms | {:.3} ms | {:+.1} % ({} rounds) | {:.3} ms | {:.3} ms | {:+.1} % |\n",
             r.backend,
             r.events,
             r.delivery_secs,
             rate,
             r.without_ms,
             r.with_ms,
-            added,
-            r.assignments
+            added(r.without_ms, r.with_ms),
+            r.assignments,
+            r.api_without_ms,
+            r.api_with_ms,
+            added(r.api_without_ms, r.api_with_ms),
         ));
     }
     out
