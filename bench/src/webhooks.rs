@@ -83,6 +83,23 @@ async fn app(store: &Store, tenant: TenantId, seats: i64) -> Result<AppId, Strin
     Ok(app.id)
 }
 
+/// The latency rounds' user of `tenant`.
+async fn one_user(store: &Store, tenant: TenantId) -> Result<PrincipalId, String> {
+    let imported = store
+        .import_users(
+            tenant,
+            &Actor::system(),
+            vec![NewUser {
+                display_name: "Latency Rounds".into(),
+                email: "latency@bench.example".into(),
+            }],
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let user = imported.first().ok_or("no user imported")?;
+    Ok(PrincipalId::User(user.id))
+}
+
 /// A receiver on a free local port that answers 200 and counts.
 async fn receiver() -> Result<(String, Arc<AtomicUsize>), String> {
     let count = Arc::new(AtomicUsize::new(0));
@@ -277,22 +294,9 @@ async fn measure(
         .await
         .map_err(|e| e.to_string())?
         .id;
-    let users = store
-        .import_users(
-            tenant,
-            &actor,
-            (0..events)
-                .map(|i| NewUser {
-                    display_name: format!("User {i}"),
-                    email: format!("user{i}@bench.example"),
-                })
-                .collect(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-
     // 2. Latency: this tenant gets an endpoint, a second one (same store,
-    // same tables) none; their rounds interleave.
+    // same tables) none; their rounds interleave. Both hold one user and
+    // one app while they do, so they differ in the endpoint only.
     let (url, received) = receiver().await?;
     store
         .create_webhook_endpoint(
@@ -310,29 +314,18 @@ async fn measure(
         store: store.clone(),
         tenant,
         app: app(&store, tenant, 10).await?,
-        user: PrincipalId::User(users.first().ok_or("--events must be at least 1")?.id),
+        user: one_user(&store, tenant).await?,
     };
     let quiet = store
         .create_tenant(&actor, "Bench, no endpoint")
         .await
         .map_err(|e| e.to_string())?
         .id;
-    let quiet_user = store
-        .import_users(
-            quiet,
-            &actor,
-            vec![NewUser {
-                display_name: "User 0".into(),
-                email: "user0@bench.example".into(),
-            }],
-        )
-        .await
-        .map_err(|e| e.to_string())?;
     let without_endpoint = CoreRound {
         store: store.clone(),
         tenant: quiet,
         app: app(&store, quiet, 10).await?,
-        user: PrincipalId::User(quiet_user.first().ok_or("no user imported")?.id),
+        user: one_user(&store, quiet).await?,
     };
     let (without, with) = medians(&without_endpoint, &with_endpoint, rounds).await?;
     let keys = TokenKeys::from_secret(b"seatwise-bench webhooks: a throw-away signing secret");
@@ -347,6 +340,19 @@ async fn measure(
     let queued_by_latency_runs = 2 * (rounds + rounds / 10) * 2;
 
     // 1. Throughput: one group of `events` members, assigned at once.
+    let users = store
+        .import_users(
+            tenant,
+            &actor,
+            (0..events)
+                .map(|i| NewUser {
+                    display_name: format!("User {i}"),
+                    email: format!("user{i}@bench.example"),
+                })
+                .collect(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
     let group = store
         .create_group(
             tenant,
