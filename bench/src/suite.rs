@@ -122,7 +122,7 @@ pub async fn run(backend: Backend, settings: &Settings) -> Option<BackendReport>
     eprintln!("== {backend}: scenario 5");
     let apps = scenarios::apps_list(&fx, &server, clients, duration).await;
 
-    // The hot-app runs come last: the rollouts leave two apps with
+    // The hot-app runs come last: the rollouts leave their apps with
     // thousands of new licenses, which earlier scenarios should not see
     // before the statistics catch up (see bench/README.md, 2026-12-04).
     eprintln!("== {backend}: hot app");
