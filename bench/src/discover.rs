@@ -39,15 +39,16 @@ const GROUPS: &str = "query Groups($search: String) { groups(first: 5, search: $
 pub async fn discover(http: &Http, seeded: &Seeded) -> Result<Ids, String> {
     let apps_by_name = walk(http, APPS, "apps", "name").await?;
     let users_by_email = walk(http, USERS, "users", "email").await?;
+    let app_id = |name: &str| {
+        apps_by_name
+            .get(name)
+            .cloned()
+            .ok_or(format!("app {name} not listed"))
+    };
     let apps = seeded
         .apps
         .iter()
-        .map(|a| {
-            apps_by_name
-                .get(&a.name)
-                .cloned()
-                .ok_or(format!("app {} not listed", a.name))
-        })
+        .map(|a| app_id(&a.name))
         .collect::<Result<Vec<_>, _>>()?;
     let users = seeded
         .user_emails
@@ -59,23 +60,12 @@ pub async fn discover(http: &Http, seeded: &Seeded) -> Result<Ids, String> {
                 .ok_or(format!("user {e} not listed"))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let bulk_app = apps_by_name
-        .get(&seeded.bulk_app_name)
-        .cloned()
-        .ok_or("the bulk app is not listed")?;
-    let probe_app = apps_by_name
-        .get(&seeded.probe_app_name)
-        .cloned()
-        .ok_or("the probe app is not listed")?;
+    let bulk_app = app_id(&seeded.bulk_app_name)?;
+    let probe_app = app_id(&seeded.probe_app_name)?;
     let rollout_apps = seeded
         .rollout_apps
         .iter()
-        .map(|a| {
-            apps_by_name
-                .get(&a.name)
-                .cloned()
-                .ok_or(format!("the rollout app {} is not listed", a.name))
-        })
+        .map(|a| app_id(&a.name))
         .collect::<Result<Vec<_>, _>>()?;
     let groups = http
         .graphql(GROUPS, json!({ "search": "All Staff" }))
