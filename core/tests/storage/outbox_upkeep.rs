@@ -18,8 +18,8 @@ use seatwise_core::events::{
 use seatwise_core::ids::{AppId, UserId, WebhookEndpointId};
 use seatwise_core::model::NewUser;
 use seatwise_core::subscriptions::SubscriptionInput;
-use seatwise_core::test_on_both_backends;
 use seatwise_core::testing::TestDatabase;
+use seatwise_core::{Backend, Store, test_on_both_backends};
 
 use crate::support::{Fixture, u};
 
@@ -31,6 +31,7 @@ test_on_both_backends!(
     recording_an_attempt_renews_or_gives_back_the_lease_with_it,
     an_endpoint_is_owed_what_was_recorded_while_it_was_enabled,
     a_backlog_is_fanned_out_in_passes_in_commit_order,
+    events_of_the_previous_release_are_still_owed_after_the_upgrade,
 );
 
 fn day(text: &str) -> NaiveDate {
@@ -496,4 +497,39 @@ async fn a_backlog_is_fanned_out_in_passes_in_commit_order(db: &TestDatabase) {
     distinct.sort();
     distinct.dedup();
     assert_eq!(distinct.len(), owed.len(), "no event fanned out twice");
+}
+
+/// The migration before the outbox lost its foreign key to `tenants`
+/// (`2026-12-24-000001_outbox_events_without_tenant_fk`, which on SQLite
+/// rebuilds the table under the deliveries that refer to it).
+const BEFORE_OUTBOX_REBUILD: &str = "20261223000001";
+
+/// An endpoint keeps what it was owed across the upgrade that rebuilds the
+/// outbox, and goes on in sequence order with what is recorded after it.
+async fn events_of_the_previous_release_are_still_owed_after_the_upgrade(db: &TestDatabase) {
+    let db = match db.url().backend() {
+        Backend::Sqlite => TestDatabase::sqlite_through(BEFORE_OUTBOX_REBUILD).await,
+        Backend::Postgres => TestDatabase::postgres_through(BEFORE_OUTBOX_REBUILD)
+            .await
+            .expect("PostgreSQL is reachable: the caller reached it"),
+    };
+    let f = Fixture::new(&db).await;
+    let app = f.app(10).await;
+    let [before, after] = [f.user("Before").await, f.user("After").await];
+    let hook = endpoint(&f, vec![EventKind::LicenseAssigned]).await;
+    f.assign(app, &[u(before)]).await.expect("assign");
+    // Its delivery is made before the upgrade: it refers to the event row.
+    assert_eq!(owed_users(&f, hook, 10).await, vec![before]);
+
+    let applied = Store::migrate(db.url()).await.expect("upgrade");
+    assert!(
+        applied.iter().any(|v| v.as_str() > BEFORE_OUTBOX_REBUILD),
+        "the upgrade applied {applied:?}"
+    );
+    let f = Fixture {
+        store: db.store().await,
+        ..f
+    };
+    f.assign(app, &[u(after)]).await.expect("assign");
+    assert_eq!(owed_users(&f, hook, 10).await, vec![before, after]);
 }
