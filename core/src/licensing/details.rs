@@ -27,6 +27,13 @@
 //! ORDER BY a.id LIMIT $first + 1
 //! ```
 //!
+//! The page is one range of the index `license_assignments_by_app`
+//! `(tenant_id, app_id, id)`, read in order and stopped at the limit, so it
+//! costs the page's rows, not the app's or the tenant's (before the index,
+//! SQLite walked the tenant's assignments in id order and PostgreSQL read
+//! and sorted all of the app's: 48.8 ms for a page of an app with 20,000
+//! holders, 0.26 ms with it).
+//!
 //! The count is an uncorrelated subquery (bound to the same tenant and app),
 //! so both backends evaluate it once per statement, not once per row, and
 //! inside a CASE, so neither evaluates it when the caller did not ask. A

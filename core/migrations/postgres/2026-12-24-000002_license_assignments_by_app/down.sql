@@ -1,0 +1,1 @@
+DROP INDEX license_assignments_by_app;
