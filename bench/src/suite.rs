@@ -262,7 +262,9 @@ async fn analyze(db: &TestDatabase) -> Result<(), String> {
     let mut conn = AsyncPgConnection::establish(db.url().as_str())
         .await
         .map_err(|e| e.to_string())?;
-    conn.batch_execute("ANALYZE").await.map_err(|e| e.to_string())
+    conn.batch_execute("ANALYZE")
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn run_baseline(
