@@ -245,7 +245,6 @@ pub async fn run(backend: Backend, settings: &Settings) -> Option<BackendReport>
     })
 }
 
-/// The baseline in its own process, on the same database.
 /// On PostgreSQL, gather the planner's statistics once after seeding, as
 /// autovacuum would after a bulk load on any server that runs it (this
 /// machine's PostgreSQL runs with `autovacuum = off`). Without any, the
@@ -267,6 +266,7 @@ async fn analyze(db: &TestDatabase) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// The baseline in its own process, on the same database.
 async fn run_baseline(
     url: &str,
     seeded: &Seeded,

@@ -5,7 +5,6 @@
 -- `FOR KEY SHARE` lock on the tenant's row in every writing transaction
 -- (0.056-0.090 ms of the outbox's 0.18-0.20 ms per statement, measured
 -- with EXPLAIN ANALYZE; bench/README.md, "Outbound webhooks").
--- SQLite keeps its foreign key: there the check is one index probe and
--- takes no lock, and dropping it would mean rebuilding the table under
--- webhook_deliveries' foreign key to it.
+-- SQLite drops it too (a table rebuild, see its migration of this name),
+-- so both backends keep one schema.
 ALTER TABLE outbox_events DROP CONSTRAINT outbox_events_tenant_id_fkey;
