@@ -26,6 +26,7 @@ fn lost(changes: &LicenseChanges, app: AppId) -> Vec<UserId> {
 
 test_on_both_backends!(
     one_seat_per_user_however_many_paths,
+    unassigning_a_group_keeps_members_of_another_assigned_group,
     assigning_is_all_or_nothing,
     assigning_twice_is_a_no_op,
     unassigning_keeps_other_paths,
@@ -134,6 +135,31 @@ async fn unassigning_keeps_other_paths(db: &TestDatabase) {
         none.assignments.is_empty(),
         "unassigning what is not assigned changes nothing"
     );
+    f.assert_seats_consistent(app).await;
+}
+
+/// A member of two assigned groups keeps the license when one of them is
+/// unassigned; members of that group only lose it.
+async fn unassigning_a_group_keeps_members_of_another_assigned_group(db: &TestDatabase) {
+    let f = Fixture::new(db).await;
+    let app = f.app(5).await;
+    let ada = f.user("Ada").await;
+    let bob = f.user("Bob").await;
+    let cy = f.user("Cy").await;
+    let design = f.group("Design", &[ada, bob]).await;
+    let research = f.group("Research", &[bob, cy]).await;
+    f.assign(app, &[g(design), g(research)]).await.unwrap();
+    assert_eq!(f.seats(app).await.assigned, 3);
+
+    let change = f.unassign(app, &[g(design)]).await.unwrap();
+    assert_eq!(lost(&change.license_changes, app), vec![ada]);
+    assert_eq!(change.app.seats.assigned, 2);
+    let license = f
+        .license(bob, app)
+        .await
+        .expect("Bob keeps it through Research");
+    assert_eq!(license.via_groups, vec![research]);
+    assert!(!license.assigned_directly);
     f.assert_seats_consistent(app).await;
 }
 

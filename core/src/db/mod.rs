@@ -11,6 +11,7 @@ pub mod sql_types;
 mod custom_plan;
 pub(crate) mod fixed_text;
 mod instrumentation;
+pub(crate) mod listed_once;
 mod migrate;
 pub(crate) mod one_statement;
 #[cfg(test)]

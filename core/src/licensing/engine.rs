@@ -16,6 +16,7 @@ use diesel_async::RunQueryDsl;
 use std::collections::BTreeMap;
 
 use crate::db::fixed_text::FixedText;
+use crate::db::listed_once::in_listed_once;
 use crate::db::sql_types::Uuid;
 use crate::db::{Conn, insert_rows, on_conn};
 use crate::error::{CoreError, CoreResult, EntityKind};
@@ -210,9 +211,12 @@ pub(crate) async fn revoke_unheld_states(
     users: &[UserId],
     groups: &[GroupId],
 ) -> CoreResult<(Vec<(UserId, LicenseState)>, i64)> {
-    // "Still held": a direct assignment, or membership of an assigned group.
+    // "Still held": a direct assignment, or membership of an assigned group
+    // (`$held_via_groups`: for a few users, each one's memberships checked
+    // against the app's assignments; for a removed group's members, the
+    // app's assigned groups listed once, see `db/listed_once.rs`).
     macro_rules! unheld_delete {
-        ($candidates:expr) => {
+        ($candidates:expr, $held_via_groups:expr) => {
             diesel::delete(
                 user_licenses::table
                     .filter(user_licenses::tenant_id.eq(tenant))
@@ -224,27 +228,25 @@ pub(crate) async fn revoke_unheld_states(
                             .filter(license_assignments::app_id.eq(app))
                             .filter(license_assignments::principal_id.eq(user_licenses::user_id)),
                     )))
-                    .filter(not(exists(
-                        group_members::table
-                            .inner_join(
-                                license_assignments::table.on(license_assignments::tenant_id
-                                    .eq(group_members::tenant_id)
-                                    .and(
-                                        license_assignments::principal_id
-                                            .eq(group_members::group_id),
-                                    )),
-                            )
-                            .filter(group_members::tenant_id.eq(tenant))
-                            .filter(group_members::user_id.eq(user_licenses::user_id))
-                            .filter(license_assignments::app_id.eq(app)),
-                    ))),
+                    .filter(not($held_via_groups)),
             )
             .returning((user_licenses::user_id, user_licenses::state))
         };
     }
     let mut removed: Vec<(UserId, LicenseState)> = Vec::new();
     for chunk in users.chunks(ID_CHUNK) {
-        let query = unheld_delete!(user_licenses::user_id.eq_any(chunk));
+        let each_users_memberships = exists(
+            group_members::table
+                .inner_join(
+                    license_assignments::table.on(license_assignments::tenant_id
+                        .eq(group_members::tenant_id)
+                        .and(license_assignments::principal_id.eq(group_members::group_id))),
+                )
+                .filter(group_members::tenant_id.eq(tenant))
+                .filter(group_members::user_id.eq(user_licenses::user_id))
+                .filter(license_assignments::app_id.eq(app)),
+        );
+        let query = unheld_delete!(user_licenses::user_id.eq_any(chunk), each_users_memberships);
         removed.extend(on_conn!(conn, c => query.load::<(UserId, LicenseState)>(c).await)?);
     }
     if !groups.is_empty() {
@@ -252,7 +254,18 @@ pub(crate) async fn revoke_unheld_states(
             .filter(group_members::tenant_id.eq(tenant))
             .filter(group_members::group_id.eq_any(groups))
             .select(group_members::user_id);
-        let query = unheld_delete!(user_licenses::user_id.eq_any(members));
+        let assigned_groups = license_assignments::table
+            .filter(license_assignments::tenant_id.eq(tenant))
+            .filter(license_assignments::app_id.eq(app))
+            .filter(license_assignments::principal_kind.eq(PrincipalKind::Group))
+            .select(license_assignments::principal_id);
+        let in_an_assigned_group = exists(
+            group_members::table
+                .filter(group_members::tenant_id.eq(tenant))
+                .filter(group_members::user_id.eq(user_licenses::user_id))
+                .filter(in_listed_once(group_members::group_id, assigned_groups)),
+        );
+        let query = unheld_delete!(user_licenses::user_id.eq_any(members), in_an_assigned_group);
         removed.extend(on_conn!(conn, c => query.load::<(UserId, LicenseState)>(c).await)?);
     }
     let freed = removed
