@@ -14,7 +14,7 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use std::path::PathBuf;
 
-use crate::db::{DatabaseUrl, Store, StoreOptions};
+use crate::db::{Backend, DatabaseUrl, Store, StoreOptions};
 
 /// Where PostgreSQL tests create their databases.
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -75,6 +75,18 @@ impl TestDatabase {
     /// as [`TestDatabase::postgres`].
     pub async fn postgres_through(version: &str) -> Option<Self> {
         Self::postgres_migrated(Some(version)).await
+    }
+
+    /// A new database on this one's backend, migrated only through
+    /// `version`: a test run on both backends that upgrades from an earlier
+    /// schema starts from it.
+    pub async fn same_backend_through(&self, version: &str) -> Self {
+        match self.url.backend() {
+            Backend::Sqlite => Self::sqlite_through(version).await,
+            Backend::Postgres => Self::postgres_through(version)
+                .await
+                .expect("PostgreSQL is reachable: this database is on it"),
+        }
     }
 
     async fn postgres_migrated(through: Option<&str>) -> Option<Self> {

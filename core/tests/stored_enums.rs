@@ -363,12 +363,7 @@ const LATER_USER_COLUMNS_DROP: &str = "ALTER TABLE users DROP COLUMN user_name_k
 /// engine works on them (unassigning Ada gives Grace the seat), and
 /// reverting the migration gives back the old rows unchanged.
 async fn rows_of_the_previous_release_read_back_after_the_migration(db: &TestDatabase) {
-    let db = match db.url().backend() {
-        Backend::Sqlite => TestDatabase::sqlite_through(PREVIOUS).await,
-        Backend::Postgres => TestDatabase::postgres_through(PREVIOUS)
-            .await
-            .expect("PostgreSQL is reachable: the caller reached it"),
-    };
+    let db = db.same_backend_through(PREVIOUS).await;
     // Entities through the store: it writes no enum column these tables
     // constrain. The enum rows are then written as the previous release did.
     // This release's store also writes users' columns of later releases:

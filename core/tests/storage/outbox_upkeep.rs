@@ -19,7 +19,7 @@ use seatwise_core::ids::{AppId, UserId, WebhookEndpointId};
 use seatwise_core::model::NewUser;
 use seatwise_core::subscriptions::SubscriptionInput;
 use seatwise_core::testing::TestDatabase;
-use seatwise_core::{Backend, Store, test_on_both_backends};
+use seatwise_core::{Store, test_on_both_backends};
 
 use crate::support::{Fixture, u};
 
@@ -507,12 +507,7 @@ const BEFORE_OUTBOX_REBUILD: &str = "20261223000001";
 /// An endpoint keeps what it was owed across the upgrade that rebuilds the
 /// outbox, and goes on in sequence order with what is recorded after it.
 async fn events_of_the_previous_release_are_still_owed_after_the_upgrade(db: &TestDatabase) {
-    let db = match db.url().backend() {
-        Backend::Sqlite => TestDatabase::sqlite_through(BEFORE_OUTBOX_REBUILD).await,
-        Backend::Postgres => TestDatabase::postgres_through(BEFORE_OUTBOX_REBUILD)
-            .await
-            .expect("PostgreSQL is reachable: the caller reached it"),
-    };
+    let db = db.same_backend_through(BEFORE_OUTBOX_REBUILD).await;
     let f = Fixture::new(&db).await;
     let app = f.app(10).await;
     let [before, after] = [f.user("Before").await, f.user("After").await];
