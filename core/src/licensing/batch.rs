@@ -7,8 +7,9 @@
 //! directory state with an *estimate* of their assignments and licenses of
 //! the app (`FOR SHARE OF users`, with one correlated subquery per
 //! assignment and license, so each is an index probe per user however
-//! stale the planner's statistics of the app), then the webhook
-//! subscriptions are read and the rows to write are built. Under the lock,
+//! stale the planner's statistics of the app, as long as it has any), then
+//! the webhook subscriptions are read and the rows to write are built.
+//! Under the lock,
 //! two statements:
 //!
 //! 1. `UPDATE apps SET assigned_seats = assigned_seats + n WHERE … AND
@@ -491,7 +492,11 @@ async fn named_users(
     for chunk in ids.chunks(ID_CHUNK) {
         // Correlated scalar subqueries, not joins: each is one probe of a
         // unique index per named user, whatever the planner believes of the
-        // app. Joined, PostgreSQL's plan followed its statistics, which lag
+        // app. (On tables never analysed at all, PostgreSQL estimates one row
+        // for `license_assignments_by_app`'s (tenant, app) prefix too, and
+        // may take that index and read the app's every holder: measured in
+        // bench/README.md, "2026-12-04 (evening)"; autovacuum's statistics
+        // end the tie.) Joined, PostgreSQL's plan followed its statistics, which lag
         // behind an app going from no holders to thousands in a rollout:
         // estimating two rows for the app, it read every license and
         // assignment of the app for each batch (1-15 ms a statement at

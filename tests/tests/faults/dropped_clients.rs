@@ -28,15 +28,10 @@ async fn clients_hanging_up_mid_assign_do_not_block_the_next_one(app: TestApp) {
         .await;
 
     let address = app.base_url.trim_start_matches("http://").to_owned();
-    let request = |mutation: &str| {
+    let request = |mutation: &str, input: &str| {
         let body = json!({
             "query": format!(
-                "mutation($input: {input}!) {{ {mutation}(input: $input) {{ app {{ id }} }} }}",
-                input = if mutation == "assignLicenses" {
-                    "AssignLicensesInput"
-                } else {
-                    "UnassignLicensesInput"
-                },
+                "mutation($input: {input}!) {{ {mutation}(input: $input) {{ app {{ id }} }} }}"
             ),
             "variables": { "input": { "appId": crm, "principalIds": [sales] } },
         })
@@ -47,7 +42,8 @@ async fn clients_hanging_up_mid_assign_do_not_block_the_next_one(app: TestApp) {
             body.len()
         )
     };
-    let (assign, unassign) = (request("assignLicenses"), request("unassignLicenses"));
+    let assign = request("assignLicenses", "AssignLicensesInput");
+    let unassign = request("unassignLicenses", "UnassignLicensesInput");
     let hang_ups: Vec<_> = (0..50u64)
         .map(|n| {
             let request = if n % 2 == 0 { &assign } else { &unassign };
