@@ -46,7 +46,8 @@ pub use db::{Backend, DatabaseUrl, Store, StoreOptions};
 pub use error::{CoreError, CoreResult, EntityKind, ImportedUserField, InputField};
 pub use groups::{GroupDeleted, MembershipChange};
 pub use licensing::{
-    AppLicenseChanges, AppWithAssignments, LicenseChange, LicenseChanges, LicenseFilter,
+    AppHeadline, AppLicenseChanges, AppWithAssignments, AssignmentLine, LicenseChange,
+    LicenseChanges, LicenseDetailsScreen, LicenseFilter, PrincipalCard,
 };
 pub use search::MAX_SEARCH_RESULTS;
 pub use stored::{Recorded, StoredEnum};

@@ -6,12 +6,14 @@ mod details;
 pub(crate) mod engine;
 mod group_commit;
 mod reads;
+mod screen;
 
 pub(crate) use group_commit::GroupCommit;
 
 pub use changes::{AppLicenseChanges, LicenseChanges};
 pub use details::AppWithAssignments;
 pub use reads::LicenseFilter;
+pub use screen::{AppHeadline, AssignmentLine, LicenseDetailsScreen, PrincipalCard};
 
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;

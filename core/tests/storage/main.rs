@@ -6,6 +6,7 @@ mod support;
 
 mod audit;
 mod bulk_import;
+mod details_screen;
 mod directory_groups;
 mod directory_import;
 mod lifecycle;

@@ -1,0 +1,257 @@
+//! The license-details screen as the console draws it, in one statement:
+//! the app's headline (name, description, vendor, seats), one page of its
+//! assignments, and the display name (and e-mail) of each principal.
+//!
+//! [`AppWithAssignments`](super::AppWithAssignments) reads the same screen
+//! in two statements and returns whole rows, because the general GraphQL
+//! path may go on to ask anything of the app, users and groups it feeds to
+//! the request's DataLoaders. This read serves the API's compiled plan for
+//! the screen (`api/src/graphql/compiled`), which knows the selection in
+//! advance and asks only for these columns:
+//!
+//! ```sql
+//! SELECT app.name, app.description, app.vendor_*, app.*_seats,
+//!        l.id, l.principal_kind, l.principal_id, l.assigned_by, l.assigned_at,
+//!        u.display_name, u.email, g.display_name,
+//!        CASE WHEN $count THEN (SELECT count(*) …) END
+//! FROM license_assignments l
+//! JOIN apps app ON app.tenant_id = l.tenant_id AND app.id = l.app_id
+//! LEFT JOIN users  u ON u.tenant_id = l.tenant_id AND u.id = CASE WHEN l.principal_kind = 'USER'  THEN l.principal_id END
+//! LEFT JOIN groups g ON g.tenant_id = l.tenant_id AND g.id = CASE WHEN l.principal_kind = 'GROUP' THEN l.principal_id END
+//! WHERE l.tenant_id = $tenant AND l.app_id = $app AND l.id > $after
+//! ORDER BY l.id LIMIT $first + 1
+//! ```
+//!
+//! Why it is shaped so:
+//! - The page drives the statement, read in order from
+//!   `license_assignments_by_app` and stopped at the limit; the app is one
+//!   primary-key probe that both backends make once (PostgreSQL
+//!   materialises it) and repeat on every row. Joined the other way round
+//!   (the app first, its page left-joined), PostgreSQL no longer sees the
+//!   page's order and sorts all of the app's assignments before the limit.
+//! - The principal joins are keyed by `CASE`: a user row's group key is
+//!   NULL, which no index entry matches, so neither backend probes `groups`
+//!   for a user's assignment (with `principal_kind = 'GROUP'` as a join
+//!   filter, PostgreSQL probed first and filtered after: 51 probes per
+//!   page, 102 buffer reads, for nothing).
+//! - It is a single snapshot: seats and page cannot disagree, as two
+//!   statements on PostgreSQL in read-committed mode could.
+//!
+//! Invariant: `None` means the statement returned no row, which happens
+//! when the tenant has no such app *or* the page is empty; the caller then
+//! answers the general way, which tells the two apart. A row whose
+//! principal no longer exists is reported the same way, so the general
+//! path can report it as it always has.
+
+use diesel::dsl::{case_when, sql};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable};
+use diesel_async::RunQueryDsl;
+
+use crate::db::sql_types::Uuid as SqlUuid;
+use crate::db::{Store, on_conn, read_conn};
+use crate::error::CoreResult;
+use crate::ids::*;
+use crate::model::{Assignment, Seats, Vendor, utc};
+use crate::paging::{Cursor, Page, PageRequest};
+use crate::schema::{apps, groups, license_assignments, users};
+
+/// What the license-details screen shows of an app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppHeadline {
+    /// Its id.
+    pub id: AppId,
+    /// The product's name.
+    pub name: String,
+    /// What the product does.
+    pub description: String,
+    /// Who sells it.
+    pub vendor: Vendor,
+    /// Purchased and assigned seats.
+    pub seats: Seats,
+}
+
+/// What the screen shows of the user or group an assignment names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrincipalCard {
+    /// A user.
+    User {
+        /// The user's id.
+        id: UserId,
+        /// Their display name.
+        display_name: String,
+        /// Their e-mail address.
+        email: String,
+    },
+    /// A group.
+    Group {
+        /// The group's id.
+        id: GroupId,
+        /// Its display name.
+        display_name: String,
+    },
+}
+
+/// One line of the screen: an assignment and whom it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignmentLine {
+    /// The assignment.
+    pub assignment: Assignment,
+    /// The user or group it is assigned to.
+    pub principal: PrincipalCard,
+}
+
+/// The license-details screen: the app's headline and one page of lines.
+#[derive(Debug, Clone)]
+pub struct LicenseDetailsScreen {
+    /// The app.
+    pub app: AppHeadline,
+    /// The page, oldest assignment first.
+    pub assignments: Page<AssignmentLine>,
+}
+
+/// The app's name, description, vendor name, website and support e-mail,
+/// purchased and assigned seats.
+type HeadlineColumns = (String, String, String, String, String, i64, i64);
+/// The assignment's id, principal kind and id, who assigned it and when.
+type AssignmentColumns = (AssignmentId, PrincipalKind, AnyId, String, chrono::NaiveDateTime);
+/// The user's display name and e-mail, or the group's display name.
+type NameColumns = (Option<String>, Option<String>, Option<String>);
+type ScreenRow = (HeadlineColumns, AssignmentColumns, NameColumns, Option<i64>);
+
+impl Store {
+    /// The license-details screen of `app` in one statement; `None` when
+    /// the statement found no row (see the module's invariant).
+    pub async fn license_details_screen(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+        page: &PageRequest,
+    ) -> CoreResult<Option<LicenseDetailsScreen>> {
+        let after = AssignmentId(page.after.as_ref().map_or(uuid::Uuid::nil(), |c| c.id));
+        // Uncorrelated and lazy, as in `details`: evaluated once, and only
+        // when the selection asks for it.
+        let total = sql::<Nullable<BigInt>>("CASE WHEN ")
+            .bind::<Bool, _>(page.count_total)
+            .sql(" THEN (SELECT count(*) FROM license_assignments WHERE tenant_id = ")
+            .bind::<SqlUuid, _>(tenant)
+            .sql(" AND app_id = ")
+            .bind::<SqlUuid, _>(app)
+            .sql(") END");
+        let rows: Vec<ScreenRow> = read_conn!(self, conn => Ok(on_conn!(conn, c => license_assignments::table
+            .inner_join(
+                apps::table.on(apps::tenant_id
+                    .eq(license_assignments::tenant_id)
+                    .and(apps::id.eq(license_assignments::app_id))),
+            )
+            .left_join(
+                users::table.on(users::tenant_id.eq(license_assignments::tenant_id).and(
+                    users::id.nullable().eq(case_when(
+                        license_assignments::principal_kind.eq(PrincipalKind::User),
+                        license_assignments::principal_id,
+                    )),
+                )),
+            )
+            .left_join(
+                groups::table.on(groups::tenant_id.eq(license_assignments::tenant_id).and(
+                    groups::id.nullable().eq(case_when(
+                        license_assignments::principal_kind.eq(PrincipalKind::Group),
+                        license_assignments::principal_id,
+                    )),
+                )),
+            )
+            .filter(license_assignments::tenant_id.eq(tenant))
+            .filter(license_assignments::app_id.eq(app))
+            .filter(license_assignments::id.gt(after))
+            .order(license_assignments::id)
+            .limit(page.fetch_limit())
+            .select((
+                (
+                    apps::name,
+                    apps::description,
+                    apps::vendor_name,
+                    apps::vendor_website,
+                    apps::vendor_support_email,
+                    apps::purchased_seats,
+                    apps::assigned_seats,
+                ),
+                (
+                    license_assignments::id,
+                    license_assignments::principal_kind,
+                    license_assignments::principal_id,
+                    license_assignments::assigned_by,
+                    license_assignments::assigned_at,
+                ),
+                (
+                    users::display_name.nullable(),
+                    users::email.nullable(),
+                    groups::display_name.nullable(),
+                ),
+                total,
+            ))
+            .load(c)
+            .await)?))?;
+        Ok(assemble(app, page, rows))
+    }
+}
+
+/// Fold the rows into the screen; `None` when there are none, or when a
+/// row names a principal that was not found.
+fn assemble(app: AppId, page: &PageRequest, rows: Vec<ScreenRow>) -> Option<LicenseDetailsScreen> {
+    let mut rows = rows.into_iter();
+    let (headline, first_line, first_names, total) = rows.next()?;
+    let (name, description, vendor_name, website, support_email, purchased, assigned) = headline;
+    let app = AppHeadline {
+        id: app,
+        name,
+        description,
+        vendor: Vendor {
+            name: vendor_name,
+            website,
+            support_email,
+        },
+        seats: Seats {
+            purchased,
+            assigned,
+        },
+    };
+    let mut lines = Vec::with_capacity(rows.len() + 1);
+    lines.push(line(app.id, first_line, first_names)?);
+    for (_, assignment, names, _) in rows {
+        lines.push(line(app.id, assignment, names)?);
+    }
+    let total_count = page.count_total.then(|| total.unwrap_or(0));
+    let assignments = Page::from_rows(page, lines, total_count, |l: &AssignmentLine| {
+        Cursor::new("", l.assignment.id.0)
+    });
+    Some(LicenseDetailsScreen { app, assignments })
+}
+
+fn line(
+    app: AppId,
+    (id, kind, principal_id, assigned_by, assigned_at): AssignmentColumns,
+    (user_name, email, group_name): NameColumns,
+) -> Option<AssignmentLine> {
+    let principal = PrincipalId::from_parts(kind, principal_id);
+    let card = match principal {
+        PrincipalId::User(id) => PrincipalCard::User {
+            id,
+            display_name: user_name?,
+            email: email?,
+        },
+        PrincipalId::Group(id) => PrincipalCard::Group {
+            id,
+            display_name: group_name?,
+        },
+    };
+    Some(AssignmentLine {
+        assignment: Assignment {
+            id,
+            app_id: app,
+            principal,
+            assigned_by,
+            assigned_at: utc(assigned_at),
+        },
+        principal: card,
+    })
+}
