@@ -6,6 +6,7 @@
 //! it after checking the token). [`sdl`] prints the schema for
 //! `schema.graphql`.
 
+pub mod compiled;
 pub mod connection;
 pub mod context;
 pub mod documents;

@@ -114,7 +114,13 @@ pub struct LicenseDetailsScreen {
 /// purchased and assigned seats.
 type HeadlineColumns = (String, String, String, String, String, i64, i64);
 /// The assignment's id, principal kind and id, who assigned it and when.
-type AssignmentColumns = (AssignmentId, PrincipalKind, AnyId, String, chrono::NaiveDateTime);
+type AssignmentColumns = (
+    AssignmentId,
+    PrincipalKind,
+    AnyId,
+    String,
+    chrono::NaiveDateTime,
+);
 /// The user's display name and e-mail, or the group's display name.
 type NameColumns = (Option<String>, Option<String>, Option<String>);
 type ScreenRow = (HeadlineColumns, AssignmentColumns, NameColumns, Option<i64>);

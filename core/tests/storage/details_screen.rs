@@ -27,7 +27,9 @@ async fn the_screen_in_one_statement_matches_the_two_statement_read(db: &TestDat
     f.assign(app, &[u(cy)]).await.expect("assign Cy");
     // Another app of the tenant, so the page must not wander off its app.
     let other = f.app(5).await;
-    f.assign(other, &[u(bob)]).await.expect("assign the other app");
+    f.assign(other, &[u(bob)])
+        .await
+        .expect("assign the other app");
 
     let before = f.store.statements().get();
     let first = f
@@ -79,7 +81,12 @@ async fn the_screen_in_one_statement_matches_the_two_statement_read(db: &TestDat
         .iter()
         .map(|(_, l)| l.assignment.id)
         .collect();
-    let two: Vec<AssignmentId> = general.assignments.items.iter().map(|(_, a)| a.id).collect();
+    let two: Vec<AssignmentId> = general
+        .assignments
+        .items
+        .iter()
+        .map(|(_, a)| a.id)
+        .collect();
     assert_eq!(one, two, "the same assignments in the same order");
     assert_eq!(
         first
@@ -96,7 +103,10 @@ async fn the_screen_in_one_statement_matches_the_two_statement_read(db: &TestDat
             .collect::<Vec<_>>(),
         "the same cursors"
     );
-    assert_eq!(first.assignments.items[0].1.assignment, general.assignments.items[0].1);
+    assert_eq!(
+        first.assignments.items[0].1.assignment,
+        general.assignments.items[0].1
+    );
 
     // The next page, after the first page's last cursor.
     let after = first.assignments.items[1].0.clone();
@@ -105,7 +115,9 @@ async fn the_screen_in_one_statement_matches_the_two_statement_read(db: &TestDat
         .license_details_screen(
             f.tenant,
             app,
-            &PageRequest::first(2).after(Some(after)).counting_total(false),
+            &PageRequest::first(2)
+                .after(Some(after))
+                .counting_total(false),
         )
         .await
         .expect("read")
@@ -148,7 +160,9 @@ async fn the_screen_is_none_when_there_is_nothing_to_show(db: &TestDatabase) {
     // tenant.
     let unknown = AppId(uuid::Uuid::now_v7());
     assert!(matches!(
-        f.store.license_details_screen(f.tenant, unknown, &page).await,
+        f.store
+            .license_details_screen(f.tenant, unknown, &page)
+            .await,
         Ok(None)
     ));
     let stranger = Fixture::new(db).await;

@@ -15,6 +15,7 @@ mod mutation;
 mod types;
 
 // Cross-cutting.
+mod compiled_screen;
 mod isolation;
 mod limits;
 mod ops;

@@ -1,0 +1,239 @@
+//! The license-details screen answered without the GraphQL executor: a
+//! plan made once per query text, one SQL statement, and the response
+//! written straight to JSON.
+//!
+//! Why: the screen is the product's hottest read, and async-graphql's
+//! general machinery (a future per field, a DataLoader per relation, a
+//! value tree per response, then its serialisation) cost about three times
+//! the server CPU of a hand-written endpoint answering the same screen
+//! (bench/README.md). GraphQL engines that beat hand-written endpoints do
+//! it this way: they compile a known selection into SQL and write its rows
+//! out directly.
+//!
+//! How a request gets here ([`crate::server`]):
+//! 1. The first time a query text is seen, [`plan::plan`] reads its syntax.
+//!    A text it cannot plan is remembered as such and always takes the
+//!    general path.
+//! 2. A plannable text still takes the general path until the schema has
+//!    executed it once **without an error**. That execution is what
+//!    validates it (fields, types, fragments, variables, depth and
+//!    complexity limits); the plan is then marked proven.
+//! 3. A request with a proven plan, from a caller who may read the tenant,
+//!    is answered by [`answer`]: its variables coerced as the schema
+//!    would, one statement ([`Store::license_details_screen`]), and
+//!    [`render::render`].
+//!
+//! Invariants:
+//! - The compiled path answers exactly what the general path would, byte
+//!   for byte, or declines. It declines (and the general path answers,
+//!   errors included) whenever anything is off: a variable missing or of
+//!   another type, an id that is not an app's, a bad cursor, an oversize
+//!   page, no row (an unknown app, an empty page), a principal not found,
+//!   a database error, request extensions, a caller without the read
+//!   permission.
+//! - Plans are syntax alone, keyed by query text and operation name, so
+//!   sharing them between tenants shows nobody anything; the tenant comes
+//!   from the caller's token, as on the general path.
+//! - The cache is bounded like the parsed-document cache: at most
+//!   [`CAPACITY`] texts of at most [`MAX_PLANNED_QUERY_BYTES`] each, least
+//!   recently used first out.
+
+pub mod plan;
+pub mod render;
+
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::Request;
+use lru::LruCache;
+use seatwise_core::Store;
+use seatwise_core::ids::AppId;
+
+use crate::auth::Caller;
+use crate::graphql::connection::page_request;
+use crate::graphql::ids::{self, Kind};
+use plan::{Arg, Plan};
+
+/// Query texts remembered.
+pub const CAPACITY: usize = 512;
+/// Longest query text planned, in bytes (as the parsed-document cache).
+pub const MAX_PLANNED_QUERY_BYTES: usize = crate::graphql::documents::MAX_CACHED_QUERY_BYTES;
+
+/// What is known of one query text and operation name.
+#[derive(Clone)]
+enum Known {
+    /// The planner declined it: always the general path.
+    NotPlannable,
+    /// Planned, but the schema has not yet executed it without an error.
+    Unproven(Arc<Plan>),
+    /// Planned and validated by the schema.
+    Proven(Arc<Plan>),
+}
+
+type Key = (Box<str>, Option<Box<str>>);
+
+fn key(request: &Request) -> Key {
+    (
+        request.query.as_str().into(),
+        request.operation_name.as_deref().map(Into::into),
+    )
+}
+
+/// The server's plans by query text; one per server, shared by its requests.
+pub struct CompiledPlans {
+    known: Mutex<LruCache<Key, Known>>,
+}
+
+impl Default for CompiledPlans {
+    fn default() -> Self {
+        Self::with_capacity(NonZeroUsize::new(CAPACITY).unwrap_or(NonZeroUsize::MIN))
+    }
+}
+
+/// A plan waiting for the general path's outcome to be proven.
+pub struct ToProve {
+    key: Key,
+    plan: Arc<Plan>,
+}
+
+impl CompiledPlans {
+    /// A cache of at most `capacity` query texts.
+    pub fn with_capacity(capacity: NonZeroUsize) -> Self {
+        Self {
+            known: Mutex::new(LruCache::new(capacity)),
+        }
+    }
+
+    /// The proven plan of `request`'s text, if there is one.
+    pub fn proven(&self, request: &Request) -> Option<Arc<Plan>> {
+        if request.query.len() > MAX_PLANNED_QUERY_BYTES {
+            return None;
+        }
+        match self.lock().get(&key(request))? {
+            Known::Proven(plan) => Some(plan.clone()),
+            Known::NotPlannable | Known::Unproven(_) => None,
+        }
+    }
+
+    /// Before the general path executes `request`: its plan, when its text
+    /// is plannable and not proven yet (planned now if it is new). Pass it
+    /// to [`CompiledPlans::settle`] with the response.
+    pub fn to_prove(&self, request: &mut Request) -> Option<ToProve> {
+        if request.query.len() > MAX_PLANNED_QUERY_BYTES {
+            return None;
+        }
+        let key = key(request);
+        if let Some(known) = self.lock().get(&key) {
+            return match known {
+                Known::Unproven(plan) => Some(ToProve {
+                    key,
+                    plan: plan.clone(),
+                }),
+                Known::NotPlannable | Known::Proven(_) => None,
+            };
+        }
+        // Parsed already by the document cache: this is a lookup.
+        let operation_name = request.operation_name.clone();
+        let planned = request
+            .parsed_query()
+            .ok()
+            .and_then(|document| plan::plan(document, operation_name.as_deref()));
+        let Some(planned) = planned else {
+            self.lock().put(key, Known::NotPlannable);
+            return None;
+        };
+        let planned = Arc::new(planned);
+        self.lock()
+            .put(key.clone(), Known::Unproven(planned.clone()));
+        Some(ToProve { key, plan: planned })
+    }
+
+    /// After the general path: a plan whose text executed without an
+    /// error is proven.
+    pub fn settle(&self, to_prove: ToProve, response: &async_graphql::Response) {
+        if response.errors.is_empty() {
+            self.lock().put(to_prove.key, Known::Proven(to_prove.plan));
+        }
+    }
+
+    /// How many query texts are remembered.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<Key, Known>> {
+        // A panic while holding the lock cannot leave the cache half
+        // updated (each call is one LRU operation), so a poisoned lock is
+        // still usable.
+        self.known
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Answer `request` by `plan` for `caller` (who may read the tenant): the
+/// response body, or `None` to let the general path answer (see the
+/// module's invariants).
+pub async fn answer(
+    plan: &Plan,
+    store: &Store,
+    caller: &Caller,
+    request: &Request,
+) -> Option<Vec<u8>> {
+    if !request.extensions.0.is_empty() {
+        return None;
+    }
+    let id = match argument(plan, &plan.id, request)? {
+        async_graphql::Value::String(id) => id,
+        _ => return None,
+    };
+    let first = match plan.first.as_ref().map(|a| argument(plan, a, request)) {
+        None | Some(Some(async_graphql::Value::Null)) => None,
+        Some(Some(async_graphql::Value::Number(n))) => Some(i32::try_from(n.as_i64()?).ok()?),
+        Some(_) => return None,
+    };
+    let after = match plan.after.as_ref().map(|a| argument(plan, a, request)) {
+        None | Some(Some(async_graphql::Value::Null)) => None,
+        Some(Some(async_graphql::Value::String(after))) => Some(after),
+        Some(_) => return None,
+    };
+    let (Kind::App, app) = ids::decode(&id)? else {
+        return None;
+    };
+    let page = page_request(first, after.as_deref())
+        .ok()?
+        .counting_total(plan.counts_total);
+    let screen = store
+        .license_details_screen(caller.tenant, AppId(app), &page)
+        .await
+        .ok()??;
+    Some(render::render(plan, &screen))
+}
+
+/// The value of `arg` in `request`, as the schema would coerce a variable:
+/// given, else its default, else null when it may be null; `None` when a
+/// required variable is missing or null.
+fn argument(plan: &Plan, arg: &Arg, request: &Request) -> Option<async_graphql::Value> {
+    match arg {
+        Arg::Literal(value) => value.clone().into_const(),
+        Arg::Variable(name) => {
+            let definition = plan.variables.iter().find(|v| &v.name == name)?;
+            let value = match request.variables.get(name) {
+                Some(value) => value.clone(),
+                None => match &definition.default {
+                    Some(default) => default.clone(),
+                    None => async_graphql::Value::Null,
+                },
+            };
+            if value == async_graphql::Value::Null && !definition.nullable {
+                return None;
+            }
+            Some(value)
+        }
+    }
+}
