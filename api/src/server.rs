@@ -378,8 +378,8 @@ async fn execute(
     let auth = state.tokens.authenticate(authorization);
     if let Ok(caller) = &auth
         && caller.may(Permission::ReadTenant)
-        && let Some(plan) = state.compiled.proven(&request)
-        && let Some(body) = compiled::answer(&plan, &state.store, caller, &request).await
+        && let Some(proven) = state.compiled.proven(&request)
+        && let Some(body) = compiled::answer(&proven, &state.store, caller, &request).await
     {
         return (
             [(header::CONTENT_TYPE, GRAPHQL_RESPONSE_CONTENT_TYPE)],

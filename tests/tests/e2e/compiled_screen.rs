@@ -248,6 +248,22 @@ async fn requests_the_plan_declines_are_answered_by_the_executor(backend: Backen
         .await;
     assert!(body.contains("INVALID_INPUT"), "{body}");
 
+    // A selection the complexity limit accepts for a small page and
+    // refuses for a large one: proven small, it is not answered large.
+    let aliases: String = (0..60).map(|i| format!(" a{i}: id")).collect();
+    let priced = format!(
+        "query($id: ID!, $first: Int!) {{ app(id: $id) {{ assignments(first: $first) \
+         {{ edges {{ node {{{aliases} }} }} }} }} }}"
+    );
+    let small = s
+        .compiled_answer(&priced, json!({ "id": s.app_id, "first": 1 }), &mut n)
+        .await;
+    assert!(small.contains("\"a59\""), "{small}");
+    let large = s
+        .same_answer(&priced, json!({ "id": s.app_id, "first": 100 }), &mut n)
+        .await;
+    assert!(large.contains("complex"), "{large}");
+
     // Another tenant's app is no app at all.
     let stranger = s.app.create_tenant("Stranger Ltd").await;
     let stranger_token = s.app.token_for(&stranger, &["GLOBAL_ADMIN"], None);

@@ -17,7 +17,9 @@
 //! 2. A plannable text still takes the general path until the schema has
 //!    executed it once **without an error**. That execution is what
 //!    validates it (fields, types, fragments, variables, depth and
-//!    complexity limits); the plan is then marked proven.
+//!    complexity limits); the plan is then marked proven, for pages up to
+//!    the size that execution asked for (the complexity limit prices the
+//!    page, see [`Known::Proven`]).
 //! 3. A request with a proven plan, from a caller who may read the tenant,
 //!    is answered by [`answer`]: its variables coerced as the schema
 //!    would, one statement ([`Store::license_details_screen`]), and
@@ -50,7 +52,7 @@ use seatwise_core::Store;
 use seatwise_core::ids::AppId;
 
 use crate::auth::Caller;
-use crate::graphql::connection::page_request;
+use crate::graphql::connection::{page_cost, page_request};
 use crate::graphql::ids::{self, Kind};
 use plan::{Arg, Plan};
 
@@ -66,8 +68,16 @@ enum Known {
     NotPlannable,
     /// Planned, but the schema has not yet executed it without an error.
     Unproven(Arc<Plan>),
-    /// Planned and validated by the schema.
-    Proven(Arc<Plan>),
+    /// Planned and validated by the schema, with pages of up to `items`
+    /// (as priced by [`page_cost`]).
+    ///
+    /// Why the size: the complexity limit prices the page by its `first`
+    /// argument, so a text the schema accepted with `first: 10` may be
+    /// refused with `first: 100` (a selection with hundreds of aliases,
+    /// say). The price only grows with the page, so a proven size covers
+    /// every smaller page, and a larger one is proven by the executor
+    /// first.
+    Proven { plan: Arc<Plan>, items: usize },
 }
 
 type Key = (Box<str>, Option<Box<str>>);
@@ -94,6 +104,13 @@ impl Default for CompiledPlans {
 pub struct ToProve {
     key: Key,
     plan: Arc<Plan>,
+    items: usize,
+}
+
+/// A proven plan, and the largest page it is proven for.
+pub struct Proven {
+    plan: Arc<Plan>,
+    items: usize,
 }
 
 impl CompiledPlans {
@@ -105,55 +122,71 @@ impl CompiledPlans {
     }
 
     /// The proven plan of `request`'s text, if there is one.
-    pub fn proven(&self, request: &Request) -> Option<Arc<Plan>> {
+    pub fn proven(&self, request: &Request) -> Option<Proven> {
         if request.query.len() > MAX_PLANNED_QUERY_BYTES {
             return None;
         }
         match self.lock().get(&key(request))? {
-            Known::Proven(plan) => Some(plan.clone()),
+            Known::Proven { plan, items } => Some(Proven {
+                plan: plan.clone(),
+                items: *items,
+            }),
             Known::NotPlannable | Known::Unproven(_) => None,
         }
     }
 
     /// Before the general path executes `request`: its plan, when its text
-    /// is plannable and not proven yet (planned now if it is new). Pass it
-    /// to [`CompiledPlans::settle`] with the response.
+    /// is plannable and not proven for this page size yet (planned now if
+    /// the text is new). Pass it to [`CompiledPlans::settle`] with the
+    /// response.
     pub fn to_prove(&self, request: &mut Request) -> Option<ToProve> {
         if request.query.len() > MAX_PLANNED_QUERY_BYTES {
             return None;
         }
         let key = key(request);
-        if let Some(known) = self.lock().get(&key) {
-            return match known {
-                Known::Unproven(plan) => Some(ToProve {
-                    key,
-                    plan: plan.clone(),
-                }),
-                Known::NotPlannable | Known::Proven(_) => None,
-            };
-        }
-        // Parsed already by the document cache: this is a lookup.
-        let operation_name = request.operation_name.clone();
-        let planned = request
-            .parsed_query()
-            .ok()
-            .and_then(|document| plan::plan(document, operation_name.as_deref()));
-        let Some(planned) = planned else {
-            self.lock().put(key, Known::NotPlannable);
-            return None;
+        let known = self.lock().get(&key).cloned();
+        let plan = match known {
+            Some(Known::NotPlannable) => return None,
+            Some(Known::Unproven(plan) | Known::Proven { plan, .. }) => plan,
+            None => {
+                // Parsed already by the document cache: this is a lookup.
+                let operation_name = request.operation_name.clone();
+                let planned = request
+                    .parsed_query()
+                    .ok()
+                    .and_then(|document| plan::plan(document, operation_name.as_deref()));
+                let Some(planned) = planned else {
+                    self.lock().put(key, Known::NotPlannable);
+                    return None;
+                };
+                let planned = Arc::new(planned);
+                self.lock()
+                    .put(key.clone(), Known::Unproven(planned.clone()));
+                planned
+            }
         };
-        let planned = Arc::new(planned);
-        self.lock()
-            .put(key.clone(), Known::Unproven(planned.clone()));
-        Some(ToProve { key, plan: planned })
+        let items = page_items(arguments(&plan, request)?.first);
+        Some(ToProve { key, plan, items })
     }
 
     /// After the general path: a plan whose text executed without an
-    /// error is proven.
+    /// error is proven, for pages up to the size it was executed with.
     pub fn settle(&self, to_prove: ToProve, response: &async_graphql::Response) {
-        if response.errors.is_empty() {
-            self.lock().put(to_prove.key, Known::Proven(to_prove.plan));
+        if !response.errors.is_empty() {
+            return;
         }
+        let mut known = self.lock();
+        let items = match known.get(&to_prove.key) {
+            Some(Known::Proven { items, .. }) => (*items).max(to_prove.items),
+            _ => to_prove.items,
+        };
+        known.put(
+            to_prove.key,
+            Known::Proven {
+                plan: to_prove.plan,
+                items,
+            },
+        );
     }
 
     /// How many query texts are remembered.
@@ -176,18 +209,15 @@ impl CompiledPlans {
     }
 }
 
-/// Answer `request` by `plan` for `caller` (who may read the tenant): the
-/// response body, or `None` to let the general path answer (see the
-/// module's invariants).
-pub async fn answer(
-    plan: &Plan,
-    store: &Store,
-    caller: &Caller,
-    request: &Request,
-) -> Option<Vec<u8>> {
-    if !request.extensions.0.is_empty() {
-        return None;
-    }
+/// What a request asks of the plan's arguments, coerced as the schema
+/// would; `None` when the schema would refuse them or the plan cannot tell.
+struct Arguments {
+    id: String,
+    first: Option<i32>,
+    after: Option<String>,
+}
+
+fn arguments(plan: &Plan, request: &Request) -> Option<Arguments> {
     let id = match argument(plan, &plan.id, request)? {
         async_graphql::Value::String(id) => id,
         _ => return None,
@@ -202,6 +232,31 @@ pub async fn answer(
         Some(Some(async_graphql::Value::String(after))) => Some(after),
         Some(_) => return None,
     };
+    Some(Arguments { id, first, after })
+}
+
+/// The page size the complexity limit prices for `first`.
+fn page_items(first: Option<i32>) -> usize {
+    page_cost(first, 1)
+}
+
+/// Answer `request` by `proven` for `caller` (who may read the tenant): the
+/// response body, or `None` to let the general path answer (see the
+/// module's invariants).
+pub async fn answer(
+    proven: &Proven,
+    store: &Store,
+    caller: &Caller,
+    request: &Request,
+) -> Option<Vec<u8>> {
+    let plan = &proven.plan;
+    if !request.extensions.0.is_empty() {
+        return None;
+    }
+    let Arguments { id, first, after } = arguments(plan, request)?;
+    if page_items(first) > proven.items {
+        return None;
+    }
     let (Kind::App, app) = ids::decode(&id)? else {
         return None;
     };
