@@ -47,6 +47,7 @@ use diesel_async::RunQueryDsl;
 
 use super::AssignmentRow;
 use crate::apps::AppRow;
+use crate::db::fixed_text::FixedText;
 use crate::db::sql_types::Uuid as SqlUuid;
 use crate::db::{Store, on_conn, read_conn};
 use crate::error::CoreResult;
@@ -109,7 +110,8 @@ impl Store {
             let Some(app_row) = app_row else {
                 return Ok(None);
             };
-            let rows: Vec<PageRow> = on_conn!(conn, c => license_assignments::table
+            // FixedText: see `screen`; the text never varies.
+            let rows: Vec<PageRow> = on_conn!(conn, c => FixedText(license_assignments::table
                 .left_join(
                     users::table.on(license_assignments::principal_kind
                         .eq(PrincipalKind::User)
@@ -132,7 +134,7 @@ impl Store {
                     users::all_columns.nullable(),
                     groups::all_columns.nullable(),
                     total,
-                ))
+                )))
                 .load(c)
                 .await)?;
             let total = match rows.as_slice().first() {

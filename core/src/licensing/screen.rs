@@ -48,6 +48,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable};
 use diesel_async::RunQueryDsl;
 
+use crate::db::fixed_text::FixedText;
 use crate::db::sql_types::Uuid as SqlUuid;
 use crate::db::{Store, on_conn, read_conn};
 use crate::error::CoreResult;
@@ -144,7 +145,10 @@ impl Store {
             .sql(" AND app_id = ")
             .bind::<SqlUuid, _>(app)
             .sql(") END");
-        let rows: Vec<ScreenRow> = read_conn!(self, conn => Ok(on_conn!(conn, c => license_assignments::table
+        // FixedText: the count's SQL literal would otherwise make diesel
+        // prepare (parse and plan) the statement anew on every request;
+        // its text never varies.
+        let rows: Vec<ScreenRow> = read_conn!(self, conn => Ok(on_conn!(conn, c => FixedText(license_assignments::table
             .inner_join(
                 apps::table.on(apps::tenant_id
                     .eq(license_assignments::tenant_id)
@@ -194,7 +198,7 @@ impl Store {
                     groups::display_name.nullable(),
                 ),
                 total,
-            ))
+            )))
             .load(c)
             .await)?))?;
         Ok(assemble(app, page, rows))
