@@ -370,8 +370,6 @@ async fn execute(
     headers: &HeaderMap,
     mut request: async_graphql::Request,
 ) -> Response {
-    // Parsed by GET already; kept documents make this a lookup.
-    state.documents.prepare(&mut request);
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
@@ -387,6 +385,9 @@ async fn execute(
         )
             .into_response();
     }
+    // The compiled path needs no parsed document; the executor does.
+    // Parsed by GET already; kept documents make this a lookup.
+    state.documents.prepare(&mut request);
     let to_prove = state.compiled.to_prove(&mut request);
     let session = Session::from_auth(&state.store, auth);
     let mut response = state.schema.execute(request.data(session)).await;

@@ -265,3 +265,82 @@ fn line(
         principal: card,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::QueryableByName;
+    use diesel::sql_types::{BigInt, Text};
+    use diesel_async::RunQueryDsl;
+
+    use crate::db::{Conn, Store, StoreOptions, read_conn};
+    use crate::ids::AppId;
+    use crate::model::{Actor, NewApp, Vendor};
+    use crate::paging::PageRequest;
+    use crate::testing::TestDatabase;
+
+    #[derive(QueryableByName)]
+    struct Prepared {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+
+    /// The screen's statements this store's one connection keeps prepared.
+    async fn prepared_screens(store: &Store) -> crate::error::CoreResult<i64> {
+        read_conn!(store, conn => {
+            let Conn::Pg(c) = conn else {
+                unreachable!("PostgreSQL only");
+            };
+            let count = diesel::sql_query(
+                "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE $1",
+            )
+            .bind::<Text, _>("SELECT \"apps\".\"name\"%");
+            Ok(count.get_result::<Prepared>(*c).await?.n)
+        })
+    }
+
+    /// Parsing and planning the four-table join cost more than running it:
+    /// the statement is prepared once per connection and reused.
+    #[tokio::test]
+    async fn the_screen_is_prepared_once_per_connection() {
+        let Some(db) = TestDatabase::postgres().await else {
+            return;
+        };
+        let options = StoreOptions {
+            max_connections: 1,
+            ..StoreOptions::default()
+        };
+        let store = Store::connect(db.url(), options).await.expect("connect");
+        let actor = Actor::named("test");
+        let tenant = store
+            .create_tenant(&actor, "Contoso")
+            .await
+            .expect("tenant")
+            .id;
+        let app = NewApp {
+            name: "Whiteboard".into(),
+            description: String::new(),
+            vendor: Vendor {
+                name: "Fabrikam".into(),
+                website: "https://fabrikam.example".into(),
+                support_email: "help@fabrikam.example".into(),
+            },
+            seats: 1,
+            adapter_key: None,
+            adapter_settings: serde_json::Value::Null,
+        };
+        let app: AppId = store
+            .register_app(tenant, &actor, app)
+            .await
+            .expect("app")
+            .id;
+        for first in [5, 10, 5] {
+            let page = PageRequest::first(first).counting_total(true);
+            store
+                .license_details_screen(tenant, app, &page)
+                .await
+                .expect("read");
+            let prepared = prepared_screens(&store).await.expect("count");
+            assert_eq!(prepared, 1, "after a page of {first}");
+        }
+    }
+}
