@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # PostgreSQL's share of scenario 1, without any server: how many screens
 # per second PostgreSQL answers with the baseline's two statements, the
-# server's two, and one statement building the whole JSON answer.
+# general path's two, the compiled plan's one, and one statement building
+# the whole JSON answer.
 #
 #   bench/sql/scenario1/run.sh postgres://postgres@127.0.0.1:5432/DB [rounds] [seconds]
 #
@@ -16,7 +17,7 @@ seconds=${3:-6}
 here=$(cd "$(dirname "$0")" && pwd)
 psql -q "$url" -f "$here/setup.sql"
 for round in $(seq "$rounds"); do
-    for script in baseline server one_statement_json; do
+    for script in baseline server compiled one_statement_json; do
         tps=$(pgbench -n -M prepared -c 4 -j 2 -T "$seconds" -f "$here/$script.sql" "$url" 2>&1 \
             | sed -n 's/^tps = \([0-9.]*\).*/\1/p')
         printf '%s\t%-20s\t%s screens/s\n' "$round" "$script" "${tps:-failed}"
