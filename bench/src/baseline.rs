@@ -20,8 +20,10 @@ use diesel::backend::Backend as DieselBackend;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel::{QueryableByName, SqliteConnection};
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use seatwise_core::{Backend, DatabaseUrl};
@@ -40,23 +42,38 @@ struct BaselineState {
     tenant: String,
 }
 
+/// No `SELECT 1` on every checkout, as the server's pools
+/// (`core/src/db/mod.rs`): by default deadpool pings a connection before
+/// handing it out, a third round trip per screen.
+fn fast_recycling<C: diesel_async::AsyncConnection + 'static>() -> ManagerConfig<C> {
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    config
+}
+
 /// Serve the baseline on `listen` until killed.
 pub async fn serve(database: &str, tenant: uuid::Uuid, listen: SocketAddr) -> Result<(), String> {
     let url: DatabaseUrl = database.parse().map_err(|e| format!("--database: {e}"))?;
     let pools = match url.backend() {
         Backend::Postgres => Pools::Pg(
-            Pool::builder(AsyncDieselConnectionManager::new(url.as_str()))
-                .max_size(POOL_SIZE)
-                .build()
-                .map_err(|e| e.to_string())?,
+            Pool::builder(AsyncDieselConnectionManager::new_with_config(
+                url.as_str(),
+                fast_recycling(),
+            ))
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| e.to_string())?,
         ),
         Backend::Sqlite => {
             let path = url.sqlite_path().map_err(|e| e.to_string())?;
             Pools::Sqlite(
-                Pool::builder(AsyncDieselConnectionManager::new(path))
-                    .max_size(POOL_SIZE)
-                    .build()
-                    .map_err(|e| e.to_string())?,
+                Pool::builder(AsyncDieselConnectionManager::new_with_config(
+                    path,
+                    fast_recycling(),
+                ))
+                .max_size(POOL_SIZE)
+                .build()
+                .map_err(|e| e.to_string())?,
             )
         }
     };
