@@ -7,12 +7,14 @@
 //! what keeps any GraphQL selection bounded. This module exists because the
 //! screen is the product's hottest read.
 //!
-//! Why two statements and not one: joining the app into the page repeats
-//! its (wide) row on every assignment, and on the benchmark's 2-core
-//! machine PostgreSQL's CPU is the bottleneck. Measured with `pgbench`
-//! (prepared, 4 clients) on the seeded data: app joined into the page
-//! 1,398 statements/s; the page alone 3,489/s, so app + page costs less
-//! database time than the single joined statement.
+//! The API answers the screen itself with one statement
+//! ([`Store::license_details_screen`](super::screen)) whenever it can plan
+//! the whole selection; this read serves the selections it declines, which
+//! may go on to ask anything of the app, users and groups, so it returns
+//! whole rows for the request's DataLoaders. (An earlier measurement here,
+//! taken before `license_assignments_by_app` existed, found the app joined
+//! into the page dearer than two statements; with the index it is not, see
+//! `screen`.)
 //!
 //! The page statement (both backends):
 //!
