@@ -48,10 +48,35 @@ impl<Q: Query> Query for FixedText<Q> {
 
 impl<Q, Conn> diesel::RunQueryDsl<Conn> for FixedText<Q> {}
 
+/// Statements prepared on this PostgreSQL connection whose text starts
+/// with `like`: what the tests of statements kept prepared count.
+#[cfg(test)]
+pub(crate) async fn prepared_like(
+    conn: &mut crate::db::Conn<'_>,
+    like: &str,
+) -> crate::error::CoreResult<i64> {
+    use diesel::QueryableByName;
+    use diesel::sql_types::{BigInt, Text};
+    use diesel_async::RunQueryDsl;
+
+    #[derive(QueryableByName)]
+    struct Prepared {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let crate::db::Conn::Pg(c) = conn else {
+        unreachable!("PostgreSQL only");
+    };
+    let count = diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE $1",
+    )
+    .bind::<Text, _>(like);
+    Ok(count.get_result::<Prepared>(*c).await?.n)
+}
+
 #[cfg(test)]
 mod tests {
     use diesel::prelude::*;
-    use diesel::sql_types::{BigInt, Text};
     use diesel_async::RunQueryDsl;
 
     use super::FixedText;
@@ -60,24 +85,6 @@ mod tests {
     use crate::model::Actor;
     use crate::schema::tenants;
     use crate::testing::TestDatabase;
-
-    #[derive(QueryableByName)]
-    struct Prepared {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-
-    /// Statements prepared on this connection whose text starts with `like`.
-    async fn prepared(conn: &mut Conn<'_>, like: &str) -> CoreResult<i64> {
-        let Conn::Pg(c) = conn else {
-            unreachable!("PostgreSQL only");
-        };
-        let count = diesel::sql_query(
-            "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE $1",
-        )
-        .bind::<Text, _>(like);
-        Ok(count.get_result::<Prepared>(*c).await?.n)
-    }
 
     /// Rename the tenant three times in one transaction (so on one
     /// connection), the statement wrapped or not; the statements this
@@ -98,7 +105,7 @@ mod tests {
                     update.execute(*c).await?;
                 }
             }
-            prepared(conn, "UPDATE \"tenants\" SET \"name\"%").await
+            super::prepared_like(conn, "UPDATE \"tenants\" SET \"name\"%").await
         })
     }
 

@@ -42,15 +42,12 @@
 //! page that comes back empty after a cursor carries no count: only then is
 //! it a third statement.
 
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable};
 use diesel_async::RunQueryDsl;
 
 use super::AssignmentRow;
 use crate::apps::AppRow;
 use crate::db::fixed_text::FixedText;
-use crate::db::sql_types::Uuid as SqlUuid;
 use crate::db::{Store, on_conn, read_conn};
 use crate::error::CoreResult;
 use crate::groups::GroupRow;
@@ -73,6 +70,25 @@ pub struct AppWithAssignments {
     pub groups: Vec<Group>,
 }
 
+/// How many assignments `$app` has, as a column of the page's statement:
+/// an uncorrelated count, evaluated once, and only when `$page` asks for
+/// it (both backends evaluate a CASE branch, and the subquery in it,
+/// lazily); NULL otherwise. A SQL literal, so a statement holding it must
+/// be wrapped in `FixedText` to stay prepared. (A macro: the expression's
+/// type is diesel's nested literal-and-bind types, not worth naming.)
+macro_rules! count_when_asked {
+    ($tenant:expr, $app:expr, $page:expr) => {
+        diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>("CASE WHEN ")
+            .bind::<diesel::sql_types::Bool, _>($page.count_total)
+            .sql(" THEN (SELECT count(*) FROM license_assignments WHERE tenant_id = ")
+            .bind::<$crate::db::sql_types::Uuid, _>($tenant)
+            .sql(" AND app_id = ")
+            .bind::<$crate::db::sql_types::Uuid, _>($app)
+            .sql(") END")
+    };
+}
+pub(super) use count_when_asked;
+
 type PageRow = (
     AssignmentRow,
     Option<UserRow>,
@@ -92,15 +108,7 @@ impl Store {
         // Keyset start: strictly after the cursor's assignment; the nil UUID
         // sorts before every id on both backends (v7 ids are never nil).
         let after = AssignmentId(page.after.as_ref().map_or(uuid::Uuid::nil(), |c| c.id));
-        // An uncorrelated count, evaluated once, and only when asked: both
-        // backends evaluate a CASE branch (and the subquery in it) lazily.
-        let total = sql::<Nullable<BigInt>>("CASE WHEN ")
-            .bind::<Bool, _>(page.count_total)
-            .sql(" THEN (SELECT count(*) FROM license_assignments WHERE tenant_id = ")
-            .bind::<SqlUuid, _>(tenant)
-            .sql(" AND app_id = ")
-            .bind::<SqlUuid, _>(app)
-            .sql(") END");
+        let total = count_when_asked!(tenant, app, page);
         read_conn!(self, conn => {
             let app_row: Option<AppRow> = on_conn!(conn, c => apps::table
                 .filter(apps::tenant_id.eq(tenant))

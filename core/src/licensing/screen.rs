@@ -43,13 +43,11 @@
 //! principal no longer exists is reported the same way, so the general
 //! path can report it as it always has.
 
-use diesel::dsl::{case_when, sql};
+use diesel::dsl::case_when;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable};
 use diesel_async::RunQueryDsl;
 
 use crate::db::fixed_text::FixedText;
-use crate::db::sql_types::Uuid as SqlUuid;
 use crate::db::{Store, on_conn, read_conn};
 use crate::error::CoreResult;
 use crate::ids::*;
@@ -136,15 +134,7 @@ impl Store {
         page: &PageRequest,
     ) -> CoreResult<Option<LicenseDetailsScreen>> {
         let after = AssignmentId(page.after.as_ref().map_or(uuid::Uuid::nil(), |c| c.id));
-        // Uncorrelated and lazy, as in `details`: evaluated once, and only
-        // when the selection asks for it.
-        let total = sql::<Nullable<BigInt>>("CASE WHEN ")
-            .bind::<Bool, _>(page.count_total)
-            .sql(" THEN (SELECT count(*) FROM license_assignments WHERE tenant_id = ")
-            .bind::<SqlUuid, _>(tenant)
-            .sql(" AND app_id = ")
-            .bind::<SqlUuid, _>(app)
-            .sql(") END");
+        let total = super::details::count_when_asked!(tenant, app, page);
         // FixedText: the count's SQL literal would otherwise make diesel
         // prepare (parse and plan) the statement anew on every request;
         // its text never varies.
@@ -268,34 +258,16 @@ fn line(
 
 #[cfg(test)]
 mod tests {
-    use diesel::QueryableByName;
-    use diesel::sql_types::{BigInt, Text};
-    use diesel_async::RunQueryDsl;
-
-    use crate::db::{Conn, Store, StoreOptions, read_conn};
+    use crate::db::fixed_text::prepared_like;
+    use crate::db::{Store, StoreOptions, read_conn};
     use crate::ids::AppId;
     use crate::model::{Actor, NewApp, Vendor};
     use crate::paging::PageRequest;
     use crate::testing::TestDatabase;
 
-    #[derive(QueryableByName)]
-    struct Prepared {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-
     /// The screen's statements this store's one connection keeps prepared.
     async fn prepared_screens(store: &Store) -> crate::error::CoreResult<i64> {
-        read_conn!(store, conn => {
-            let Conn::Pg(c) = conn else {
-                unreachable!("PostgreSQL only");
-            };
-            let count = diesel::sql_query(
-                "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE $1",
-            )
-            .bind::<Text, _>("SELECT \"apps\".\"name\"%");
-            Ok(count.get_result::<Prepared>(*c).await?.n)
-        })
+        read_conn!(store, conn => prepared_like(conn, "SELECT \"apps\".\"name\"%").await)
     }
 
     /// Parsing and planning the four-table join cost more than running it:
