@@ -284,7 +284,7 @@ async fn app_details_cost_does_not_grow_with_the_page(db: &TestDatabase) {
         max_connections: 1,
         ..StoreOptions::default()
     };
-    let store = Store::connect(db.url(), options).await.expect("connect");
+    let store = db.store_with(options).await;
     let (tenant, app) = seed(&store).await;
 
     let (small, data) = statements_for(&store, tenant, app, APP_DETAILS, 5).await;
@@ -370,7 +370,7 @@ async fn licenses_list_cost_does_not_grow_with_the_page(db: &TestDatabase) {
         max_connections: 1,
         ..StoreOptions::default()
     };
-    let store = Store::connect(db.url(), options).await.expect("connect");
+    let store = db.store_with(options).await;
     let (tenant, app) = seed(&store).await;
     // Eight more apps, every other one with a subscription (two
     // currencies), so a page holds apps with and without terms.
@@ -450,7 +450,7 @@ async fn license_details_screen_is_one_statement(db: &TestDatabase) {
         max_connections: 1,
         ..StoreOptions::default()
     };
-    let store = Store::connect(db.url(), options).await.expect("connect");
+    let store = db.store_with(options).await;
     let (tenant, app) = seed(&store).await;
     let id = ids::encode(ids::Kind::App, app.0).to_string();
 

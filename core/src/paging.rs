@@ -106,6 +106,14 @@ impl PageRequest {
         }
     }
 
+    /// Where an id-ordered keyset page starts: strictly after the cursor's
+    /// id, or after the nil UUID, which sorts before every id on both
+    /// backends (v7 ids are never nil), so one `id > $after` serves the
+    /// first page too.
+    pub(crate) fn keyset_after(&self) -> uuid::Uuid {
+        self.after.as_ref().map_or(uuid::Uuid::nil(), |c| c.id)
+    }
+
     /// Rows to fetch: one more than asked, to learn whether a next page exists.
     pub(crate) fn fetch_limit(&self) -> i64 {
         self.first as i64 + 1

@@ -148,7 +148,13 @@ impl TestDatabase {
     /// A new connection pool on it (each call is an independent pool, as a
     /// separate server replica would have).
     pub async fn store(&self) -> Store {
-        Store::connect(&self.url, StoreOptions::default())
+        self.store_with(StoreOptions::default()).await
+    }
+
+    /// A new connection pool on it with `options` (e.g. one connection, so
+    /// a test can read what that connection keeps prepared).
+    pub async fn store_with(&self, options: StoreOptions) -> Store {
+        Store::connect(&self.url, options)
             .await
             .expect("connect to the test database")
     }

@@ -116,11 +116,12 @@ mod tests {
         let Some(db) = TestDatabase::postgres().await else {
             return;
         };
-        let options = StoreOptions {
-            max_connections: 1,
-            ..StoreOptions::default()
-        };
-        let store = Store::connect(db.url(), options).await.expect("connect");
+        let store = db
+            .store_with(StoreOptions {
+                max_connections: 1,
+                ..StoreOptions::default()
+            })
+            .await;
         let tenant = store
             .create_tenant(&Actor::named("test"), "Contoso")
             .await

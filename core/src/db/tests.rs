@@ -44,7 +44,7 @@ async fn a_dropped_transaction_leaves_no_lock_behind(db: &TestDatabase) {
         max_connections: 2,
         ..StoreOptions::default()
     };
-    let store = Store::connect(db.url(), options).await.expect("connect");
+    let store = db.store_with(options).await;
     let actor = Actor::named("test");
     let tenant = store
         .create_tenant(&actor, "Contoso")
@@ -130,7 +130,7 @@ async fn a_writer_stuck_behind_a_lock_gets_a_clear_timeout(db: &TestDatabase) {
         sqlite_busy_timeout: Duration::from_millis(300),
         ..StoreOptions::default()
     };
-    let store = Store::connect(db.url(), options).await.expect("connect");
+    let store = db.store_with(options).await;
     let tenant = store
         .create_tenant(&Actor::named("test"), "Contoso")
         .await
@@ -169,7 +169,7 @@ async fn a_statement_past_the_postgres_limit_times_out_clearly() {
         statement_timeout: Duration::from_millis(200),
         ..StoreOptions::default()
     };
-    let store = Store::connect(db.url(), options).await.expect("connect");
+    let store = db.store_with(options).await;
     async fn sleep_two_seconds(store: &Store) -> CoreResult<()> {
         read_conn!(store, conn => {
             on_conn!(conn, c => diesel_async::SimpleAsyncConnection::batch_execute(c, "SELECT pg_sleep(2)").await)?;
@@ -221,7 +221,7 @@ async fn the_pool_and_sqlite_connections_follow_the_options(db: &TestDatabase) {
         sqlite_checkpoint_pages: 5_000,
         ..StoreOptions::default()
     };
-    let store = Store::connect(db.url(), options).await.expect("connect");
+    let store = db.store_with(options).await;
     match store.backend() {
         crate::db::Backend::Sqlite => {
             // SQLite: the smaller limit, and each connection's pragmas.
@@ -240,7 +240,7 @@ async fn a_bulk_import_store_imports_the_same_users(db: &TestDatabase) {
     use crate::directory_import::{DirectoryUser, ImportMode};
     use crate::model::DirectorySource;
     let options = StoreOptions::default().bulk_import();
-    let store = Store::connect(db.url(), options).await.expect("connect");
+    let store = db.store_with(options).await;
     assert_eq!(store.pool_status().max_size, 1);
     if store.backend() == crate::db::Backend::Sqlite {
         assert_eq!(

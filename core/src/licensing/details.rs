@@ -105,9 +105,7 @@ impl Store {
         app: AppId,
         page: &PageRequest,
     ) -> CoreResult<Option<AppWithAssignments>> {
-        // Keyset start: strictly after the cursor's assignment; the nil UUID
-        // sorts before every id on both backends (v7 ids are never nil).
-        let after = AssignmentId(page.after.as_ref().map_or(uuid::Uuid::nil(), |c| c.id));
+        let after = AssignmentId(page.keyset_after());
         let total = count_when_asked!(tenant, app, page);
         read_conn!(self, conn => {
             let app_row: Option<AppRow> = on_conn!(conn, c => apps::table

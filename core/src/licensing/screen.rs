@@ -133,7 +133,7 @@ impl Store {
         app: AppId,
         page: &PageRequest,
     ) -> CoreResult<Option<LicenseDetailsScreen>> {
-        let after = AssignmentId(page.after.as_ref().map_or(uuid::Uuid::nil(), |c| c.id));
+        let after = AssignmentId(page.keyset_after());
         let total = super::details::count_when_asked!(tenant, app, page);
         // FixedText: the count's SQL literal would otherwise make diesel
         // prepare (parse and plan) the statement anew on every request;
@@ -277,11 +277,12 @@ mod tests {
         let Some(db) = TestDatabase::postgres().await else {
             return;
         };
-        let options = StoreOptions {
-            max_connections: 1,
-            ..StoreOptions::default()
-        };
-        let store = Store::connect(db.url(), options).await.expect("connect");
+        let store = db
+            .store_with(StoreOptions {
+                max_connections: 1,
+                ..StoreOptions::default()
+            })
+            .await;
         let actor = Actor::named("test");
         let tenant = store
             .create_tenant(&actor, "Contoso")

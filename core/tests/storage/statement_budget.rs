@@ -29,7 +29,7 @@
 
 use seatwise_core::events::{EventKind, NewWebhookEndpoint};
 use seatwise_core::testing::TestDatabase;
-use seatwise_core::{Backend, Store, StoreOptions, test_on_both_backends};
+use seatwise_core::{Backend, StoreOptions, test_on_both_backends};
 
 use crate::support::{Fixture, u};
 
@@ -99,7 +99,7 @@ async fn exact_path_counts(db: &TestDatabase, f: &Fixture) -> (u64, u64) {
         group_commit: false,
         ..StoreOptions::default()
     };
-    let store = Store::connect(db.url(), options).await.expect("connect");
+    let store = db.store_with(options).await;
     let app = f.app(10).await;
     let users = [f.user("Alan Turing").await, f.user("Edsger Dijkstra").await];
     let mut counts = Vec::new();
