@@ -27,7 +27,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::auth::{Permission, TokenKeys};
 use crate::graphiql::AssetBase;
-use crate::graphql::compiled::{self, CompiledPlans};
+use crate::graphql::compiled::{self, CompiledPlans, PlanKey};
 use crate::graphql::documents::ParsedDocuments;
 use crate::graphql::errors::code;
 use crate::graphql::{AppSchema, Session};
@@ -374,9 +374,10 @@ async fn execute(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let auth = state.tokens.authenticate(authorization);
+    let plan_key = PlanKey::of(&request);
     if let Ok(caller) = &auth
         && caller.may(Permission::ReadTenant)
-        && let Some(proven) = state.compiled.proven(&request)
+        && let Some(proven) = plan_key.as_ref().and_then(|key| state.compiled.proven(key))
         && let Some(body) = compiled::answer(&proven, &state.store, caller, &request).await
     {
         return (
@@ -388,7 +389,7 @@ async fn execute(
     // The compiled path needs no parsed document; the executor does.
     // Parsed by GET already; kept documents make this a lookup.
     state.documents.prepare(&mut request);
-    let to_prove = state.compiled.to_prove(&mut request);
+    let to_prove = plan_key.and_then(|key| state.compiled.to_prove(key, &mut request));
     let session = Session::from_auth(&state.store, auth);
     let mut response = state.schema.execute(request.data(session)).await;
     if let Some(to_prove) = to_prove {

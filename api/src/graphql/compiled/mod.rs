@@ -80,18 +80,27 @@ enum Known {
     Proven { plan: Arc<Plan>, items: usize },
 }
 
-type Key = (Box<str>, Option<Box<str>>);
+/// What plans are kept by: a request's query text and operation name,
+/// copied once per request (see [`PlanKey::of`]).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PlanKey(Box<str>, Option<Box<str>>);
 
-fn key(request: &Request) -> Key {
-    (
-        request.query.as_str().into(),
-        request.operation_name.as_deref().map(Into::into),
-    )
+impl PlanKey {
+    /// The key of `request`; `None` for a text longer than
+    /// [`MAX_PLANNED_QUERY_BYTES`], which is never planned.
+    pub fn of(request: &Request) -> Option<Self> {
+        (request.query.len() <= MAX_PLANNED_QUERY_BYTES).then(|| {
+            Self(
+                request.query.as_str().into(),
+                request.operation_name.as_deref().map(Into::into),
+            )
+        })
+    }
 }
 
 /// The server's plans by query text; one per server, shared by its requests.
 pub struct CompiledPlans {
-    known: Mutex<LruCache<Key, Known>>,
+    known: Mutex<LruCache<PlanKey, Known>>,
 }
 
 impl Default for CompiledPlans {
@@ -102,7 +111,7 @@ impl Default for CompiledPlans {
 
 /// A plan waiting for the general path's outcome to be proven.
 pub struct ToProve {
-    key: Key,
+    key: PlanKey,
     plan: Arc<Plan>,
     items: usize,
 }
@@ -121,12 +130,9 @@ impl CompiledPlans {
         }
     }
 
-    /// The proven plan of `request`'s text, if there is one.
-    pub fn proven(&self, request: &Request) -> Option<Proven> {
-        if request.query.len() > MAX_PLANNED_QUERY_BYTES {
-            return None;
-        }
-        match self.lock().get(&key(request))? {
+    /// The proven plan of the text `key` names, if there is one.
+    pub fn proven(&self, key: &PlanKey) -> Option<Proven> {
+        match self.lock().get(key)? {
             Known::Proven { plan, items } => Some(Proven {
                 plan: plan.clone(),
                 items: *items,
@@ -139,11 +145,7 @@ impl CompiledPlans {
     /// is plannable and not proven for this page size yet (planned now if
     /// the text is new). Pass it to [`CompiledPlans::settle`] with the
     /// response.
-    pub fn to_prove(&self, request: &mut Request) -> Option<ToProve> {
-        if request.query.len() > MAX_PLANNED_QUERY_BYTES {
-            return None;
-        }
-        let key = key(request);
+    pub fn to_prove(&self, key: PlanKey, request: &mut Request) -> Option<ToProve> {
         let known = self.lock().get(&key).cloned();
         let plan = match known {
             Some(Known::NotPlannable) => return None,
@@ -199,7 +201,7 @@ impl CompiledPlans {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<Key, Known>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<PlanKey, Known>> {
         // A panic while holding the lock cannot leave the cache half
         // updated (each call is one LRU operation), so a poisoned lock is
         // still usable.
