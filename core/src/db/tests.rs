@@ -321,3 +321,49 @@ fn bulk_import_options_only_raise_the_sqlite_limits() {
         (1 << 20, 1 << 20)
     );
 }
+
+#[derive(diesel::QueryableByName)]
+struct OptionUsed {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    used: bool,
+}
+
+/// Whether the bundled SQLite was compiled with `option`.
+async fn sqlite_compiled_with(store: &Store, option: &str) -> CoreResult<bool> {
+    read_conn!(store, conn => Ok(on_conn!(conn, c => diesel::sql_query(
+        "SELECT sqlite_compileoption_used(?) AS used",
+    )
+    .bind::<diesel::sql_types::Text, _>(option)
+    .get_result::<OptionUsed>(c)
+    .await)?
+    .used))
+}
+
+/// `.cargo/config.toml` compiles SQLite with the query planner stability
+/// guarantee on. Without it SQLite plans a bound `LIMIT ?` as a constant
+/// and expires the statement whenever the limit is bound again, so every
+/// paginated read was parsed and planned anew on each execution (12 % of
+/// the server's CPU on the license-details screen, bench/README.md). The
+/// global locks switched off there are checked too: nothing else would
+/// notice them coming back, but the throughput.
+#[tokio::test]
+async fn sqlite_is_compiled_without_per_execution_replanning_or_global_locks() {
+    let db = TestDatabase::sqlite().await;
+    let store = db.store().await;
+    assert!(
+        sqlite_compiled_with(&store, "ENABLE_QPSG").await.expect("query"),
+        "SQLITE_ENABLE_QPSG is missing from LIBSQLITE3_FLAGS"
+    );
+    assert!(
+        !sqlite_compiled_with(&store, "ENABLE_MEMORY_MANAGEMENT")
+            .await
+            .expect("query"),
+        "SQLITE_ENABLE_MEMORY_MANAGEMENT is back"
+    );
+    assert!(
+        sqlite_compiled_with(&store, "DEFAULT_MEMSTATUS=0")
+            .await
+            .expect("query"),
+        "SQLITE_DEFAULT_MEMSTATUS=0 is missing from LIBSQLITE3_FLAGS"
+    );
+}
