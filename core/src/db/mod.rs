@@ -70,6 +70,33 @@ macro_rules! on_conn {
 }
 pub(crate) use on_conn;
 
+/// Load every row of `$query` as `$row` on whichever backend `$conn` is,
+/// for a hot read with many rows: `load_rows!(conn, query => (String, i64))`
+/// evaluates to `QueryResult<Vec<$row>>`.
+///
+/// Why not [`on_conn!`] with diesel-async's `load`: on SQLite that copies
+/// every value of every row into an owned row on the blocking thread, then
+/// decodes the copy again on the async side, so each text column costs two
+/// allocations and two copies. Here the rows are decoded on the blocking
+/// thread straight from the statement, as the synchronous connection does.
+/// The statement cache, the statement counter and the transaction state are
+/// the wrapped connection's own either way. The query must own its bound
+/// values (`Send + 'static`); PostgreSQL is unchanged.
+macro_rules! load_rows {
+    ($conn:expr, $query:expr => $row:ty) => {{
+        let query = $query;
+        let loaded: diesel::QueryResult<Vec<$row>> = match $conn {
+            $crate::db::Conn::Pg(c) => diesel_async::RunQueryDsl::load(query, *c).await,
+            $crate::db::Conn::Sqlite(c) => {
+                c.spawn_blocking(move |c| diesel::RunQueryDsl::load(query, c))
+                    .await
+            }
+        };
+        loaded
+    }};
+}
+pub(crate) use load_rows;
+
 /// Insert many rows in one statement (per chunk) on either backend.
 ///
 /// diesel-async cannot run diesel's SQLite multi-row INSERT (diesel

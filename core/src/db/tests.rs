@@ -351,7 +351,9 @@ async fn sqlite_is_compiled_without_per_execution_replanning_or_global_locks() {
     let db = TestDatabase::sqlite().await;
     let store = db.store().await;
     assert!(
-        sqlite_compiled_with(&store, "ENABLE_QPSG").await.expect("query"),
+        sqlite_compiled_with(&store, "ENABLE_QPSG")
+            .await
+            .expect("query"),
         "SQLITE_ENABLE_QPSG is missing from LIBSQLITE3_FLAGS"
     );
     assert!(

@@ -45,10 +45,9 @@
 
 use diesel::dsl::case_when;
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 
 use crate::db::fixed_text::FixedText;
-use crate::db::{Store, on_conn, read_conn};
+use crate::db::{Store, load_rows, read_conn};
 use crate::error::CoreResult;
 use crate::ids::*;
 use crate::model::{Assignment, Seats, Vendor, utc};
@@ -138,59 +137,60 @@ impl Store {
         // FixedText: the count's SQL literal would otherwise make diesel
         // prepare (parse and plan) the statement anew on every request;
         // its text never varies.
-        let rows: Vec<ScreenRow> = read_conn!(self, conn => Ok(on_conn!(conn, c => FixedText(license_assignments::table
-            .inner_join(
-                apps::table.on(apps::tenant_id
-                    .eq(license_assignments::tenant_id)
-                    .and(apps::id.eq(license_assignments::app_id))),
-            )
-            .left_join(
-                users::table.on(users::tenant_id.eq(license_assignments::tenant_id).and(
-                    users::id.nullable().eq(case_when(
-                        license_assignments::principal_kind.eq(PrincipalKind::User),
+        let query = FixedText(
+            license_assignments::table
+                .inner_join(
+                    apps::table.on(apps::tenant_id
+                        .eq(license_assignments::tenant_id)
+                        .and(apps::id.eq(license_assignments::app_id))),
+                )
+                .left_join(users::table.on(
+                    users::tenant_id.eq(license_assignments::tenant_id).and(
+                        users::id.nullable().eq(case_when(
+                            license_assignments::principal_kind.eq(PrincipalKind::User),
+                            license_assignments::principal_id,
+                        )),
+                    ),
+                ))
+                .left_join(groups::table.on(
+                    groups::tenant_id.eq(license_assignments::tenant_id).and(
+                        groups::id.nullable().eq(case_when(
+                            license_assignments::principal_kind.eq(PrincipalKind::Group),
+                            license_assignments::principal_id,
+                        )),
+                    ),
+                ))
+                .filter(license_assignments::tenant_id.eq(tenant))
+                .filter(license_assignments::app_id.eq(app))
+                .filter(license_assignments::id.gt(after))
+                .order(license_assignments::id)
+                .limit(page.fetch_limit())
+                .select((
+                    (
+                        apps::name,
+                        apps::description,
+                        apps::vendor_name,
+                        apps::vendor_website,
+                        apps::vendor_support_email,
+                        apps::purchased_seats,
+                        apps::assigned_seats,
+                    ),
+                    (
+                        license_assignments::id,
+                        license_assignments::principal_kind,
                         license_assignments::principal_id,
-                    )),
+                        license_assignments::assigned_by,
+                        license_assignments::assigned_at,
+                    ),
+                    (
+                        users::display_name.nullable(),
+                        users::email.nullable(),
+                        groups::display_name.nullable(),
+                    ),
+                    total,
                 )),
-            )
-            .left_join(
-                groups::table.on(groups::tenant_id.eq(license_assignments::tenant_id).and(
-                    groups::id.nullable().eq(case_when(
-                        license_assignments::principal_kind.eq(PrincipalKind::Group),
-                        license_assignments::principal_id,
-                    )),
-                )),
-            )
-            .filter(license_assignments::tenant_id.eq(tenant))
-            .filter(license_assignments::app_id.eq(app))
-            .filter(license_assignments::id.gt(after))
-            .order(license_assignments::id)
-            .limit(page.fetch_limit())
-            .select((
-                (
-                    apps::name,
-                    apps::description,
-                    apps::vendor_name,
-                    apps::vendor_website,
-                    apps::vendor_support_email,
-                    apps::purchased_seats,
-                    apps::assigned_seats,
-                ),
-                (
-                    license_assignments::id,
-                    license_assignments::principal_kind,
-                    license_assignments::principal_id,
-                    license_assignments::assigned_by,
-                    license_assignments::assigned_at,
-                ),
-                (
-                    users::display_name.nullable(),
-                    users::email.nullable(),
-                    groups::display_name.nullable(),
-                ),
-                total,
-            )))
-            .load(c)
-            .await)?))?;
+        );
+        let rows = read_conn!(self, conn => Ok(load_rows!(conn, query => ScreenRow)?))?;
         Ok(assemble(app, page, rows))
     }
 }
