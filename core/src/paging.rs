@@ -31,7 +31,18 @@ impl Cursor {
 
     /// The cursor as text (the API wraps it to make it opaque).
     pub fn encode(&self) -> String {
-        format!("{}|{}", self.key, self.id)
+        let mut text = Vec::with_capacity(self.key.len() + 1 + uuid::fmt::Hyphenated::LENGTH);
+        self.write_plain(&mut text);
+        String::from_utf8(text)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    /// Append [`Cursor::encode`]'s text to `out` without allocating.
+    pub fn write_plain(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.key.as_bytes());
+        out.push(b'|');
+        let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        out.extend_from_slice(self.id.hyphenated().encode_lower(&mut id).as_bytes());
     }
 
     /// Parse [`Cursor::encode`]'s output.

@@ -40,7 +40,19 @@ const CURSOR_PREFIX: &str = "cursor:";
 
 /// A core cursor as an opaque string.
 pub fn encode_cursor(cursor: &Cursor) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{}", cursor.encode()))
+    let mut spelled = Vec::new();
+    write_cursor(cursor, &mut Vec::new(), &mut spelled);
+    crate::graphql::ids::ascii_string(spelled)
+}
+
+/// Append `cursor`'s opaque spelling, as [`encode_cursor`] spells it, to
+/// `out`. `plain` is scratch room (cleared first), so a writer of many
+/// cursors allocates it once.
+pub fn write_cursor(cursor: &Cursor, plain: &mut Vec<u8>, out: &mut Vec<u8>) {
+    plain.clear();
+    plain.extend_from_slice(CURSOR_PREFIX.as_bytes());
+    cursor.write_plain(plain);
+    crate::graphql::ids::write_base64(plain, out);
 }
 
 fn decode_cursor(text: &str) -> Result<Cursor, CoreError> {
@@ -151,6 +163,21 @@ pub(crate) use connection;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Clients keep cursors, so their spelling never changes: base64url,
+    /// unpadded, of `cursor:<key>|<uuid>`, whatever the key's length.
+    #[test]
+    fn cursors_are_spelled_as_ever() {
+        let uuid = uuid::Uuid::now_v7();
+        for key in ["", "ada lovelace", &"ü".repeat(300)] {
+            let cursor = Cursor::new(key, uuid);
+            let expected = URL_SAFE_NO_PAD.encode(format!("cursor:{key}|{uuid}"));
+            assert_eq!(encode_cursor(&cursor), expected);
+            let mut appended = b"[".to_vec();
+            write_cursor(&cursor, &mut b"left over".to_vec(), &mut appended);
+            assert_eq!(appended, format!("[{expected}").into_bytes());
+        }
+    }
 
     #[test]
     fn cursors_are_opaque_and_round_trip() {

@@ -68,7 +68,47 @@ impl Kind {
 
 /// The global id of an object.
 pub fn encode(kind: Kind, id: uuid::Uuid) -> ID {
-    ID(URL_SAFE_NO_PAD.encode(format!("{}:{id}", kind.name())))
+    let mut spelled = Vec::with_capacity(SPELLED_ID_MAX);
+    write_encoded(kind, id, &mut spelled);
+    ID(ascii_string(spelled))
+}
+
+/// The longest `Kind:uuid` text: the longest kind name, a colon and a
+/// hyphenated uuid.
+const PLAIN_ID_MAX: usize = 19 + 1 + uuid::fmt::Hyphenated::LENGTH;
+/// The longest global id: [`PLAIN_ID_MAX`] bytes in base64 without padding.
+const SPELLED_ID_MAX: usize = PLAIN_ID_MAX.div_ceil(3) * 4;
+
+/// Append the global id of an object to `out`, spelled as [`encode`]
+/// spells it, without allocating: the compiled screen writes three ids and
+/// cursors per line straight into its answer.
+pub fn write_encoded(kind: Kind, id: uuid::Uuid, out: &mut Vec<u8>) {
+    let name = kind.name().as_bytes();
+    let mut plain = [0u8; PLAIN_ID_MAX];
+    let colon = name.len();
+    let end = colon + 1 + uuid::fmt::Hyphenated::LENGTH;
+    plain[..colon].copy_from_slice(name);
+    plain[colon] = b':';
+    id.hyphenated().encode_lower(&mut plain[colon + 1..end]);
+    write_base64(&plain[..end], out);
+}
+
+/// Append `plain` in base64url without padding to `out`. The alphabet
+/// needs no escaping in JSON.
+pub(crate) fn write_base64(plain: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    out.resize(start + plain.len().div_ceil(3) * 4, 0);
+    // The room reserved is base64's longest output for this input, so
+    // encoding cannot run out of it.
+    let written = URL_SAFE_NO_PAD
+        .encode_slice(plain, &mut out[start..])
+        .unwrap_or(0);
+    out.truncate(start + written);
+}
+
+/// `bytes` (base64, so ASCII) as a `String`.
+pub(crate) fn ascii_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The kind and uuid inside a global id, or `None` when it is not one.
@@ -181,6 +221,20 @@ pub fn many<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Clients keep ids, so their spelling never changes: base64url,
+    /// unpadded, of `Kind:uuid` with the uuid hyphenated in lower case.
+    #[test]
+    fn ids_are_spelled_as_ever_for_every_kind() {
+        let uuid = uuid::Uuid::now_v7();
+        for kind in Kind::ALL {
+            let expected = URL_SAFE_NO_PAD.encode(format!("{}:{uuid}", kind.name()));
+            assert_eq!(encode(kind, uuid).0, expected, "{kind:?}");
+            let mut appended = b"[".to_vec();
+            write_encoded(kind, uuid, &mut appended);
+            assert_eq!(appended, format!("[{expected}").into_bytes(), "{kind:?}");
+        }
+    }
 
     #[test]
     fn ids_round_trip_and_keep_their_kind() {

@@ -3,7 +3,8 @@
 //! it: `{"data":{"<app key>":{…}}}`.
 //!
 //! Every scalar goes through the function the schema's resolver uses (ids
-//! through [`ids::encode`], cursors through [`encode_cursor`], times
+//! through [`ids::write_encoded`], which [`ids::encode`] calls; cursors
+//! through [`write_cursor`], which `encode_cursor` calls; times
 //! through async-graphql's own `DateTime` scalar), so the two paths cannot
 //! drift apart in what a value looks like; the e2e test
 //! `compiled_screen` compares them byte for byte.
@@ -18,74 +19,94 @@ use super::plan::{
     AppField, AssignmentField, ConnectionField, EdgeField, GroupField, Out, PageInfoField, Plan,
     SeatsField, UserField, VendorField,
 };
-use crate::graphql::connection::encode_cursor;
+use crate::graphql::connection::write_cursor;
 use crate::graphql::ids::{self, Kind};
 
 /// The whole response body.
 pub fn render(plan: &Plan, screen: &LicenseDetailsScreen) -> Vec<u8> {
-    let mut json = Json(Vec::with_capacity(
-        1024 + 256 * screen.assignments.items.len(),
-    ));
+    let mut json = Json {
+        out: Vec::with_capacity(1024 + 256 * screen.assignments.items.len()),
+        scratch: Vec::new(),
+    };
     json.raw("{\"data\":{");
     json.key(&plan.app_key);
     object(&mut json, &plan.app, |json, field| app(json, field, screen));
     json.raw("}}");
-    json.0
+    json.out
 }
 
 /// A JSON writer over a byte buffer. Strings are escaped by serde_json.
-struct Json(Vec<u8>);
+struct Json {
+    out: Vec<u8>,
+    /// Room for a cursor's plain text, reused by every cursor.
+    scratch: Vec<u8>,
+}
 
 impl Json {
     fn raw(&mut self, text: &str) {
-        self.0.extend_from_slice(text.as_bytes());
+        self.out.extend_from_slice(text.as_bytes());
+    }
+
+    /// A global id, spelled by the schema's own function. Its base64url
+    /// alphabet needs no escaping.
+    fn id(&mut self, kind: Kind, id: uuid::Uuid) {
+        self.out.push(b'"');
+        ids::write_encoded(kind, id, &mut self.out);
+        self.out.push(b'"');
+    }
+
+    /// A cursor, spelled by the schema's own function (base64url too).
+    fn cursor(&mut self, cursor: &Cursor) {
+        self.out.push(b'"');
+        write_cursor(cursor, &mut self.scratch, &mut self.out);
+        self.out.push(b'"');
+    }
+
+    fn optional_cursor(&mut self, cursor: Option<&Cursor>) {
+        match cursor {
+            Some(cursor) => self.cursor(cursor),
+            None => self.raw("null"),
+        }
     }
 
     fn string(&mut self, text: &str) {
         // Writing to a Vec cannot fail, and a &str always serialises.
-        let _ = serde_json::to_writer(&mut self.0, text);
+        let _ = serde_json::to_writer(&mut self.out, text);
     }
 
     fn key(&mut self, key: &str) {
         self.string(key);
-        self.0.push(b':');
+        self.out.push(b':');
     }
 
     fn int(&mut self, n: i64) {
         // Writing to a Vec cannot fail.
-        let _ = write!(self.0, "{n}");
+        let _ = write!(self.out, "{n}");
     }
 
     fn bool(&mut self, b: bool) {
         self.raw(if b { "true" } else { "false" });
     }
-
-    fn optional_string(&mut self, text: Option<&str>) {
-        match text {
-            Some(text) => self.string(text),
-            None => self.raw("null"),
-        }
-    }
 }
 
 /// `{"key":value,…}` over `fields`, each value written by `write`.
 fn object<F>(json: &mut Json, fields: &[Out<F>], mut write: impl FnMut(&mut Json, &F)) {
-    json.0.push(b'{');
+    json.out.push(b'{');
     for (i, out) in fields.iter().enumerate() {
         if i > 0 {
-            json.0.push(b',');
+            json.out.push(b',');
         }
         json.key(&out.key);
         write(json, &out.field);
     }
-    json.0.push(b'}');
+    json.out.push(b'}');
 }
 
 fn app(json: &mut Json, field: &AppField, screen: &LicenseDetailsScreen) {
     let app = &screen.app;
     match field {
         AppField::Typename => json.string("App"),
-        AppField::Id => json.string(&ids::encode(Kind::App, app.id.0)),
+        AppField::Id => json.id(Kind::App, app.id.0),
         AppField::Name => json.string(&app.name),
         AppField::Description => json.string(&app.description),
         AppField::Vendor(fields) => object(json, fields, |json, field| match field {
@@ -112,17 +133,13 @@ fn connection(json: &mut Json, field: &ConnectionField, screen: &LicenseDetailsS
         ConnectionField::Typename => json.string("LicenseAssignmentConnection"),
         // Planned only with `totalCount` asked, so counted.
         ConnectionField::TotalCount => json.int(page.total_count.unwrap_or_default()),
-        ConnectionField::PageInfo(fields) => {
-            object(json, fields, |json, field| match field {
-                PageInfoField::Typename => json.string("PageInfo"),
-                PageInfoField::HasNextPage => json.bool(page.has_next_page),
-                PageInfoField::HasPreviousPage => json.bool(page.has_previous_page),
-                PageInfoField::StartCursor => json
-                    .optional_string(page.items.first().map(|(c, _)| encode_cursor(c)).as_deref()),
-                PageInfoField::EndCursor => json
-                    .optional_string(page.items.last().map(|(c, _)| encode_cursor(c)).as_deref()),
-            })
-        }
+        ConnectionField::PageInfo(fields) => object(json, fields, |json, field| match field {
+            PageInfoField::Typename => json.string("PageInfo"),
+            PageInfoField::HasNextPage => json.bool(page.has_next_page),
+            PageInfoField::HasPreviousPage => json.bool(page.has_previous_page),
+            PageInfoField::StartCursor => json.optional_cursor(page.items.first().map(|(c, _)| c)),
+            PageInfoField::EndCursor => json.optional_cursor(page.items.last().map(|(c, _)| c)),
+        }),
         ConnectionField::Edges(fields) => list(json, &page.items, |json, (cursor, line)| {
             object(json, fields, |json, field| edge(json, field, cursor, line));
         }),
@@ -133,20 +150,20 @@ fn connection(json: &mut Json, field: &ConnectionField, screen: &LicenseDetailsS
 }
 
 fn list<T>(json: &mut Json, items: &[T], mut write: impl FnMut(&mut Json, &T)) {
-    json.0.push(b'[');
+    json.out.push(b'[');
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
-            json.0.push(b',');
+            json.out.push(b',');
         }
         write(json, item);
     }
-    json.0.push(b']');
+    json.out.push(b']');
 }
 
 fn edge(json: &mut Json, field: &EdgeField, cursor: &Cursor, line: &AssignmentLine) {
     match field {
         EdgeField::Typename => json.string("LicenseAssignmentEdge"),
-        EdgeField::Cursor => json.string(&encode_cursor(cursor)),
+        EdgeField::Cursor => json.cursor(cursor),
         EdgeField::Node(fields) => {
             object(json, fields, |json, field| assignment(json, field, line))
         }
@@ -157,7 +174,7 @@ fn assignment(json: &mut Json, field: &AssignmentField, line: &AssignmentLine) {
     let assignment = &line.assignment;
     match field {
         AssignmentField::Typename => json.string("LicenseAssignment"),
-        AssignmentField::Id => json.string(&ids::encode(Kind::LicenseAssignment, assignment.id.0)),
+        AssignmentField::Id => json.id(Kind::LicenseAssignment, assignment.id.0),
         AssignmentField::AssignedAt => match assignment.assigned_at.to_value() {
             async_graphql::Value::String(text) => json.string(&text),
             // The DateTime scalar always writes a string.
@@ -171,14 +188,14 @@ fn assignment(json: &mut Json, field: &AssignmentField, line: &AssignmentLine) {
                 email,
             } => object(json, user, |json, field| match field {
                 UserField::Typename => json.string("User"),
-                UserField::Id => json.string(&ids::encode(Kind::User, id.0)),
+                UserField::Id => json.id(Kind::User, id.0),
                 UserField::DisplayName => json.string(display_name),
                 UserField::Email => json.string(email),
             }),
             PrincipalCard::Group { id, display_name } => {
                 object(json, group, |json, field| match field {
                     GroupField::Typename => json.string("Group"),
-                    GroupField::Id => json.string(&ids::encode(Kind::Group, id.0)),
+                    GroupField::Id => json.id(Kind::Group, id.0),
                     GroupField::DisplayName => json.string(display_name),
                 })
             }
