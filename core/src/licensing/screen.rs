@@ -52,6 +52,7 @@ use diesel::dsl::case_when;
 use diesel::prelude::*;
 
 use crate::db::fixed_text::FixedText;
+use crate::db::sql_types::StoredTime;
 use crate::db::{Store, load_rows, read_conn};
 use crate::error::CoreResult;
 use crate::ids::*;
@@ -274,7 +275,7 @@ fn line(
             app_id: app,
             principal,
             assigned_by,
-            assigned_at: utc(assigned_at),
+            assigned_at: utc(assigned_at.0),
         },
         principal: card,
     })
