@@ -30,10 +30,12 @@
 //!   sees the page's order and sorts all of the app's assignments before
 //!   the limit.
 //! - The app's headline comes on the page's first row only, the join keyed
-//!   by `CASE` on that row's id (an uncorrelated subquery, evaluated once):
-//!   joined on every row, its five texts were decoded and dropped 51 times
-//!   per screen, 9 % of the SQLite server's CPU (bench/README.md). The other
-//!   rows' key is NULL, which neither backend probes.
+//!   by `CASE` on that row's id (an uncorrelated subquery, evaluated once).
+//!   Joined on every row, its five texts were decoded and dropped 51 times
+//!   per screen: the PostgreSQL server's CPU per screen fell by about a
+//!   tenth without them (on SQLite the change was within the noise;
+//!   bench/README.md, "2026-12-05"). The other rows' key is NULL, which
+//!   neither backend probes.
 //! - The principal joins are keyed by `CASE`: a user row's group key is
 //!   NULL, which no index entry matches, so neither backend probes `groups`
 //!   for a user's assignment (with `principal_kind = 'GROUP'` as a join
@@ -143,9 +145,6 @@ impl Store {
     ) -> CoreResult<Option<LicenseDetailsScreen>> {
         let after = AssignmentId(page.keyset_after());
         let total = super::details::count_when_asked!(tenant, app, page);
-        // FixedText: the count's SQL literal would otherwise make diesel
-        // prepare (parse and plan) the statement anew on every request;
-        // its text never varies.
         // The page's first id, as SQL: diesel will not let the table the
         // outer query reads appear again in a subquery. Its columns name
         // the subquery's own table, so it is uncorrelated.
@@ -158,6 +157,9 @@ impl Store {
         .sql(" AND id > ")
         .bind::<crate::db::sql_types::Uuid, _>(after)
         .sql(" ORDER BY id LIMIT 1)");
+        // FixedText: the SQL literals (the first id, the count) would
+        // otherwise make diesel prepare (parse and plan) the statement anew
+        // on every request; its text never varies.
         let query = FixedText(
             license_assignments::table
                 .left_join(
