@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use std::collections::HashMap;
 
-use crate::db::{Conn, Store, custom_plan, insert_rows, on_conn, read_conn};
+use crate::db::{Conn, Store, custom_plan, insert_rows, load_rows, on_conn, read_conn};
 use crate::error::CoreResult;
 use crate::groups::GroupRow;
 use crate::ids::*;
@@ -231,7 +231,9 @@ async fn name_starts(
     upper: &str,
     limit: usize,
 ) -> CoreResult<Vec<JoinedHit>> {
-    let rows = on_conn!(conn, c => principal_terms::table
+    // The typeahead's hot read: its rows decoded once on SQLite
+    // (`load_rows!`), so the range's bounds are owned.
+    let query = principal_terms::table
         .left_join(
             users::table.on(principal_terms::principal_kind
                 .eq(PrincipalKind::User)
@@ -245,8 +247,8 @@ async fn name_starts(
                 .and(groups::id.eq(principal_terms::principal_id))),
         )
         .filter(principal_terms::tenant_id.eq(tenant))
-        .filter(principal_terms::term.ge(prefix))
-        .filter(principal_terms::term.lt(upper))
+        .filter(principal_terms::term.ge(prefix.to_owned()))
+        .filter(principal_terms::term.lt(upper.to_owned()))
         .filter(principal_terms::rank.eq(RANK_NAME_START))
         .order((principal_terms::term, principal_terms::principal_id))
         .limit(limit as i64)
@@ -255,10 +257,8 @@ async fn name_starts(
             principal_terms::principal_id,
             users::all_columns.nullable(),
             groups::all_columns.nullable(),
-        ))
-        .load(c)
-        .await)?;
-    Ok(rows)
+        ));
+    Ok(load_rows!(conn, query => JoinedHit)?)
 }
 
 /// Up to `limit` principals matched only by a later word of their name or
