@@ -31,18 +31,17 @@ impl Cursor {
 
     /// The cursor as text (the API wraps it to make it opaque).
     pub fn encode(&self) -> String {
-        let mut text = Vec::with_capacity(self.key.len() + 1 + uuid::fmt::Hyphenated::LENGTH);
+        let mut text = String::with_capacity(self.key.len() + 1 + uuid::fmt::Hyphenated::LENGTH);
         self.write_plain(&mut text);
-        String::from_utf8(text)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        text
     }
 
     /// Append [`Cursor::encode`]'s text to `out` without allocating.
-    pub fn write_plain(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.key.as_bytes());
-        out.push(b'|');
+    pub fn write_plain(&self, out: &mut String) {
+        out.push_str(&self.key);
+        out.push('|');
         let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
-        out.extend_from_slice(self.id.hyphenated().encode_lower(&mut id).as_bytes());
+        out.push_str(self.id.hyphenated().encode_lower(&mut id));
     }
 
     /// Parse [`Cursor::encode`]'s output.

@@ -40,19 +40,24 @@ const CURSOR_PREFIX: &str = "cursor:";
 
 /// A core cursor as an opaque string.
 pub fn encode_cursor(cursor: &Cursor) -> String {
-    let mut spelled = Vec::new();
-    write_cursor(cursor, &mut Vec::new(), &mut spelled);
-    crate::graphql::ids::ascii_string(spelled)
+    let mut plain = String::new();
+    URL_SAFE_NO_PAD.encode(plain_cursor(cursor, &mut plain))
 }
 
 /// Append `cursor`'s opaque spelling, as [`encode_cursor`] spells it, to
-/// `out`. `plain` is scratch room (cleared first), so a writer of many
-/// cursors allocates it once.
-pub fn write_cursor(cursor: &Cursor, plain: &mut Vec<u8>, out: &mut Vec<u8>) {
+/// `out`. `plain` is scratch room, so a writer of many cursors allocates
+/// it once.
+pub fn write_cursor(cursor: &Cursor, plain: &mut String, out: &mut Vec<u8>) {
+    crate::graphql::ids::write_base64(plain_cursor(cursor, plain).as_bytes(), out);
+}
+
+/// `cursor:` and the core cursor's text, written into `plain` (cleared
+/// first): the text an opaque cursor is the base64 of.
+fn plain_cursor<'a>(cursor: &Cursor, plain: &'a mut String) -> &'a str {
     plain.clear();
-    plain.extend_from_slice(CURSOR_PREFIX.as_bytes());
+    plain.push_str(CURSOR_PREFIX);
     cursor.write_plain(plain);
-    crate::graphql::ids::write_base64(plain, out);
+    plain
 }
 
 fn decode_cursor(text: &str) -> Result<Cursor, CoreError> {
@@ -174,7 +179,7 @@ mod tests {
             let expected = URL_SAFE_NO_PAD.encode(format!("cursor:{key}|{uuid}"));
             assert_eq!(encode_cursor(&cursor), expected);
             let mut appended = b"[".to_vec();
-            write_cursor(&cursor, &mut b"left over".to_vec(), &mut appended);
+            write_cursor(&cursor, &mut "left over".to_owned(), &mut appended);
             assert_eq!(appended, format!("[{expected}").into_bytes());
         }
     }

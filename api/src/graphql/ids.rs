@@ -68,29 +68,32 @@ impl Kind {
 
 /// The global id of an object.
 pub fn encode(kind: Kind, id: uuid::Uuid) -> ID {
-    let mut spelled = Vec::with_capacity(SPELLED_ID_MAX);
-    write_encoded(kind, id, &mut spelled);
-    ID(ascii_string(spelled))
+    let mut plain = [0u8; PLAIN_ID_MAX];
+    ID(URL_SAFE_NO_PAD.encode(plain_id(kind, id, &mut plain)))
 }
-
-/// The longest `Kind:uuid` text: the longest kind name, a colon and a
-/// hyphenated uuid.
-const PLAIN_ID_MAX: usize = 19 + 1 + uuid::fmt::Hyphenated::LENGTH;
-/// The longest global id: [`PLAIN_ID_MAX`] bytes in base64 without padding.
-const SPELLED_ID_MAX: usize = PLAIN_ID_MAX.div_ceil(3) * 4;
 
 /// Append the global id of an object to `out`, spelled as [`encode`]
 /// spells it, without allocating: the compiled screen writes three ids and
 /// cursors per line straight into its answer.
 pub fn write_encoded(kind: Kind, id: uuid::Uuid, out: &mut Vec<u8>) {
-    let name = kind.name().as_bytes();
     let mut plain = [0u8; PLAIN_ID_MAX];
+    write_base64(plain_id(kind, id, &mut plain), out);
+}
+
+/// The longest `Kind:uuid` text: the longest kind name, a colon and a
+/// hyphenated uuid.
+const PLAIN_ID_MAX: usize = 19 + 1 + uuid::fmt::Hyphenated::LENGTH;
+
+/// `Kind:uuid`, the uuid hyphenated in lower case, written into `buf`:
+/// the text a global id is the base64 of.
+fn plain_id(kind: Kind, id: uuid::Uuid, buf: &mut [u8; PLAIN_ID_MAX]) -> &[u8] {
+    let name = kind.name().as_bytes();
     let colon = name.len();
     let end = colon + 1 + uuid::fmt::Hyphenated::LENGTH;
-    plain[..colon].copy_from_slice(name);
-    plain[colon] = b':';
-    id.hyphenated().encode_lower(&mut plain[colon + 1..end]);
-    write_base64(&plain[..end], out);
+    buf[..colon].copy_from_slice(name);
+    buf[colon] = b':';
+    id.hyphenated().encode_lower(&mut buf[colon + 1..end]);
+    &buf[..end]
 }
 
 /// Append `plain` in base64url without padding to `out`. The alphabet
@@ -104,11 +107,6 @@ pub(crate) fn write_base64(plain: &[u8], out: &mut Vec<u8>) {
         .encode_slice(plain, &mut out[start..])
         .unwrap_or(0);
     out.truncate(start + written);
-}
-
-/// `bytes` (base64, so ASCII) as a `String`.
-pub(crate) fn ascii_string(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// The kind and uuid inside a global id, or `None` when it is not one.

@@ -26,7 +26,7 @@ use crate::graphql::ids::{self, Kind};
 pub fn render(plan: &Plan, screen: &LicenseDetailsScreen) -> Vec<u8> {
     let mut json = Json {
         out: Vec::with_capacity(1024 + 256 * screen.assignments.items.len()),
-        scratch: Vec::new(),
+        scratch: String::new(),
     };
     json.raw("{\"data\":{");
     json.key(&plan.app_key);
@@ -39,7 +39,7 @@ pub fn render(plan: &Plan, screen: &LicenseDetailsScreen) -> Vec<u8> {
 struct Json {
     out: Vec<u8>,
     /// Room for a cursor's plain text, reused by every cursor.
-    scratch: Vec<u8>,
+    scratch: String,
 }
 
 impl Json {
