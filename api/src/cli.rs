@@ -110,6 +110,13 @@ struct DatabaseLimits {
     #[arg(long, global = true, env = "SEATWISE_SQLITE_CHECKPOINT_PAGES",
           value_parser = clap::value_parser!(u32).range(1..))]
     sqlite_checkpoint_pages: Option<u32>,
+    /// SQLite `mmap_size`, in MiB: how much of the database file is read
+    /// through a shared memory map rather than copied into each
+    /// connection's page cache; 0 turns it off.
+    #[arg(long, global = true, env = "SEATWISE_SQLITE_MMAP_MIB",
+          default_value_t = StoreOptions::DEFAULT_SQLITE_MMAP_MIB,
+          value_parser = clap::value_parser!(u32).range(0..=65_536))]
+    sqlite_mmap_mib: u32,
     /// Coalesce concurrent single-app user (un)assignments into one
     /// transaction (group commit); `false` runs each alone.
     #[arg(long, global = true, env = "SEATWISE_GROUP_COMMIT", default_value_t = true,
@@ -141,6 +148,7 @@ impl DatabaseLimits {
             sqlite_checkpoint_pages: self
                 .sqlite_checkpoint_pages
                 .unwrap_or(base.sqlite_checkpoint_pages),
+            sqlite_mmap_mib: self.sqlite_mmap_mib,
             group_commit: self.db_group_commit,
             ..base
         }

@@ -14,6 +14,7 @@ mod instrumentation;
 pub(crate) mod listed_once;
 mod migrate;
 pub(crate) mod one_statement;
+pub mod sqlite_runtime;
 #[cfg(test)]
 mod tests;
 pub(crate) mod unnest;
@@ -43,8 +44,9 @@ use crate::error::{CoreError, CoreResult};
 use crate::seat_changes::notices::SeatChangeNotices;
 
 /// An async SQLite connection: diesel's synchronous connection run on
-/// tokio's blocking pool.
-pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+/// tokio's blocking pool, or inline for a bounded read
+/// ([`sqlite_runtime`]).
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection, sqlite_runtime::SqliteRuntime>;
 
 /// A borrowed connection of either backend, inside or outside a transaction.
 pub enum Conn<'a> {
@@ -88,8 +90,10 @@ macro_rules! load_rows {
         let loaded: diesel::QueryResult<Vec<$row>> = match $conn {
             $crate::db::Conn::Pg(c) => diesel_async::RunQueryDsl::load(query, *c).await,
             $crate::db::Conn::Sqlite(c) => {
-                c.spawn_blocking(move |c| diesel::RunQueryDsl::load(query, c))
-                    .await
+                $crate::db::sqlite_runtime::inline(|| {
+                    c.spawn_blocking(move |c| diesel::RunQueryDsl::load(query, c))
+                })
+                .await
             }
         };
         loaded
@@ -471,6 +475,10 @@ pub struct StoreOptions {
     /// log longer than this many pages copies it into the database file
     /// (and waits for two fsyncs).
     pub sqlite_checkpoint_pages: u32,
+    /// SQLite `mmap_size`, in MiB: how much of the database file each
+    /// connection reads through one shared memory map instead of copying
+    /// pages into its own cache with a system call per page. 0 turns it off.
+    pub sqlite_mmap_mib: u32,
     /// How long a request waits for a free connection before failing.
     pub acquire_timeout: Duration,
     /// How long opening one connection may take (PostgreSQL: TCP, TLS and
@@ -521,6 +529,8 @@ impl StoreOptions {
     /// Default [`StoreOptions::sqlite_checkpoint_pages`]: SQLite's own
     /// default (1,000 pages, 4 MB).
     pub const DEFAULT_SQLITE_CHECKPOINT_PAGES: u32 = 1_000;
+    /// Default [`StoreOptions::sqlite_mmap_mib`].
+    pub const DEFAULT_SQLITE_MMAP_MIB: u32 = 0;
     /// [`StoreOptions::sqlite_cache_kib`] of a bulk import.
     pub const BULK_IMPORT_SQLITE_CACHE_KIB: u32 = 32 * 1024;
     /// [`StoreOptions::sqlite_checkpoint_pages`] of a bulk import.
@@ -566,6 +576,7 @@ impl Default for StoreOptions {
             sqlite_max_connections: Self::DEFAULT_SQLITE_MAX_CONNECTIONS,
             sqlite_cache_kib: Self::DEFAULT_SQLITE_CACHE_KIB,
             sqlite_checkpoint_pages: Self::DEFAULT_SQLITE_CHECKPOINT_PAGES,
+            sqlite_mmap_mib: Self::DEFAULT_SQLITE_MMAP_MIB,
             acquire_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(5),
             statement_timeout: Self::DEFAULT_STATEMENT_TIMEOUT,
@@ -677,6 +688,7 @@ impl Store {
                     busy_timeout: options.sqlite_busy_timeout,
                     cache_kib: options.sqlite_cache_kib,
                     checkpoint_pages: options.sqlite_checkpoint_pages,
+                    mmap_mib: options.sqlite_mmap_mib,
                 };
                 config.custom_setup = Box::new(move |path| {
                     let counter = counter.clone();
@@ -698,6 +710,13 @@ impl Store {
                     AsyncDieselConnectionManager::new_with_config(url.sqlite_path()?, config);
                 Pools::Sqlite(
                     Pool::builder(manager)
+                        // The connection used last goes out first: hot reads run
+                        // on the async workers (`sqlite_runtime`), so two or so
+                        // connections serve them and their page caches stay
+                        // warm, where taking each in turn spread the reads
+                        // over every connection's cold cache (bench/README.md,
+                        // "2026-12-05 (evening)").
+                        .queue_mode(deadpool::managed::QueueMode::Lifo)
                         .max_size(options.sqlite_pool_size())
                         .build()
                         .map_err(pool_error)?,
@@ -838,6 +857,7 @@ struct SqliteSettings {
     busy_timeout: Duration,
     cache_kib: u32,
     checkpoint_pages: u32,
+    mmap_mib: u32,
 }
 
 impl Default for SqliteSettings {
@@ -846,6 +866,7 @@ impl Default for SqliteSettings {
             busy_timeout: StoreOptions::DEFAULT_SQLITE_BUSY_TIMEOUT,
             cache_kib: StoreOptions::DEFAULT_SQLITE_CACHE_KIB,
             checkpoint_pages: StoreOptions::DEFAULT_SQLITE_CHECKPOINT_PAGES,
+            mmap_mib: StoreOptions::DEFAULT_SQLITE_MMAP_MIB,
         }
     }
 }
@@ -866,10 +887,12 @@ fn open_sqlite(
          PRAGMA busy_timeout = {};
          PRAGMA foreign_keys = ON;
          PRAGMA cache_size = -{};
-         PRAGMA wal_autocheckpoint = {};",
+         PRAGMA wal_autocheckpoint = {};
+         PRAGMA mmap_size = {};",
         settings.busy_timeout.as_millis(),
         settings.cache_kib.max(1),
         settings.checkpoint_pages.max(1),
+        u64::from(settings.mmap_mib) << 20,
     ))
     .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
     Ok(conn)

@@ -196,6 +196,24 @@ struct WalAutocheckpoint {
     wal_autocheckpoint: i64,
 }
 
+#[derive(diesel::QueryableByName)]
+struct MmapSize {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    mmap_size: i64,
+}
+
+/// What a connection of `store` reports for its memory map (bytes);
+/// SQLite only.
+async fn sqlite_mmap_bytes(store: &Store) -> CoreResult<i64> {
+    read_conn!(store, conn => match conn {
+        crate::db::Conn::Sqlite(c) => Ok(diesel::sql_query("PRAGMA mmap_size")
+            .get_result::<MmapSize>(*c)
+            .await?
+            .mmap_size),
+        crate::db::Conn::Pg(_) => Err(CoreError::Internal("not SQLite".into())),
+    })
+}
+
 /// What every connection of `store` reports for its page cache (KiB, as
 /// SQLite's negative `cache_size`) and checkpoint threshold; SQLite only.
 async fn sqlite_settings(store: &Store) -> CoreResult<(i64, i64)> {
@@ -219,6 +237,7 @@ async fn the_pool_and_sqlite_connections_follow_the_options(db: &TestDatabase) {
         sqlite_max_connections: 3,
         sqlite_cache_kib: 4_096,
         sqlite_checkpoint_pages: 5_000,
+        sqlite_mmap_mib: 64,
         ..StoreOptions::default()
     };
     let store = db.store_with(options).await;
@@ -230,6 +249,7 @@ async fn the_pool_and_sqlite_connections_follow_the_options(db: &TestDatabase) {
                 sqlite_settings(&store).await.expect("pragmas"),
                 (-4_096, 5_000)
             );
+            assert_eq!(sqlite_mmap_bytes(&store).await.expect("pragma"), 64 << 20);
         }
         crate::db::Backend::Postgres => assert_eq!(store.pool_status().max_size, 8),
     }
