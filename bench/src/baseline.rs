@@ -26,11 +26,25 @@ use diesel_async::pooled_connection::{
 };
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures::FutureExt as _;
 use seatwise_core::{Backend, DatabaseUrl};
 use serde::{Deserialize, Serialize};
 
 /// Same pool size as the server's default, for a like-for-like comparison.
 const POOL_SIZE: usize = 16;
+
+/// The server's SQLite settings that change how a read costs, so the
+/// baseline reads the file as the server does: its (smaller) pool, and its
+/// memory map of the file (`SEATWISE_SQLITE_MMAP_MIB`, as the server reads
+/// it, else the server's default).
+fn sqlite_like_the_server() -> (usize, u64) {
+    let defaults = seatwise_core::StoreOptions::default();
+    let mmap_mib = std::env::var("SEATWISE_SQLITE_MMAP_MIB")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(u64::from(defaults.sqlite_mmap_mib));
+    (defaults.sqlite_pool_size(), mmap_mib << 20)
+}
 
 enum Pools {
     Pg(Pool<AsyncPgConnection>),
@@ -66,14 +80,26 @@ pub async fn serve(database: &str, tenant: uuid::Uuid, listen: SocketAddr) -> Re
         ),
         Backend::Sqlite => {
             let path = url.sqlite_path().map_err(|e| e.to_string())?;
+            let (pool_size, mmap_bytes) = sqlite_like_the_server();
+            let mut config = fast_recycling::<SyncConnectionWrapper<SqliteConnection>>();
+            config.custom_setup = Box::new(move |path| {
+                let path = path.to_owned();
+                async move {
+                    use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+                    let mut conn =
+                        SyncConnectionWrapper::<SqliteConnection>::establish(&path).await?;
+                    conn.batch_execute(&format!("PRAGMA mmap_size = {mmap_bytes};"))
+                        .await
+                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                    Ok(conn)
+                }
+                .boxed()
+            });
             Pools::Sqlite(
-                Pool::builder(AsyncDieselConnectionManager::new_with_config(
-                    path,
-                    fast_recycling(),
-                ))
-                .max_size(POOL_SIZE)
-                .build()
-                .map_err(|e| e.to_string())?,
+                Pool::builder(AsyncDieselConnectionManager::new_with_config(path, config))
+                    .max_size(pool_size)
+                    .build()
+                    .map_err(|e| e.to_string())?,
             )
         }
     };
