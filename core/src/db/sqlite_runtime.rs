@@ -12,7 +12,10 @@
 //! bounded reads only: one page of rows found through an index, outside
 //! any write transaction. In WAL mode such a read takes no lock it could
 //! wait for, so it cannot hold the worker longer than the rows take to
-//! read. Everything else keeps going through the blocking pool.
+//! read. (The exception, a reader that meets the write-ahead log being
+//! recovered after a crash, happens when the first connection opens, at
+//! start-up, before any request.) Everything else keeps going through the
+//! blocking pool.
 //!
 //! Invariant: the choice is made per operation, on the thread that starts
 //! it, and [`inline`] resets it before returning, so no other operation
