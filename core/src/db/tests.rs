@@ -202,21 +202,10 @@ struct MmapSize {
     mmap_size: i64,
 }
 
-/// What a connection of `store` reports for its memory map (bytes);
-/// SQLite only.
-async fn sqlite_mmap_bytes(store: &Store) -> CoreResult<i64> {
-    read_conn!(store, conn => match conn {
-        crate::db::Conn::Sqlite(c) => Ok(diesel::sql_query("PRAGMA mmap_size")
-            .get_result::<MmapSize>(*c)
-            .await?
-            .mmap_size),
-        crate::db::Conn::Pg(_) => Err(CoreError::Internal("not SQLite".into())),
-    })
-}
-
 /// What every connection of `store` reports for its page cache (KiB, as
-/// SQLite's negative `cache_size`) and checkpoint threshold; SQLite only.
-async fn sqlite_settings(store: &Store) -> CoreResult<(i64, i64)> {
+/// SQLite's negative `cache_size`), checkpoint threshold and memory map
+/// (bytes); SQLite only.
+async fn sqlite_settings(store: &Store) -> CoreResult<(i64, i64, i64)> {
     read_conn!(store, conn => match conn {
         crate::db::Conn::Sqlite(c) => {
             let cache = diesel::sql_query("PRAGMA cache_size")
@@ -225,7 +214,10 @@ async fn sqlite_settings(store: &Store) -> CoreResult<(i64, i64)> {
             let checkpoint = diesel::sql_query("PRAGMA wal_autocheckpoint")
                 .get_result::<WalAutocheckpoint>(*c)
                 .await?;
-            Ok((cache.cache_size, checkpoint.wal_autocheckpoint))
+            let mmap = diesel::sql_query("PRAGMA mmap_size")
+                .get_result::<MmapSize>(*c)
+                .await?;
+            Ok((cache.cache_size, checkpoint.wal_autocheckpoint, mmap.mmap_size))
         }
         crate::db::Conn::Pg(_) => Err(CoreError::Internal("not SQLite".into())),
     })
@@ -247,9 +239,8 @@ async fn the_pool_and_sqlite_connections_follow_the_options(db: &TestDatabase) {
             assert_eq!(store.pool_status().max_size, 3);
             assert_eq!(
                 sqlite_settings(&store).await.expect("pragmas"),
-                (-4_096, 5_000)
+                (-4_096, 5_000, 64 << 20)
             );
-            assert_eq!(sqlite_mmap_bytes(&store).await.expect("pragma"), 64 << 20);
         }
         crate::db::Backend::Postgres => assert_eq!(store.pool_status().max_size, 8),
     }
@@ -267,7 +258,8 @@ async fn a_bulk_import_store_imports_the_same_users(db: &TestDatabase) {
             sqlite_settings(&store).await.expect("pragmas"),
             (
                 -i64::from(StoreOptions::BULK_IMPORT_SQLITE_CACHE_KIB),
-                i64::from(StoreOptions::BULK_IMPORT_SQLITE_CHECKPOINT_PAGES)
+                i64::from(StoreOptions::BULK_IMPORT_SQLITE_CHECKPOINT_PAGES),
+                i64::from(StoreOptions::DEFAULT_SQLITE_MMAP_MIB) << 20
             )
         );
     }
