@@ -7,9 +7,10 @@
 //! A chromedriver shared through a `static` would never be dropped and would
 //! outlive the test binary.
 
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use fantoccini::key::Key;
@@ -29,8 +30,31 @@ pub struct Browser {
 impl Browser {
     /// A fresh Chromium at 1280×900; `None` (after a SKIPPED message) when
     /// chromedriver is not installed and `SEATWISE_REQUIRE_BROWSER` is not 1.
+    ///
+    /// A browser that fails to start is started once more, on a new
+    /// chromedriver and profile, after the failure and chromedriver's log
+    /// are printed: starting Chromium is the harness's set-up, not the flow
+    /// under test, and on a loaded 2-core machine it has been seen to miss
+    /// chromedriver's 60-second start-up limit once in a while.
     pub async fn open() -> Option<Self> {
         let driver = Chromedriver::start()?;
+        match Self::connect(driver).await {
+            Ok(browser) => Some(browser),
+            Err(first) => {
+                eprintln!("Chromium did not start; starting it once more. {first}");
+                let driver = Chromedriver::start()?;
+                Some(
+                    Self::connect(driver)
+                        .await
+                        .unwrap_or_else(|second| panic!("{second}")),
+                )
+            }
+        }
+    }
+
+    /// A Chromium session on `driver`; the error names the cause and holds
+    /// chromedriver's log.
+    async fn connect(driver: Chromedriver) -> Result<Self, String> {
         let mut args = vec![
             "--headless",
             "--no-sandbox",
@@ -53,17 +77,20 @@ impl Browser {
         }
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("goog:chromeOptions".into(), options);
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
             .capabilities(capabilities)
             .connect(&driver.url)
             .await
-            .unwrap_or_else(|e| {
-                panic!("start Chromium through chromedriver: {e}\n{}", driver.log())
-            });
-        Some(Self {
-            client,
-            _driver: driver,
-        })
+        {
+            Ok(client) => Ok(Self {
+                client,
+                _driver: driver,
+            }),
+            Err(e) => Err(format!(
+                "start Chromium through chromedriver: {e}\nchromedriver log:\n{}",
+                driver.log()
+            )),
+        }
     }
 
     pub async fn goto(&self, url: &str) {
@@ -265,6 +292,53 @@ impl Browser {
         }
     }
 
+    /// Wait until the combobox `id` shows the results of the whole `query`
+    /// (its status names the text it answers) and they include `name`.
+    /// Results of an earlier keystroke ("L" while "Lynne" is typed) do not
+    /// count: acting on them would pick from a list about to be replaced.
+    pub async fn wait_combobox_results(&self, id: &str, query: &str, name: &str) {
+        let status = format!("#{id}-status");
+        let list = format!("#{id}-list");
+        let answers_query = format!("for “{query}”");
+        self.wait_until(
+            &format!("the results for {query:?} in #{id}, with {name:?}"),
+            || async {
+                self.text(&status).await.contains(&answers_query)
+                    && self.is_displayed(&list).await
+                    && self.text(&list).await.contains(name)
+            },
+        )
+        .await;
+    }
+
+    /// In the combobox `id`, whose list is open, move with the down arrow
+    /// to the option named `name` and press Enter to pick it.
+    pub async fn pick_combobox_option(&self, id: &str, name: &str) {
+        let input = format!("#{id}");
+        let options = self
+            .client
+            .find_all(Locator::Css(&format!("#{id}-list [role=option]")))
+            .await
+            .map(|found| found.len())
+            .unwrap_or_default();
+        for _ in 0..options {
+            self.press(&input, Key::Down).await;
+            let active = self.attr(&input, "aria-activedescendant").await;
+            let active_name = match active {
+                Some(option) => self.attr(&format!("#{option}"), "data-name").await,
+                None => None,
+            };
+            if active_name.as_deref() == Some(name) {
+                self.press(&input, Key::Enter).await;
+                return;
+            }
+        }
+        panic!(
+            "no option named {name:?} in #{id}; page:\n{}",
+            self.page_text().await
+        );
+    }
+
     /// Save a picture of the page to `target/console-screenshots/` on every
     /// run, and to `docs/screenshots/` when a picture there is missing or
     /// `SEATWISE_UPDATE_SCREENSHOTS=1` (so a plain test run leaves the work
@@ -322,40 +396,35 @@ impl Chromedriver {
         let profile = dir.join("chromium-profile");
         std::fs::create_dir_all(&profile).expect("create a Chromium profile folder");
         let log_path = dir.join("chromedriver.log");
-        let port = free_port();
+        // Port 0: chromedriver binds a free port itself and prints it. A
+        // port picked here and handed over could be taken by a parallel
+        // test's server in between.
         let mut command = Command::new(&program);
         command
-            .arg(format!("--port={port}"))
+            .arg("--port=0")
             .arg(format!("--log-path={}", log_path.display()))
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null());
         // Its own process group, so dropping it also stops Chromium.
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let child = command
+        let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
-        let driver = Self {
+        let stdout = child.stdout.take().expect("chromedriver's stdout is piped");
+        let port = listening_port(stdout).unwrap_or_else(|| {
+            let _ = child.kill();
+            panic!(
+                "chromedriver did not say which port it listens on; log:\n{}",
+                std::fs::read_to_string(&log_path).unwrap_or_default()
+            )
+        });
+        Some(Self {
             child,
             url: format!("http://127.0.0.1:{port}"),
             profile,
             log_path,
-        };
-        driver.wait_until_ready();
-        Some(driver)
-    }
-
-    fn wait_until_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let address = self.url.trim_start_matches("http://").to_owned();
-        while std::net::TcpStream::connect(&address).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not start; log:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        })
     }
 
     fn log(&self) -> String {
@@ -401,9 +470,24 @@ fn find_program(env: &str, names: &[&str]) -> Option<PathBuf> {
     })
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free local port")
-        .port()
+/// The port of chromedriver's "ChromeDriver was started successfully on
+/// port N." line, read within 30 seconds; the rest of its output is drained
+/// so that it never blocks on a full pipe.
+fn listening_port(stdout: ChildStdout) -> Option<u16> {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sender = Some(sender);
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let port = line
+                .strip_prefix("ChromeDriver was started successfully on port ")
+                .and_then(|rest| rest.trim_end_matches('.').parse::<u16>().ok());
+            if let Some(port) = port
+                && let Some(sender) = sender.take()
+            {
+                let _ = sender.send(port);
+            }
+        }
+    });
+    receiver.recv_timeout(Duration::from_secs(30)).ok()
 }

@@ -101,7 +101,12 @@ export function combobox({ label, search, onPick, isPicked = () => false, delay 
       if (mine !== sequence) return; // a later search answered already
       options = found;
       render();
-      status.textContent = found.length ? `${found.length} result${found.length === 1 ? '' : 's'}. Use the up and down arrows to choose, Enter to add.` : `No user or group matches “${text}”.`;
+      // The status names the text it answers, so a reader (or a screen
+      // reader) never mistakes the results of an earlier keystroke for
+      // those of what the field now holds.
+      status.textContent = found.length
+        ? `${found.length} result${found.length === 1 ? '' : 's'} for “${text}”. Use the up and down arrows to choose, Enter to add.`
+        : `No user or group matches “${text}”.`;
     } catch (error) {
       if (error.name === 'AbortError' || mine !== sequence) return;
       options = [];
