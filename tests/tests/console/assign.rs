@@ -3,7 +3,7 @@
 
 use fantoccini::key::Key;
 
-use crate::{Console, NEARLY_FULL_APP};
+use crate::{CONTOSO, Console, NEARLY_FULL_APP};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refuses_too_large_a_group_then_assigns_a_user() {
@@ -79,4 +79,51 @@ async fn refuses_too_large_a_group_then_assigns_a_user() {
     browser.wait_text("#users-table", "Lynne Robbins").await;
     browser.wait_text("#seat-available", "0").await;
     browser.wait_text("main", "All seats used").await;
+}
+
+/// Enter pressed while the list still shows the results of earlier text
+/// picks nobody from them: "Lynne" was searched, the admin changes it to
+/// "Lee" and presses Enter at once, and only Lee Gu is ever chosen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enter_picks_only_from_the_results_of_what_was_typed() {
+    let Some(console) = Console::signed_in_as_admin().await else {
+        return;
+    };
+    let browser = &console.browser;
+    console.open_app(CONTOSO).await;
+    browser
+        .click("#assign-open")
+        .await
+        .expect("open the assign panel");
+    browser.type_into("#assign-search", "Lynne").await;
+    browser
+        .wait_combobox_results("assign-search", "Lynne", "Lynne Robbins")
+        .await;
+
+    // One burst of keys, well inside the typeahead's 250 ms pause: the
+    // field never empties, so the single "Lynne Robbins" option stays on
+    // screen while "Lee" is searched.
+    let backspace: char = Key::Backspace.into();
+    let enter: char = Key::Enter.into();
+    let burst: String = [backspace; 4].iter().collect::<String>() + "ee" + &enter.to_string();
+    browser.type_into("#assign-search", &burst).await;
+
+    // Lee Gu is chosen by the Enter above if the search for "Lee" had
+    // answered before it arrived, and from its results otherwise.
+    browser
+        .wait_until("the results for \"Lee\", or Lee Gu chosen", || async {
+            browser.text("#assign-chosen").await.contains("Lee Gu")
+                || browser
+                    .text("#assign-search-status")
+                    .await
+                    .contains("for “Lee”")
+        })
+        .await;
+    if !browser.text("#assign-chosen").await.contains("Lee Gu") {
+        browser
+            .pick_combobox_option("assign-search", "Lee Gu")
+            .await;
+    }
+    let chosen = browser.wait_text("#assign-chosen", "Lee Gu").await;
+    assert!(!chosen.contains("Lynne Robbins"), "{chosen}");
 }

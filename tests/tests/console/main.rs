@@ -68,7 +68,6 @@ impl Console {
 
     /// [`Console::start`] with these `SEATWISE_*` settings for the server.
     async fn start_with_env(env: &[(&str, &str)]) -> Option<Self> {
-        let browser = Browser::open().await?;
         // The demo's Contoso and Fabrikam apps are managed by these plugins,
         // so seat changes and installs run against real vendor adapters.
         let plugins = PluginDir::with(&[Plugin::Contoso, Plugin::Fabrikam]);
@@ -76,9 +75,13 @@ impl Console {
             demo: true,
             ..StartOptions::with_plugins(plugins.path(), env)
         };
+        // The server first: the first test of a run builds the plugins and
+        // the binary, and a browser started meanwhile would start on cores
+        // that cargo holds.
         let app = TestApp::start_with(Backend::Sqlite, options)
             .await
             .expect("SQLite always starts");
+        let browser = Browser::open().await?;
         browser.goto(&app.base_url).await;
         Some(Self {
             browser,

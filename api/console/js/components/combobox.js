@@ -33,6 +33,9 @@ export function combobox({ label, search, onPick, isPicked = () => false, delay 
   let active = -1;
   let controller = null;
   let sequence = 0;
+  /** The text the shown options answer; keys act on them only while the
+   * field still holds it, never on an earlier keystroke's results. */
+  let answered = '';
   /** Set when Escape closed the list, so the dialog does not close too. */
   let swallowedEscape = false;
 
@@ -86,6 +89,7 @@ export function combobox({ label, search, onPick, isPicked = () => false, delay 
     onPick(option);
     input.value = '';
     options = [];
+    answered = '';
     render();
     status.textContent = `${option.label} added.`;
     input.focus();
@@ -100,6 +104,7 @@ export function combobox({ label, search, onPick, isPicked = () => false, delay 
       const found = await search(text, controller.signal);
       if (mine !== sequence) return; // a later search answered already
       options = found;
+      answered = text;
       render();
       // The status names the text it answers, so a reader (or a screen
       // reader) never mistakes the results of an earlier keystroke for
@@ -110,6 +115,7 @@ export function combobox({ label, search, onPick, isPicked = () => false, delay 
     } catch (error) {
       if (error.name === 'AbortError' || mine !== sequence) return;
       options = [];
+      answered = '';
       render();
       status.textContent = `Search failed: ${error.message}`;
     }
@@ -122,6 +128,7 @@ export function combobox({ label, search, onPick, isPicked = () => false, delay 
       controller?.abort();
       sequence += 1;
       options = [];
+      answered = '';
       render();
       status.textContent = '';
       return;
@@ -131,8 +138,12 @@ export function combobox({ label, search, onPick, isPicked = () => false, delay 
 
   input.addEventListener('keydown', (event) => {
     swallowedEscape = false;
+    // Until the search for what the field holds has answered, the options
+    // belong to other text: moving through or picking them would choose
+    // someone the admin did not type.
+    const current = input.value.trim() === answered;
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-      if (!options.length) return;
+      if (!options.length || !current) return;
       event.preventDefault();
       if (list.hidden) open(true);
       const step = event.key === 'ArrowDown' ? 1 : -1;
@@ -140,6 +151,7 @@ export function combobox({ label, search, onPick, isPicked = () => false, delay 
     } else if (event.key === 'Enter') {
       // Enter never submits the surrounding form from here.
       event.preventDefault();
+      if (!current) return;
       if (active >= 0) pick(active);
       else if (options.length === 1) pick(0);
     } else if (event.key === 'Escape') {
