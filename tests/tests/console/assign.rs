@@ -11,12 +11,7 @@ async fn refuses_too_large_a_group_then_assigns_a_user() {
         return;
     };
     let browser = &console.browser;
-    console.open_app(NEARLY_FULL_APP).await;
-    browser
-        .click("#assign-open")
-        .await
-        .expect("open the assign panel");
-    browser.wait_text("#assign-panel", "Assign licenses").await;
+    open_assign_panel(&console, NEARLY_FULL_APP).await;
     browser
         .wait_text("#assign-seats", "1 seat available of 5")
         .await;
@@ -90,11 +85,7 @@ async fn enter_picks_only_from_the_results_of_what_was_typed() {
         return;
     };
     let browser = &console.browser;
-    console.open_app(CONTOSO).await;
-    browser
-        .click("#assign-open")
-        .await
-        .expect("open the assign panel");
+    open_assign_panel(&console, CONTOSO).await;
     browser.type_into("#assign-search", "Lynne").await;
     browser
         .wait_combobox_results("assign-search", "Lynne", "Lynne Robbins")
@@ -126,4 +117,19 @@ async fn enter_picks_only_from_the_results_of_what_was_typed() {
     }
     let chosen = browser.wait_text("#assign-chosen", "Lee Gu").await;
     assert!(!chosen.contains("Lynne Robbins"), "{chosen}");
+}
+
+/// From the licenses list, open the details of the app named `app` and its
+/// assign panel.
+async fn open_assign_panel(console: &Console, app: &str) {
+    console.open_app(app).await;
+    console
+        .browser
+        .click("#assign-open")
+        .await
+        .expect("open the assign panel");
+    console
+        .browser
+        .wait_text("#assign-panel", "Assign licenses")
+        .await;
 }
