@@ -39,11 +39,14 @@ const POOL_SIZE: usize = 16;
 /// it, else the server's default).
 fn sqlite_like_the_server() -> (usize, u64) {
     let defaults = seatwise_core::StoreOptions::default();
-    let mmap_mib = std::env::var("SEATWISE_SQLITE_MMAP_MIB")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(u64::from(defaults.sqlite_mmap_mib));
-    (defaults.sqlite_pool_size(), mmap_mib << 20)
+    let server = seatwise_core::StoreOptions {
+        sqlite_mmap_mib: std::env::var("SEATWISE_SQLITE_MMAP_MIB")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(defaults.sqlite_mmap_mib),
+        ..defaults
+    };
+    (server.sqlite_pool_size(), server.sqlite_mmap_bytes())
 }
 
 enum Pools {

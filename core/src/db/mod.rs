@@ -567,6 +567,16 @@ impl StoreOptions {
     pub fn sqlite_pool_size(&self) -> usize {
         self.max_connections.min(self.sqlite_max_connections).max(1)
     }
+
+    /// [`StoreOptions::sqlite_mmap_mib`] in bytes, as `PRAGMA mmap_size`
+    /// takes it.
+    pub fn sqlite_mmap_bytes(&self) -> u64 {
+        mib_to_bytes(self.sqlite_mmap_mib)
+    }
+}
+
+fn mib_to_bytes(mib: u32) -> u64 {
+    u64::from(mib) << 20
 }
 
 impl Default for StoreOptions {
@@ -892,7 +902,7 @@ fn open_sqlite(
         settings.busy_timeout.as_millis(),
         settings.cache_kib.max(1),
         settings.checkpoint_pages.max(1),
-        u64::from(settings.mmap_mib) << 20,
+        mib_to_bytes(settings.mmap_mib),
     ))
     .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
     Ok(conn)
