@@ -34,8 +34,8 @@ impl Browser {
     /// A browser that fails to start is started once more, on a new
     /// chromedriver and profile, after the failure and chromedriver's log
     /// are printed: starting Chromium is the harness's set-up, not the flow
-    /// under test, and on a loaded 2-core machine it has been seen to miss
-    /// chromedriver's 60-second start-up limit once in a while.
+    /// under test, and on a 2-core machine a first start right after
+    /// installing Chromium has been seen to fail after about 60 seconds.
     pub async fn open() -> Option<Self> {
         let driver = Chromedriver::start()?;
         match Self::connect(driver).await {
