@@ -96,7 +96,7 @@ async fn enter_picks_only_from_the_results_of_what_was_typed() {
     // screen while "Lee" is searched.
     let backspace: char = Key::Backspace.into();
     let enter: char = Key::Enter.into();
-    let burst: String = [backspace; 4].iter().collect::<String>() + "ee" + &enter.to_string();
+    let burst = format!("{}ee{enter}", backspace.to_string().repeat(4));
     browser.type_into("#assign-search", &burst).await;
 
     // Lee Gu is chosen by the Enter above if the search for "Lee" had
